@@ -1,0 +1,16 @@
+// Small helpers for writing JSON text directly into a std::string on the hot path,
+// where building an nlohmann::json tree would cost allocations for nothing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace aigw {
+
+// Appends `text` as a JSON string literal, quotes included.
+void appendJsonString(std::string& out, std::string_view text);
+void appendJsonNumber(std::string& out, int64_t value);
+void appendJsonNumber(std::string& out, double value);
+
+}  // namespace aigw

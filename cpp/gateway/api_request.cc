@@ -1,0 +1,168 @@
+#include "gateway/api_request.h"
+
+#include "gateway/config.h"
+#include "gateway/exchange.h"
+
+namespace aigw {
+namespace {
+
+struct EndpointPath {
+  std::string_view path;
+  Endpoint endpoint;
+};
+
+constexpr EndpointPath kEndpoints[] = {
+    {"/v1/chat/completions", Endpoint::ChatCompletions}, {"/chat/completions", Endpoint::ChatCompletions},
+    {"/v1/completions", Endpoint::Completions},          {"/completions", Endpoint::Completions},
+    {"/v1/embeddings", Endpoint::Embeddings},            {"/embeddings", Endpoint::Embeddings},
+};
+
+const char* jsonTypeName(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::boolean: return "a boolean";
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned: return "an integer";
+    case nlohmann::json::value_t::number_float: return "a decimal";
+    case nlohmann::json::value_t::string: return "a string";
+    case nlohmann::json::value_t::array: return "an array";
+    case nlohmann::json::value_t::object: return "an object";
+    default: return "an unsupported value";
+  }
+}
+
+FilterStatus invalidType(Exchange& ex, const std::string& param, const char* expected, const nlohmann::json& got) {
+  ex.sendError(400,
+               "Invalid type for '" + param + "': expected " + expected + ", but got " + jsonTypeName(got) +
+                   " instead.",
+               "invalid_request_error", "invalid_type", param);
+  return FilterStatus::StopIteration;
+}
+
+FilterStatus missing(Exchange& ex, const char* param) {
+  ex.sendError(400, std::string("Missing required parameter: '") + param + "'.", "invalid_request_error",
+               "missing_required_parameter", param);
+  return FilterStatus::StopIteration;
+}
+
+bool validRole(const std::string& role) {
+  return role == "system" || role == "user" || role == "assistant" || role == "tool" || role == "developer" ||
+         role == "function";
+}
+
+// Checks the fields each endpoint cannot do without. Returns true when an error was sent.
+bool rejectBadFields(Exchange& ex, Endpoint endpoint, const nlohmann::json& body) {
+  if (endpoint == Endpoint::ChatCompletions) {
+    auto it = body.find("messages");
+    if (it == body.end()) return missing(ex, "messages"), true;
+    if (!it->is_array()) return invalidType(ex, "messages", "an array", *it), true;
+    if (it->empty()) {
+      ex.sendError(400,
+                   "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty "
+                   "array instead.",
+                   "invalid_request_error", "empty_array", "messages");
+      return true;
+    }
+    for (size_t i = 0; i < it->size(); ++i) {
+      const auto& m = (*it)[i];
+      const std::string where = "messages[" + std::to_string(i) + "]";
+      if (!m.is_object()) return invalidType(ex, where, "an object", m), true;
+      auto role = m.find("role");
+      if (role == m.end()) return missing(ex, (where + ".role").c_str()), true;
+      if (!role->is_string()) return invalidType(ex, where + ".role", "a string", *role), true;
+      if (!validRole(role->get_ref<const std::string&>())) {
+        ex.sendError(400,
+                     "Invalid value: '" + role->get<std::string>() +
+                         "'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and "
+                         "'developer'.",
+                     "invalid_request_error", "invalid_value", where + ".role");
+        return true;
+      }
+    }
+  } else {
+    const char* key = endpoint == Endpoint::Completions ? "prompt" : "input";
+    auto it = body.find(key);
+    if (it == body.end() || it->is_null()) return missing(ex, key), true;
+    if (!it->is_string() && !it->is_array()) return invalidType(ex, key, "a string or an array", *it), true;
+  }
+  if (auto s = body.find("stream"); s != body.end() && !s->is_null() && !s->is_boolean()) {
+    return invalidType(ex, "stream", "a boolean", *s), true;
+  }
+  return false;
+}
+
+}  // namespace
+
+const char* endpointName(Endpoint e) {
+  switch (e) {
+    case Endpoint::ChatCompletions: return "chat.completions";
+    case Endpoint::Completions: return "completions";
+    case Endpoint::Embeddings: return "embeddings";
+  }
+  return "unknown";
+}
+
+FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
+  http::Request& req = ex.request();
+  const std::string_view path = req.path();
+  const EndpointPath* match = nullptr;
+  for (const auto& e : kEndpoints) {
+    if (e.path == path) {
+      match = &e;
+      break;
+    }
+  }
+  if (match == nullptr) {
+    ex.sendError(404, "Invalid URL (" + req.method + " " + std::string(path) + ")", "invalid_request_error",
+                 "unknown_url");
+    return FilterStatus::StopIteration;
+  }
+  if (req.method != "POST") {
+    http::HeaderList allow;
+    allow.add("allow", "POST");
+    ex.sendError(405, "Invalid method for URL (" + req.method + " " + std::string(path) + ")",
+                 "invalid_request_error", "method_not_allowed", {}, &allow);
+    return FilterStatus::StopIteration;
+  }
+  ApiCall& api = ex.api();
+  api.endpoint = match->endpoint;
+  api.body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (api.body.is_discarded()) {
+    ex.sendError(400,
+                 "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+                 "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
+                 "valid JSON.)",
+                 "invalid_request_error", "invalid_json");
+    return FilterStatus::StopIteration;
+  }
+  if (!api.body.is_object()) {
+    ex.sendError(400, std::string("Invalid request body: expected a JSON object, but got ") +
+                          jsonTypeName(api.body) + " instead.",
+                 "invalid_request_error", "invalid_type");
+    return FilterStatus::StopIteration;
+  }
+  auto model = api.body.find("model");
+  if (model == api.body.end() || model->is_null()) {
+    ex.sendError(400, "you must provide a model parameter", "invalid_request_error", "missing_required_parameter",
+                 "model");
+    return FilterStatus::StopIteration;
+  }
+  if (!model->is_string()) return invalidType(ex, "model", "a string", *model);
+  api.model = model->get<std::string>();
+  if (rejectBadFields(ex, api.endpoint, api.body)) return FilterStatus::StopIteration;
+  if (auto s = api.body.find("stream"); s != api.body.end() && s->is_boolean()) api.stream = s->get<bool>();
+  api.route = ex.config().resolve(api.model);
+  if (api.route == nullptr) {
+    ex.sendError(404, "The model `" + api.model + "` does not exist or you do not have access to it.",
+                 "invalid_request_error", "model_not_found");
+    return FilterStatus::StopIteration;
+  }
+  return FilterStatus::Continue;
+}
+
+FilterStatus ProviderDispatchFilter::onRequest(Exchange& ex) const {
+  ex.dispatch();
+  return FilterStatus::StopIteration;
+}
+
+}  // namespace aigw

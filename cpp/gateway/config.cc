@@ -1,0 +1,115 @@
+#include "gateway/config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/json_text.h"
+#include "providers/mock_provider.h"
+
+namespace aigw {
+namespace {
+
+template <typename T>
+T get(const nlohmann::json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  return it->get<T>();
+}
+
+}  // namespace
+
+std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view text, std::string* error) {
+  auto cfg = std::shared_ptr<GatewayConfig>(new GatewayConfig());
+  try {
+    nlohmann::json doc = nlohmann::json::parse(text);
+    const nlohmann::json server = doc.value("server", nlohmann::json::object());
+    ServerSettings& s = cfg->server_;
+    s.host = get<std::string>(server, "host", s.host);
+    s.port = get<int>(server, "port", 0);
+    s.workers = get<int>(server, "workers", 0);
+    s.max_connections = get<int64_t>(server, "max_connections", s.max_connections);
+    s.limits.parser.max_header_bytes = get<size_t>(server, "max_header_bytes", s.limits.parser.max_header_bytes);
+    s.limits.parser.max_url_bytes = get<size_t>(server, "max_url_bytes", s.limits.parser.max_url_bytes);
+    s.limits.parser.max_body_bytes = get<size_t>(server, "max_body_bytes", s.limits.parser.max_body_bytes);
+    s.limits.header_timeout_ms = get<uint64_t>(server, "header_timeout_ms", s.limits.header_timeout_ms);
+    s.limits.body_timeout_ms = get<uint64_t>(server, "body_timeout_ms", s.limits.body_timeout_ms);
+    s.limits.idle_timeout_ms = get<uint64_t>(server, "idle_timeout_ms", s.limits.idle_timeout_ms);
+    s.drain_timeout_ms = get<uint64_t>(server, "drain_timeout_ms", s.drain_timeout_ms);
+    s.log_level = get<std::string>(server, "log_level", s.log_level);
+    s.mock_mode = get<std::string>(server, "mode", "gateway") == "mock";
+    if (s.port < 0 || s.port > 65535) throw std::runtime_error("server.port out of range");
+    if (s.workers < 0 || s.workers > 256) throw std::runtime_error("server.workers out of range");
+
+    std::unordered_map<std::string, const Provider*> by_name;
+    for (const auto& p : doc.value("providers", nlohmann::json::array())) {
+      const std::string name = p.at("name").get<std::string>();
+      const std::string kind = p.at("kind").get<std::string>();
+      ProviderPtr provider;
+      if (kind == "mock") {
+        provider = std::make_unique<MockProvider>(name, MockKnobs::fromJson(p));
+      } else {
+        throw std::runtime_error("provider '" + name + "': unsupported kind '" + kind + "'");
+      }
+      if (by_name.count(name)) throw std::runtime_error("duplicate provider '" + name + "'");
+      by_name[name] = provider.get();
+      cfg->providers_.push_back(std::move(provider));
+    }
+
+    for (const auto& m : doc.value("models", nlohmann::json::array())) {
+      ModelEntry e;
+      e.name = m.at("name").get<std::string>();
+      const std::string provider = m.at("provider").get<std::string>();
+      auto it = by_name.find(provider);
+      if (it == by_name.end()) throw std::runtime_error("model '" + e.name + "': unknown provider '" + provider + "'");
+      e.provider = it->second;
+      e.upstream_model = get<std::string>(m, "model", "");
+      cfg->models_.push_back(std::move(e));
+    }
+    // Indexes point into models_, which no longer changes.
+    const uint64_t created = wallSeconds();
+    std::string list = "{\"object\":\"list\",\"data\":[";
+    bool first = true;
+    for (const auto& e : cfg->models_) {
+      if (e.name == "*") {
+        if (cfg->wildcard_ == nullptr) cfg->wildcard_ = &e;
+        continue;
+      }
+      if (cfg->exact_.count(e.name)) continue;
+      cfg->exact_[e.name] = static_cast<size_t>(&e - cfg->models_.data());
+      std::string obj = "{\"id\":";
+      appendJsonString(obj, e.name);
+      obj += ",\"object\":\"model\",\"created\":";
+      appendJsonNumber(obj, static_cast<int64_t>(created));
+      obj += ",\"owned_by\":";
+      appendJsonString(obj, e.provider->name());
+      obj += "}";
+      if (!first) list += ",";
+      first = false;
+      list += obj;
+      cfg->model_bodies_[e.name] = std::move(obj);
+    }
+    list += "]}";
+    cfg->models_body_ = std::move(list);
+  } catch (const std::exception& ex) {
+    *error = std::string("invalid core config: ") + ex.what();
+    return nullptr;
+  }
+  return cfg;
+}
+
+const ModelEntry* GatewayConfig::find(std::string_view model) const {
+  auto it = exact_.find(model);
+  return it == exact_.end() ? nullptr : &models_[it->second];
+}
+
+const ModelEntry* GatewayConfig::resolve(std::string_view model) const {
+  if (const ModelEntry* e = find(model)) return e;
+  return wildcard_;
+}
+
+const std::string* GatewayConfig::modelBody(std::string_view id) const {
+  auto it = model_bodies_.find(id);
+  return it == model_bodies_.end() ? nullptr : &it->second;
+}
+
+}  // namespace aigw

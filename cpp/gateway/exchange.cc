@@ -1,0 +1,139 @@
+#include "gateway/exchange.h"
+
+#include "core/clock.h"
+#include "gateway/config.h"
+#include "gateway/worker.h"
+#include "http/response.h"
+#include "http/sse.h"
+
+namespace aigw {
+
+Exchange::Exchange(Worker& worker, http::Request&& request, http::ResponseWriter& writer)
+    : worker_(worker), request_(std::move(request)), writer_(writer), id_(worker.newRequestId()),
+      start_ns_(monotonicNs()) {}
+
+Exchange::~Exchange() = default;
+
+const GatewayConfig& Exchange::config() const { return worker_.config(); }
+
+void Exchange::start() { continuePipeline(); }
+
+void Exchange::continuePipeline() {
+  const FilterChain& chain = worker_.filters();
+  while (!done_ && next_filter_ < chain.size()) {
+    const Filter& filter = *chain[next_filter_++];
+    if (filter.onRequest(*this) == FilterStatus::StopIteration) return;
+  }
+  if (!done_) sendError(500, "the request pipeline ended without an answer", "server_error");
+}
+
+void Exchange::onClientGone() {
+  done_ = true;
+  releaseCall();
+}
+
+void Exchange::onWritable() {
+  if (call_) call_->resume();
+}
+
+void Exchange::releaseCall() {
+  // The call may be on the stack below us (we can be inside one of its callbacks).
+  if (call_) worker_.loop().deferredDelete(std::move(call_));
+}
+
+http::HeaderList Exchange::baseHeaders() const {
+  http::HeaderList h;
+  h.reserve(6);
+  h.add("x-aigw-request-id", id_);
+  return h;
+}
+
+void Exchange::sendJson(int status, std::string_view body) {
+  if (done_) return;
+  done_ = true;
+  status_ = status;
+  http::HeaderList h = baseHeaders();
+  h.add("content-type", "application/json");
+  writer_.respond(status, h, body);
+}
+
+void Exchange::sendError(int status, std::string_view message, std::string_view type, std::string_view code,
+                         std::string_view param, const http::HeaderList* extra) {
+  if (done_) return;
+  done_ = true;
+  status_ = status;
+  http::HeaderList h = baseHeaders();
+  h.add("content-type", "application/json");
+  if (extra != nullptr) {
+    for (const auto& x : *extra) h.add(x.name, x.value);
+  }
+  writer_.respond(status, h,
+                  http::openAiErrorBody(message, type.empty() ? http::errorTypeForStatus(status) : type, code, param));
+}
+
+void Exchange::dispatch() {
+  const ModelEntry& route = *api_.route;
+  CallRequest req{api_.endpoint, request_, api_.body, api_.model,
+                  route.upstream_model.empty() ? std::string_view(api_.model) : std::string_view(route.upstream_model),
+                  api_.stream, id_};
+  streaming_ = api_.stream;
+  ProviderCallPtr call = route.provider->start(worker_.callContext(), req, *this);
+  if (done_) {
+    // Answered synchronously (zero-latency mock); nothing more will come from the call.
+    if (call) worker_.loop().deferredDelete(std::move(call));
+    return;
+  }
+  call_ = std::move(call);
+}
+
+void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_length) {
+  if (done_) return;
+  status_ = status;
+  const ModelEntry& route = *api_.route;
+  headers.add("x-aigw-request-id", id_);
+  headers.add("x-aigw-provider", route.provider->name());
+  headers.add("x-aigw-model", route.upstream_model.empty() ? api_.model : route.upstream_model);
+  writer_.writeHead(status, headers, content_length);
+}
+
+void Exchange::onCallBody(std::string_view data) {
+  if (done_) return;
+  writer_.writeBody(data);
+}
+
+void Exchange::onCallEnd(const CallUsage& usage) {
+  if (done_) return;
+  done_ = true;
+  writer_.endResponse();
+}
+
+void Exchange::onCallError(CallErrorKind kind, std::string message) {
+  if (done_) return;
+  const std::string& provider = api_.route->provider->name();
+  if (kind == CallErrorKind::Reset && worker_.config().server().mock_mode) {
+    done_ = true;
+    writer_.resetConnection();
+    return;
+  }
+  if (!writer_.headSent()) {
+    const int status = kind == CallErrorKind::Timeout ? 504 : 502;
+    sendError(status, "provider '" + provider + "' failed: " + message, "upstream_error");
+    return;
+  }
+  done_ = true;
+  if (streaming_) {
+    // Bytes already reached the client: end the stream with an error event and a clean end.
+    std::string event;
+    http::appendSseEvent(event, http::openAiErrorBody("provider '" + provider + "' failed mid-stream: " + message,
+                                                      "upstream_error"));
+    writer_.writeBody(event);
+    writer_.endResponse();
+  } else {
+    // A partial fixed-length body cannot be finished honestly: drop the connection.
+    writer_.resetConnection();
+  }
+}
+
+bool Exchange::callBlocked() const { return writer_.writeBlocked(); }
+
+}  // namespace aigw

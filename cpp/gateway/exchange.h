@@ -1,0 +1,80 @@
+// One request's journey through the gateway: the pipeline position, what the API request
+// asked for, the provider call answering it, and the relay of that answer to the client.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "http/exchange_api.h"
+#include "providers/provider.h"
+
+namespace aigw {
+
+class Worker;
+class GatewayConfig;
+struct ModelEntry;
+
+// What an OpenAI-style API request asks for, filled in by the API request filter.
+struct ApiCall {
+  Endpoint endpoint = Endpoint::ChatCompletions;
+  nlohmann::json body;
+  std::string model;
+  bool stream = false;
+  const ModelEntry* route = nullptr;
+};
+
+class Exchange final : public http::RequestHandler, public CallObserver {
+ public:
+  Exchange(Worker& worker, http::Request&& request, http::ResponseWriter& writer);
+  ~Exchange() override;
+
+  // http::RequestHandler
+  void start() override;
+  void onClientGone() override;
+  void onWritable() override;
+
+  // Runs the filters from the current position until one stops iteration.
+  void continuePipeline();
+
+  http::Request& request() { return request_; }
+  const std::string& id() const { return id_; }
+  Worker& worker() { return worker_; }
+  const GatewayConfig& config() const;
+  ApiCall& api() { return api_; }
+  uint64_t startNs() const { return start_ns_; }
+
+  // Answers and ends the exchange.
+  void sendJson(int status, std::string_view body);
+  // An OpenAI-shaped error; empty `type` derives it from the status.
+  void sendError(int status, std::string_view message, std::string_view type = {}, std::string_view code = {},
+                 std::string_view param = {}, const http::HeaderList* extra = nullptr);
+  // Starts the provider call for api(); the answer is relayed as it arrives.
+  void dispatch();
+
+  // CallObserver
+  void onCallHead(int status, http::HeaderList headers, int64_t content_length) override;
+  void onCallBody(std::string_view data) override;
+  void onCallEnd(const CallUsage& usage) override;
+  void onCallError(CallErrorKind kind, std::string message) override;
+  bool callBlocked() const override;
+
+ private:
+  http::HeaderList baseHeaders() const;
+  void releaseCall();
+
+  Worker& worker_;
+  http::Request request_;
+  http::ResponseWriter& writer_;
+  std::string id_;
+  uint64_t start_ns_;
+  size_t next_filter_ = 0;
+  ApiCall api_;
+  ProviderCallPtr call_;
+  bool streaming_ = false;
+  bool done_ = false;
+  int status_ = 0;
+};
+
+}  // namespace aigw

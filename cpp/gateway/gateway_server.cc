@@ -1,0 +1,116 @@
+#include "gateway/gateway_server.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "net/listen_socket.h"
+
+namespace aigw {
+
+int defaultWorkerCount() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+std::unique_ptr<GatewayServer> GatewayServer::create(std::string_view config_json, std::string* error) {
+  auto config = GatewayConfig::fromJson(config_json, error);
+  if (!config) return nullptr;
+  return std::unique_ptr<GatewayServer>(new GatewayServer(std::move(config)));
+}
+
+GatewayServer::GatewayServer(std::shared_ptr<const GatewayConfig> config) : config_(std::move(config)) {
+  shared_.config = config_.get();
+}
+
+GatewayServer::~GatewayServer() { stop(0); }
+
+int GatewayServer::start(std::string* error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (running_) return port_;
+  const ServerSettings& s = config_->server();
+  setLogLevel(parseLogLevel(s.log_level));
+  const int count = s.workers > 0 ? s.workers : defaultWorkerCount();
+  std::vector<int> fds;
+  const int port = net::bindReusePortGroup(s.host, s.port, count, &fds, error);
+  if (port < 0) return -1;
+
+  shared_.workers = count;
+  shared_.start_ns = monotonicNs();
+  shared_.draining.store(false);
+  workers_.clear();
+  for (int i = 0; i < count; ++i) {
+    auto worker = std::make_unique<Worker>(static_cast<uint32_t>(i), shared_);
+    int rc = worker->start(fds[static_cast<size_t>(i)]);
+    if (rc != 0) {
+      *error = std::string("worker failed to listen: ") + uv_strerror(rc);
+      for (size_t j = static_cast<size_t>(i) + 1; j < fds.size(); ++j) ::close(fds[j]);
+      worker->stop();
+      for (auto& w : workers_) w->stop();
+      workers_.clear();
+      return -1;
+    }
+    workers_.push_back(std::move(worker));
+  }
+  for (const auto& p : config_->providers()) {
+    nlohmann::json d;
+    p->describe(d);
+    if (d.value("tls_verify", true) == false) {
+      AIGW_LOG(Warning, "provider '" + p->name() + "' has TLS verification turned off (verify: false)");
+    }
+  }
+  port_ = port;
+  running_ = true;
+  return port_;
+}
+
+void GatewayServer::stop(int64_t drain_timeout_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!running_) return;
+  if (drain_timeout_ms < 0) drain_timeout_ms = static_cast<int64_t>(config_->server().drain_timeout_ms);
+  shared_.draining.store(true);
+  for (auto& w : workers_) w->beginDrain();
+  const uint64_t deadline = monotonicNs() + static_cast<uint64_t>(drain_timeout_ms) * 1000000ull;
+  while (shared_.counters.connections_active.load() > 0 && monotonicNs() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  for (auto& w : workers_) w->stop();
+  workers_.clear();
+  running_ = false;
+}
+
+bool GatewayServer::running() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return running_;
+}
+
+std::string GatewayServer::statsJson() const {
+  const auto& c = shared_.counters;
+  nlohmann::json j;
+  j["running"] = running();
+  j["workers"] = shared_.workers;
+  j["uptime_s"] = shared_.start_ns ? static_cast<double>(monotonicNs() - shared_.start_ns) / 1e9 : 0.0;
+  j["connections_active"] = c.connections_active.load();
+  j["connections_accepted"] = c.connections_accepted.load();
+  j["connections_refused"] = c.connections_refused.load();
+  j["requests"] = c.requests.load();
+  j["framing_errors"] = c.framing_errors.load();
+  j["limit_errors"] = c.limit_errors.load();
+  j["timeouts"] = c.timeouts.load();
+  j["client_aborts"] = c.client_aborts.load();
+  return j.dump();
+}
+
+}  // namespace aigw

@@ -1,0 +1,48 @@
+// The gateway as one object: compiled config, N workers, start/stop/drain and statistics.
+// This is what the Python module wraps; it never touches Python itself.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/config.h"
+#include "gateway/worker.h"
+
+namespace aigw {
+
+class GatewayServer {
+ public:
+  // Returns null and sets `error` when the config document is invalid.
+  static std::unique_ptr<GatewayServer> create(std::string_view config_json, std::string* error);
+  ~GatewayServer();
+
+  // Binds, starts the workers and returns the port once every worker listens; -1 on error.
+  int start(std::string* error);
+  // Stops accepting, lets in-flight requests finish for up to drain_timeout_ms (< 0: the
+  // configured default), then closes what is left and joins every thread. Idempotent.
+  void stop(int64_t drain_timeout_ms = -1);
+
+  bool running() const;
+  int port() const { return port_; }
+  int workerCount() const { return static_cast<int>(shared_.workers); }
+  const GatewayConfig& config() const { return *config_; }
+  std::string statsJson() const;
+
+ private:
+  explicit GatewayServer(std::shared_ptr<const GatewayConfig> config);
+
+  std::shared_ptr<const GatewayConfig> config_;
+  GatewayShared shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  mutable std::mutex mutex_;
+  int port_ = -1;
+  bool running_ = false;
+};
+
+int defaultWorkerCount();
+
+}  // namespace aigw

@@ -1,0 +1,129 @@
+#include "gateway/worker.h"
+
+#include <future>
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "gateway/api_request.h"
+#include "gateway/builtin_routes.h"
+#include "gateway/config.h"
+#include "gateway/exchange.h"
+#include "http/response.h"
+
+namespace aigw {
+
+Worker::Worker(uint32_t index, GatewayShared& shared)
+    : index_(index), shared_(shared), ids_(index), rng_(std::random_device{}() ^ (uint64_t{index} << 32)),
+      call_ctx_{loop_, rng_, shared.config->server().mock_mode} {
+  ctx_.loop = &loop_;
+  ctx_.limits = shared.config->server().limits;
+  ctx_.factory = this;
+  ctx_.counters = &shared.counters;
+  listener_.data = this;
+  filters_.push_back(std::make_unique<BuiltinRoutesFilter>());
+  filters_.push_back(std::make_unique<ApiRequestFilter>());
+  filters_.push_back(std::make_unique<ProviderDispatchFilter>());
+}
+
+Worker::~Worker() { stop(); }
+
+int Worker::start(int listen_fd) {
+  std::promise<int> ready;
+  std::future<int> result = ready.get_future();
+  loop_.startThread([this, listen_fd, &ready] {
+    int rc = uv_tcp_init(loop_.uv(), &listener_);
+    listener_.data = this;
+    if (rc == 0) rc = uv_tcp_open(&listener_, listen_fd);
+    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 1024, &Worker::onConnection);
+    listening_ = rc == 0;
+    ready.set_value(rc);
+  });
+  return result.get();
+}
+
+void Worker::onConnection(uv_stream_t* server, int status) {
+  auto* self = static_cast<Worker*>(server->data);
+  if (status < 0) return;
+  auto* client = new uv_tcp_t;
+  uv_tcp_init(self->loop_.uv(), client);
+  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(client)) != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(client), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    return;
+  }
+  const int64_t active = self->shared_.counters.connections_active.load(std::memory_order_relaxed);
+  if (active >= self->config().server().max_connections || self->ctx_.draining) {
+    self->refuse(client);
+    return;
+  }
+  http::ServerConnection::adopt(self->ctx_, client);
+}
+
+// Over the connection cap: answer 503 at once (no parsing, no queueing) and close.
+void Worker::refuse(uv_tcp_t* client) {
+  shared_.counters.connections_refused.fetch_add(1, std::memory_order_relaxed);
+  const std::string body = http::openAiErrorBody(
+      ctx_.draining ? "the gateway is shutting down" : "too many connections: the gateway is at its connection limit",
+      "service_unavailable_error", "too_many_connections");
+  std::string out;
+  http::appendStatusLine(out, 503);
+  http::appendHeader(out, "content-type", "application/json");
+  http::appendHeader(out, "x-aigw-request-id", ids_.next());
+  http::appendHeader(out, "content-length", std::to_string(body.size()));
+  http::appendHeader(out, "connection", "close");
+  out.append("\r\n");
+  out.append(body);
+  uv_buf_t buf = uv_buf_init(out.data(), static_cast<unsigned int>(out.size()));
+  uv_try_write(reinterpret_cast<uv_stream_t*>(client), &buf, 1);
+  uv_close(reinterpret_cast<uv_handle_t*>(client), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+}
+
+void Worker::beginDrain() {
+  loop_.post([this] {
+    ctx_.draining = true;
+    if (listening_) {
+      listening_ = false;
+      uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    }
+    for (http::ServerConnection* c = ctx_.head; c != nullptr;) {
+      http::ServerConnection* next = c->next();
+      c->drain();
+      c = next;
+    }
+  });
+}
+
+void Worker::stop() {
+  loop_.stopAndJoin([this] {
+    ctx_.draining = true;
+    if (listening_) {
+      listening_ = false;
+      uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    }
+    while (ctx_.head != nullptr) ctx_.head->abort();
+  });
+}
+
+http::RequestHandlerPtr Worker::createHandler(http::Request&& request, http::ResponseWriter& writer) {
+  return std::make_unique<Exchange>(*this, std::move(request), writer);
+}
+
+std::string Worker::healthBody() const {
+  nlohmann::json body;
+  body["status"] = draining() ? "draining" : "ok";
+  body["version"] = AIGW_VERSION;
+  body["uptime_s"] = static_cast<double>(monotonicNs() - shared_.start_ns) / 1e9;
+  body["workers"] = shared_.workers;
+  body["connections"] = shared_.counters.connections_active.load(std::memory_order_relaxed);
+  nlohmann::json providers = nlohmann::json::array();
+  for (const auto& p : config().providers()) {
+    nlohmann::json entry = {{"name", p->name()}, {"kind", p->kind()}, {"status", "ok"}};
+    p->describe(entry);
+    providers.push_back(std::move(entry));
+  }
+  body["providers"] = std::move(providers);
+  return body.dump();
+}
+
+}  // namespace aigw

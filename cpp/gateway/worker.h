@@ -1,0 +1,73 @@
+// A worker: one loop thread with its own SO_REUSEPORT listener, connections, request ids and
+// per-call services. It is the RequestHandlerFactory of its connections: each request becomes
+// an Exchange that runs the worker's filter chain.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "core/event_loop.h"
+#include "core/request_id.h"
+#include "gateway/pipeline.h"
+#include "http/exchange_api.h"
+#include "http/server_connection.h"
+#include "providers/provider.h"
+
+namespace aigw {
+
+class GatewayConfig;
+
+// State every worker of one gateway shares: read-only config, atomics.
+struct GatewayShared {
+  const GatewayConfig* config = nullptr;
+  http::ServerCounters counters;
+  std::atomic<bool> draining{false};
+  uint64_t start_ns = 0;
+  int workers = 0;
+};
+
+class Worker final : public http::RequestHandlerFactory {
+ public:
+  Worker(uint32_t index, GatewayShared& shared);
+  ~Worker() override;
+
+  // Starts the loop thread listening on `listen_fd` (which it takes over). Returns 0 once
+  // listening, or a negative libuv error.
+  int start(int listen_fd);
+  // Thread-safe: stop accepting, close idle connections, let the others finish.
+  void beginDrain();
+  // Thread-safe: close every connection (cancelling what is in flight) and join the thread.
+  void stop();
+
+  EventLoop& loop() { return loop_; }
+  const GatewayConfig& config() const { return *shared_.config; }
+  const FilterChain& filters() const { return filters_; }
+  CallContext& callContext() { return call_ctx_; }
+  bool draining() const { return shared_.draining.load(std::memory_order_relaxed); }
+  std::string healthBody() const;
+
+  // http::RequestHandlerFactory
+  http::RequestHandlerPtr createHandler(http::Request&& request, http::ResponseWriter& writer) override;
+  std::string newRequestId() override { return ids_.next(); }
+
+ private:
+  static void onConnection(uv_stream_t* server, int status);
+  void refuse(uv_tcp_t* client);
+
+  uint32_t index_;
+  GatewayShared& shared_;
+  EventLoop loop_;
+  uv_tcp_t listener_;
+  bool listening_ = false;
+  http::ServerContext ctx_;
+  RequestIdGenerator ids_;
+  std::mt19937_64 rng_;
+  CallContext call_ctx_;
+  FilterChain filters_;
+};
+
+}  // namespace aigw

@@ -1,0 +1,84 @@
+// Incremental HTTP/1.x request parser: llhttp in strict mode plus the gateway's limits.
+// It stops (pauses) after each complete request so a connection answers pipelined requests
+// one at a time, in order, holding at most one parsed request in memory.
+#pragma once
+
+#include <llhttp.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "http/request.h"
+
+namespace aigw::http {
+
+struct ParserLimits {
+  size_t max_header_bytes = 32 * 1024;      // whole header block -> 431
+  size_t max_url_bytes = 8 * 1024;          // request-target -> 414
+  size_t max_body_bytes = 16 * 1024 * 1024; // de-chunked body -> 413
+  size_t max_headers = 128;                 // field count -> 431
+  size_t max_chunk_extension_bytes = 1024;  // per request -> 400
+};
+
+class RequestParser {
+ public:
+  enum class Event {
+    NeedMore,         // every byte consumed; feed more
+    HeadersComplete,  // paused after the headers of a request that sent Expect: 100-continue
+    MessageComplete,  // paused after a whole request; take it with request()
+    Error,            // framing or limit error; answer error_status() and close
+  };
+  struct Result {
+    Event event;
+    size_t consumed;  // bytes of the input used; feed the rest again after handling the event
+  };
+
+  explicit RequestParser(const ParserLimits& limits);
+  RequestParser(const RequestParser&) = delete;
+  RequestParser& operator=(const RequestParser&) = delete;
+
+  Result feed(const char* data, size_t len);
+  // The request being parsed (complete after MessageComplete).
+  Request& request() { return request_; }
+  // After MessageComplete: prepares for the next request on the same connection.
+  void nextMessage();
+  // True once any byte of the current request arrived (distinguishes idle from slow client).
+  bool midMessage() const { return started_; }
+  // True when the current message's headers are complete (the body is being read).
+  bool inBody() const { return headers_done_; }
+
+  int errorStatus() const { return error_status_; }
+  const std::string& errorReason() const { return error_reason_; }
+
+ private:
+  static int onMessageBegin(llhttp_t* p);
+  static int onUrl(llhttp_t* p, const char* at, size_t len);
+  static int onHeaderField(llhttp_t* p, const char* at, size_t len);
+  static int onHeaderValue(llhttp_t* p, const char* at, size_t len);
+  static int onHeaderValueComplete(llhttp_t* p);
+  static int onHeadersComplete(llhttp_t* p);
+  static int onBody(llhttp_t* p, const char* at, size_t len);
+  static int onMessageComplete(llhttp_t* p);
+  static int onChunkExtension(llhttp_t* p, const char* at, size_t len);
+  static const llhttp_settings_t* settings();
+
+  int fail(int status, const char* reason);
+  int addHeaderBytes(size_t len);
+
+  ParserLimits limits_;
+  llhttp_t parser_;
+  Request request_;
+  std::string field_;
+  std::string value_;
+  bool in_value_ = false;
+  bool started_ = false;
+  bool headers_done_ = false;
+  size_t header_bytes_ = 0;
+  size_t chunk_ext_bytes_ = 0;
+  bool paused_for_continue_ = false;
+  int error_status_ = 0;
+  std::string error_reason_;
+};
+
+}  // namespace aigw::http

@@ -1,0 +1,419 @@
+#include "http/server_connection.h"
+
+#include "core/log.h"
+#include "http/response.h"
+
+namespace aigw::http {
+namespace {
+
+struct WriteRequest {
+  uv_write_t req;
+  std::string data;
+  ServerConnection* conn;
+};
+
+enum TimerPhase : int { kNone = 0, kHeader, kBody, kIdle, kLinger, kFail };
+
+thread_local char t_read_buffer[64 * 1024];
+
+uv_stream_t* stream(uv_tcp_t* t) { return reinterpret_cast<uv_stream_t*>(t); }
+
+}  // namespace
+
+ServerConnection::ServerConnection(ServerContext& ctx, uv_tcp_t* tcp)
+    : ctx_(ctx), tcp_(tcp), parser_(ctx.limits.parser), timer_(ctx.loop->uv(), [this] { onTimeout(); }) {
+  tcp_->data = this;
+  next_ = ctx_.head;
+  if (next_ != nullptr) next_->prev_ = this;
+  ctx_.head = this;
+  ++ctx_.live;
+  ctx_.counters->connections_active.fetch_add(1, std::memory_order_relaxed);
+}
+
+ServerConnection::~ServerConnection() {
+  ctx_.counters->connections_active.fetch_sub(1, std::memory_order_relaxed);
+  --ctx_.live;
+  delete tcp_;
+}
+
+void ServerConnection::adopt(ServerContext& ctx, uv_tcp_t* client) {
+  auto* conn = new ServerConnection(ctx, client);
+  ctx.counters->connections_accepted.fetch_add(1, std::memory_order_relaxed);
+  uv_tcp_nodelay(client, 1);
+  if (uv_read_start(stream(client), &ServerConnection::onAlloc, &ServerConnection::onRead) != 0) {
+    conn->close(false);
+    return;
+  }
+  conn->reading_ = true;
+  conn->setPhase(kHeader, ctx.limits.header_timeout_ms);
+}
+
+void ServerConnection::setPhase(int phase, uint64_t ms) {
+  if (failed_ || closing_) return;
+  timer_phase_ = phase;
+  if (phase == kNone) {
+    timer_.stop();
+  } else {
+    timer_.start(ms);
+  }
+}
+
+void ServerConnection::onAlloc(uv_handle_t*, size_t, uv_buf_t* buf) {
+  buf->base = t_read_buffer;
+  buf->len = sizeof(t_read_buffer);
+}
+
+void ServerConnection::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<ServerConnection*>(s->data);
+  if (nread > 0) {
+    self->handleData(buf->base, static_cast<size_t>(nread));
+    return;
+  }
+  if (nread == 0) return;  // EAGAIN
+  // EOF or a read error. A client that leaves while its request is in flight aborts it.
+  self->close(self->handler_ != nullptr && !self->response_ended_);
+}
+
+void ServerConnection::handleData(const char* data, size_t len) {
+  if (closing_ || failed_) return;
+  if (lingering_ || close_after_flush_) return;  // discard: the connection is ending
+  const bool must_buffer = handler_ != nullptr || buffered_off_ < buffered_.size() || write_blocked_;
+  if (!must_buffer) {
+    size_t used = consume(data, len);
+    if (used >= len || closing_ || close_after_flush_) return;
+    data += used;
+    len -= used;
+  }
+  buffered_.append(data, len);
+  if (buffered_.size() - buffered_off_ > ctx_.limits.max_buffered_input && reading_) {
+    // The client pipelines faster than we answer: stop reading until we catch up.
+    uv_read_stop(stream(tcp_));
+    reading_ = false;
+  }
+  if (!handler_) processBuffered();
+}
+
+size_t ServerConnection::consume(const char* data, size_t len) {
+  in_consume_ = true;
+  size_t off = 0;
+  while (off < len && !handler_ && !closing_ && !failed_ && !close_after_flush_) {
+    if (uv_stream_get_write_queue_size(stream(tcp_)) > ctx_.limits.write_high_watermark) {
+      write_blocked_ = true;  // the client is not reading our answers: wait before the next one
+      break;
+    }
+    if (!parser_.midMessage() && timer_phase_ != kHeader) setPhase(kHeader, ctx_.limits.header_timeout_ms);
+    RequestParser::Result r = parser_.feed(data + off, len - off);
+    off += r.consumed;
+    switch (r.event) {
+      case RequestParser::Event::NeedMore:
+        if (parser_.inBody()) setPhase(kBody, ctx_.limits.body_timeout_ms);
+        break;
+      case RequestParser::Event::HeadersComplete:
+        writeRaw(std::string("HTTP/1.1 100 Continue\r\n\r\n"));
+        setPhase(kBody, ctx_.limits.body_timeout_ms);
+        break;
+      case RequestParser::Event::MessageComplete:
+        startRequest();
+        break;
+      case RequestParser::Event::Error: {
+        const int status = parser_.errorStatus();
+        auto* counter = (status == 413 || status == 414 || status == 431) ? &ctx_.counters->limit_errors
+                                                                          : &ctx_.counters->framing_errors;
+        counter->fetch_add(1, std::memory_order_relaxed);
+        sendErrorAndClose(status, parser_.errorReason());
+        off = len;
+        break;
+      }
+    }
+  }
+  in_consume_ = false;
+  return off;
+}
+
+void ServerConnection::processBuffered() {
+  if (in_consume_) return;
+  while (!handler_ && !closing_ && !failed_ && !close_after_flush_ && !write_blocked_ &&
+         buffered_off_ < buffered_.size()) {
+    size_t used = consume(buffered_.data() + buffered_off_, buffered_.size() - buffered_off_);
+    buffered_off_ += used;
+    if (used == 0) break;
+  }
+  if (buffered_off_ >= buffered_.size()) {
+    buffered_.clear();
+    buffered_off_ = 0;
+  } else if (buffered_off_ > 16 * 1024) {
+    buffered_.erase(0, buffered_off_);
+    buffered_off_ = 0;
+  }
+  if (!reading_ && !closing_ && buffered_.size() - buffered_off_ <= ctx_.limits.max_buffered_input) {
+    if (uv_read_start(stream(tcp_), &ServerConnection::onAlloc, &ServerConnection::onRead) == 0) reading_ = true;
+  }
+}
+
+void ServerConnection::startRequest() {
+  Request request = std::move(parser_.request());
+  parser_.nextMessage();
+  setPhase(kNone, 0);
+  ctx_.counters->requests.fetch_add(1, std::memory_order_relaxed);
+  head_sent_ = chunked_ = close_delimited_ = response_ended_ = false;
+  head_request_ = request.method == "HEAD";
+  http10_ = request.http_minor == 0;
+  keep_alive_ = request.keep_alive && !request.upgrade && !ctx_.draining;
+  handler_ = ctx_.factory->createHandler(std::move(request), *this);
+  handler_->start();
+}
+
+void ServerConnection::finishExchange() {
+  if (handler_) ctx_.loop->deferredDelete(std::move(handler_));
+  if (closing_ || failed_) return;
+  if (ctx_.draining) keep_alive_ = false;
+  if (!keep_alive_) {
+    closeAfterFlush();
+    return;
+  }
+  if (buffered_off_ < buffered_.size()) {
+    processBuffered();
+  } else {
+    setPhase(kIdle, ctx_.draining ? 0 : ctx_.limits.idle_timeout_ms);
+  }
+}
+
+void ServerConnection::appendHead(std::string& out, int status, const HeaderList& headers, int64_t content_length) {
+  appendStatusLine(out, status);
+  for (const auto& h : headers) appendHeader(out, h.name, h.value);
+  appendHeader(out, "date", httpDate());
+  if (content_length >= 0) {
+    char num[24];
+    int n = snprintf(num, sizeof(num), "%lld", static_cast<long long>(content_length));
+    appendHeader(out, "content-length", std::string_view(num, static_cast<size_t>(n)));
+  } else if (chunked_) {
+    appendHeader(out, "transfer-encoding", "chunked");
+  }
+  if (ctx_.draining) keep_alive_ = false;
+  if (!keep_alive_) {
+    appendHeader(out, "connection", "close");
+  } else if (http10_) {
+    appendHeader(out, "connection", "keep-alive");
+  }
+  out.append("\r\n");
+}
+
+void ServerConnection::respond(int status, const HeaderList& headers, std::string_view body) {
+  if (response_ended_ || head_sent_) return;
+  std::string out;
+  out.reserve(192 + headers.size() * 48 + body.size());
+  appendHead(out, status, headers, static_cast<int64_t>(body.size()));
+  if (!head_request_) out.append(body);
+  head_sent_ = true;
+  writeRaw(std::move(out));
+  endResponse();
+}
+
+void ServerConnection::writeHead(int status, const HeaderList& headers, int64_t content_length) {
+  if (response_ended_ || head_sent_) return;
+  if (content_length < 0) {
+    if (http10_) {
+      close_delimited_ = true;
+      keep_alive_ = false;
+    } else {
+      chunked_ = true;
+    }
+  }
+  std::string out;
+  out.reserve(192 + headers.size() * 48);
+  appendHead(out, status, headers, content_length);
+  head_sent_ = true;
+  writeRaw(std::move(out));
+}
+
+void ServerConnection::writeBody(std::string_view data) {
+  if (response_ended_ || !head_sent_ || head_request_ || data.empty()) return;
+  if (chunked_) {
+    std::string out;
+    out.reserve(data.size() + 16);
+    appendChunk(out, data);
+    writeRaw(std::move(out));
+  } else {
+    writeRaw(std::string(data));
+  }
+}
+
+void ServerConnection::endResponse() {
+  if (response_ended_) return;
+  response_ended_ = true;
+  if (chunked_ && !head_request_) writeRaw(std::string(kLastChunk));
+  if (close_delimited_) keep_alive_ = false;
+  finishExchange();
+}
+
+void ServerConnection::resetConnection() {
+  response_ended_ = true;
+  if (handler_) ctx_.loop->deferredDelete(std::move(handler_));
+  close(false, /*reset=*/true);
+}
+
+bool ServerConnection::writeBlocked() const { return write_blocked_ || failed_ || closing_; }
+
+uint64_t ServerConnection::bytesQueued() const { return uv_stream_get_write_queue_size(stream(tcp_)); }
+
+void ServerConnection::writeRaw(std::string&& data) {
+  if (closing_ || failed_ || data.empty()) return;
+  uv_stream_t* s = stream(tcp_);
+  if (uv_stream_get_write_queue_size(s) == 0) {
+    uv_buf_t b = uv_buf_init(data.data(), static_cast<unsigned int>(data.size()));
+    int n = uv_try_write(s, &b, 1);
+    if (n == static_cast<int>(data.size())) return;
+    if (n > 0) {
+      data.erase(0, static_cast<size_t>(n));
+    } else if (n != UV_EAGAIN) {
+      // Never close inside a handler's call: fail now, close on the next loop iteration.
+      failed_ = true;
+      timer_phase_ = kFail;
+      timer_.start(0);
+      return;
+    }
+  }
+  auto* w = new WriteRequest{{}, std::move(data), this};
+  uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned int>(w->data.size()));
+  if (uv_write(&w->req, s, &b, 1, &ServerConnection::onWrite) != 0) {
+    delete w;
+    failed_ = true;
+    timer_phase_ = kFail;
+    timer_.start(0);
+    return;
+  }
+  if (uv_stream_get_write_queue_size(s) > ctx_.limits.write_high_watermark) write_blocked_ = true;
+}
+
+void ServerConnection::onWrite(uv_write_t* req, int status) {
+  auto* w = reinterpret_cast<WriteRequest*>(req);
+  ServerConnection* self = w->conn;
+  delete w;
+  if (status == UV_ECANCELED || self->closing_) return;
+  if (status < 0) {
+    self->close(self->handler_ != nullptr && !self->response_ended_);
+    return;
+  }
+  const size_t queued = uv_stream_get_write_queue_size(stream(self->tcp_));
+  if (self->write_blocked_ && queued <= self->ctx_.limits.write_low_watermark) {
+    self->write_blocked_ = false;
+    if (self->handler_) {
+      self->handler_->onWritable();
+    } else {
+      self->processBuffered();
+    }
+  }
+  if (self->close_after_flush_ && !self->lingering_ && queued == 0) self->beginLinger();
+}
+
+void ServerConnection::sendErrorAndClose(int status, std::string_view message) {
+  HeaderList headers;
+  headers.add("content-type", "application/json");
+  headers.add("x-aigw-request-id", ctx_.factory->newRequestId());
+  keep_alive_ = false;
+  head_request_ = false;
+  chunked_ = false;
+  std::string body = openAiErrorBody(message, errorTypeForStatus(status));
+  std::string out;
+  appendHead(out, status, headers, static_cast<int64_t>(body.size()));
+  out.append(body);
+  writeRaw(std::move(out));
+  closeAfterFlush();
+}
+
+void ServerConnection::closeAfterFlush() {
+  if (close_after_flush_ || closing_) return;
+  close_after_flush_ = true;
+  setPhase(kLinger, ctx_.limits.linger_ms + ctx_.limits.idle_timeout_ms);
+  if (uv_stream_get_write_queue_size(stream(tcp_)) == 0) beginLinger();
+}
+
+// After the last response: half-close, then read and discard until the client closes or the
+// linger time passes, so unread request bytes do not turn our FIN into an RST that could
+// destroy the response before the client reads it.
+void ServerConnection::beginLinger() {
+  if (lingering_ || closing_ || failed_) return;
+  lingering_ = true;
+  auto* req = new uv_shutdown_t;
+  req->data = this;
+  if (uv_shutdown(req, stream(tcp_), &ServerConnection::onShutdown) != 0) {
+    delete req;
+    close(false);
+    return;
+  }
+  if (!reading_ && uv_read_start(stream(tcp_), &ServerConnection::onAlloc, &ServerConnection::onRead) == 0) {
+    reading_ = true;
+  }
+  setPhase(kLinger, ctx_.limits.linger_ms);
+}
+
+void ServerConnection::onShutdown(uv_shutdown_t* req, int status) {
+  auto* self = static_cast<ServerConnection*>(req->data);
+  delete req;
+  if (status == UV_ECANCELED) return;
+  if (status < 0 && !self->closing_) self->close(false);
+}
+
+void ServerConnection::onTimeout() {
+  switch (timer_phase_) {
+    case kHeader:
+      if (parser_.midMessage()) {
+        ctx_.counters->timeouts.fetch_add(1, std::memory_order_relaxed);
+        sendErrorAndClose(408, "timed out reading the request headers");
+      } else {
+        close(false);
+      }
+      break;
+    case kBody:
+      ctx_.counters->timeouts.fetch_add(1, std::memory_order_relaxed);
+      sendErrorAndClose(408, "timed out reading the request body");
+      break;
+    case kFail:
+      close(handler_ != nullptr && !response_ended_);
+      break;
+    default:
+      close(false);
+      break;
+  }
+}
+
+bool ServerConnection::idle() const {
+  return !handler_ && !parser_.midMessage() && buffered_off_ >= buffered_.size() && !close_after_flush_;
+}
+
+void ServerConnection::drain() {
+  if (closing_) return;
+  if (idle()) {
+    close(false);
+  } else {
+    keep_alive_ = false;
+  }
+}
+
+void ServerConnection::abort() { close(handler_ != nullptr && !response_ended_); }
+
+void ServerConnection::close(bool client_gone, bool reset) {
+  if (closing_) return;
+  closing_ = true;
+  timer_.stop();
+  if (handler_) {
+    RequestHandlerPtr h = std::move(handler_);
+    if (client_gone) {
+      ctx_.counters->client_aborts.fetch_add(1, std::memory_order_relaxed);
+      h->onClientGone();
+    }
+    ctx_.loop->deferredDelete(std::move(h));
+  }
+  if (prev_ != nullptr) prev_->next_ = next_; else ctx_.head = next_;
+  if (next_ != nullptr) next_->prev_ = prev_;
+  prev_ = next_ = nullptr;
+  if (reset) {
+    uv_tcp_close_reset(tcp_, &ServerConnection::onClose);
+  } else {
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp_), &ServerConnection::onClose);
+  }
+}
+
+void ServerConnection::onClose(uv_handle_t* h) { delete static_cast<ServerConnection*>(h->data); }
+
+}  // namespace aigw::http

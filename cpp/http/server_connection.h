@@ -1,0 +1,133 @@
+// One accepted client TCP connection speaking HTTP/1.1: reads and parses requests, hands each
+// to a RequestHandler, writes the response, enforces timeouts, limits and backpressure.
+// A connection owns itself: it is freed in the close callback of its uv_tcp_t.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/event_loop.h"
+#include "core/timer.h"
+#include "http/exchange_api.h"
+#include "http/request_parser.h"
+
+namespace aigw::http {
+
+struct ServerLimits {
+  ParserLimits parser;
+  uint64_t header_timeout_ms = 10000;
+  uint64_t body_timeout_ms = 30000;
+  uint64_t idle_timeout_ms = 60000;
+  uint64_t linger_ms = 2000;                     // reading-and-discarding after an error response
+  size_t write_high_watermark = 256 * 1024;       // pause producers above this many queued bytes
+  size_t write_low_watermark = 64 * 1024;         // resume them below this
+  size_t max_buffered_input = 64 * 1024;          // pipelined bytes held while a request is in flight
+};
+
+struct ServerCounters {
+  std::atomic<uint64_t> connections_accepted{0};
+  std::atomic<uint64_t> connections_refused{0};
+  std::atomic<int64_t> connections_active{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> framing_errors{0};
+  std::atomic<uint64_t> limit_errors{0};
+  std::atomic<uint64_t> timeouts{0};
+  std::atomic<uint64_t> client_aborts{0};
+};
+
+class ServerConnection;
+
+// What a connection needs from the worker that accepted it.
+struct ServerContext {
+  EventLoop* loop = nullptr;
+  ServerLimits limits;
+  RequestHandlerFactory* factory = nullptr;
+  ServerCounters* counters = nullptr;
+  bool draining = false;
+  // Intrusive list of live connections, for draining and shutdown.
+  ServerConnection* head = nullptr;
+  size_t live = 0;
+};
+
+class ServerConnection final : public ResponseWriter {
+ public:
+  // Takes over `client`, which must already be initialized on ctx.loop and accepted.
+  static void adopt(ServerContext& ctx, uv_tcp_t* client);
+
+  // Draining: close now if idle, otherwise after the current response.
+  void drain();
+  // Shutdown: cancel the current request and close at once.
+  void abort();
+
+  // ResponseWriter
+  void respond(int status, const HeaderList& headers, std::string_view body) override;
+  void writeHead(int status, const HeaderList& headers, int64_t content_length) override;
+  void writeBody(std::string_view data) override;
+  void endResponse() override;
+  void resetConnection() override;
+  bool writeBlocked() const override;
+  bool headSent() const override { return head_sent_; }
+  uint64_t bytesQueued() const override;
+
+  ServerConnection* next() const { return next_; }
+
+ private:
+  ServerConnection(ServerContext& ctx, uv_tcp_t* tcp);
+  ~ServerConnection();
+
+  static void onAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void onWrite(uv_write_t* req, int status);
+  static void onShutdown(uv_shutdown_t* req, int status);
+  static void onClose(uv_handle_t* h);
+
+  void handleData(const char* data, size_t len);
+  // Feeds bytes to the parser and dispatches what it finds; returns bytes used.
+  size_t consume(const char* data, size_t len);
+  void processBuffered();
+  void startRequest();
+  void finishExchange();
+  void onTimeout();
+  void setPhase(int phase, uint64_t ms);
+  void sendErrorAndClose(int status, std::string_view message);
+  void writeRaw(std::string&& data);
+  void closeAfterFlush();
+  void beginLinger();
+  void close(bool client_gone, bool reset = false);
+  void appendHead(std::string& out, int status, const HeaderList& headers, int64_t content_length);
+  bool idle() const;
+
+  ServerContext& ctx_;
+  uv_tcp_t* tcp_;
+  RequestParser parser_;
+  Timer timer_;
+  RequestHandlerPtr handler_;
+  std::string buffered_;        // unparsed input held while a request is in flight
+  size_t buffered_off_ = 0;
+  ServerConnection* prev_ = nullptr;
+  ServerConnection* next_ = nullptr;
+
+  // Current response.
+  bool head_sent_ = false;
+  bool chunked_ = false;
+  bool close_delimited_ = false;
+  bool head_request_ = false;
+  bool keep_alive_ = true;
+  bool response_ended_ = false;
+  bool write_blocked_ = false;
+
+  bool reading_ = false;
+  bool in_consume_ = false;
+  bool close_after_flush_ = false;
+  bool lingering_ = false;
+  bool closing_ = false;
+  bool http10_ = false;
+  bool failed_ = false;
+  int timer_phase_ = 0;
+};
+
+}  // namespace aigw::http

@@ -1,0 +1,51 @@
+// OpenAI-shaped bodies the mock provider answers with: chat completions, legacy completions
+// and embeddings, whole or as stream chunks. Deterministic for a given request and knobs.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "providers/provider.h"
+
+namespace aigw::mock {
+
+// Splits the completion text into `chunks` pieces (on UTF-8 boundaries, empty pieces dropped).
+// Without a fixed text, the pieces are words of a stock sentence, one per chunk.
+std::vector<std::string> completionPieces(const std::string* fixed_text, int64_t chunks);
+// A deterministic token estimate of the request's input (about four bytes a token).
+int64_t estimatePromptTokens(Endpoint endpoint, const nlohmann::json& body);
+
+struct Completion {
+  Endpoint endpoint = Endpoint::ChatCompletions;
+  std::string id;
+  std::string model;
+  int64_t created = 0;
+  int choices = 1;
+  std::vector<std::string> pieces;
+  const char* finish_reason = "stop";
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens() const { return static_cast<int64_t>(pieces.size()) * choices; }
+};
+
+std::string completionBody(const Completion& c);
+// One stream event's JSON (without SSE framing). `role_delta` marks the opening chunk of a
+// chat stream; `finish` the closing one; `usage_null` adds "usage":null (include_usage streams).
+std::string completionChunk(const Completion& c, int choice, std::string_view content, bool role_delta,
+                            bool finish, bool usage_null);
+std::string usageChunk(const Completion& c);
+
+struct EmbeddingRequest {
+  std::vector<std::string> inputs;  // token arrays are rendered as text for hashing
+  int64_t dimensions = 8;
+  bool base64 = false;
+  std::string model;
+};
+// Returns false with `error` when `input` has an unsupported shape.
+bool parseEmbeddingInput(const nlohmann::json& body, EmbeddingRequest* out, std::string* error);
+std::string embeddingsBody(const EmbeddingRequest& r, int64_t prompt_tokens);
+
+}  // namespace aigw::mock

@@ -1,0 +1,86 @@
+// The provider seam: how the pipeline asks one provider (mock, OpenAI-compatible upstream,
+// later Anthropic, Gemini ...) to answer one API call, and how the answer comes back.
+// A call reports, in order: onCallHead once, onCallBody any number of times, then exactly one
+// of onCallEnd or onCallError (onCallError may also come before any head). Destroying the
+// ProviderCall cancels it; no observer method runs after that.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "core/event_loop.h"
+#include "http/headers.h"
+#include "http/request.h"
+
+namespace aigw {
+
+enum class Endpoint { ChatCompletions, Completions, Embeddings };
+const char* endpointName(Endpoint e);
+
+enum class CallErrorKind { Connect, Timeout, Reset, Protocol, Internal };
+
+struct CallUsage {
+  int64_t prompt_tokens = -1;
+  int64_t completion_tokens = -1;
+};
+
+class CallObserver {
+ public:
+  virtual ~CallObserver() = default;
+  // content_length < 0: the body length is unknown (streamed).
+  virtual void onCallHead(int status, http::HeaderList headers, int64_t content_length) = 0;
+  virtual void onCallBody(std::string_view data) = 0;
+  virtual void onCallEnd(const CallUsage& usage) = 0;
+  virtual void onCallError(CallErrorKind kind, std::string message) = 0;
+  // True while the client cannot take more bytes; the call should wait for resume().
+  virtual bool callBlocked() const = 0;
+};
+
+class ProviderCall : public DeferredDeletable {
+ public:
+  // The observer is writable again after callBlocked() returned true.
+  virtual void resume() {}
+};
+using ProviderCallPtr = std::unique_ptr<ProviderCall>;
+
+struct CallRequest {
+  Endpoint endpoint;
+  const http::Request& http;
+  const nlohmann::json& body;
+  std::string_view model;           // the model name the client asked for
+  std::string_view upstream_model;  // the provider's name for it
+  bool stream = false;
+  std::string_view request_id;
+};
+
+// Per-worker services a call may use.
+struct CallContext {
+  EventLoop& loop;
+  std::mt19937_64& rng;
+  bool mock_mode = false;  // serving as a standalone mock upstream (`aigw mock`)
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  const std::string& name() const { return name_; }
+  virtual const char* kind() const = 0;
+  // Thread-safe: called from any worker; everything per call lives in the returned object.
+  virtual ProviderCallPtr start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const = 0;
+  // Extra fields for /health.
+  virtual void describe(nlohmann::json& out) const {}
+
+ protected:
+  explicit Provider(std::string name) : name_(std::move(name)) {}
+
+ private:
+  std::string name_;
+};
+using ProviderPtr = std::unique_ptr<Provider>;
+
+}  // namespace aigw

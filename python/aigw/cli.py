@@ -1,0 +1,175 @@
+"""The ``aigw`` command: serve, check-config, mock, --version."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from aigw._version import __version__
+
+DEFAULT_SERVE_PORT = 4000
+DEFAULT_MOCK_PORT = 4001
+
+
+def _eprint(*parts: object) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def _run_until_signal(gw: Any, drain_timeout: float | None, label: str) -> int:
+    """Serve until SIGINT/SIGTERM; the first drains, a second exits at once."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            _eprint(f"aigw: {signal.Signals(signum).name} again, exiting now")
+            os._exit(128 + signum)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    _eprint(
+        f"aigw {__version__}: {label} on {gw.url} ({gw.workers} workers, "
+        f"config: {gw.config.source or '<dict>'}); Ctrl-C to stop"
+    )
+    while not stop.wait(3600):
+        pass
+    timeout = gw.config.server.drain_timeout if drain_timeout is None else drain_timeout
+    _eprint(f"aigw: draining (up to {timeout:g}s; signal again to exit now)")
+    # Stop on another thread so this one stays free to take a second signal.
+    stopper = threading.Thread(target=gw.stop, kwargs={"drain_timeout": timeout}, daemon=True)
+    stopper.start()
+    while stopper.is_alive():
+        stopper.join(0.1)
+    _eprint("aigw: stopped")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from aigw.config import ConfigError, load_config
+    from aigw.gateway import Gateway
+
+    try:
+        config = load_config(
+            args.config,
+            overrides={"host": args.host, "port": args.port, "workers": args.workers},
+        )
+        if config.server.port is None:
+            config = load_config(config, overrides={"port": DEFAULT_SERVE_PORT})
+        gw = Gateway(config).start()
+    except ConfigError as err:
+        _eprint(f"aigw: {err}")
+        return 2
+    except OSError as err:
+        _eprint(f"aigw: {err}")
+        return 1
+    return _run_until_signal(gw, args.drain_timeout, "serving")
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from aigw.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.file)
+    except ConfigError as err:
+        _eprint(f"aigw: {err}")
+        return 2
+    names = ", ".join(m.name for m in config.models) or "none"
+    print(
+        f"{args.file}: OK ({len(config.providers)} provider(s), "
+        f"{len(config.models)} model(s): {names})"
+    )
+    return 0
+
+
+_MOCK_KNOBS: list[tuple[str, type, str]] = [
+    ("latency_ms", int, "delay before a non-streamed answer and before a stream starts"),
+    ("ttft_ms", int, "extra time to first token for streams"),
+    ("chunk_delay_ms", int, "delay between stream chunks"),
+    ("chunks", int, "content chunks per stream"),
+    ("status", int, "HTTP status to answer with (non-2xx: an OpenAI-shaped error)"),
+    ("error_rate", float, "fraction of requests that fail with 500"),
+    ("retry_after", int, "Retry-After seconds on error answers"),
+    ("stall_after", int, "stop after N stream events and hold the stream open"),
+    ("reset_after", int, "reset the connection after N stream events (0: before answering)"),
+    ("response", str, "fixed completion text"),
+    ("embedding_dimensions", int, "embedding vector size"),
+]
+
+
+def _cmd_mock(args: argparse.Namespace) -> int:
+    from aigw.config import ConfigError
+    from aigw.gateway import Gateway
+
+    provider: dict[str, Any] = {"kind": "mock", "header_knobs": not args.no_header_knobs}
+    for name, _type, _help in _MOCK_KNOBS:
+        value = getattr(args, name)
+        if value is not None:
+            provider[name] = value
+    doc = {
+        "server": {"mode": "mock", "host": args.host, "port": args.port, "workers": args.workers},
+        "providers": {"mock": provider},
+        "models": [{"name": "*", "provider": "mock"}],
+    }
+    try:
+        gw = Gateway(doc).start()
+    except ConfigError as err:
+        _eprint(f"aigw: {err}")
+        return 2
+    except OSError as err:
+        _eprint(f"aigw: {err}")
+        return 1
+    return _run_until_signal(gw, 0.0, "mock upstream serving")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aigw",
+        description="AI gateway: one OpenAI-compatible endpoint in front of many LLM providers.",
+    )
+    parser.add_argument("--version", action="version", version=f"aigw {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the gateway (default config: the mock provider)")
+    serve.add_argument("--config", "-c", help="config file (YAML, JSON or TOML)")
+    serve.add_argument("--host", help="listen address (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, help=f"listen port (default: {DEFAULT_SERVE_PORT})")
+    serve.add_argument("--workers", type=int, help="worker threads (default: one per core)")
+    serve.add_argument(
+        "--drain-timeout", type=float, help="seconds to let requests finish on stop"
+    )
+    serve.set_defaults(func=_cmd_serve)
+
+    check = sub.add_parser("check-config", help="validate a config file and report every problem")
+    check.add_argument("file")
+    check.set_defaults(func=_cmd_check_config)
+
+    mock = sub.add_parser("mock", help="run the mock provider as a standalone upstream")
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=DEFAULT_MOCK_PORT)
+    mock.add_argument("--workers", type=int, default=0)
+    mock.add_argument(
+        "--no-header-knobs", action="store_true", help="ignore x-mock-* request headers"
+    )
+    for name, typ, help_text in _MOCK_KNOBS:
+        mock.add_argument("--" + name.replace("_", "-"), type=typ, dest=name, help=help_text)
+    mock.set_defaults(func=_cmd_mock)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The in-process gateway: ``aigw.Gateway``.
+
+A Gateway owns one native server (``aigw._core.Server``): N worker threads, each with its own
+libuv loop and listening socket. Those threads never take the GIL; this class only starts,
+stops and inspects them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import threading
+import weakref
+from collections.abc import Mapping
+from os import PathLike
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aigw._core import Server
+    from aigw.config import Config
+
+
+_running: weakref.WeakSet[Gateway] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:  # pragma: no cover - runs at interpreter exit
+    for gw in list(_running):
+        gw.stop(drain_timeout=0)
+
+
+class Gateway:
+    """An aigw gateway running inside this process.
+
+    ``config`` is a path to a YAML/JSON/TOML file, a dict, a :class:`aigw.Config`, or None for
+    the embedded default (the mock provider serving every model, no API keys, offline).
+    ``host``, ``port`` and ``workers`` override the config's ``server`` section. In process the
+    port defaults to 0: the kernel picks a free one, and :attr:`url` tells which.
+
+    ``start()`` returns once every worker listens; ``stop()`` drains and joins every thread.
+    Use it as a context manager, sync or async, or call ``start()``/``stop()`` (notebooks).
+    """
+
+    def __init__(
+        self,
+        config: str | PathLike[str] | Mapping[str, Any] | Config | None = None,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        workers: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        from aigw.config import load_config
+
+        self._config = load_config(
+            config, env=env, overrides={"host": host, "port": port, "workers": workers}
+        )
+        self._lock = threading.Lock()
+        self._server: Server | None = None
+        self._port: int | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> Gateway:
+        """Bind and start the workers; returns self once the gateway accepts connections.
+
+        Raises OSError when the address cannot be bound (e.g. the port is taken).
+        """
+        with self._lock:
+            if self._server is not None and self._server.running:
+                return self
+            from aigw import _core
+
+            core = self._config.to_core_dict()
+            if self._config.server.port is None:
+                core["server"]["port"] = 0
+            server = _core.Server(json.dumps(core))
+            self._port = server.start()
+            self._server = server
+            _running.add(self)
+            return self
+
+    def stop(self, drain_timeout: float | None = None) -> None:
+        """Stop accepting, let in-flight requests and streams finish for up to
+        ``drain_timeout`` seconds (default: ``server.drain_timeout``), close what is left and
+        join every thread. Safe to call twice, or on a gateway that never started.
+        """
+        with self._lock:
+            server = self._server
+            if server is None:
+                return
+            server.stop(-1.0 if drain_timeout is None else max(0.0, float(drain_timeout)))
+            _running.discard(self)
+
+    def __enter__(self) -> Gateway:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Gateway:
+        import asyncio
+
+        await asyncio.to_thread(self.start)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        import asyncio
+
+        await asyncio.to_thread(self.stop)
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def config(self) -> Config:
+        """The validated configuration this gateway runs."""
+        return self._config
+
+    @property
+    def running(self) -> bool:
+        server = self._server
+        return server is not None and server.running
+
+    @property
+    def host(self) -> str:
+        return self._config.server.host
+
+    @property
+    def port(self) -> int | None:
+        """The port the gateway listens on (the real one when configured as 0), or None."""
+        return self._port if self.running else None
+
+    @property
+    def workers(self) -> int | None:
+        server = self._server
+        return server.workers if server is not None and server.running else None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running gateway, e.g. ``http://127.0.0.1:43121``."""
+        if not self.running:
+            raise RuntimeError("the gateway is not running; call start() first")
+        host = self.host
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self._port}"
+
+    def stats(self) -> dict[str, Any]:
+        """Counters of the data plane: connections, requests, refusals, errors, timeouts."""
+        server = self._server
+        if server is None:
+            return {"running": False}
+        stats: dict[str, Any] = json.loads(server.stats_json())
+        return stats
+
+    def __repr__(self) -> str:
+        source = self._config.source or "<dict>"
+        if self.running:
+            return (
+                f"<aigw.Gateway running url={self.url!r} workers={self.workers} "
+                f"config={source!r}>"
+            )
+        return f"<aigw.Gateway stopped config={source!r}>"
