@@ -83,12 +83,9 @@ void EventLoop::stopAndJoin(Task before_close) {
     }
     drainTasks();
     runDeferredDeletes();
-    uv_walk(
-        &loop_,
-        [](uv_handle_t* h, void*) {
-          if (!uv_is_closing(h)) uv_close(h, nullptr);
-        },
-        nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
+    uv_stop(&loop_);
   };
   if (thread_.joinable()) {
     post(std::move(shutdown));
@@ -96,11 +93,26 @@ void EventLoop::stopAndJoin(Task before_close) {
   } else {
     shutdown();
   }
-  // Close callbacks of the handles closed above run here; objects deleted late may close
-  // handles of their own, so go round until nothing is left.
-  while (true) {
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    if (to_delete_.empty()) break;
+  // Everything the loop owned is closing now; let the close callbacks (and the deletes they
+  // cause, which may close more handles) run. Owners free their handles in those callbacks.
+  for (int round = 0; round < 64 && uv_loop_alive(&loop_); ++round) {
+    uv_run(&loop_, UV_RUN_NOWAIT);
+    runDeferredDeletes();
+  }
+  if (uv_loop_alive(&loop_)) {
+    // Something still holds an active handle: a bug, but stopping must not hang on it.
+    int leaked = 0;
+    uv_walk(
+        &loop_,
+        [](uv_handle_t* h, void* arg) {
+          if (!uv_is_closing(h)) {
+            ++*static_cast<int*>(arg);
+            uv_close(h, nullptr);
+          }
+        },
+        &leaked);
+    if (leaked > 0) AIGW_LOG(Warning, "event loop stopped with " + std::to_string(leaked) + " handle(s) still open");
+    uv_run(&loop_, UV_RUN_DEFAULT);  // also waits for DNS lookups still on the thread pool
     runDeferredDeletes();
   }
   if (uv_loop_close(&loop_) != 0) {

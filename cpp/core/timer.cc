@@ -9,6 +9,8 @@ Timer::Timer(uv_loop_t* loop, Callback cb) : handle_(new uv_timer_t), cb_(std::m
 
 Timer::~Timer() {
   handle_->data = nullptr;
+  // A loop that stopped with this timer still open closed it already (without freeing it).
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(handle_))) return;
   uv_close(reinterpret_cast<uv_handle_t*>(handle_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
 }

@@ -91,6 +91,71 @@ bool rejectBadFields(Exchange& ex, Endpoint endpoint, const nlohmann::json& body
   return false;
 }
 
+FilterStatus unknownModel(Exchange& ex, const std::string& model) {
+  ex.sendError(404, "The model `" + model + "` does not exist or you do not have access to it.",
+               "invalid_request_error", "model_not_found");
+  return FilterStatus::StopIteration;
+}
+
+// "." and ".." segments (also percent-encoded) could walk out of the provider's API root.
+bool hasDotSegment(std::string_view path) {
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    std::string seg(path.substr(pos, end - pos));
+    for (size_t i = 0; (i = seg.find("%2", i)) != std::string::npos;) {
+      if (i + 2 < seg.size() && (seg[i + 2] == 'e' || seg[i + 2] == 'E')) seg.replace(i, 3, ".");
+      else ++i;
+    }
+    if (seg == "." || seg == "..") return true;
+    if (seg.find("%2f") != std::string::npos || seg.find("%2F") != std::string::npos ||
+        seg.find("%5c") != std::string::npos || seg.find("%5C") != std::string::npos || seg.find('\\') != std::string::npos) {
+      return true;
+    }
+    pos = end + 1;
+  }
+  return false;
+}
+
+// Any other /v1/* path (files, images, audio, moderations, responses, batches ...) goes to the
+// provider serving the JSON body's model, or to the default provider, as it is.
+FilterStatus routePassthrough(Exchange& ex) {
+  http::Request& req = ex.request();
+  const std::string_view path = req.path();
+  if (hasDotSegment(path)) {
+    ex.sendError(400, "Invalid URL (" + req.method + " " + std::string(path) + "): dot segments are not allowed",
+                 "invalid_request_error", "invalid_url");
+    return FilterStatus::StopIteration;
+  }
+  ApiCall& api = ex.api();
+  api.endpoint = Endpoint::Passthrough;
+  api.path_suffix = req.target.substr(3);  // keep the query string
+  const std::string* type = req.headers.find("content-type");
+  if (type != nullptr && type->find("json") != std::string::npos && !req.body.empty()) {
+    api.body = nlohmann::json::parse(req.body, nullptr, false);
+    if (api.body.is_object()) {
+      auto model = api.body.find("model");
+      if (model != api.body.end() && model->is_string()) {
+        api.model = model->get<std::string>();
+        api.route = ex.config().resolve(api.model);
+        if (api.route == nullptr) return unknownModel(ex, api.model);
+        api.provider = api.route->provider;
+      }
+      if (auto s = api.body.find("stream"); s != api.body.end() && s->is_boolean()) api.stream = s->get<bool>();
+    } else {
+      api.body = nlohmann::json();
+    }
+  }
+  if (api.provider == nullptr) api.provider = ex.config().defaultProvider();
+  if (api.provider == nullptr) {
+    ex.sendError(404, "Invalid URL (" + req.method + " " + std::string(path) + ")", "invalid_request_error",
+                 "unknown_url");
+    return FilterStatus::StopIteration;
+  }
+  return FilterStatus::Continue;
+}
+
 }  // namespace
 
 const char* endpointName(Endpoint e) {
@@ -98,6 +163,7 @@ const char* endpointName(Endpoint e) {
     case Endpoint::ChatCompletions: return "chat.completions";
     case Endpoint::Completions: return "completions";
     case Endpoint::Embeddings: return "embeddings";
+    case Endpoint::Passthrough: return "passthrough";
   }
   return "unknown";
 }
@@ -113,6 +179,7 @@ FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
     }
   }
   if (match == nullptr) {
+    if (path.substr(0, 4) == "/v1/") return routePassthrough(ex);
     ex.sendError(404, "Invalid URL (" + req.method + " " + std::string(path) + ")", "invalid_request_error",
                  "unknown_url");
     return FilterStatus::StopIteration;
@@ -152,11 +219,8 @@ FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
   if (rejectBadFields(ex, api.endpoint, api.body)) return FilterStatus::StopIteration;
   if (auto s = api.body.find("stream"); s != api.body.end() && s->is_boolean()) api.stream = s->get<bool>();
   api.route = ex.config().resolve(api.model);
-  if (api.route == nullptr) {
-    ex.sendError(404, "The model `" + api.model + "` does not exist or you do not have access to it.",
-                 "invalid_request_error", "model_not_found");
-    return FilterStatus::StopIteration;
-  }
+  if (api.route == nullptr) return unknownModel(ex, api.model);
+  api.provider = api.route->provider;
   return FilterStatus::Continue;
 }
 

@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/json_text.h"
 #include "providers/mock_provider.h"
+#include "providers/openai_provider.h"
 
 namespace aigw {
 namespace {
@@ -37,6 +38,7 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     s.drain_timeout_ms = get<uint64_t>(server, "drain_timeout_ms", s.drain_timeout_ms);
     s.log_level = get<std::string>(server, "log_level", s.log_level);
     s.mock_mode = get<std::string>(server, "mode", "gateway") == "mock";
+    s.dns_ttl_ms = get<uint64_t>(server, "dns_ttl_ms", s.dns_ttl_ms);
     if (s.port < 0 || s.port > 65535) throw std::runtime_error("server.port out of range");
     if (s.workers < 0 || s.workers > 256) throw std::runtime_error("server.workers out of range");
 
@@ -47,12 +49,52 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
       ProviderPtr provider;
       if (kind == "mock") {
         provider = std::make_unique<MockProvider>(name, MockKnobs::fromJson(p));
+      } else if (kind == "openai") {
+        OpenAiOptions o;
+        std::string url_error;
+        if (!upstream::parseBaseUrl(p.at("base_url").get<std::string>(), &o.origin, &url_error)) {
+          throw std::runtime_error("provider '" + name + "': " + url_error);
+        }
+        o.api_key = get<std::string>(p, "api_key", "");
+        if (auto h = p.find("headers"); h != p.end() && h->is_object()) {
+          for (const auto& [k, v] : h->items()) {
+            std::string key = k;
+            http::toLowerAscii(key);
+            o.headers.add(std::move(key), v.get<std::string>());
+          }
+        }
+        o.verify = get<bool>(p, "verify", true);
+        o.ca_file = get<std::string>(p, "ca_file", "");
+        o.pool.connect_timeout_ms = get<uint64_t>(p, "connect_timeout_ms", o.pool.connect_timeout_ms);
+        o.pool.keepalive_idle_ms = get<uint64_t>(p, "keepalive_idle_ms", o.pool.keepalive_idle_ms);
+        o.pool.max_connections = get<size_t>(p, "max_connections", o.pool.max_connections);
+        o.pool.max_pending = get<size_t>(p, "max_pending", o.pool.max_pending);
+        o.timeouts.first_byte_ms = get<uint64_t>(p, "first_byte_timeout_ms", o.timeouts.first_byte_ms);
+        o.timeouts.idle_ms = get<uint64_t>(p, "idle_timeout_ms", o.timeouts.idle_ms);
+        std::string provider_error;
+        provider = OpenAiProvider::create(name, std::move(o), &provider_error);
+        if (!provider) throw std::runtime_error(provider_error);
       } else {
         throw std::runtime_error("provider '" + name + "': unsupported kind '" + kind + "'");
       }
       if (by_name.count(name)) throw std::runtime_error("duplicate provider '" + name + "'");
       by_name[name] = provider.get();
       cfg->providers_.push_back(std::move(provider));
+    }
+
+    const std::string default_provider = get<std::string>(doc, "default_provider", "");
+    if (!default_provider.empty()) {
+      auto it = by_name.find(default_provider);
+      if (it == by_name.end()) throw std::runtime_error("default_provider: unknown provider '" + default_provider + "'");
+      cfg->default_provider_ = it->second;
+    } else {
+      for (const auto& p : cfg->providers_) {
+        if (std::string_view(p->kind()) == "openai") {
+          cfg->default_provider_ = p.get();
+          break;
+        }
+      }
+      if (cfg->default_provider_ == nullptr && !cfg->providers_.empty()) cfg->default_provider_ = cfg->providers_[0].get();
     }
 
     for (const auto& m : doc.value("models", nlohmann::json::array())) {

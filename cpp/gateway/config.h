@@ -23,6 +23,7 @@ struct ServerSettings {
   uint64_t drain_timeout_ms = 10000;
   std::string log_level = "info";
   bool mock_mode = false;
+  uint64_t dns_ttl_ms = 30000;
 };
 
 struct StringHash {
@@ -44,6 +45,8 @@ class GatewayConfig {
   const ServerSettings& server() const { return server_; }
   const std::vector<ProviderPtr>& providers() const { return providers_; }
   const std::vector<ModelEntry>& models() const { return models_; }
+  // Serves passthrough requests that name no routable model.
+  const Provider* defaultProvider() const { return default_provider_; }
   // The entry serving `model`: an exact name first, then the catch-all.
   const ModelEntry* resolve(std::string_view model) const;
   const ModelEntry* find(std::string_view model) const;
@@ -59,6 +62,7 @@ class GatewayConfig {
   std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> exact_;
   std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> model_bodies_;
   const ModelEntry* wildcard_ = nullptr;
+  const Provider* default_provider_ = nullptr;
   std::string models_body_;
 };
 

@@ -71,13 +71,15 @@ void Exchange::sendError(int status, std::string_view message, std::string_view 
                   http::openAiErrorBody(message, type.empty() ? http::errorTypeForStatus(status) : type, code, param));
 }
 
+std::string_view Exchange::upstreamModel() const {
+  if (api_.route != nullptr && !api_.route->upstream_model.empty()) return api_.route->upstream_model;
+  return api_.model;
+}
+
 void Exchange::dispatch() {
-  const ModelEntry& route = *api_.route;
-  CallRequest req{api_.endpoint, request_, api_.body, api_.model,
-                  route.upstream_model.empty() ? std::string_view(api_.model) : std::string_view(route.upstream_model),
-                  api_.stream, id_};
+  CallRequest req{api_.endpoint, request_, api_.body, api_.model, upstreamModel(), api_.stream, id_, api_.path_suffix};
   streaming_ = api_.stream;
-  ProviderCallPtr call = route.provider->start(worker_.callContext(), req, *this);
+  ProviderCallPtr call = api_.provider->start(worker_.callContext(), req, *this);
   if (done_) {
     // Answered synchronously (zero-latency mock); nothing more will come from the call.
     if (call) worker_.loop().deferredDelete(std::move(call));
@@ -89,10 +91,9 @@ void Exchange::dispatch() {
 void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_length) {
   if (done_) return;
   status_ = status;
-  const ModelEntry& route = *api_.route;
   headers.add("x-aigw-request-id", id_);
-  headers.add("x-aigw-provider", route.provider->name());
-  headers.add("x-aigw-model", route.upstream_model.empty() ? api_.model : route.upstream_model);
+  headers.add("x-aigw-provider", api_.provider->name());
+  if (!api_.model.empty()) headers.add("x-aigw-model", std::string(upstreamModel()));
   writer_.writeHead(status, headers, content_length);
 }
 
@@ -104,19 +105,24 @@ void Exchange::onCallBody(std::string_view data) {
 void Exchange::onCallEnd(const CallUsage& usage) {
   if (done_) return;
   done_ = true;
+  GatewayShared& shared = worker_.shared();
+  if (usage.prompt_tokens > 0) shared.prompt_tokens.fetch_add(static_cast<uint64_t>(usage.prompt_tokens), std::memory_order_relaxed);
+  if (usage.completion_tokens > 0) {
+    shared.completion_tokens.fetch_add(static_cast<uint64_t>(usage.completion_tokens), std::memory_order_relaxed);
+  }
   writer_.endResponse();
 }
 
 void Exchange::onCallError(CallErrorKind kind, std::string message) {
   if (done_) return;
-  const std::string& provider = api_.route->provider->name();
+  const std::string& provider = api_.provider->name();
   if (kind == CallErrorKind::Reset && worker_.config().server().mock_mode) {
     done_ = true;
     writer_.resetConnection();
     return;
   }
   if (!writer_.headSent()) {
-    const int status = kind == CallErrorKind::Timeout ? 504 : 502;
+    const int status = kind == CallErrorKind::Timeout ? 504 : kind == CallErrorKind::Overflow ? 503 : 502;
     sendError(status, "provider '" + provider + "' failed: " + message, "upstream_error");
     return;
   }

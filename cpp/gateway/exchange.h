@@ -22,7 +22,9 @@ struct ApiCall {
   nlohmann::json body;
   std::string model;
   bool stream = false;
-  const ModelEntry* route = nullptr;
+  const ModelEntry* route = nullptr;   // null for a passthrough that names no model
+  const Provider* provider = nullptr;  // who answers: the route's provider or the default one
+  std::string path_suffix;             // Passthrough: the target after "/v1"
 };
 
 class Exchange final : public http::RequestHandler, public CallObserver {
@@ -62,6 +64,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
 
  private:
   http::HeaderList baseHeaders() const;
+  std::string_view upstreamModel() const;
   void releaseCall();
 
   Worker& worker_;

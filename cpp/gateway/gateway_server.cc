@@ -110,6 +110,7 @@ std::string GatewayServer::statsJson() const {
   j["limit_errors"] = c.limit_errors.load();
   j["timeouts"] = c.timeouts.load();
   j["client_aborts"] = c.client_aborts.load();
+  j["usage"] = {{"prompt_tokens", shared_.prompt_tokens.load()}, {"completion_tokens", shared_.completion_tokens.load()}};
   return j.dump();
 }
 

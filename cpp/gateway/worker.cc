@@ -16,7 +16,8 @@ namespace aigw {
 
 Worker::Worker(uint32_t index, GatewayShared& shared)
     : index_(index), shared_(shared), ids_(index), rng_(std::random_device{}() ^ (uint64_t{index} << 32)),
-      call_ctx_{loop_, rng_, shared.config->server().mock_mode} {
+      pools_(loop_, shared.config->server().dns_ttl_ms),
+      call_ctx_{loop_, rng_, shared.config->server().mock_mode, &pools_} {
   ctx_.loop = &loop_;
   ctx_.limits = shared.config->server().limits;
   ctx_.factory = this;
@@ -102,6 +103,7 @@ void Worker::stop() {
       uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
     }
     while (ctx_.head != nullptr) ctx_.head->abort();
+    pools_.shutdown();
   });
 }
 

@@ -16,6 +16,7 @@
 #include "http/exchange_api.h"
 #include "http/server_connection.h"
 #include "providers/provider.h"
+#include "upstream/pool_registry.h"
 
 namespace aigw {
 
@@ -26,6 +27,8 @@ struct GatewayShared {
   const GatewayConfig* config = nullptr;
   http::ServerCounters counters;
   std::atomic<bool> draining{false};
+  std::atomic<uint64_t> prompt_tokens{0};
+  std::atomic<uint64_t> completion_tokens{0};
   uint64_t start_ns = 0;
   int workers = 0;
 };
@@ -48,6 +51,7 @@ class Worker final : public http::RequestHandlerFactory {
   const FilterChain& filters() const { return filters_; }
   CallContext& callContext() { return call_ctx_; }
   bool draining() const { return shared_.draining.load(std::memory_order_relaxed); }
+  GatewayShared& shared() { return shared_; }
   std::string healthBody() const;
 
   // http::RequestHandlerFactory
@@ -66,6 +70,7 @@ class Worker final : public http::RequestHandlerFactory {
   http::ServerContext ctx_;
   RequestIdGenerator ids_;
   std::mt19937_64 rng_;
+  upstream::PoolRegistry pools_;
   CallContext call_ctx_;
   FilterChain filters_;
 };

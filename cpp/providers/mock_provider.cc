@@ -276,6 +276,15 @@ void MockCall::streamNext() {
 }  // namespace
 
 ProviderCallPtr MockProvider::start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const {
+  if (request.endpoint == Endpoint::Passthrough) {
+    std::string body = http::openAiErrorBody("Invalid URL (" + request.http.method + " " +
+                                                 std::string(request.http.path()) + "): the mock provider does not serve it",
+                                             "invalid_request_error", "unknown_url");
+    observer.onCallHead(404, jsonHeaders(), static_cast<int64_t>(body.size()));
+    observer.onCallBody(body);
+    observer.onCallEnd(CallUsage{});
+    return nullptr;
+  }
   MockKnobs knobs = defaults_;
   std::string error;
   if (!knobs.applyHeaders(request.http.headers, &error)) {

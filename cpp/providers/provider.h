@@ -17,12 +17,17 @@
 #include "http/headers.h"
 #include "http/request.h"
 
+namespace aigw::upstream {
+class PoolRegistry;
+}
+
 namespace aigw {
 
-enum class Endpoint { ChatCompletions, Completions, Embeddings };
+// Passthrough: any other /v1/* path, relayed as is to an OpenAI-compatible provider.
+enum class Endpoint { ChatCompletions, Completions, Embeddings, Passthrough };
 const char* endpointName(Endpoint e);
 
-enum class CallErrorKind { Connect, Timeout, Reset, Protocol, Internal };
+enum class CallErrorKind { Connect, Timeout, Reset, Protocol, Overflow, Internal };
 
 struct CallUsage {
   int64_t prompt_tokens = -1;
@@ -56,6 +61,7 @@ struct CallRequest {
   std::string_view upstream_model;  // the provider's name for it
   bool stream = false;
   std::string_view request_id;
+  std::string_view path_suffix;     // Passthrough: the target after "/v1" (path and query)
 };
 
 // Per-worker services a call may use.
@@ -63,6 +69,7 @@ struct CallContext {
   EventLoop& loop;
   std::mt19937_64& rng;
   bool mock_mode = false;  // serving as a standalone mock upstream (`aigw mock`)
+  upstream::PoolRegistry* pools = nullptr;
 };
 
 class Provider {

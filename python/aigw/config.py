@@ -29,6 +29,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -150,6 +151,7 @@ class ServerConfig(_Model):
         Literal["debug", "info", "warning", "error"], BeforeValidator(_lower_str)
     ] = "info"
     mode: Literal["gateway", "mock"] = "gateway"
+    dns_ttl: PosSeconds = 30.0
 
     def to_core_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +168,7 @@ class ServerConfig(_Model):
             "drain_timeout_ms": _ms(self.drain_timeout, positive=False),
             "log_level": self.log_level,
             "mode": self.mode,
+            "dns_ttl_ms": _ms(self.dns_ttl, positive=True),
         }
 
 
@@ -207,11 +210,99 @@ class MockProviderConfig(_Model):
         }
 
 
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# Headers the gateway owns on the upstream request: config may not set them.
+_RESERVED_UPSTREAM_HEADERS = {
+    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
+    "te", "trailer", "proxy-connection", "expect",
+}
+
+
+class OpenAIProviderConfig(_Model):
+    """Any OpenAI-compatible upstream: OpenAI, vLLM, Ollama, Groq, Mistral, DeepSeek ..."""
+
+    kind: Literal["openai"]
+    base_url: NonEmptyStr
+    api_key: SecretStr | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    verify: bool = True
+    ca_file: str | None = None
+    connect_timeout: PosSeconds = 10.0
+    first_byte_timeout: PosSeconds = 300.0
+    idle_timeout: PosSeconds = 120.0
+    keepalive_timeout: PosSeconds = 60.0
+    max_connections: Annotated[Int, Field(ge=1, le=100000)] = 256
+    max_pending: Annotated[Int, Field(ge=0, le=1000000)] = 1024
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError as err:
+            raise ValueError(f"not a valid URL ({err})") from None
+        if parts.scheme not in ("http", "https"):
+            raise ValueError("must start with http:// or https://")
+        if not parts.hostname:
+            raise ValueError("has no host")
+        if parts.username or parts.password:
+            raise ValueError("must not contain credentials (use api_key)")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        if port == 0:
+            raise ValueError("has an invalid port")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, v in value.items():
+            if not _HEADER_NAME_RE.match(name):
+                raise ValueError(f"{name!r} is not a valid header name")
+            if name.lower() in _RESERVED_UPSTREAM_HEADERS:
+                raise ValueError(f"{name!r} is set by the gateway and cannot be configured")
+            if any(c in v for c in "\r\n\0"):
+                raise ValueError(f"the value of {name!r} contains a line break or NUL")
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"file not found: {value}")
+        return value
+
+    def to_core_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "base_url": self.base_url,
+            "api_key": self.api_key.get_secret_value() if self.api_key else "",
+            "headers": dict(self.headers),
+            "verify": self.verify,
+            "ca_file": self.ca_file,
+            "connect_timeout_ms": _ms(self.connect_timeout, positive=True),
+            "first_byte_timeout_ms": _ms(self.first_byte_timeout, positive=True),
+            "idle_timeout_ms": _ms(self.idle_timeout, positive=True),
+            "keepalive_idle_ms": _ms(self.keepalive_timeout, positive=True),
+            "max_connections": self.max_connections,
+            "max_pending": self.max_pending,
+        }
+
+
 # Every provider model, by its `kind`. A new provider kind is one more class here
 # (with `kind: Literal["..."]` and `to_core_dict`) and one more member of the union.
-PROVIDER_KINDS: dict[str, type[_Model]] = {"mock": MockProviderConfig}
+PROVIDER_KINDS: dict[str, type[_Model]] = {
+    "mock": MockProviderConfig,
+    "openai": OpenAIProviderConfig,
+}
 
-ProviderConfig = Annotated[Union[MockProviderConfig], Field(discriminator="kind")]  # noqa: UP007
+ProviderConfig = Annotated[
+    Union[MockProviderConfig, OpenAIProviderConfig],  # noqa: UP007
+    Field(discriminator="kind"),
+]
 
 
 # --------------------------------------------------------------------------- models
@@ -233,6 +324,7 @@ class Config(_Model):
     server: ServerConfig = Field(default_factory=ServerConfig)
     providers: dict[str, ProviderConfig]
     models: list[ModelConfig] = Field(default_factory=list)
+    default_provider: NonEmptyStr | None = None
     source: str | None = None
 
     @field_validator("server", mode="before")
@@ -255,6 +347,7 @@ class Config(_Model):
             {
                 "providers": {name: {} for name in self.providers},
                 "models": [m.model_dump() for m in self.models],
+                "default_provider": self.default_provider,
             }
         )
         if problems:
@@ -271,6 +364,7 @@ class Config(_Model):
                 for name, provider in self.providers.items()
             ],
             "models": [m.to_core_dict() for m in self.models],
+            "default_provider": self.default_provider,
         }
 
     def to_core_json(self) -> str:
@@ -513,6 +607,15 @@ def _cross_check(doc: Mapping[Any, Any]) -> list[str]:
                         f"unknown provider {prov!r} (known: {listing}){hint}",
                     )
                 )
+    default = doc.get("default_provider")
+    if known is not None and isinstance(default, str) and default and default not in known:
+        listing = ", ".join(sorted(known)) or "none"
+        problems.append(
+            _problem(
+                ("default_provider",),
+                f"unknown provider {default!r} (known: {listing}){_suggest(default, known)}",
+            )
+        )
     return problems
 
 

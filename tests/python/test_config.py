@@ -34,6 +34,7 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
         "drain_timeout_ms": 10000,
         "log_level": "info",
         "mode": "gateway",
+        "dns_ttl_ms": 30000,
     },
     "providers": [
         {
@@ -58,6 +59,7 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
         {"name": "mock-embedding", "provider": "mock", "model": None},
         {"name": "*", "provider": "mock", "model": None},
     ],
+    "default_provider": None,
 }
 
 
@@ -160,7 +162,7 @@ def test_core_json_normalization() -> None:
     assert isinstance(a["error_rate"], float)
     assert a["header_knobs"] is False
     assert core["models"] == [{"name": "x", "provider": "a", "model": "up-x"}]
-    assert list(core) == ["version", "server", "providers", "models"]
+    assert list(core) == ["version", "server", "providers", "models", "default_provider"]
 
 
 def test_missing_sections_default() -> None:
@@ -474,8 +476,8 @@ def test_mock_provider_optional_knobs_accept_values() -> None:
 
 
 def test_unknown_provider_kind() -> None:
-    problems = problems_of(minimal(providers={"mock": {"kind": "openai"}}))
-    assert problems == ["providers.mock.kind: unknown provider kind 'openai' (known: mock)"]
+    problems = problems_of(minimal(providers={"mock": {"kind": "bogus"}}))
+    assert problems == ["providers.mock.kind: unknown provider kind 'bogus' (known: mock, openai)"]
 
 
 def test_missing_provider_kind_and_bad_provider_shapes() -> None:
@@ -563,7 +565,7 @@ def test_many_problems_in_one_error() -> None:
         "providers": {
             "mock": {"kind": "mock", "latncy_ms": 1, "status": 700},
             "bad name": {"kind": "mock"},
-            "weird": {"kind": "openai"},
+            "weird": {"kind": "bogus"},
         },
         "models": [
             {"name": "a", "provider": "mock"},

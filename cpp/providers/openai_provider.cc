@@ -1,0 +1,169 @@
+#include "providers/openai_provider.h"
+
+#include "http/response.h"
+#include "http/sse.h"
+#include "net/tls_context.h"
+#include "providers/usage.h"
+#include "upstream/header_policy.h"
+#include "upstream/pool_registry.h"
+
+namespace aigw {
+namespace {
+
+const char* endpointSuffix(Endpoint e) {
+  switch (e) {
+    case Endpoint::ChatCompletions: return "/chat/completions";
+    case Endpoint::Completions: return "/completions";
+    case Endpoint::Embeddings: return "/embeddings";
+    case Endpoint::Passthrough: return "";
+  }
+  return "";
+}
+
+// Relays one upstream response to the pipeline, picking usage out of it on the way.
+class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Listener {
+ public:
+  OpenAiCall(CallContext& ctx, upstream::UpstreamPool& pool, const OpenAiOptions& options, CallObserver& observer)
+      : observer_(observer), call_(ctx.loop, pool, options.timeouts, *this) {}
+
+  void start(std::string request) { call_.start(std::move(request)); }
+  void resume() override { call_.resume(); }
+
+ private:
+  static void onEvent(void* self, const http::SseDecoder::Event& event) {
+    auto* call = static_cast<OpenAiCall*>(self);
+    if (event.data.find("\"usage\"") != std::string_view::npos) extractUsage(event.data, &call->usage_);
+  }
+
+  void onUpstreamHead(int status, http::HeaderList& headers, int64_t content_length) override {
+    if (status >= 300 && status < 400) {
+      failed_ = true;
+      observer_.onCallError(CallErrorKind::Protocol,
+                            "upstream answered with a redirect (" + std::to_string(status) + "), which is not followed");
+      return;
+    }
+    status_ = status;
+    const std::string* type = headers.find("content-type");
+    sse_ = type != nullptr && type->find("text/event-stream") != std::string::npos;
+    if (sse_) decoder_ = std::make_unique<http::SseDecoder>(&OpenAiCall::onEvent, this);
+    http::HeaderList out;
+    upstream::copyForwardableResponseHeaders(headers, &out);
+    observer_.onCallHead(status, std::move(out), content_length);
+  }
+
+  void onUpstreamBody(std::string_view data) override {
+    if (failed_) return;
+    if (status_ < 300) {
+      if (sse_) {
+        decoder_->feed(data);
+      } else if (body_.size() + data.size() <= kMaxUsageScan) {
+        body_.append(data);
+      }
+    }
+    observer_.onCallBody(data);
+    if (observer_.callBlocked()) call_.pause();
+  }
+
+  void onUpstreamComplete() override {
+    if (failed_) return;
+    if (!sse_ && !body_.empty()) extractUsage(body_, &usage_);
+    observer_.onCallEnd(usage_);
+  }
+
+  void onUpstreamError(CallErrorKind kind, const std::string& error) override {
+    if (failed_) return;
+    failed_ = true;
+    observer_.onCallError(kind, error);
+  }
+
+  static constexpr size_t kMaxUsageScan = 4 << 20;
+
+  CallObserver& observer_;
+  upstream::UpstreamCall call_;
+  int status_ = 0;
+  bool sse_ = false;
+  bool failed_ = false;
+  std::unique_ptr<http::SseDecoder> decoder_;
+  std::string body_;
+  CallUsage usage_;
+};
+
+}  // namespace
+
+std::unique_ptr<OpenAiProvider> OpenAiProvider::create(std::string name, OpenAiOptions options, std::string* error) {
+  std::shared_ptr<net::TlsClientContext> tls;
+  if (options.origin.tls) {
+    net::TlsClientOptions tls_options;
+    tls_options.verify = options.verify;
+    tls_options.ca_file = options.ca_file;
+    tls = net::TlsClientContext::create(tls_options, error);
+    if (!tls) {
+      *error = "provider '" + name + "': " + *error;
+      return nullptr;
+    }
+  }
+  return std::unique_ptr<OpenAiProvider>(new OpenAiProvider(std::move(name), std::move(options), std::move(tls)));
+}
+
+OpenAiProvider::OpenAiProvider(std::string name, OpenAiOptions options, std::shared_ptr<net::TlsClientContext> tls)
+    : Provider(std::move(name)), options_(std::move(options)), tls_(std::move(tls)) {}
+
+std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
+  const upstream::Origin& o = options_.origin;
+  std::string body_storage;
+  std::string_view body = req.http.body;
+  if (req.endpoint != Endpoint::Passthrough || req.body.is_object()) {
+    if (!req.upstream_model.empty() && req.upstream_model != req.model && req.body.is_object()) {
+      nlohmann::json copy = req.body;
+      copy["model"] = req.upstream_model;
+      body_storage = copy.dump();
+      body = body_storage;
+    }
+  }
+  http::HeaderList headers;
+  headers.reserve(req.http.headers.size() + options_.headers.size() + 6);
+  upstream::copyForwardableRequestHeaders(req.http.headers, &headers);
+  for (const auto& h : options_.headers) headers.set(h.name, h.value);
+
+  std::string out;
+  out.reserve(256 + body.size() + headers.size() * 48);
+  out.append(req.endpoint == Endpoint::Passthrough ? req.http.method : "POST");
+  out.push_back(' ');
+  out.append(o.base_path);
+  if (req.endpoint == Endpoint::Passthrough) {
+    out.append(req.path_suffix);
+  } else {
+    out.append(endpointSuffix(req.endpoint));
+  }
+  out.append(" HTTP/1.1\r\n");
+  http::appendHeader(out, "host", o.host_header);
+  for (const auto& h : headers) http::appendHeader(out, h.name, h.value);
+  if (!options_.api_key.empty() && headers.find("authorization") == nullptr) {
+    out.append("authorization: Bearer ");
+    out.append(options_.api_key);
+    out.append("\r\n");
+  }
+  if (headers.find("content-type") == nullptr && !body.empty()) http::appendHeader(out, "content-type", "application/json");
+  if (headers.find("user-agent") == nullptr) http::appendHeader(out, "user-agent", "aigw/" AIGW_VERSION);
+  http::appendHeader(out, "accept-encoding", "identity");
+  if (!body.empty() || req.http.method != "GET") {
+    http::appendHeader(out, "content-length", std::to_string(body.size()));
+  }
+  out.append("\r\n");
+  out.append(body);
+  return out;
+}
+
+ProviderCallPtr OpenAiProvider::start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const {
+  upstream::UpstreamPool& pool = ctx.pools->get(this, options_.origin, tls_, options_.pool);
+  auto call = std::make_unique<OpenAiCall>(ctx, pool, options_, observer);
+  call->start(buildRequest(request));
+  return call;
+}
+
+void OpenAiProvider::describe(nlohmann::json& out) const {
+  out["base_url"] = options_.origin.key() + options_.origin.base_path;
+  out["tls_verify"] = !options_.origin.tls || options_.verify;
+}
+
+}  // namespace aigw

@@ -1,0 +1,61 @@
+#include "providers/usage.h"
+
+#include <nlohmann/json.hpp>
+
+namespace aigw {
+namespace {
+
+// End (one past the closing brace) of the JSON object starting at `start`, or npos.
+size_t objectEnd(std::string_view s, size_t start) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = start; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{') ++depth;
+    else if (c == '}' && --depth == 0) return i + 1;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+bool extractUsage(std::string_view json, CallUsage* usage) {
+  // The last occurrence: usage comes at the end of OpenAI bodies and stream chunks.
+  size_t key = json.rfind("\"usage\"");
+  while (key != std::string_view::npos) {
+    size_t pos = key + 7;
+    while (pos < json.size() && (json[pos] == ' ' || json[pos] == '\t' || json[pos] == '\n' || json[pos] == '\r')) ++pos;
+    if (pos < json.size() && json[pos] == ':') {
+      ++pos;
+      while (pos < json.size() && (json[pos] == ' ' || json[pos] == '\t' || json[pos] == '\n' || json[pos] == '\r')) ++pos;
+      if (pos < json.size() && json[pos] == '{') {
+        size_t end = objectEnd(json, pos);
+        if (end == std::string_view::npos) return false;
+        auto obj = nlohmann::json::parse(json.substr(pos, end - pos), nullptr, false);
+        if (!obj.is_object()) return false;
+        auto get = [&](const char* a, const char* b) -> int64_t {
+          for (const char* k : {a, b}) {
+            auto it = obj.find(k);
+            if (it != obj.end() && it->is_number_integer()) return it->get<int64_t>();
+          }
+          return -1;
+        };
+        usage->prompt_tokens = get("prompt_tokens", "input_tokens");
+        usage->completion_tokens = get("completion_tokens", "output_tokens");
+        return usage->prompt_tokens >= 0 || usage->completion_tokens >= 0;
+      }
+      return false;  // "usage": null
+    }
+    if (key == 0) break;
+    key = json.rfind("\"usage\"", key - 1);
+  }
+  return false;
+}
+
+}  // namespace aigw

@@ -1,0 +1,14 @@
+// Token usage found in an OpenAI-shaped JSON body or stream event, without parsing the
+// whole document: the "usage" object is located and only it is parsed.
+#pragma once
+
+#include <string_view>
+
+#include "providers/provider.h"
+
+namespace aigw {
+
+// Returns true and fills `usage` when `json` has a non-null top-level-looking "usage" object.
+bool extractUsage(std::string_view json, CallUsage* usage);
+
+}  // namespace aigw

@@ -1,0 +1,17 @@
+// Which headers cross the gateway, in each direction. The upstream request is rebuilt: client
+// credentials, hop-by-hop headers (and those the Connection header names), framing and
+// encoding negotiation never pass; the provider's own key and headers are added by the caller.
+#pragma once
+
+#include <string_view>
+
+#include "http/headers.h"
+
+namespace aigw::upstream {
+
+// Copies the client headers that may reach a provider into `out`.
+void copyForwardableRequestHeaders(const http::HeaderList& client, http::HeaderList* out);
+// Copies the upstream response headers that may reach the client into `out`.
+void copyForwardableResponseHeaders(const http::HeaderList& upstream, http::HeaderList* out);
+
+}  // namespace aigw::upstream

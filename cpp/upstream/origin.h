@@ -1,0 +1,23 @@
+// Where a provider lives: scheme, host, port and base path, parsed once from its base_url.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace aigw::upstream {
+
+struct Origin {
+  bool tls = false;
+  std::string host;        // without brackets for IPv6 literals
+  int port = 0;
+  std::string base_path;   // e.g. "/v1" (no trailing slash; may be empty)
+  std::string host_header; // e.g. "api.openai.com" or "[::1]:8080" (port omitted when default)
+
+  // "https://api.openai.com:443" — identifies a connection pool.
+  std::string key() const;
+};
+
+// Accepts http:// and https:// URLs without credentials, query or fragment.
+bool parseBaseUrl(std::string_view url, Origin* out, std::string* error);
+
+}  // namespace aigw::upstream

@@ -1,0 +1,147 @@
+#include "upstream/response_parser.h"
+
+namespace aigw::upstream {
+namespace {
+ResponseParser* self(llhttp_t* p) { return static_cast<ResponseParser*>(p->data); }
+}  // namespace
+
+ResponseParser::ResponseParser(size_t max_header_bytes) : max_header_bytes_(max_header_bytes) {
+  llhttp_init(&parser_, HTTP_RESPONSE, settings());
+  parser_.data = this;
+}
+
+void ResponseParser::reset(Listener* listener) {
+  listener_ = listener;
+  llhttp_init(&parser_, HTTP_RESPONSE, settings());
+  parser_.data = this;
+  header_bytes_ = 0;
+  headers_.clear();
+  field_.clear();
+  value_.clear();
+  informational_ = false;
+  started_ = false;
+  complete_ = false;
+  error_.clear();
+}
+
+int ResponseParser::onMessageBegin(llhttp_t* p) {
+  auto* s = self(p);
+  s->started_ = true;
+  s->headers_.clear();
+  s->header_bytes_ = 0;
+  return 0;
+}
+
+int ResponseParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
+  auto* s = self(p);
+  s->header_bytes_ += len;
+  if (s->header_bytes_ > s->max_header_bytes_) {
+    s->error_ = "response headers too large";
+    return HPE_USER;
+  }
+  s->field_.append(at, len);
+  return 0;
+}
+
+int ResponseParser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
+  auto* s = self(p);
+  s->header_bytes_ += len;
+  if (s->header_bytes_ > s->max_header_bytes_) {
+    s->error_ = "response headers too large";
+    return HPE_USER;
+  }
+  s->value_.append(at, len);
+  return 0;
+}
+
+int ResponseParser::onHeaderValueComplete(llhttp_t* p) {
+  auto* s = self(p);
+  http::toLowerAscii(s->field_);
+  while (!s->value_.empty() && (s->value_.back() == ' ' || s->value_.back() == '\t')) s->value_.pop_back();
+  s->headers_.add(std::move(s->field_), std::move(s->value_));
+  s->field_.clear();
+  s->value_.clear();
+  return 0;
+}
+
+int ResponseParser::onHeadersComplete(llhttp_t* p) {
+  auto* s = self(p);
+  const int status = p->status_code;
+  s->informational_ = status >= 100 && status < 200;
+  if (s->informational_) return 0;
+  const int64_t length = (p->flags & F_CONTENT_LENGTH) ? static_cast<int64_t>(p->content_length) : -1;
+  if (s->listener_ != nullptr) s->listener_->onHead(status, s->headers_, length);
+  return 0;
+}
+
+int ResponseParser::onBody(llhttp_t* p, const char* at, size_t len) {
+  auto* s = self(p);
+  if (s->listener_ != nullptr) s->listener_->onBody(std::string_view(at, len));
+  return 0;
+}
+
+int ResponseParser::onMessageComplete(llhttp_t* p) {
+  auto* s = self(p);
+  if (s->informational_) {
+    s->informational_ = false;
+    s->started_ = false;
+    return 0;
+  }
+  s->complete_ = true;
+  if (s->listener_ != nullptr) s->listener_->onComplete(llhttp_should_keep_alive(p) != 0);
+  return HPE_PAUSED;  // one response per request: anything after it is not ours
+}
+
+bool ResponseParser::feed(const char* data, size_t len) {
+  if (complete_) {
+    // Bytes after a complete response that nobody asked for: the connection is unusable.
+    error_ = "unexpected bytes after the response";
+    return false;
+  }
+  llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+  if (err == HPE_OK) return true;
+  if (err == HPE_PAUSED) {
+    const size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
+    if (used < len) {
+      error_ = "unexpected bytes after the response";
+      return false;
+    }
+    return true;
+  }
+  if (error_.empty()) {
+    const char* reason = llhttp_get_error_reason(&parser_);
+    error_ = std::string("malformed response: ") + (reason != nullptr ? reason : llhttp_errno_name(err));
+  }
+  return false;
+}
+
+bool ResponseParser::finish() {
+  if (complete_) return true;
+  if (!started_) {
+    error_ = "connection closed before a response";
+    return false;
+  }
+  llhttp_errno_t err = llhttp_finish(&parser_);
+  if (err == HPE_OK && complete_) return true;
+  if (err == HPE_PAUSED && complete_) return true;
+  error_ = "connection closed in the middle of the response";
+  return false;
+}
+
+const llhttp_settings_t* ResponseParser::settings() {
+  static const llhttp_settings_t s = [] {
+    llhttp_settings_t st;
+    llhttp_settings_init(&st);
+    st.on_message_begin = &ResponseParser::onMessageBegin;
+    st.on_header_field = &ResponseParser::onHeaderField;
+    st.on_header_value = &ResponseParser::onHeaderValue;
+    st.on_header_value_complete = &ResponseParser::onHeaderValueComplete;
+    st.on_headers_complete = &ResponseParser::onHeadersComplete;
+    st.on_body = &ResponseParser::onBody;
+    st.on_message_complete = &ResponseParser::onMessageComplete;
+    return st;
+  }();
+  return &s;
+}
+
+}  // namespace aigw::upstream

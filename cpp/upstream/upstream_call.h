@@ -1,0 +1,62 @@
+// One HTTP request to an upstream through its pool: acquire a connection, send, relay the
+// response with first-byte and idle timeouts, release the connection for reuse. A reused
+// keep-alive connection that turns out to be dead before any response byte is retried once on
+// a fresh connection (the upstream never saw the request). Destroying the call cancels it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/timer.h"
+#include "upstream/upstream_pool.h"
+
+namespace aigw::upstream {
+
+struct CallTimeouts {
+  uint64_t first_byte_ms = 300000;  // request sent -> first response byte
+  uint64_t idle_ms = 120000;        // between two reads of the response
+};
+
+class UpstreamCall final : private UpstreamPool::Waiter, private UpstreamConnection::Exchange {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    virtual void onUpstreamHead(int status, http::HeaderList& headers, int64_t content_length) = 0;
+    virtual void onUpstreamBody(std::string_view data) = 0;
+    virtual void onUpstreamComplete() = 0;
+    virtual void onUpstreamError(CallErrorKind kind, const std::string& error) = 0;
+  };
+
+  UpstreamCall(EventLoop& loop, UpstreamPool& pool, CallTimeouts timeouts, Listener& listener);
+  ~UpstreamCall() override;
+
+  void start(std::string request);
+  void pause();
+  void resume();
+  bool responseStarted() const { return response_started_; }
+
+ private:
+  void onPoolReady(UpstreamConnection* conn) override;
+  void onPoolFailure(CallErrorKind kind, const std::string& error) override;
+  void onResponseHead(int status, http::HeaderList& headers, int64_t content_length) override;
+  void onResponseBody(std::string_view data) override;
+  void onResponseComplete() override;
+  void onResponseError(CallErrorKind kind, const std::string& error, bool response_started) override;
+  void onTimer();
+  void finish();
+
+  UpstreamPool& pool_;
+  CallTimeouts timeouts_;
+  Listener& listener_;
+  Timer timer_;
+  UpstreamConnection* conn_ = nullptr;
+  std::string request_;  // kept only while a stale-connection retry is still possible
+  bool waiting_ = false;
+  bool retried_ = false;
+  bool response_started_ = false;
+  bool paused_ = false;
+  bool done_ = false;
+};
+
+}  // namespace aigw::upstream
