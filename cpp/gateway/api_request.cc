@@ -132,7 +132,7 @@ FilterStatus routePassthrough(Exchange& ex) {
   api.endpoint = Endpoint::Passthrough;
   api.path_suffix = req.target.substr(3);  // keep the query string
   const std::string* type = req.headers.find("content-type");
-  if (type != nullptr && type->find("json") != std::string::npos && !req.body.empty()) {
+  if (!ex.bodyStreamed() && type != nullptr && type->find("json") != std::string::npos && !req.body.empty()) {
     api.body = nlohmann::json::parse(req.body, nullptr, false);
     if (api.body.is_object()) {
       auto model = api.body.find("model");
@@ -157,6 +157,19 @@ FilterStatus routePassthrough(Exchange& ex) {
 }
 
 }  // namespace
+
+bool shouldStreamRequestBody(const http::Request& head) {
+  const std::string_view path = head.path();
+  if (path.substr(0, 4) != "/v1/" || path.substr(0, 10) == "/v1/models") return false;
+  for (const auto& e : kEndpoints) {
+    if (e.path == path) return false;
+  }
+  const std::string* length = head.headers.find("content-length");
+  const bool has_body = head.headers.find("transfer-encoding") != nullptr || (length != nullptr && *length != "0");
+  if (!has_body) return false;
+  const std::string* type = head.headers.find("content-type");
+  return type == nullptr || type->find("json") == std::string::npos;
+}
 
 const char* endpointName(Endpoint e) {
   switch (e) {

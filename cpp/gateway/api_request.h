@@ -7,6 +7,14 @@
 
 namespace aigw {
 
+namespace http {
+struct Request;
+}
+
+// Passthrough uploads that are not JSON (files, audio ...) stream to the provider as they
+// arrive instead of being buffered whole: decided from the head alone.
+bool shouldStreamRequestBody(const http::Request& head);
+
 class ApiRequestFilter final : public Filter {
  public:
   const char* name() const override { return "api_request"; }

@@ -10,7 +10,7 @@ namespace aigw {
 
 Exchange::Exchange(Worker& worker, http::Request&& request, http::ResponseWriter& writer)
     : worker_(worker), request_(std::move(request)), writer_(writer), id_(worker.newRequestId()),
-      start_ns_(monotonicNs()) {}
+      start_ns_(monotonicNs()), body_streamed_(worker.streamRequestBody(request_)) {}
 
 Exchange::~Exchange() = default;
 
@@ -34,6 +34,35 @@ void Exchange::onClientGone() {
 
 void Exchange::onWritable() {
   if (call_) call_->resume();
+}
+
+void Exchange::onRequestBody(std::string_view data) {
+  if (done_) return;
+  if (call_) {
+    call_->onRequestBody(data);
+    return;
+  }
+  // The pipeline has not reached the provider yet: hold a bounded amount.
+  early_body_.append(data);
+  if (early_body_.size() > 256 * 1024) writer_.pauseRequestBody();
+}
+
+void Exchange::onRequestEnd() {
+  if (done_) return;
+  if (call_) {
+    call_->onRequestEnd();
+  } else {
+    early_end_ = true;
+  }
+}
+
+void Exchange::pauseRequestBody(bool pause) {
+  if (done_) return;
+  if (pause) {
+    writer_.pauseRequestBody();
+  } else {
+    writer_.resumeRequestBody();
+  }
 }
 
 void Exchange::releaseCall() {
@@ -77,7 +106,8 @@ std::string_view Exchange::upstreamModel() const {
 }
 
 void Exchange::dispatch() {
-  CallRequest req{api_.endpoint, request_, api_.body, api_.model, upstreamModel(), api_.stream, id_, api_.path_suffix};
+  CallRequest req{api_.endpoint, request_, api_.body, api_.model, upstreamModel(), api_.stream, id_, api_.path_suffix,
+                  body_streamed_};
   streaming_ = api_.stream;
   ProviderCallPtr call = api_.provider->start(worker_.callContext(), req, *this);
   if (done_) {
@@ -86,6 +116,15 @@ void Exchange::dispatch() {
     return;
   }
   call_ = std::move(call);
+  if (body_streamed_ && call_) {
+    if (!early_body_.empty()) {
+      std::string early;
+      early.swap(early_body_);
+      call_->onRequestBody(early);
+      writer_.resumeRequestBody();
+    }
+    if (early_end_ && call_) call_->onRequestEnd();
+  }
 }
 
 void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_length) {

@@ -36,6 +36,8 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   void start() override;
   void onClientGone() override;
   void onWritable() override;
+  void onRequestBody(std::string_view data) override;
+  void onRequestEnd() override;
 
   // Runs the filters from the current position until one stops iteration.
   void continuePipeline();
@@ -61,6 +63,9 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   void onCallEnd(const CallUsage& usage) override;
   void onCallError(CallErrorKind kind, std::string message) override;
   bool callBlocked() const override;
+  void pauseRequestBody(bool pause) override;
+
+  bool bodyStreamed() const { return body_streamed_; }
 
  private:
   http::HeaderList baseHeaders() const;
@@ -76,6 +81,9 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   ApiCall api_;
   ProviderCallPtr call_;
   bool streaming_ = false;
+  bool body_streamed_ = false;     // request body arrives after start() (uploads)
+  std::string early_body_;         // streamed body that arrived before the provider call existed
+  bool early_end_ = false;
   bool done_ = false;
   int status_ = 0;
 };

@@ -107,6 +107,8 @@ void Worker::stop() {
   });
 }
 
+bool Worker::streamRequestBody(const http::Request& head) { return shouldStreamRequestBody(head); }
+
 http::RequestHandlerPtr Worker::createHandler(http::Request&& request, http::ResponseWriter& writer) {
   return std::make_unique<Exchange>(*this, std::move(request), writer);
 }

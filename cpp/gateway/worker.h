@@ -57,6 +57,7 @@ class Worker final : public http::RequestHandlerFactory {
   // http::RequestHandlerFactory
   http::RequestHandlerPtr createHandler(http::Request&& request, http::ResponseWriter& writer) override;
   std::string newRequestId() override { return ids_.next(); }
+  bool streamRequestBody(const http::Request& head) override;
 
  private:
   static void onConnection(uv_stream_t* server, int status);

@@ -6,6 +6,8 @@
 //    onClientGone(); the connection destroys the handler on the next loop iteration.
 //  - Responses are written in request order; the connection reads no further request of a
 //    pipeline until the current response ends.
+//  - A streamed request body may still be arriving when the response ends: the connection
+//    then closes after the response instead of reusing a half-read stream.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +36,9 @@ class ResponseWriter {
   virtual bool writeBlocked() const = 0;
   virtual bool headSent() const = 0;
   virtual uint64_t bytesQueued() const = 0;
+  // Streamed request bodies: stop / restart reading the client while the consumer catches up.
+  virtual void pauseRequestBody() = 0;
+  virtual void resumeRequestBody() = 0;
 };
 
 class RequestHandler : public DeferredDeletable {
@@ -44,6 +49,10 @@ class RequestHandler : public DeferredDeletable {
   virtual void onClientGone() = 0;
   // The client drained the write queue below the low watermark after writeBlocked().
   virtual void onWritable() {}
+  // Streamed request bodies only (see RequestHandlerFactory::streamRequestBody): the body
+  // arrives after start(), piece by piece, then onRequestEnd().
+  virtual void onRequestBody(std::string_view data) {}
+  virtual void onRequestEnd() {}
 };
 using RequestHandlerPtr = std::unique_ptr<RequestHandler>;
 
@@ -51,6 +60,9 @@ class RequestHandlerFactory {
  public:
   virtual ~RequestHandlerFactory() = default;
   virtual RequestHandlerPtr createHandler(Request&& request, ResponseWriter& writer) = 0;
+  // Decided when the headers are complete: true hands the request to a handler right away and
+  // streams its body (up to max_streamed_body_bytes) instead of buffering it whole first.
+  virtual bool streamRequestBody(const Request& head) { return false; }
   // Id for a response that never reached a handler (framing errors, limits).
   virtual std::string newRequestId() = 0;
 };

@@ -33,7 +33,7 @@ const llhttp_settings_t* RequestParser::settings() {
   return &s;
 }
 
-RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
+RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits), body_limit_(limits.max_body_bytes) {
   llhttp_init(&parser_, HTTP_REQUEST, settings());
   parser_.data = this;
   // No lenient flags: strict framing is a security property here (request smuggling).
@@ -108,26 +108,36 @@ int RequestParser::onHeadersComplete(llhttp_t* p) {
     // Absolute-form targets are for proxies; this gateway is an origin server.
     return s->fail(400, "request target must be an absolute path");
   }
-  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->limits_.max_body_bytes) {
+  s->content_length_ = (p->flags & F_CONTENT_LENGTH) ? static_cast<int64_t>(p->content_length) : -1;
+  s->chunked_ = (p->flags & F_CHUNKED) != 0;
+  if (p->upgrade || p->method == HTTP_CONNECT) r.upgrade = true;
+  const bool pause = s->head_cb_ != nullptr && s->head_cb_(s->head_ctx_, *s);
+  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->body_limit_) {
     return s->fail(413, "request body too large");
   }
-  if (p->upgrade || p->method == HTTP_CONNECT) r.upgrade = true;
-  if (const std::string* expect = r.headers.find("expect")) {
-    if (equalsIgnoreCase(*expect, "100-continue") && r.http_minor >= 1) {
+  bool expect = false;
+  if (const std::string* value = r.headers.find("expect")) {
+    if (equalsIgnoreCase(*value, "100-continue") && r.http_minor >= 1) {
       r.expect_continue = true;
       const bool has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
-      if (has_body) {
-        s->paused_for_continue_ = true;
-        return HPE_PAUSED;
-      }
+      expect = has_body;
     }
+  }
+  if (expect || pause) {
+    s->paused_for_continue_ = true;
+    return HPE_PAUSED;
   }
   return 0;
 }
 
 int RequestParser::onBody(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
-  if (s->request_.body.size() + len > s->limits_.max_body_bytes) return s->fail(413, "request body too large");
+  s->body_bytes_ += len;
+  if (s->body_bytes_ > s->body_limit_) return s->fail(413, "request body too large");
+  if (s->body_cb_ != nullptr) {
+    s->body_cb_(s->head_ctx_, at, len);
+    return 0;
+  }
   if (s->request_.body.empty() && (p->flags & F_CONTENT_LENGTH)) {
     s->request_.body.reserve(static_cast<size_t>(p->content_length) + len);
   }
@@ -187,6 +197,11 @@ void RequestParser::nextMessage() {
   headers_done_ = false;
   header_bytes_ = 0;
   chunk_ext_bytes_ = 0;
+  body_limit_ = limits_.max_body_bytes;
+  body_cb_ = nullptr;
+  body_bytes_ = 0;
+  content_length_ = -1;
+  chunked_ = false;
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
 }
 

@@ -17,6 +17,7 @@ struct ParserLimits {
   size_t max_header_bytes = 32 * 1024;      // whole header block -> 431
   size_t max_url_bytes = 8 * 1024;          // request-target -> 414
   size_t max_body_bytes = 16 * 1024 * 1024; // de-chunked body -> 413
+  size_t max_streamed_body_bytes = size_t{512} << 20;  // bodies streamed through (uploads) -> 413
   size_t max_headers = 128;                 // field count -> 431
   size_t max_chunk_extension_bytes = 1024;  // per request -> 400
 };
@@ -25,7 +26,7 @@ class RequestParser {
  public:
   enum class Event {
     NeedMore,         // every byte consumed; feed more
-    HeadersComplete,  // paused after the headers of a request that sent Expect: 100-continue
+    HeadersComplete,  // paused after the headers (Expect: 100-continue, or the head callback asked)
     MessageComplete,  // paused after a whole request; take it with request()
     Error,            // framing or limit error; answer error_status() and close
   };
@@ -34,7 +35,24 @@ class RequestParser {
     size_t consumed;  // bytes of the input used; feed the rest again after handling the event
   };
 
+  // Called from inside the parser when a request's headers are complete, before the body: may
+  // change the body limit or install a body callback for this message. Returning true pauses
+  // the parser there (feed() returns HeadersComplete).
+  using HeadCallback = bool (*)(void* ctx, RequestParser& parser);
+  // Receives body bytes instead of request().body (streamed bodies).
+  using BodyCallback = void (*)(void* ctx, const char* data, size_t len);
+
   explicit RequestParser(const ParserLimits& limits);
+  void setHeadCallback(HeadCallback cb, void* ctx) {
+    head_cb_ = cb;
+    head_ctx_ = ctx;
+  }
+  // For the current message only (reset by nextMessage()).
+  void setBodyLimit(size_t limit) { body_limit_ = limit; }
+  void setBodyCallback(BodyCallback cb) { body_cb_ = cb; }
+  // The declared body length of the current message, or -1 (chunked or none).
+  int64_t contentLength() const { return content_length_; }
+  bool chunked() const { return chunked_; }
   RequestParser(const RequestParser&) = delete;
   RequestParser& operator=(const RequestParser&) = delete;
 
@@ -77,6 +95,13 @@ class RequestParser {
   size_t header_bytes_ = 0;
   size_t chunk_ext_bytes_ = 0;
   bool paused_for_continue_ = false;
+  HeadCallback head_cb_ = nullptr;
+  void* head_ctx_ = nullptr;
+  BodyCallback body_cb_ = nullptr;
+  size_t body_limit_;
+  size_t body_bytes_ = 0;
+  int64_t content_length_ = -1;
+  bool chunked_ = false;
   int error_status_ = 0;
   std::string error_reason_;
 };

@@ -23,6 +23,7 @@ uv_stream_t* stream(uv_tcp_t* t) { return reinterpret_cast<uv_stream_t*>(t); }
 ServerConnection::ServerConnection(ServerContext& ctx, uv_tcp_t* tcp)
     : ctx_(ctx), tcp_(tcp), parser_(ctx.limits.parser), timer_(ctx.loop->uv(), [this] { onTimeout(); }) {
   tcp_->data = this;
+  parser_.setHeadCallback(&ServerConnection::onHead, this);
   next_ = ctx_.head;
   if (next_ != nullptr) next_->prev_ = this;
   ctx_.head = this;
@@ -77,7 +78,8 @@ void ServerConnection::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf
 void ServerConnection::handleData(const char* data, size_t len) {
   if (closing_ || failed_) return;
   if (lingering_ || close_after_flush_) return;  // discard: the connection is ending
-  const bool must_buffer = handler_ != nullptr || buffered_off_ < buffered_.size() || write_blocked_;
+  const bool must_buffer =
+      (handler_ != nullptr && !streaming_body_) || buffered_off_ < buffered_.size() || write_blocked_;
   if (!must_buffer) {
     size_t used = consume(data, len);
     if (used >= len || closing_ || close_after_flush_) return;
@@ -96,7 +98,7 @@ void ServerConnection::handleData(const char* data, size_t len) {
 size_t ServerConnection::consume(const char* data, size_t len) {
   in_consume_ = true;
   size_t off = 0;
-  while (off < len && !handler_ && !closing_ && !failed_ && !close_after_flush_) {
+  while (off < len && (!handler_ || streaming_body_) && !closing_ && !failed_ && !close_after_flush_) {
     if (uv_stream_get_write_queue_size(stream(tcp_)) > ctx_.limits.write_high_watermark) {
       write_blocked_ = true;  // the client is not reading our answers: wait before the next one
       break;
@@ -109,11 +111,20 @@ size_t ServerConnection::consume(const char* data, size_t len) {
         if (parser_.inBody()) setPhase(kBody, ctx_.limits.body_timeout_ms);
         break;
       case RequestParser::Event::HeadersComplete:
-        writeRaw(std::string("HTTP/1.1 100 Continue\r\n\r\n"));
+        if (parser_.request().expect_continue) writeRaw(std::string("HTTP/1.1 100 Continue\r\n\r\n"));
         setPhase(kBody, ctx_.limits.body_timeout_ms);
+        if (stream_decided_) startStreamedRequest();
         break;
       case RequestParser::Event::MessageComplete:
-        startRequest();
+        if (streaming_body_) {
+          streaming_body_ = false;
+          keep_alive_ = keep_alive_ && parser_.request().keep_alive;
+          parser_.nextMessage();
+          setPhase(kNone, 0);
+          if (handler_) handler_->onRequestEnd();
+        } else {
+          startRequest();
+        }
         break;
       case RequestParser::Event::Error: {
         const int status = parser_.errorStatus();
@@ -132,7 +143,7 @@ size_t ServerConnection::consume(const char* data, size_t len) {
 
 void ServerConnection::processBuffered() {
   if (in_consume_) return;
-  while (!handler_ && !closing_ && !failed_ && !close_after_flush_ && !write_blocked_ &&
+  while ((!handler_ || streaming_body_) && !closing_ && !failed_ && !close_after_flush_ && !write_blocked_ &&
          buffered_off_ < buffered_.size()) {
     size_t used = consume(buffered_.data() + buffered_off_, buffered_.size() - buffered_off_);
     buffered_off_ += used;
@@ -145,9 +156,58 @@ void ServerConnection::processBuffered() {
     buffered_.erase(0, buffered_off_);
     buffered_off_ = 0;
   }
-  if (!reading_ && !closing_ && buffered_.size() - buffered_off_ <= ctx_.limits.max_buffered_input) {
-    if (uv_read_start(stream(tcp_), &ServerConnection::onAlloc, &ServerConnection::onRead) == 0) reading_ = true;
+  if (buffered_.size() - buffered_off_ <= ctx_.limits.max_buffered_input) startReading();
+}
+
+void ServerConnection::startReading() {
+  if (reading_ || closing_ || body_paused_) return;
+  if (uv_read_start(stream(tcp_), &ServerConnection::onAlloc, &ServerConnection::onRead) == 0) reading_ = true;
+}
+
+bool ServerConnection::onHead(void* ctx, RequestParser& parser) {
+  auto* self = static_cast<ServerConnection*>(ctx);
+  if (!self->ctx_.factory->streamRequestBody(parser.request())) return false;
+  self->stream_decided_ = true;
+  parser.setBodyLimit(self->ctx_.limits.parser.max_streamed_body_bytes);
+  parser.setBodyCallback(&ServerConnection::onBodyPiece);
+  return true;
+}
+
+void ServerConnection::onBodyPiece(void* ctx, const char* data, size_t len) {
+  auto* self = static_cast<ServerConnection*>(ctx);
+  if (self->handler_ && self->streaming_body_) self->handler_->onRequestBody(std::string_view(data, len));
+}
+
+// The head is complete and the body will stream: the handler starts now; body pieces follow.
+void ServerConnection::startStreamedRequest() {
+  stream_decided_ = false;
+  streaming_body_ = true;
+  Request request = std::move(parser_.request());
+  ctx_.counters->requests.fetch_add(1, std::memory_order_relaxed);
+  head_sent_ = chunked_ = close_delimited_ = response_ended_ = false;
+  head_request_ = request.method == "HEAD";
+  http10_ = request.http_minor == 0;
+  keep_alive_ = !request.upgrade && !ctx_.draining;  // combined with the parser's verdict at the end
+  handler_ = ctx_.factory->createHandler(std::move(request), *this);
+  handler_->start();
+}
+
+void ServerConnection::pauseRequestBody() {
+  if (body_paused_ || closing_) return;
+  body_paused_ = true;
+  if (reading_) {
+    uv_read_stop(stream(tcp_));
+    reading_ = false;
   }
+  if (streaming_body_) setPhase(kNone, 0);  // waiting on our consumer is not a slow client
+}
+
+void ServerConnection::resumeRequestBody() {
+  if (!body_paused_) return;
+  body_paused_ = false;
+  if (closing_) return;
+  if (streaming_body_) setPhase(kBody, ctx_.limits.body_timeout_ms);
+  startReading();
 }
 
 void ServerConnection::startRequest() {
@@ -166,6 +226,12 @@ void ServerConnection::startRequest() {
 void ServerConnection::finishExchange() {
   if (handler_) ctx_.loop->deferredDelete(std::move(handler_));
   if (closing_ || failed_) return;
+  if (streaming_body_) {
+    // Answered before the body finished arriving: the rest is discarded while lingering.
+    streaming_body_ = false;
+    keep_alive_ = false;
+    body_paused_ = false;
+  }
   if (ctx_.draining) keep_alive_ = false;
   if (!keep_alive_) {
     closeAfterFlush();

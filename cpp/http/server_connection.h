@@ -72,6 +72,8 @@ class ServerConnection final : public ResponseWriter {
   bool writeBlocked() const override;
   bool headSent() const override { return head_sent_; }
   uint64_t bytesQueued() const override;
+  void pauseRequestBody() override;
+  void resumeRequestBody() override;
 
   ServerConnection* next() const { return next_; }
 
@@ -90,6 +92,10 @@ class ServerConnection final : public ResponseWriter {
   size_t consume(const char* data, size_t len);
   void processBuffered();
   void startRequest();
+  void startStreamedRequest();
+  static bool onHead(void* ctx, RequestParser& parser);
+  static void onBodyPiece(void* ctx, const char* data, size_t len);
+  void startReading();
   void finishExchange();
   void onTimeout();
   void setPhase(int phase, uint64_t ms);
@@ -121,6 +127,9 @@ class ServerConnection final : public ResponseWriter {
   bool write_blocked_ = false;
 
   bool reading_ = false;
+  bool streaming_body_ = false;    // a handler consumes this request's body as it arrives
+  bool stream_decided_ = false;    // the head callback chose streaming for the current message
+  bool body_paused_ = false;
   bool in_consume_ = false;
   bool close_after_flush_ = false;
   bool lingering_ = false;

@@ -26,8 +26,24 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
   OpenAiCall(CallContext& ctx, upstream::UpstreamPool& pool, const OpenAiOptions& options, CallObserver& observer)
       : observer_(observer), call_(ctx.loop, pool, options.timeouts, *this) {}
 
-  void start(std::string request) { call_.start(std::move(request)); }
+  void start(std::string request, bool body_streamed, bool chunked_upload) {
+    chunked_upload_ = chunked_upload;
+    call_.start(std::move(request), !body_streamed);
+  }
   void resume() override { call_.resume(); }
+  void onRequestBody(std::string_view data) override {
+    if (!chunked_upload_) {
+      call_.writeBody(data);
+      return;
+    }
+    std::string framed;
+    http::appendChunk(framed, data);
+    call_.writeBody(framed);
+  }
+  void onRequestEnd() override {
+    if (chunked_upload_) call_.writeBody(http::kLastChunk);
+    call_.endBody();
+  }
 
  private:
   static void onEvent(void* self, const http::SseDecoder::Event& event) {
@@ -70,6 +86,8 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
     observer_.onCallEnd(usage_);
   }
 
+  void onUpstreamBodyBackpressure(bool pause) override { observer_.pauseRequestBody(pause); }
+
   void onUpstreamError(CallErrorKind kind, const std::string& error) override {
     if (failed_) return;
     failed_ = true;
@@ -83,6 +101,7 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
   int status_ = 0;
   bool sse_ = false;
   bool failed_ = false;
+  bool chunked_upload_ = false;
   std::unique_ptr<http::SseDecoder> decoder_;
   std::string body_;
   CallUsage usage_;
@@ -146,7 +165,15 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
   if (headers.find("content-type") == nullptr && !body.empty()) http::appendHeader(out, "content-type", "application/json");
   if (headers.find("user-agent") == nullptr) http::appendHeader(out, "user-agent", "aigw/" AIGW_VERSION);
   http::appendHeader(out, "accept-encoding", "identity");
-  if (!body.empty() || req.http.method != "GET") {
+  if (req.body_streamed) {
+    // The body follows as it arrives: keep the client's length, or chunk it ourselves.
+    const std::string* length = req.http.headers.find("content-length");
+    if (length != nullptr) {
+      http::appendHeader(out, "content-length", *length);
+    } else {
+      http::appendHeader(out, "transfer-encoding", "chunked");
+    }
+  } else if (!body.empty() || req.http.method != "GET") {
     http::appendHeader(out, "content-length", std::to_string(body.size()));
   }
   out.append("\r\n");
@@ -157,7 +184,8 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
 ProviderCallPtr OpenAiProvider::start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const {
   upstream::UpstreamPool& pool = ctx.pools->get(this, options_.origin, tls_, options_.pool);
   auto call = std::make_unique<OpenAiCall>(ctx, pool, options_, observer);
-  call->start(buildRequest(request));
+  call->start(buildRequest(request), request.body_streamed,
+              request.body_streamed && request.http.headers.find("content-length") == nullptr);
   return call;
 }
 

@@ -44,12 +44,17 @@ class CallObserver {
   virtual void onCallError(CallErrorKind kind, std::string message) = 0;
   // True while the client cannot take more bytes; the call should wait for resume().
   virtual bool callBlocked() const = 0;
+  // Streamed request bodies: the call cannot take more body bytes for now (true) / again (false).
+  virtual void pauseRequestBody(bool pause) {}
 };
 
 class ProviderCall : public DeferredDeletable {
  public:
   // The observer is writable again after callBlocked() returned true.
   virtual void resume() {}
+  // Streamed request bodies (CallRequest::body_streamed): the body after start(), then its end.
+  virtual void onRequestBody(std::string_view data) {}
+  virtual void onRequestEnd() {}
 };
 using ProviderCallPtr = std::unique_ptr<ProviderCall>;
 
@@ -62,6 +67,7 @@ struct CallRequest {
   bool stream = false;
   std::string_view request_id;
   std::string_view path_suffix;     // Passthrough: the target after "/v1" (path and query)
+  bool body_streamed = false;       // the body follows through ProviderCall::onRequestBody
 };
 
 // Per-worker services a call may use.

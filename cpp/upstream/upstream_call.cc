@@ -18,10 +18,49 @@ UpstreamCall::~UpstreamCall() {
   }
 }
 
-void UpstreamCall::start(std::string request) {
+void UpstreamCall::start(std::string request, bool complete) {
   request_ = std::move(request);
+  body_complete_ = complete;
   waiting_ = true;
   pool_.acquire(this, false);
+}
+
+namespace {
+constexpr size_t kBodyHighWatermark = 1 << 20;
+}
+
+void UpstreamCall::writeBody(std::string_view data) {
+  if (done_ || data.empty()) return;
+  if (conn_ == nullptr) {
+    request_.append(data);  // not connected yet: hold it (bounded by backpressure)
+  } else {
+    conn_->sendMore(data);
+    timer_.start(timeouts_.idle_ms);  // an upload that stops moving is a stalled upstream
+  }
+  checkBackpressure();
+}
+
+void UpstreamCall::endBody() {
+  if (done_ || body_complete_) return;
+  body_complete_ = true;
+  if (conn_ != nullptr && !response_started_) timer_.start(timeouts_.first_byte_ms);
+}
+
+void UpstreamCall::checkBackpressure() {
+  const size_t queued = conn_ != nullptr ? conn_->writeQueueSize() : request_.size();
+  if (!body_paused_ && queued > kBodyHighWatermark) {
+    body_paused_ = true;
+    listener_.onUpstreamBodyBackpressure(true);
+  } else if (body_paused_ && queued <= kBodyHighWatermark / 4) {
+    body_paused_ = false;
+    listener_.onUpstreamBodyBackpressure(false);
+  }
+}
+
+void UpstreamCall::onRequestDrained() {
+  if (done_) return;
+  if (!body_complete_) timer_.start(timeouts_.idle_ms);
+  checkBackpressure();
 }
 
 void UpstreamCall::onPoolReady(UpstreamConnection* conn) {
@@ -31,16 +70,18 @@ void UpstreamCall::onPoolReady(UpstreamConnection* conn) {
     return;
   }
   conn_ = conn;
-  // Keep a copy for one retry only when the connection was reused (it may be stale).
+  // Keep a copy for one retry only when the connection was reused (it may be stale) and the
+  // whole request is at hand.
   std::string bytes;
-  if (conn->requestsServed() > 0 && !retried_) {
+  if (conn->requestsServed() > 0 && !retried_ && body_complete_) {
     bytes = request_;
   } else {
     bytes = std::move(request_);
     request_.clear();
   }
-  timer_.start(timeouts_.first_byte_ms);
+  timer_.start(body_complete_ ? timeouts_.first_byte_ms : timeouts_.idle_ms);
   conn->send(this, std::move(bytes));
+  if (!body_complete_) checkBackpressure();
 }
 
 void UpstreamCall::onPoolFailure(CallErrorKind kind, const std::string& error) {

@@ -26,12 +26,18 @@ class UpstreamCall final : private UpstreamPool::Waiter, private UpstreamConnect
     virtual void onUpstreamBody(std::string_view data) = 0;
     virtual void onUpstreamComplete() = 0;
     virtual void onUpstreamError(CallErrorKind kind, const std::string& error) = 0;
+    // Streamed request bodies: stop (true) or restart (false) feeding writeBody().
+    virtual void onUpstreamBodyBackpressure(bool pause) {}
   };
 
   UpstreamCall(EventLoop& loop, UpstreamPool& pool, CallTimeouts timeouts, Listener& listener);
   ~UpstreamCall() override;
 
-  void start(std::string request);
+  // `request` is the head and the whole body, or (complete = false) the head and the start of a
+  // body that writeBody() continues and endBody() finishes.
+  void start(std::string request, bool complete = true);
+  void writeBody(std::string_view data);
+  void endBody();
   void pause();
   void resume();
   bool responseStarted() const { return response_started_; }
@@ -43,7 +49,9 @@ class UpstreamCall final : private UpstreamPool::Waiter, private UpstreamConnect
   void onResponseBody(std::string_view data) override;
   void onResponseComplete() override;
   void onResponseError(CallErrorKind kind, const std::string& error, bool response_started) override;
+  void onRequestDrained() override;
   void onTimer();
+  void checkBackpressure();
   void finish();
 
   UpstreamPool& pool_;
@@ -57,6 +65,8 @@ class UpstreamCall final : private UpstreamPool::Waiter, private UpstreamConnect
   bool response_started_ = false;
   bool paused_ = false;
   bool done_ = false;
+  bool body_complete_ = true;
+  bool body_paused_ = false;
 };
 
 }  // namespace aigw::upstream

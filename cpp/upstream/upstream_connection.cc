@@ -17,6 +17,7 @@ struct WriteRequest {
 };
 
 thread_local char t_read_buffer[64 * 1024];
+constexpr size_t kWriteLowWatermark = 256 * 1024;
 
 uv_stream_t* stream(uv_tcp_t* t) { return reinterpret_cast<uv_stream_t*>(t); }
 
@@ -174,6 +175,23 @@ void UpstreamConnection::send(Exchange* exchange, std::string&& request) {
   }
 }
 
+void UpstreamConnection::sendMore(std::string_view data) {
+  if (closing_ || data.empty()) return;
+  if (tls_) {
+    if (tls_->writePlain(data) != net::TlsSession::Result::Ok) {
+      fail(CallErrorKind::Protocol, "TLS error writing to " + describe() + ": " + tls_->error());
+      return;
+    }
+    flushTls();
+  } else {
+    writeRaw(std::string(data));
+  }
+}
+
+size_t UpstreamConnection::writeQueueSize() const {
+  return closing_ ? 0 : uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(tcp_));
+}
+
 void UpstreamConnection::park() {
   exchange_ = nullptr;
   state_ = State::Idle;
@@ -319,7 +337,13 @@ void UpstreamConnection::onWrite(uv_write_t* req, int status) {
   UpstreamConnection* self = w->conn;
   delete w;
   if (status == UV_ECANCELED || self->closing_) return;
-  if (status < 0) self->fail(CallErrorKind::Reset, "write to " + self->describe() + " failed: " + uv_strerror(status));
+  if (status < 0) {
+    self->fail(CallErrorKind::Reset, "write to " + self->describe() + " failed: " + uv_strerror(status));
+    return;
+  }
+  if (self->exchange_ != nullptr && uv_stream_get_write_queue_size(stream(self->tcp_)) <= kWriteLowWatermark) {
+    self->exchange_->onRequestDrained();
+  }
 }
 
 void UpstreamConnection::close() {

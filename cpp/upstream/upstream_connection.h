@@ -44,6 +44,8 @@ class UpstreamConnection final : private ResponseParser::Listener {
     virtual void onResponseComplete() = 0;
     // The connection failed; it is closing. `response_started`: some response bytes arrived.
     virtual void onResponseError(CallErrorKind kind, const std::string& error, bool response_started) = 0;
+    // The request bytes queued for the socket fell below the low watermark.
+    virtual void onRequestDrained() {}
   };
 
   struct Settings {
@@ -58,6 +60,10 @@ class UpstreamConnection final : private ResponseParser::Listener {
   void connect();
   // Starts a request: the connection reports the response to `exchange`.
   void send(Exchange* exchange, std::string&& request);
+  // More request bytes (a streamed body) for the exchange in progress.
+  void sendMore(std::string_view data);
+  // Request bytes not yet handed to the kernel.
+  size_t writeQueueSize() const;
   // The exchange no longer wants events (it was cancelled or the response ended).
   void detach() { exchange_ = nullptr; }
   void pauseReading();
