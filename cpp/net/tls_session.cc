@@ -119,9 +119,31 @@ TlsSession::Result TlsSession::feedEncrypted(const char* data, size_t len, std::
 TlsSession::Result TlsSession::writePlain(std::string_view data) {
   if (failed_) return Result::Error;
   if (shutdown_requested_) return fail("TLS: write after shutdown (host " + host_ + ")");
-  pending_plain_.append(data);
-  if (!handshake_done_) return Result::Ok;
-  return flushPlain();
+  if (!handshake_done_ || pending_off_ < pending_plain_.size()) {
+    pending_plain_.append(data);
+    return handshake_done_ ? flushPlain() : Result::Ok;
+  }
+  // Common case: encrypt straight from the caller's buffer, keep only what OpenSSL deferred.
+  size_t done = 0;
+  if (encrypt(data, &done) != Result::Ok) return Result::Error;
+  pending_plain_.append(data.substr(done));
+  return Result::Ok;
+}
+
+TlsSession::Result TlsSession::encrypt(std::string_view data, size_t* done) {
+  while (*done < data.size()) {
+    ERR_clear_error();
+    size_t n = 0;
+    const int rc = SSL_write_ex(ssl_, data.data() + *done, data.size() - *done, &n);
+    if (rc == 1) {
+      *done += n;
+      continue;
+    }
+    const int err = SSL_get_error(ssl_, rc);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return Result::Ok;  // retried on next feed
+    return fail(err, "write");
+  }
+  return Result::Ok;
 }
 
 TlsSession::Result TlsSession::advance(std::string* plaintext) {
@@ -159,18 +181,8 @@ TlsSession::Result TlsSession::advance(std::string* plaintext) {
 }
 
 TlsSession::Result TlsSession::flushPlain() {
-  while (pending_off_ < pending_plain_.size()) {
-    ERR_clear_error();
-    size_t n = 0;
-    const int rc = SSL_write_ex(ssl_, pending_plain_.data() + pending_off_, pending_plain_.size() - pending_off_, &n);
-    if (rc == 1) {
-      pending_off_ += n;
-      continue;
-    }
-    const int err = SSL_get_error(ssl_, rc);
-    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return Result::Ok;  // retried on next feed
-    return fail(err, "write");
-  }
+  if (encrypt(pending_plain_, &pending_off_) != Result::Ok) return Result::Error;
+  if (pending_off_ < pending_plain_.size()) return Result::Ok;
   pending_plain_.clear();
   pending_off_ = 0;
   if (shutdown_requested_ && !shutdown_sent_) sendCloseNotify();

@@ -59,6 +59,7 @@ class TlsSession {
  private:
   Result advance(std::string* plaintext);  // handshake, then flush writes, then read
   Result flushPlain();
+  Result encrypt(std::string_view data, size_t* done);  // advances *done past what OpenSSL took
   Result fail(int ssl_ret, const char* during);
   Result fail(std::string message);
   void sendCloseNotify();
