@@ -32,6 +32,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     s.limits.parser.max_header_bytes = get<size_t>(server, "max_header_bytes", s.limits.parser.max_header_bytes);
     s.limits.parser.max_url_bytes = get<size_t>(server, "max_url_bytes", s.limits.parser.max_url_bytes);
     s.limits.parser.max_body_bytes = get<size_t>(server, "max_body_bytes", s.limits.parser.max_body_bytes);
+    s.limits.parser.max_streamed_body_bytes =
+        get<size_t>(server, "max_upload_bytes", s.limits.parser.max_streamed_body_bytes);
     s.limits.header_timeout_ms = get<uint64_t>(server, "header_timeout_ms", s.limits.header_timeout_ms);
     s.limits.body_timeout_ms = get<uint64_t>(server, "body_timeout_ms", s.limits.body_timeout_ms);
     s.limits.idle_timeout_ms = get<uint64_t>(server, "idle_timeout_ms", s.limits.idle_timeout_ms);

@@ -143,6 +143,7 @@ class ServerConfig(_Model):
     max_header_bytes: Annotated[Int, Field(ge=1024, le=1048576)] = 32768
     max_url_bytes: Annotated[Int, Field(ge=64, le=1048576)] = 8192
     max_body_bytes: PosInt = 16777216
+    max_upload_bytes: PosInt = 536870912
     header_timeout: PosSeconds = 10.0
     body_timeout: PosSeconds = 30.0
     idle_timeout: PosSeconds = 60.0
@@ -162,6 +163,7 @@ class ServerConfig(_Model):
             "max_header_bytes": self.max_header_bytes,
             "max_url_bytes": self.max_url_bytes,
             "max_body_bytes": self.max_body_bytes,
+            "max_upload_bytes": self.max_upload_bytes,
             "header_timeout_ms": _ms(self.header_timeout, positive=True),
             "body_timeout_ms": _ms(self.body_timeout, positive=True),
             "idle_timeout_ms": _ms(self.idle_timeout, positive=True),

@@ -28,6 +28,7 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
         "max_header_bytes": 32768,
         "max_url_bytes": 8192,
         "max_body_bytes": 16777216,
+        "max_upload_bytes": 536870912,
         "header_timeout_ms": 10000,
         "body_timeout_ms": 30000,
         "idle_timeout_ms": 60000,
