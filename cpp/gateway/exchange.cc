@@ -18,7 +18,11 @@ const GatewayConfig& Exchange::config() const { return worker_.config(); }
 
 void Exchange::start() { continuePipeline(); }
 
+void Exchange::park(DeferredDeletablePtr work) { parked_ = std::move(work); }
+
 void Exchange::continuePipeline() {
+  // The parked work is usually on the stack below us: release it on the next iteration.
+  if (parked_) worker_.loop().deferredDelete(std::move(parked_));
   const FilterChain& chain = worker_.filters();
   while (!done_ && next_filter_ < chain.size()) {
     const Filter& filter = *chain[next_filter_++];
@@ -29,6 +33,7 @@ void Exchange::continuePipeline() {
 
 void Exchange::onClientGone() {
   done_ = true;
+  if (parked_) worker_.loop().deferredDelete(std::move(parked_));
   releaseCall();
 }
 

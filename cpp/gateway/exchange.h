@@ -41,6 +41,12 @@ class Exchange final : public http::RequestHandler, public CallObserver {
 
   // Runs the filters from the current position until one stops iteration.
   void continuePipeline();
+  // A stage that stops iteration for async work hands that work over here: it is destroyed
+  // (and must then cancel itself) if the exchange ends first, or released once the work calls
+  // continuePipeline().
+  void park(DeferredDeletablePtr work);
+  bool parked() const { return parked_ != nullptr; }
+  bool finished() const { return done_; }
 
   http::Request& request() { return request_; }
   const std::string& id() const { return id_; }
@@ -80,6 +86,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   size_t next_filter_ = 0;
   ApiCall api_;
   ProviderCallPtr call_;
+  DeferredDeletablePtr parked_;
   bool streaming_ = false;
   bool body_streamed_ = false;     // request body arrives after start() (uploads)
   std::string early_body_;         // streamed body that arrived before the provider call existed

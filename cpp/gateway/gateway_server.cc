@@ -52,7 +52,7 @@ int GatewayServer::start(std::string* error) {
   shared_.draining.store(false);
   workers_.clear();
   for (int i = 0; i < count; ++i) {
-    auto worker = std::make_unique<Worker>(static_cast<uint32_t>(i), shared_);
+    auto worker = std::make_unique<Worker>(static_cast<uint32_t>(i), shared_, extra_filters_);
     int rc = worker->start(fds[static_cast<size_t>(i)]);
     if (rc != 0) {
       *error = std::string("worker failed to listen: ") + uv_strerror(rc);

@@ -26,6 +26,10 @@ class GatewayServer {
   // configured default), then closes what is left and joins every thread. Idempotent.
   void stop(int64_t drain_timeout_ms = -1);
 
+  // Adds a pipeline stage (one instance per worker) between request parsing and dispatch.
+  // For embedders and tests; call before start().
+  void addFilter(FilterFactory factory) { extra_filters_.push_back(std::move(factory)); }
+
   bool running() const;
   int port() const { return port_; }
   int workerCount() const { return static_cast<int>(shared_.workers); }
@@ -38,6 +42,7 @@ class GatewayServer {
   std::shared_ptr<const GatewayConfig> config_;
   GatewayShared shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<FilterFactory> extra_filters_;
   mutable std::mutex mutex_;
   int port_ = -1;
   bool running_ = false;

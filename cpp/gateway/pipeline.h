@@ -4,6 +4,7 @@
 // Exchange::continuePipeline() (Envoy's pattern). Per-request state lives in the Exchange.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -21,5 +22,7 @@ class Filter {
 };
 using FilterPtr = std::unique_ptr<Filter>;
 using FilterChain = std::vector<FilterPtr>;
+// Makes one worker's instance of an extra stage (stages are per worker: no sharing, no locks).
+using FilterFactory = std::function<FilterPtr()>;
 
 }  // namespace aigw

@@ -14,7 +14,7 @@
 
 namespace aigw {
 
-Worker::Worker(uint32_t index, GatewayShared& shared)
+Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFactory>& extra)
     : index_(index), shared_(shared), ids_(index), rng_(std::random_device{}() ^ (uint64_t{index} << 32)),
       pools_(loop_, shared.config->server().dns_ttl_ms),
       call_ctx_{loop_, rng_, shared.config->server().mock_mode, &pools_} {
@@ -25,6 +25,7 @@ Worker::Worker(uint32_t index, GatewayShared& shared)
   listener_.data = this;
   filters_.push_back(std::make_unique<BuiltinRoutesFilter>());
   filters_.push_back(std::make_unique<ApiRequestFilter>());
+  for (const auto& make : extra) filters_.push_back(make());
   filters_.push_back(std::make_unique<ProviderDispatchFilter>());
 }
 

@@ -35,7 +35,8 @@ struct GatewayShared {
 
 class Worker final : public http::RequestHandlerFactory {
  public:
-  Worker(uint32_t index, GatewayShared& shared);
+  // `extra` stages run after the API request is understood and before it is dispatched.
+  Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFactory>& extra = {});
   ~Worker() override;
 
   // Starts the loop thread listening on `listen_fd` (which it takes over). Returns 0 once
