@@ -21,6 +21,7 @@ void ResponseParser::reset(Listener* listener) {
   informational_ = false;
   started_ = false;
   complete_ = false;
+  keep_alive_ = false;
   error_.clear();
 }
 
@@ -88,8 +89,11 @@ int ResponseParser::onMessageComplete(llhttp_t* p) {
     return 0;
   }
   s->complete_ = true;
-  if (s->listener_ != nullptr) s->listener_->onComplete(llhttp_should_keep_alive(p) != 0);
-  return HPE_PAUSED;  // one response per request: anything after it is not ours
+  s->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+  // One response per request: anything after it is not ours. The listener hears about the
+  // end from feed()/finish(), once llhttp has returned: it may hand the connection to the next
+  // request right away, which resets this parser, and llhttp must not be running then.
+  return HPE_PAUSED;
 }
 
 bool ResponseParser::feed(const char* data, size_t len) {
@@ -100,9 +104,14 @@ bool ResponseParser::feed(const char* data, size_t len) {
   }
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) return true;
-  if (err == HPE_PAUSED) {
+  if (err == HPE_PAUSED && complete_) {
     const size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
-    if (used < len) {
+    // Bytes after the response: it is complete, but the connection cannot be trusted again.
+    const bool extra = used < len;
+    if (extra) keep_alive_ = false;
+    // The listener may reset() this parser (next request on the same connection).
+    if (listener_ != nullptr) listener_->onComplete(keep_alive_);
+    if (extra) {
       error_ = "unexpected bytes after the response";
       return false;
     }
@@ -122,8 +131,11 @@ bool ResponseParser::finish() {
     return false;
   }
   llhttp_errno_t err = llhttp_finish(&parser_);
-  if (err == HPE_OK && complete_) return true;
-  if (err == HPE_PAUSED && complete_) return true;
+  if ((err == HPE_OK || err == HPE_PAUSED) && complete_) {
+    // A close-delimited body just ended: never reusable.
+    if (listener_ != nullptr) listener_->onComplete(false);
+    return true;
+  }
   error_ = "connection closed in the middle of the response";
   return false;
 }

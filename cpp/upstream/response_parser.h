@@ -1,6 +1,8 @@
 // Incremental parser of an upstream's HTTP/1.1 response (llhttp, strict), with a header limit.
 // Informational (1xx) responses are skipped. Anything malformed is a protocol error, after
-// which the connection must be discarded.
+// which the connection must be discarded. Listener::onComplete runs after llhttp has returned
+// (never inside its callbacks), so the listener may reuse the connection (and reset() this
+// parser) for the next request at once.
 #pragma once
 
 #include <llhttp.h>
@@ -54,6 +56,7 @@ class ResponseParser {
   bool informational_ = false;
   bool started_ = false;
   bool complete_ = false;
+  bool keep_alive_ = false;
   std::string error_;
 };
 
