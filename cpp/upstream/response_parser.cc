@@ -10,8 +10,9 @@ ResponseParser::ResponseParser(size_t max_header_bytes) : max_header_bytes_(max_
   parser_.data = this;
 }
 
-void ResponseParser::reset(Listener* listener) {
+void ResponseParser::reset(Listener* listener, bool head_request) {
   listener_ = listener;
+  head_request_ = head_request;
   llhttp_init(&parser_, HTTP_RESPONSE, settings());
   parser_.data = this;
   header_bytes_ = 0;
@@ -72,7 +73,9 @@ int ResponseParser::onHeadersComplete(llhttp_t* p) {
   if (s->informational_) return 0;
   const int64_t length = (p->flags & F_CONTENT_LENGTH) ? static_cast<int64_t>(p->content_length) : -1;
   if (s->listener_ != nullptr) s->listener_->onHead(status, s->headers_, length);
-  return 0;
+  // A response to HEAD carries the headers of the GET answer but never a body: tell llhttp
+  // (1 = no body), or it would wait for Content-Length bytes that never come.
+  return s->head_request_ ? 1 : 0;
 }
 
 int ResponseParser::onBody(llhttp_t* p, const char* at, size_t len) {

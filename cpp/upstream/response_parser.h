@@ -26,8 +26,9 @@ class ResponseParser {
   };
 
   explicit ResponseParser(size_t max_header_bytes = 64 * 1024);
-  // Expects a new response (for the next request on the connection).
-  void reset(Listener* listener);
+  // Expects a new response (for the next request on the connection). `head_request`: the
+  // request was HEAD, so the response has no body whatever its Content-Length says.
+  void reset(Listener* listener, bool head_request = false);
   // Returns false on malformed input; error() says why.
   bool feed(const char* data, size_t len);
   // The peer closed: completes a close-delimited body, or fails a truncated one.
@@ -54,6 +55,7 @@ class ResponseParser {
   std::string field_;
   std::string value_;
   bool informational_ = false;
+  bool head_request_ = false;
   bool started_ = false;
   bool complete_ = false;
   bool keep_alive_ = false;

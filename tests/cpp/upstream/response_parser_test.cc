@@ -66,5 +66,45 @@ TEST(ResponseParser, CloseDelimitedBodyCompletesAtEof) {
   EXPECT_EQ(r.body, "until close");
 }
 
+TEST(ResponseParser, HeadResponseCompletesWithoutBody) {
+  Recorder r;
+  ResponseParser p;
+  p.reset(&r, /*head_request=*/true);
+  const std::string head = "HTTP/1.1 200 OK\r\ncontent-length: 123\r\n\r\n";
+  ASSERT_TRUE(p.feed(head.data(), head.size())) << p.error();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.length, 123);
+  EXPECT_EQ(r.completes, 1);
+  EXPECT_TRUE(r.keep_alive);
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_TRUE(p.complete());
+}
+
+TEST(ResponseParser, SameBytesForGetWaitForTheBody) {
+  Recorder r;
+  ResponseParser p;
+  p.reset(&r);
+  const std::string head = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n";
+  ASSERT_TRUE(p.feed(head.data(), head.size()));
+  EXPECT_EQ(r.completes, 0);
+  ASSERT_TRUE(p.feed("hello", 5));
+  EXPECT_EQ(r.completes, 1);
+  EXPECT_EQ(r.body, "hello");
+}
+
+TEST(ResponseParser, ResetClearsTheHeadFlag) {
+  Recorder r;
+  ResponseParser p;
+  p.reset(&r, true);
+  const std::string head = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n";
+  ASSERT_TRUE(p.feed(head.data(), head.size()));
+  ASSERT_EQ(r.completes, 1);
+  p.reset(&r);
+  const std::string get = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+  ASSERT_TRUE(p.feed(get.data(), get.size()));
+  EXPECT_EQ(r.completes, 2);
+  EXPECT_EQ(r.body, "ok");
+}
+
 }  // namespace
 }  // namespace aigw::upstream
