@@ -106,5 +106,18 @@ TEST(ResponseParser, ResetClearsTheHeadFlag) {
   EXPECT_EQ(r.body, "ok");
 }
 
+TEST(ResponseParser, BodylessStatusesCompleteAtTheHead) {
+  for (const char* text : {"HTTP/1.1 204 No Content\r\nx-a: 1\r\n\r\n", "HTTP/1.1 304 Not Modified\r\netag: x\r\n\r\n"}) {
+    Recorder r;
+    ResponseParser p;
+    p.reset(&r);
+    const std::string s = text;
+    ASSERT_TRUE(p.feed(s.data(), s.size())) << text << ": " << p.error();
+    EXPECT_EQ(r.completes, 1) << text;
+    EXPECT_EQ(r.length, -1) << text;
+    EXPECT_TRUE(r.keep_alive) << text;
+  }
+}
+
 }  // namespace
 }  // namespace aigw::upstream
