@@ -1,5 +1,7 @@
 #include "gateway/api_request.h"
 
+#include <algorithm>
+
 #include "gateway/config.h"
 #include "gateway/exchange.h"
 
@@ -109,6 +111,9 @@ bool hasDotSegment(std::string_view path) {
       else ++i;
     }
     if (seg == "." || seg == "..") return true;
+    // "..;x" (also "..%3Bx") is ".." to upstream servers that strip path parameters.
+    const size_t semi = std::min(seg.find(';'), std::min(seg.find("%3b"), seg.find("%3B")));
+    if (semi != std::string::npos && (seg.compare(0, semi, ".") == 0 || seg.compare(0, semi, "..") == 0)) return true;
     if (seg.find("%2f") != std::string::npos || seg.find("%2F") != std::string::npos ||
         seg.find("%5c") != std::string::npos || seg.find("%5C") != std::string::npos || seg.find('\\') != std::string::npos) {
       return true;

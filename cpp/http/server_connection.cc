@@ -215,7 +215,7 @@ void ServerConnection::startRequest() {
   parser_.nextMessage();
   setPhase(kNone, 0);
   ctx_.counters->requests.fetch_add(1, std::memory_order_relaxed);
-  head_sent_ = chunked_ = close_delimited_ = response_ended_ = false;
+  head_sent_ = chunked_ = close_delimited_ = response_ended_ = no_body_ = false;
   head_request_ = request.method == "HEAD";
   http10_ = request.http_minor == 0;
   keep_alive_ = request.keep_alive && !request.upgrade && !ctx_.draining;
@@ -277,7 +277,12 @@ void ServerConnection::respond(int status, const HeaderList& headers, std::strin
 
 void ServerConnection::writeHead(int status, const HeaderList& headers, int64_t content_length) {
   if (response_ended_ || head_sent_) return;
-  if (content_length < 0) {
+  // 1xx, 204 and 304 answers end with their head (RFC 9112 section 6.3): no chunked framing
+  // (its last-chunk would be read as the start of the next response), and no Content-Length
+  // on 1xx/204 (RFC 9110 section 8.6). A 304 may repeat the length of the selected resource.
+  no_body_ = status < 200 || status == 204 || status == 304;
+  if (no_body_ && status != 304) content_length = -1;
+  if (content_length < 0 && !no_body_) {
     if (http10_) {
       close_delimited_ = true;
       keep_alive_ = false;
@@ -293,7 +298,7 @@ void ServerConnection::writeHead(int status, const HeaderList& headers, int64_t 
 }
 
 void ServerConnection::writeBody(std::string_view data) {
-  if (response_ended_ || !head_sent_ || head_request_ || data.empty()) return;
+  if (response_ended_ || !head_sent_ || head_request_ || no_body_ || data.empty()) return;
   if (chunked_) {
     std::string out;
     out.reserve(data.size() + 16);

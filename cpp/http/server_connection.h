@@ -122,6 +122,7 @@ class ServerConnection final : public ResponseWriter {
   bool chunked_ = false;
   bool close_delimited_ = false;
   bool head_request_ = false;
+  bool no_body_ = false;  // the response status forbids a body (1xx, 204, 304)
   bool keep_alive_ = true;
   bool response_ended_ = false;
   bool write_blocked_ = false;

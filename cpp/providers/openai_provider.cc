@@ -52,7 +52,8 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
   }
 
   void onUpstreamHead(int status, http::HeaderList& headers, int64_t content_length) override {
-    if (status >= 300 && status < 400) {
+    // 304 Not Modified answers a conditional request; it is not a redirect.
+    if (status >= 300 && status < 400 && status != 304) {
       failed_ = true;
       observer_.onCallError(CallErrorKind::Protocol,
                             "upstream answered with a redirect (" + std::to_string(status) + "), which is not followed");

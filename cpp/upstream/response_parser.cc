@@ -10,8 +10,9 @@ ResponseParser::ResponseParser(size_t max_header_bytes) : max_header_bytes_(max_
   parser_.data = this;
 }
 
-void ResponseParser::reset(Listener* listener) {
+void ResponseParser::reset(Listener* listener, bool head_request) {
   listener_ = listener;
+  head_request_ = head_request;
   llhttp_init(&parser_, HTTP_RESPONSE, settings());
   parser_.data = this;
   header_bytes_ = 0;
@@ -21,6 +22,7 @@ void ResponseParser::reset(Listener* listener) {
   informational_ = false;
   started_ = false;
   complete_ = false;
+  keep_alive_ = false;
   error_.clear();
 }
 
@@ -71,7 +73,9 @@ int ResponseParser::onHeadersComplete(llhttp_t* p) {
   if (s->informational_) return 0;
   const int64_t length = (p->flags & F_CONTENT_LENGTH) ? static_cast<int64_t>(p->content_length) : -1;
   if (s->listener_ != nullptr) s->listener_->onHead(status, s->headers_, length);
-  return 0;
+  // A response to HEAD carries the headers of the GET answer but never a body: tell llhttp
+  // (1 = no body), or it would wait for Content-Length bytes that never come.
+  return s->head_request_ ? 1 : 0;
 }
 
 int ResponseParser::onBody(llhttp_t* p, const char* at, size_t len) {
@@ -88,8 +92,11 @@ int ResponseParser::onMessageComplete(llhttp_t* p) {
     return 0;
   }
   s->complete_ = true;
-  if (s->listener_ != nullptr) s->listener_->onComplete(llhttp_should_keep_alive(p) != 0);
-  return HPE_PAUSED;  // one response per request: anything after it is not ours
+  s->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+  // One response per request: anything after it is not ours. The listener hears about the
+  // end from feed()/finish(), once llhttp has returned: it may hand the connection to the next
+  // request right away, which resets this parser, and llhttp must not be running then.
+  return HPE_PAUSED;
 }
 
 bool ResponseParser::feed(const char* data, size_t len) {
@@ -100,9 +107,14 @@ bool ResponseParser::feed(const char* data, size_t len) {
   }
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) return true;
-  if (err == HPE_PAUSED) {
+  if (err == HPE_PAUSED && complete_) {
     const size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
-    if (used < len) {
+    // Bytes after the response: it is complete, but the connection cannot be trusted again.
+    const bool extra = used < len;
+    if (extra) keep_alive_ = false;
+    // The listener may reset() this parser (next request on the same connection).
+    if (listener_ != nullptr) listener_->onComplete(keep_alive_);
+    if (extra) {
       error_ = "unexpected bytes after the response";
       return false;
     }
@@ -122,8 +134,11 @@ bool ResponseParser::finish() {
     return false;
   }
   llhttp_errno_t err = llhttp_finish(&parser_);
-  if (err == HPE_OK && complete_) return true;
-  if (err == HPE_PAUSED && complete_) return true;
+  if ((err == HPE_OK || err == HPE_PAUSED) && complete_) {
+    // A close-delimited body just ended: never reusable.
+    if (listener_ != nullptr) listener_->onComplete(false);
+    return true;
+  }
   error_ = "connection closed in the middle of the response";
   return false;
 }

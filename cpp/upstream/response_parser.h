@@ -1,6 +1,8 @@
 // Incremental parser of an upstream's HTTP/1.1 response (llhttp, strict), with a header limit.
 // Informational (1xx) responses are skipped. Anything malformed is a protocol error, after
-// which the connection must be discarded.
+// which the connection must be discarded. Listener::onComplete runs after llhttp has returned
+// (never inside its callbacks), so the listener may reuse the connection (and reset() this
+// parser) for the next request at once.
 #pragma once
 
 #include <llhttp.h>
@@ -24,8 +26,9 @@ class ResponseParser {
   };
 
   explicit ResponseParser(size_t max_header_bytes = 64 * 1024);
-  // Expects a new response (for the next request on the connection).
-  void reset(Listener* listener);
+  // Expects a new response (for the next request on the connection). `head_request`: the
+  // request was HEAD, so the response has no body whatever its Content-Length says.
+  void reset(Listener* listener, bool head_request = false);
   // Returns false on malformed input; error() says why.
   bool feed(const char* data, size_t len);
   // The peer closed: completes a close-delimited body, or fails a truncated one.
@@ -52,8 +55,10 @@ class ResponseParser {
   std::string field_;
   std::string value_;
   bool informational_ = false;
+  bool head_request_ = false;
   bool started_ = false;
   bool complete_ = false;
+  bool keep_alive_ = false;
   std::string error_;
 };
 

@@ -162,7 +162,7 @@ void UpstreamConnection::send(Exchange* exchange, std::string&& request) {
   state_ = State::Active;
   reusable_ = false;
   timer_.stop();
-  parser_.reset(this);
+  parser_.reset(this, request.compare(0, 5, "HEAD ") == 0);
   resumeReading();
   if (tls_) {
     if (tls_->writePlain(request) != net::TlsSession::Result::Ok) {
