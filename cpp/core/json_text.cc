@@ -53,3 +53,82 @@ void appendJsonNumber(std::string& out, double value) {
 }
 
 }  // namespace aigw
+
+namespace aigw {
+namespace {
+
+size_t skipSpace(std::string_view s, size_t i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  return i;
+}
+
+// One past the end of the string literal starting at s[i] == '"', or npos.
+size_t skipString(std::string_view s, size_t i) {
+  for (++i; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// One past the end of the JSON value starting at s[i], or npos.
+size_t skipValue(std::string_view s, size_t i) {
+  if (i >= s.size()) return std::string_view::npos;
+  if (s[i] == '"') return skipString(s, i);
+  if (s[i] == '{' || s[i] == '[') {
+    int depth = 0;
+    for (; i < s.size(); ++i) {
+      const char c = s[i];
+      if (c == '"') {
+        i = skipString(s, i);
+        if (i == std::string_view::npos) return i;
+        --i;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return std::string_view::npos;
+  }
+  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+         s[i] != '\r') {
+    ++i;
+  }
+  return i;
+}
+
+}  // namespace
+
+bool replaceTopLevelString(std::string_view json, std::string_view key, std::string_view value, std::string* out) {
+  size_t i = skipSpace(json, 0);
+  if (i >= json.size() || json[i] != '{') return false;
+  i = skipSpace(json, i + 1);
+  while (i < json.size() && json[i] == '"') {
+    const size_t key_end = skipString(json, i);
+    if (key_end == std::string_view::npos) return false;
+    const std::string_view raw_key = json.substr(i + 1, key_end - i - 2);
+    i = skipSpace(json, key_end);
+    if (i >= json.size() || json[i] != ':') return false;
+    const size_t value_start = skipSpace(json, i + 1);
+    const size_t value_end = skipValue(json, value_start);
+    if (value_end == std::string_view::npos) return false;
+    if (raw_key == key) {
+      std::string result;
+      result.reserve(json.size() + value.size());
+      result.append(json.substr(0, value_start));
+      appendJsonString(result, value);
+      result.append(json.substr(value_end));
+      *out = std::move(result);
+      return true;
+    }
+    i = skipSpace(json, value_end);
+    if (i < json.size() && json[i] == ',') i = skipSpace(json, i + 1);
+  }
+  return false;
+}
+
+}  // namespace aigw

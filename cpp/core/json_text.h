@@ -14,3 +14,13 @@ void appendJsonNumber(std::string& out, int64_t value);
 void appendJsonNumber(std::string& out, double value);
 
 }  // namespace aigw
+
+namespace aigw {
+
+// Replaces the value of the top-level `key` of the JSON object `json` with the JSON string
+// `value`, leaving every other byte as it was (no re-encoding: key order, number spelling and
+// big integers survive). Returns false, with `out` untouched, when `json` is not an object or
+// has no such key.
+bool replaceTopLevelString(std::string_view json, std::string_view key, std::string_view value, std::string* out);
+
+}  // namespace aigw

@@ -113,7 +113,6 @@ std::string_view Exchange::upstreamModel() const {
 void Exchange::dispatch() {
   CallRequest req{api_.endpoint, request_, api_.body, api_.model, upstreamModel(), api_.stream, id_, api_.path_suffix,
                   body_streamed_};
-  streaming_ = api_.stream;
   ProviderCallPtr call = api_.provider->start(worker_.callContext(), req, *this);
   if (done_) {
     // Answered synchronously (zero-latency mock); nothing more will come from the call.
@@ -138,11 +137,30 @@ void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_
   headers.add("x-aigw-request-id", id_);
   headers.add("x-aigw-provider", api_.provider->name());
   if (!api_.model.empty()) headers.add("x-aigw-model", std::string(upstreamModel()));
+  const std::string* type = headers.find("content-type");
+  event_stream_ = type != nullptr && type->find("text/event-stream") != std::string::npos;
+  const bool has_body = status >= 200 && status != 204 && status != 304 && request_.method != "HEAD";
+  if (!event_stream_ && has_body && content_length <= static_cast<int64_t>(kMaxHeldBody)) {
+    held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
+    if (content_length > 0) held_->body.reserve(static_cast<size_t>(content_length));
+    return;
+  }
   writer_.writeHead(status, headers, content_length);
+}
+
+void Exchange::releaseHeld() {
+  std::unique_ptr<HeldResponse> held = std::move(held_);
+  writer_.writeHead(held->status, held->headers, held->content_length);
+  writer_.writeBody(held->body);
 }
 
 void Exchange::onCallBody(std::string_view data) {
   if (done_) return;
+  if (held_) {
+    held_->body.append(data);
+    if (held_->body.size() > kMaxHeldBody) releaseHeld();  // too big to hold: relay the rest as it comes
+    return;
+  }
   writer_.writeBody(data);
 }
 
@@ -153,6 +171,11 @@ void Exchange::onCallEnd(const CallUsage& usage) {
   if (usage.prompt_tokens > 0) shared.prompt_tokens.fetch_add(static_cast<uint64_t>(usage.prompt_tokens), std::memory_order_relaxed);
   if (usage.completion_tokens > 0) {
     shared.completion_tokens.fetch_add(static_cast<uint64_t>(usage.completion_tokens), std::memory_order_relaxed);
+  }
+  if (held_) {
+    std::unique_ptr<HeldResponse> held = std::move(held_);
+    writer_.respond(held->status, held->headers, held->body);
+    return;
   }
   writer_.endResponse();
 }
@@ -165,13 +188,14 @@ void Exchange::onCallError(CallErrorKind kind, std::string message) {
     writer_.resetConnection();
     return;
   }
+  held_.reset();  // an unfinished answer is not relayed: the client gets a clean error instead
   if (!writer_.headSent()) {
     const int status = kind == CallErrorKind::Timeout ? 504 : kind == CallErrorKind::Overflow ? 503 : 502;
     sendError(status, "provider '" + provider + "' failed: " + message, "upstream_error");
     return;
   }
   done_ = true;
-  if (streaming_) {
+  if (event_stream_) {
     // Bytes already reached the client: end the stream with an error event and a clean end.
     std::string event;
     http::appendSseEvent(event, http::openAiErrorBody("provider '" + provider + "' failed mid-stream: " + message,
@@ -184,6 +208,6 @@ void Exchange::onCallError(CallErrorKind kind, std::string message) {
   }
 }
 
-bool Exchange::callBlocked() const { return writer_.writeBlocked(); }
+bool Exchange::callBlocked() const { return !held_ && writer_.writeBlocked(); }
 
 }  // namespace aigw

@@ -71,12 +71,24 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   bool callBlocked() const override;
   void pauseRequestBody(bool pause) override;
 
+  // Answers that are not event streams are held until complete (up to this size), so a
+  // failure before the end is still a clean error response, and the answer goes out in one write.
+  static constexpr size_t kMaxHeldBody = 8 << 20;
+
   bool bodyStreamed() const { return body_streamed_; }
 
  private:
   http::HeaderList baseHeaders() const;
   std::string_view upstreamModel() const;
   void releaseCall();
+  void releaseHeld();
+
+  struct HeldResponse {
+    int status;
+    http::HeaderList headers;
+    int64_t content_length;
+    std::string body;
+  };
 
   Worker& worker_;
   http::Request request_;
@@ -87,7 +99,8 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   ApiCall api_;
   ProviderCallPtr call_;
   DeferredDeletablePtr parked_;
-  bool streaming_ = false;
+  bool event_stream_ = false;      // the provider's answer is text/event-stream
+  std::unique_ptr<HeldResponse> held_;
   bool body_streamed_ = false;     // request body arrives after start() (uploads)
   std::string early_body_;         // streamed body that arrived before the provider call existed
   bool early_end_ = false;

@@ -1,5 +1,6 @@
 #include "providers/openai_provider.h"
 
+#include "core/json_text.h"
 #include "http/response.h"
 #include "http/sse.h"
 #include "net/tls_context.h"
@@ -134,9 +135,12 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
   std::string_view body = req.http.body;
   if (req.endpoint != Endpoint::Passthrough || req.body.is_object()) {
     if (!req.upstream_model.empty() && req.upstream_model != req.model && req.body.is_object()) {
-      nlohmann::json copy = req.body;
-      copy["model"] = req.upstream_model;
-      body_storage = copy.dump();
+      // Splice the new model into the client's bytes; re-encode only if that is impossible.
+      if (!replaceTopLevelString(req.http.body, "model", req.upstream_model, &body_storage)) {
+        nlohmann::json copy = req.body;
+        copy["model"] = req.upstream_model;
+        body_storage = copy.dump();
+      }
       body = body_storage;
     }
   }

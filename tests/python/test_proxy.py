@@ -955,11 +955,11 @@ BAD_BODIES = {
 
 
 @pytest.mark.parametrize("raw", list(BAD_BODIES.values()), ids=list(BAD_BODIES))
-def test_bad_response_body_aborts_and_connection_discarded(
+def test_bad_response_body_gives_502_and_connection_discarded(
     proxy: aigw.Gateway, upstream: RecordingUpstream, raw: bytes
 ) -> None:
-    """Once the head is relayed a 502 is impossible: the client must see the failure (never a
-    complete-looking answer), and the broken upstream connection must not be reused."""
+    """Answers that are not event streams are held until complete, so broken body framing is
+    still a clean 502 naming the provider, and the broken upstream connection is not reused."""
 
     async def handler(req: Recorded, reply: Reply) -> None:
         if req.path.endswith("/broken"):
@@ -970,9 +970,10 @@ def test_bad_response_body_aborts_and_connection_discarded(
     upstream.handler = handler
     with httpx.Client(base_url=proxy.url, timeout=5) as c:
         assert c.get("/v1/files").status_code == 200
-        with pytest.raises(httpx.TransportError):
-            c.get("/v1/broken").read()
-    with httpx.Client(base_url=proxy.url, timeout=5) as c:
+        broken = c.get("/v1/broken")
+        assert broken.status_code == 502
+        assert "provider 'up'" in broken.json()["error"]["message"]
+        assert "hello" not in broken.text
         assert c.get("/v1/files").status_code == 200
     assert upstream.requests[-1].conn_id != upstream.requests[-2].conn_id
 
