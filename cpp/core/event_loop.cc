@@ -71,6 +71,18 @@ void EventLoop::runDeferredDeletes() {
   }
 }
 
+void EventLoop::onShutdownIdle(uv_idle_t* handle) {
+  auto* self = static_cast<EventLoop*>(handle->data);
+  uv_idle_stop(handle);
+  self->runDeferredDeletes();
+  uv_walk(
+      &self->loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+}
+
 void EventLoop::stopAndJoin(Task before_close) {
   if (closed_) return;
   closed_ = true;
@@ -83,19 +95,19 @@ void EventLoop::stopAndJoin(Task before_close) {
     }
     drainTasks();
     runDeferredDeletes();
-    uv_walk(
-        &loop_,
-        [](uv_handle_t* h, void*) {
-          if (!uv_is_closing(h)) uv_close(h, nullptr);
-        },
-        nullptr);
+    // Handles closed above (connections aborted by before_close) get their close callbacks
+    // at the end of this loop iteration, and those callbacks free objects that close handles
+    // of their own (a connection's timer). Closing every remaining handle right here would
+    // close those a second time (a libuv assertion, i.e. abort()); so the catch-all close
+    // runs from the idle phase of the next iteration, after the close callbacks.
+    // (The idle handle may be active for deferred deletes: restart it with the new callback.)
+    uv_idle_stop(&idle_);
+    uv_idle_start(&idle_, &EventLoop::onShutdownIdle);
   };
-  if (thread_.joinable()) {
-    post(std::move(shutdown));
-    thread_.join();
-  } else {
-    shutdown();
-  }
+  // Always run the shutdown as a loop callback: on the loop thread, or on this thread below
+  // when the loop never ran.
+  post(std::move(shutdown));
+  if (thread_.joinable()) thread_.join();
   // Close callbacks of the handles closed above run here; objects deleted late may close
   // handles of their own, so go round until nothing is left.
   while (true) {

@@ -46,6 +46,7 @@ class EventLoop {
  private:
   static void onAsync(uv_async_t* handle);
   static void onIdle(uv_idle_t* handle);
+  static void onShutdownIdle(uv_idle_t* handle);
   void drainTasks();
   void runDeferredDeletes();
 
