@@ -176,6 +176,27 @@ def test_serve_bad_config_exits_2(
     assert "providers.mock.chunks" in proc.stderr
 
 
+def test_serve_port_0_prints_the_real_port(aigw_proc: Callable[..., AigwProcess]) -> None:
+    proc = aigw_proc(["serve", "--port", "0", "--workers", "1"])
+    url = proc.wait_ready()
+    assert proc.port > 0
+    assert health(url)["status"] == "ok"
+
+
+def test_more_workers_than_the_core_allows_is_a_config_error(
+    aigw_proc: Callable[..., AigwProcess], write_config: Callable[..., Path]
+) -> None:
+    """The schema and the C++ core agree: no 'OK' from check-config, then a traceback."""
+    path = write_config({"server": {"workers": 300}, "providers": {"mock": {"kind": "mock"}}})
+    out = run_aigw("check-config", path)
+    assert out.returncode == 2
+    assert "server.workers" in out.stderr
+    proc = aigw_proc(["serve", "--workers", "300", "--port", "0"])
+    assert proc.wait(30) == 2
+    assert "server.workers" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def test_serve_port_in_use_exits_1_with_a_clear_message(
     aigw_proc: Callable[..., AigwProcess],
 ) -> None:

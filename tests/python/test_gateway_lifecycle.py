@@ -389,6 +389,43 @@ def test_url_port_and_stats_when_stopped_and_running() -> None:
     assert gw.stats()["running"] is False
 
 
+def test_request_ids_are_unique_across_gateways_and_restarts() -> None:
+    ids: list[str] = []
+
+    def some_ids(gw: aigw.Gateway) -> None:
+        for _ in range(3):
+            with RawConn(gw.port or 0) as c:
+                ids.append(c.request("GET", "/health").header("x-aigw-request-id") or "")
+
+    gw = aigw.Gateway(workers=2)
+    for _ in range(3):  # the same gateway, restarted
+        with gw:
+            some_ids(gw)
+    with aigw.Gateway(workers=1) as a, aigw.Gateway(workers=1) as b:  # two at once
+        some_ids(a)
+        some_ids(b)
+    assert all(re.fullmatch(r"req_[0-9a-f]{24}", i) for i in ids), ids
+    assert len(set(ids)) == len(ids), sorted(ids)
+
+
+def test_many_gateways_get_their_own_ports() -> None:
+    """SO_REUSEPORT groups: port 0 never lands a gateway on another gateway's port."""
+    gws = []
+    try:
+        for i in range(20):
+            doc = mock_config(response=f"gw{i}")
+            gws.append(aigw.Gateway(doc, workers=2).start())
+        assert len({g.port for g in gws}) == 20
+        for i, g in enumerate(gws):
+            for _ in range(3):  # fresh connections: each may land on either worker
+                with RawConn(g.port or 0) as c:
+                    resp = c.request("POST", "/v1/chat/completions", CHAT_BODY)
+                assert resp.json()["choices"][0]["message"]["content"] == f"gw{i}"
+    finally:
+        for g in gws:
+            g.stop(drain_timeout=0)
+
+
 def test_workers_zero_means_one_per_core() -> None:
     with aigw.Gateway(workers=0) as gw:
         assert gw.workers == _core.default_workers() >= 1

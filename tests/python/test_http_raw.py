@@ -147,6 +147,19 @@ def test_wrong_method_is_405(gw: aigw.Gateway, method: str, path: str, allow: st
         assert method in err["message"]
 
 
+def test_models_retrieve_decodes_the_id() -> None:
+    cfg = mock_config(wildcard=False)
+    cfg["models"].append({"name": "org/model one", "provider": "mock"})
+    with aigw.Gateway(cfg) as g, RawConn(g.port or 0) as c:
+        for target in ("/v1/models/org%2Fmodel%20one", "/v1/models/org/model%20one"):
+            resp = c.request("GET", target)
+            assert resp.status == 200, target
+            assert resp.json()["id"] == "org/model one"
+        assert c.request("GET", "/v1/models/mock%2dgpt").json()["id"] == "mock-gpt"
+        for bad in ("/v1/models/org%2", "/v1/models/org%zzmodel", "/v1/models/org%2Fnone"):
+            assert_error(c.request("GET", bad), 404, "model_not_found")
+
+
 def test_invalid_json_body_is_400(gw: aigw.Gateway) -> None:
     with RawConn(gw.port or 0) as c:
         assert_error(c.request("POST", "/v1/chat/completions", b"{not json"), 400, "invalid_json")
@@ -266,6 +279,41 @@ def test_many_pipelined_requests(gw: aigw.Gateway) -> None:
         answers = [c.read_response().json()["choices"][0]["message"]["content"] for _ in range(n)]
         sender.join()
     assert answers == [f"n{i}" for i in range(n)]
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+def test_client_that_never_reads_cannot_grow_server_memory(
+    make_gateway: Callable[..., aigw.Gateway],
+) -> None:
+    """60 pipelined requests with 1.4 MB answers each (86 MB in all), never read: the
+    server stops answering (and reading) instead of queueing them in memory."""
+    gw = make_gateway()
+    n = 60
+    body = json.dumps(
+        {"model": "e", "input": "x", "dimensions": 65536, "encoding_format": "float"}
+    ).encode()
+    with RawConn(gw.port or 0, timeout=20) as c:
+        rss0 = _rss_mib()
+        c.send(build_request("POST", "/v1/embeddings", body) * n)
+        wait_until(lambda: gw.stats()["requests"] >= 2, what="the server to start answering")
+        peak = rss0
+        end = time.monotonic() + 0.5
+        while time.monotonic() < end:  # watch the server while the client does not read
+            peak = max(peak, _rss_mib())
+            time.sleep(0.02)
+        answered_unread = gw.stats()["requests"]
+        sizes = [len(c.read_response().body) for _ in range(n)]
+    assert answered_unread < n // 4, "the server kept answering a client that does not read"
+    assert peak - rss0 < 32, f"memory grew by {peak - rss0:.0f} MiB"
+    assert min(sizes) > 1_000_000 and sum(sizes) > 80_000_000
+    assert gw.stats()["requests"] == n
 
 
 # --------------------------------------------------------------------------- limits

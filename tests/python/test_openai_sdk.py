@@ -38,6 +38,7 @@ SDK_CONFIG: dict[str, Any] = {
         {"name": "mock-gpt", "provider": "mock"},
         {"name": "mock-embedding", "provider": "mock"},
         {"name": "gpt-4o-mini", "provider": "second", "model": "upstream-mini"},
+        {"name": "openai/gpt-4o", "provider": "second"},
     ],
 }
 
@@ -323,7 +324,7 @@ async def test_embeddings_async(aclient: openai.AsyncOpenAI) -> None:
 
 def test_models_list_and_retrieve(client: openai.OpenAI) -> None:
     models = client.models.list()
-    assert [m.id for m in models] == ["mock-gpt", "mock-embedding", "gpt-4o-mini"]
+    assert [m.id for m in models] == ["mock-gpt", "mock-embedding", "gpt-4o-mini", "openai/gpt-4o"]
     assert all(m.object == "model" for m in models)
     m = client.models.retrieve("gpt-4o-mini")
     assert m.id == "gpt-4o-mini"
@@ -333,9 +334,22 @@ def test_models_list_and_retrieve(client: openai.OpenAI) -> None:
     assert info.value.code == "model_not_found"
 
 
+def test_model_ids_with_a_slash(client: openai.OpenAI) -> None:
+    """The SDK percent-encodes path parameters: /v1/models/openai%2Fgpt-4o."""
+    m = client.models.retrieve("openai/gpt-4o")
+    assert m.id == "openai/gpt-4o"
+    assert m.owned_by == "second"
+    resp = client.chat.completions.create(model="openai/gpt-4o", messages=MESSAGES)
+    assert resp.model == "openai/gpt-4o"
+    assert resp.choices[0].message.content == "from the second provider"
+    with pytest.raises(openai.NotFoundError) as info:
+        client.models.retrieve("openai/gpt-5")
+    assert "'openai/gpt-5'" in info.value.message
+
+
 async def test_models_list_async(aclient: openai.AsyncOpenAI) -> None:
     ids = [m.id async for m in aclient.models.list()]
-    assert ids == ["mock-gpt", "mock-embedding", "gpt-4o-mini"]
+    assert ids == ["mock-gpt", "mock-embedding", "gpt-4o-mini", "openai/gpt-4o"]
 
 
 # --------------------------------------------------------------------------- errors
