@@ -85,6 +85,15 @@ int RequestParser::onHeaderValueComplete(llhttp_t* p) {
   if (s->request_.headers.size() >= s->limits_.max_headers) return s->fail(431, "too many request header fields");
   if (int rc = s->addHeaderBytes(4)) return rc;  // ": " and CRLF
   if (hasForbiddenByte(s->value_)) return s->fail(400, "invalid character in header value");
+  if (s->headers_done_) {
+    // A trailer field of a chunked body. Merging it into the header section would let it
+    // pass every check made on the headers (and anything in front of us that inspects only
+    // the headers): RFC 9110 6.5.1. Nothing here uses trailers, so drop them; their bytes
+    // still count against max_header_bytes.
+    s->field_.clear();
+    s->value_.clear();
+    return 0;
+  }
   while (!s->value_.empty() && (s->value_.back() == ' ' || s->value_.back() == '\t')) s->value_.pop_back();
   toLowerAscii(s->field_);
   s->request_.headers.add(std::move(s->field_), std::move(s->value_));
