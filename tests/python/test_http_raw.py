@@ -513,6 +513,36 @@ def test_folding_like_bytes_in_a_body_are_fine(gw: aigw.Gateway) -> None:
         assert c.read_response().status == 200
 
 
+def _chunked_chat(trailers: bytes) -> bytes:
+    return (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + f"{len(CHAT_BODY):x}\r\n".encode()
+        + CHAT_BODY
+        + b"\r\n0\r\n"
+        + trailers
+        + b"\r\n"
+    )
+
+
+def test_trailer_fields_are_not_merged_into_the_headers(gw: aigw.Gateway) -> None:
+    """A trailer must not act as a header (here: a mock knob, and a second Host)."""
+    with RawConn(gw.port or 0) as c:
+        resp = c.request("GET", "/health")  # keep-alive: the same connection goes on below
+        c.send(
+            _chunked_chat(b"x-mock-status: 500\r\nx-mock-response: from a trailer\r\nHost: b\r\n")
+        )
+        resp = c.read_response()
+        assert resp.status == 200
+        assert resp.json()["choices"][0]["message"]["content"] == STOCK_ANSWER
+        assert c.request("GET", "/health").status == 200
+
+
+def test_trailers_count_against_the_header_limit(gw: aigw.Gateway) -> None:
+    with RawConn(gw.port or 0) as c:
+        c.send(_chunked_chat(b"X-Big: " + b"t" * (MAX_HEADER + 10) + b"\r\n"))
+        assert_one_response_then_close(c, 431)
+
+
 def test_http2_preface_is_rejected(gw: aigw.Gateway) -> None:
     with RawConn(gw.port or 0) as c:
         c.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
