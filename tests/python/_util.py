@@ -268,7 +268,8 @@ def build_request(
 
 
 def count_responses(data: bytes) -> int:
-    return len(re.findall(rb"(?:^|\r\n)HTTP/1\.1 \d{3} ", data))
+    """Status lines in raw response bytes (a response may follow a body with no CRLF)."""
+    return len(re.findall(rb"HTTP/1\.[01] \d{3} ", data))
 
 
 # --------------------------------------------------------------------------- subprocesses

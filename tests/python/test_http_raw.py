@@ -199,6 +199,29 @@ def test_request_split_byte_by_byte(gw: aigw.Gateway) -> None:
     assert resp.json()["choices"][0]["message"]["content"] == STOCK_ANSWER
 
 
+def test_connection_close_ends_the_connection_after_one_response(gw: aigw.Gateway) -> None:
+    with RawConn(gw.port or 0) as c:
+        c.send(
+            build_request("GET", "/health", None, [("Connection", "close")])
+            + build_request("GET", "/health")  # pipelined after 'close': never answered
+        )
+        data = c.read_all_until_close(5)
+    assert count_responses(data) == 1, data
+    assert b"\r\nconnection: close\r\n" in data
+
+
+def test_http10_keep_alive(gw: aigw.Gateway) -> None:
+    with RawConn(gw.port or 0) as c:
+        c.send(
+            b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /health HTTP/1.0\r\n\r\n"
+        )
+        first = c.read_response()
+        assert first.header("connection") == "keep-alive"
+        second = c.read_response()
+        assert second.header("connection") == "close"
+        assert c.closed_by_peer(3)
+
+
 def test_http10_request_closes_after_response(gw: aigw.Gateway) -> None:
     with RawConn(gw.port or 0) as c:
         c.send(b"GET /health HTTP/1.0\r\n\r\n")
