@@ -1,5 +1,6 @@
 #include "core/request_id.h"
 
+#include <atomic>
 #include <random>
 
 namespace aigw {
@@ -12,6 +13,14 @@ uint64_t processPrefix() {
   return prefix;
 }
 
+// Each generator (one per worker of each gateway started in this process) takes the next
+// prefix after the random per-process one, so ids stay unique when a process runs several
+// gateways, or stops and starts one again: all their counters start at 1.
+uint64_t nextPrefix() {
+  static std::atomic<uint64_t> generators{0};
+  return (processPrefix() + generators.fetch_add(1, std::memory_order_relaxed)) & 0xffffffffull;
+}
+
 void putHex(char* out, uint64_t value, int digits) {
   static const char kHex[] = "0123456789abcdef";
   for (int i = digits - 1; i >= 0; --i) {
@@ -22,7 +31,7 @@ void putHex(char* out, uint64_t value, int digits) {
 }  // namespace
 
 RequestIdGenerator::RequestIdGenerator(uint32_t worker_index)
-    : prefix_(processPrefix()), worker_(worker_index & 0xff) {}
+    : prefix_(nextPrefix()), worker_(worker_index & 0xff) {}
 
 std::string RequestIdGenerator::next() {
   std::string id(28, '0');

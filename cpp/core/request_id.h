@@ -1,5 +1,6 @@
-// Request ids: unique per process run and sortable by creation, cheap enough for every request.
-// Format: 8 hex digits of a random per-process prefix, 2 of the worker, 14 of a counter.
+// Request ids: unique per process run (across every gateway it starts, and restarts), cheap
+// enough for every request. Format: 8 hex digits of a prefix (random per process, plus one per
+// generator created), 2 of the worker, 14 of a counter.
 #pragma once
 
 #include <cstdint>

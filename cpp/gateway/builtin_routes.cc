@@ -9,6 +9,33 @@ namespace {
 
 bool isRead(const http::Request& r) { return r.method == "GET" || r.method == "HEAD"; }
 
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A path segment arrives percent-encoded: the openai SDK sends models.retrieve("openai/gpt-4o")
+// as /v1/models/openai%2Fgpt-4o. Returns false on a malformed escape.
+bool percentDecode(std::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = hexValue(in[i + 1]);
+    const int lo = hexValue(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
 FilterStatus methodNotAllowed(Exchange& ex) {
   http::HeaderList allow;
   allow.add("allow", "GET, HEAD");
@@ -36,12 +63,14 @@ FilterStatus BuiltinRoutesFilter::onRequest(Exchange& ex) const {
   }
   if (path[kModels.size()] != '/') return FilterStatus::Continue;
   if (!isRead(ex.request())) return methodNotAllowed(ex);
-  const std::string_view id = path.substr(kModels.size() + 1);
+  const std::string_view raw_id = path.substr(kModels.size() + 1);
+  std::string id;
+  if (!percentDecode(raw_id, &id)) id.assign(raw_id);
   if (const std::string* body = ex.config().modelBody(id)) {
     ex.sendJson(200, *body);
   } else {
-    ex.sendError(404, "The model '" + std::string(id) + "' does not exist", "invalid_request_error",
-                 "model_not_found", "model");
+    ex.sendError(404, "The model '" + id + "' does not exist", "invalid_request_error", "model_not_found",
+                 "model");
   }
   return FilterStatus::StopIteration;
 }

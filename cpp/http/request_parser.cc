@@ -85,6 +85,15 @@ int RequestParser::onHeaderValueComplete(llhttp_t* p) {
   if (s->request_.headers.size() >= s->limits_.max_headers) return s->fail(431, "too many request header fields");
   if (int rc = s->addHeaderBytes(4)) return rc;  // ": " and CRLF
   if (hasForbiddenByte(s->value_)) return s->fail(400, "invalid character in header value");
+  if (s->headers_done_) {
+    // A trailer field of a chunked body. Merging it into the header section would let it
+    // pass every check made on the headers (and anything in front of us that inspects only
+    // the headers): RFC 9110 6.5.1. Nothing here uses trailers, so drop them; their bytes
+    // still count against max_header_bytes.
+    s->field_.clear();
+    s->value_.clear();
+    return 0;
+  }
   while (!s->value_.empty() && (s->value_.back() == ' ' || s->value_.back() == '\t')) s->value_.pop_back();
   toLowerAscii(s->field_);
   s->request_.headers.add(std::move(s->field_), std::move(s->value_));
@@ -158,7 +167,38 @@ int RequestParser::onMessageComplete(llhttp_t* p) {
   return HPE_PAUSED;
 }
 
+// llhttp 8 accepts obs-fold (a header line continued on the next line after a space or a
+// tab) even without lenient flags, and hands the pieces to on_header_value as one value.
+// RFC 9112 5.2 lets a server reject it with 400; a proxy must not pass it on. A line feed
+// followed by a space or a tab anywhere in the header section is exactly that (or whitespace
+// before the first field, also invalid), so scan the header bytes for it before llhttp sees
+// them. The scan stops at the empty line that ends the header section: bodies are not scanned.
+bool RequestParser::scanForObsFold(const char* data, size_t len) {
+  for (size_t i = 0; i < len; ++i) {
+    const char c = data[i];
+    if (c == '\n') {
+      if (fold_scan_started_ && fold_line_empty_) {
+        fold_scan_done_ = true;  // the empty line: end of the header section
+        return false;
+      }
+      fold_prev_lf_ = true;
+      fold_line_empty_ = true;
+    } else if (c != '\r') {
+      if (fold_prev_lf_ && fold_scan_started_ && (c == ' ' || c == '\t')) return true;
+      fold_prev_lf_ = false;
+      fold_line_empty_ = false;
+      fold_scan_started_ = true;
+    }
+  }
+  return false;
+}
+
 RequestParser::Result RequestParser::feed(const char* data, size_t len) {
+  if (!fold_scan_done_ && !headers_done_ && scanForObsFold(data, len)) {
+    error_status_ = 400;
+    error_reason_ = "malformed request: obsolete line folding in a header field";
+    return {Event::Error, len};
+  }
   if (paused_for_continue_) {
     paused_for_continue_ = false;
     llhttp_resume(&parser_);
@@ -202,6 +242,10 @@ void RequestParser::nextMessage() {
   body_bytes_ = 0;
   content_length_ = -1;
   chunked_ = false;
+  fold_scan_done_ = false;
+  fold_scan_started_ = false;
+  fold_prev_lf_ = false;
+  fold_line_empty_ = true;
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
 }
 

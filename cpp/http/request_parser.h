@@ -83,6 +83,8 @@ class RequestParser {
 
   int fail(int status, const char* reason);
   int addHeaderBytes(size_t len);
+  // True when the header section in data (continuing earlier calls) folds a line (obs-fold).
+  bool scanForObsFold(const char* data, size_t len);
 
   ParserLimits limits_;
   llhttp_t parser_;
@@ -102,6 +104,11 @@ class RequestParser {
   size_t body_bytes_ = 0;
   int64_t content_length_ = -1;
   bool chunked_ = false;
+  // obs-fold scan of the current message's header section (see scanForObsFold).
+  bool fold_scan_done_ = false;
+  bool fold_scan_started_ = false;
+  bool fold_prev_lf_ = false;
+  bool fold_line_empty_ = true;
   int error_status_ = 0;
   std::string error_reason_;
 };

@@ -138,7 +138,8 @@ class _Model(BaseModel):
 class ServerConfig(_Model):
     host: NonEmptyStr = "127.0.0.1"
     port: Annotated[Int, Field(ge=0, le=65535)] | None = None
-    workers: NonNegInt = 0
+    # 0: one per core. The C++ core refuses more than 256 (GatewayConfig::fromJson).
+    workers: Annotated[Int, Field(ge=0, le=256)] = 0
     max_connections: PosInt = 10000
     max_header_bytes: Annotated[Int, Field(ge=1024, le=1048576)] = 32768
     max_url_bytes: Annotated[Int, Field(ge=64, le=1048576)] = 8192

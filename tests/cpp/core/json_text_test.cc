@@ -7,7 +7,7 @@ namespace {
 
 TEST(JsonText, EscapesControlCharactersQuotesAndBackslashes) {
   std::string out;
-  appendJsonString(out, std::string("a\"b\\c\n\x01", 8));
+  appendJsonString(out, std::string("a\"b\\c\n\x01", 7));
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\"");
 }
 
