@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gateway/api_body.h"
 #include "gateway/config.h"
 #include "gateway/exchange.h"
 
@@ -19,8 +20,8 @@ constexpr EndpointPath kEndpoints[] = {
     {"/v1/embeddings", Endpoint::Embeddings},            {"/embeddings", Endpoint::Embeddings},
 };
 
-const char* jsonTypeName(const nlohmann::json& j) {
-  switch (j.type()) {
+const char* jsonTypeName(nlohmann::json::value_t type) {
+  switch (type) {
     case nlohmann::json::value_t::null: return "null";
     case nlohmann::json::value_t::boolean: return "a boolean";
     case nlohmann::json::value_t::number_integer:
@@ -33,7 +34,7 @@ const char* jsonTypeName(const nlohmann::json& j) {
   }
 }
 
-FilterStatus invalidType(Exchange& ex, const std::string& param, const char* expected, const nlohmann::json& got) {
+FilterStatus invalidType(Exchange& ex, const std::string& param, const char* expected, nlohmann::json::value_t got) {
   ex.sendError(400,
                "Invalid type for '" + param + "': expected " + expected + ", but got " + jsonTypeName(got) +
                    " instead.",
@@ -47,48 +48,46 @@ FilterStatus missing(Exchange& ex, const char* param) {
   return FilterStatus::StopIteration;
 }
 
-bool validRole(const std::string& role) {
-  return role == "system" || role == "user" || role == "assistant" || role == "tool" || role == "developer" ||
-         role == "function";
-}
-
 // Checks the fields each endpoint cannot do without. Returns true when an error was sent.
-bool rejectBadFields(Exchange& ex, Endpoint endpoint, const nlohmann::json& body) {
+bool rejectBadFields(Exchange& ex, Endpoint endpoint, const ApiBodySummary& body) {
+  using Problem = ApiBodySummary::MessageProblem;
   if (endpoint == Endpoint::ChatCompletions) {
-    auto it = body.find("messages");
-    if (it == body.end()) return missing(ex, "messages"), true;
-    if (!it->is_array()) return invalidType(ex, "messages", "an array", *it), true;
-    if (it->empty()) {
+    const auto& messages = body.messages;
+    if (!messages.present) return missing(ex, "messages"), true;
+    if (messages.type != nlohmann::json::value_t::array) return invalidType(ex, "messages", "an array", messages.type), true;
+    if (body.message_count == 0) {
       ex.sendError(400,
                    "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty "
                    "array instead.",
                    "invalid_request_error", "empty_array", "messages");
       return true;
     }
-    for (size_t i = 0; i < it->size(); ++i) {
-      const auto& m = (*it)[i];
-      const std::string where = "messages[" + std::to_string(i) + "]";
-      if (!m.is_object()) return invalidType(ex, where, "an object", m), true;
-      auto role = m.find("role");
-      if (role == m.end()) return missing(ex, (where + ".role").c_str()), true;
-      if (!role->is_string()) return invalidType(ex, where + ".role", "a string", *role), true;
-      if (!validRole(role->get_ref<const std::string&>())) {
+    const std::string where = "messages[" + std::to_string(body.problem_index) + "]";
+    switch (body.problem) {
+      case Problem::None: break;
+      case Problem::NotObject: return invalidType(ex, where, "an object", body.problem_type), true;
+      case Problem::MissingRole: return missing(ex, (where + ".role").c_str()), true;
+      case Problem::RoleNotString: return invalidType(ex, where + ".role", "a string", body.problem_type), true;
+      case Problem::RoleInvalid:
         ex.sendError(400,
-                     "Invalid value: '" + role->get<std::string>() +
+                     "Invalid value: '" + body.problem_role +
                          "'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and "
                          "'developer'.",
                      "invalid_request_error", "invalid_value", where + ".role");
         return true;
-      }
     }
   } else {
-    const char* key = endpoint == Endpoint::Completions ? "prompt" : "input";
-    auto it = body.find(key);
-    if (it == body.end() || it->is_null()) return missing(ex, key), true;
-    if (!it->is_string() && !it->is_array()) return invalidType(ex, key, "a string or an array", *it), true;
+    const bool completions = endpoint == Endpoint::Completions;
+    const char* key = completions ? "prompt" : "input";
+    const auto& field = completions ? body.prompt : body.input;
+    if (!field.present || field.type == nlohmann::json::value_t::null) return missing(ex, key), true;
+    if (field.type != nlohmann::json::value_t::string && field.type != nlohmann::json::value_t::array) {
+      return invalidType(ex, key, "a string or an array", field.type), true;
+    }
   }
-  if (auto s = body.find("stream"); s != body.end() && !s->is_null() && !s->is_boolean()) {
-    return invalidType(ex, "stream", "a boolean", *s), true;
+  if (body.stream.present && body.stream.type != nlohmann::json::value_t::null &&
+      body.stream.type != nlohmann::json::value_t::boolean) {
+    return invalidType(ex, "stream", "a boolean", body.stream.type), true;
   }
   return false;
 }
@@ -138,18 +137,17 @@ FilterStatus routePassthrough(Exchange& ex) {
   api.path_suffix = req.target.substr(3);  // keep the query string
   const std::string* type = req.headers.find("content-type");
   if (!ex.bodyStreamed() && type != nullptr && type->find("json") != std::string::npos && !req.body.empty()) {
-    api.body = nlohmann::json::parse(req.body, nullptr, false);
-    if (api.body.is_object()) {
-      auto model = api.body.find("model");
-      if (model != api.body.end() && model->is_string()) {
-        api.model = model->get<std::string>();
+    const ApiBodySummary body = summarizeApiBody(req.body);
+    if (body.valid && body.root == nlohmann::json::value_t::object) {
+      api.json_object = true;
+      api.body.reset(req.body);
+      if (body.model.type == nlohmann::json::value_t::string) {
+        api.model = body.model_value;
         api.route = ex.config().resolve(api.model);
         if (api.route == nullptr) return unknownModel(ex, api.model);
         api.provider = api.route->provider;
       }
-      if (auto s = api.body.find("stream"); s != api.body.end() && s->is_boolean()) api.stream = s->get<bool>();
-    } else {
-      api.body = nlohmann::json();
+      api.stream = body.stream_value;
     }
   }
   if (api.provider == nullptr) api.provider = ex.config().defaultProvider();
@@ -211,8 +209,8 @@ FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
   }
   ApiCall& api = ex.api();
   api.endpoint = match->endpoint;
-  api.body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (api.body.is_discarded()) {
+  const ApiBodySummary body = summarizeApiBody(req.body);
+  if (!body.valid) {
     ex.sendError(400,
                  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
                  "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
@@ -220,22 +218,23 @@ FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
                  "invalid_request_error", "invalid_json");
     return FilterStatus::StopIteration;
   }
-  if (!api.body.is_object()) {
+  if (body.root != nlohmann::json::value_t::object) {
     ex.sendError(400, std::string("Invalid request body: expected a JSON object, but got ") +
-                          jsonTypeName(api.body) + " instead.",
+                          jsonTypeName(body.root) + " instead.",
                  "invalid_request_error", "invalid_type");
     return FilterStatus::StopIteration;
   }
-  auto model = api.body.find("model");
-  if (model == api.body.end() || model->is_null()) {
+  if (!body.model.present || body.model.type == nlohmann::json::value_t::null) {
     ex.sendError(400, "you must provide a model parameter", "invalid_request_error", "missing_required_parameter",
                  "model");
     return FilterStatus::StopIteration;
   }
-  if (!model->is_string()) return invalidType(ex, "model", "a string", *model);
-  api.model = model->get<std::string>();
-  if (rejectBadFields(ex, api.endpoint, api.body)) return FilterStatus::StopIteration;
-  if (auto s = api.body.find("stream"); s != api.body.end() && s->is_boolean()) api.stream = s->get<bool>();
+  if (body.model.type != nlohmann::json::value_t::string) return invalidType(ex, "model", "a string", body.model.type);
+  if (rejectBadFields(ex, api.endpoint, body)) return FilterStatus::StopIteration;
+  api.model = body.model_value;
+  api.stream = body.stream_value;
+  api.json_object = true;
+  api.body.reset(req.body);
   api.route = ex.config().resolve(api.model);
   if (api.route == nullptr) return unknownModel(ex, api.model);
   api.provider = api.route->provider;

@@ -10,9 +10,11 @@ namespace aigw {
 
 Exchange::Exchange(Worker& worker, http::Request&& request, http::ResponseWriter& writer)
     : worker_(worker), request_(std::move(request)), writer_(writer), id_(worker.newRequestId()),
-      start_ns_(monotonicNs()), body_streamed_(worker.streamRequestBody(request_)) {}
+      start_ns_(monotonicNs()), body_streamed_(worker.streamRequestBody(request_)) {
+  worker_.shared().requests_in_flight.fetch_add(1, std::memory_order_relaxed);
+}
 
-Exchange::~Exchange() = default;
+Exchange::~Exchange() { worker_.shared().requests_in_flight.fetch_sub(1, std::memory_order_relaxed); }
 
 const GatewayConfig& Exchange::config() const { return worker_.config(); }
 
@@ -111,7 +113,7 @@ std::string_view Exchange::upstreamModel() const {
 }
 
 void Exchange::dispatch() {
-  CallRequest req{api_.endpoint, request_, api_.body, api_.model, upstreamModel(), api_.stream, id_, api_.path_suffix,
+  CallRequest req{api_.endpoint, request_, api_.body, api_.json_object, api_.model, upstreamModel(), api_.stream, id_, api_.path_suffix,
                   body_streamed_};
   ProviderCallPtr call = api_.provider->start(worker_.callContext(), req, *this);
   if (done_) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "gateway/api_body.h"
 #include "http/exchange_api.h"
 #include "providers/provider.h"
 
@@ -19,7 +20,8 @@ struct ModelEntry;
 // What an OpenAI-style API request asks for, filled in by the API request filter.
 struct ApiCall {
   Endpoint endpoint = Endpoint::ChatCompletions;
-  nlohmann::json body;
+  LazyJson body;            // the request's JSON, parsed only if a stage asks for it
+  bool json_object = false; // the body is a JSON object (always, for the three API endpoints)
   std::string model;
   bool stream = false;
   const ModelEntry* route = nullptr;   // null for a passthrough that names no model

@@ -106,6 +106,7 @@ std::string GatewayServer::statsJson() const {
   j["connections_accepted"] = c.connections_accepted.load();
   j["connections_refused"] = c.connections_refused.load();
   j["requests"] = c.requests.load();
+  j["requests_in_flight"] = shared_.requests_in_flight.load();
   j["framing_errors"] = c.framing_errors.load();
   j["limit_errors"] = c.limit_errors.load();
   j["timeouts"] = c.timeouts.load();

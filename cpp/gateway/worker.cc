@@ -121,6 +121,7 @@ std::string Worker::healthBody() const {
   body["uptime_s"] = static_cast<double>(monotonicNs() - shared_.start_ns) / 1e9;
   body["workers"] = shared_.workers;
   body["connections"] = shared_.counters.connections_active.load(std::memory_order_relaxed);
+  body["requests_in_flight"] = shared_.requests_in_flight.load(std::memory_order_relaxed);
   nlohmann::json providers = nlohmann::json::array();
   for (const auto& p : config().providers()) {
     nlohmann::json entry = {{"name", p->name()}, {"kind", p->kind()}, {"status", "ok"}};

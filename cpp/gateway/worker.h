@@ -27,6 +27,7 @@ struct GatewayShared {
   const GatewayConfig* config = nullptr;
   http::ServerCounters counters;
   std::atomic<bool> draining{false};
+  std::atomic<int64_t> requests_in_flight{0};  // exchanges alive (from parse to response end)
   std::atomic<uint64_t> prompt_tokens{0};
   std::atomic<uint64_t> completion_tokens{0};
   uint64_t start_ns = 0;

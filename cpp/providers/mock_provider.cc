@@ -59,7 +59,15 @@ class MockCall final : public ProviderCall {
   int64_t sent_events_ = 0;
 };
 
-void MockCall::begin(const CallRequest& req) {
+void MockCall::begin(const CallRequest& call) {
+  // The mock reads many fields: it takes the whole document (parsed once, here).
+  struct View {
+    Endpoint endpoint;
+    const nlohmann::json& body;
+    std::string_view upstream_model;
+    bool stream;
+    std::string_view request_id;
+  } req{call.endpoint, call.body.get(), call.upstream_model, call.stream, call.request_id};
   completion_.endpoint = req.endpoint;
   completion_.model = std::string(req.upstream_model);
   completion_.created = static_cast<int64_t>(wallSeconds());

@@ -133,11 +133,11 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
   const upstream::Origin& o = options_.origin;
   std::string body_storage;
   std::string_view body = req.http.body;
-  if (req.endpoint != Endpoint::Passthrough || req.body.is_object()) {
-    if (!req.upstream_model.empty() && req.upstream_model != req.model && req.body.is_object()) {
+  if (req.json_object) {
+    if (!req.upstream_model.empty() && req.upstream_model != req.model) {
       // Splice the new model into the client's bytes; re-encode only if that is impossible.
       if (!replaceTopLevelString(req.http.body, "model", req.upstream_model, &body_storage)) {
-        nlohmann::json copy = req.body;
+        nlohmann::json copy = req.body.get();
         copy["model"] = req.upstream_model;
         body_storage = copy.dump();
       }

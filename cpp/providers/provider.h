@@ -15,6 +15,7 @@
 
 #include "core/event_loop.h"
 #include "http/headers.h"
+#include "core/lazy_json.h"
 #include "http/request.h"
 
 namespace aigw::upstream {
@@ -61,7 +62,8 @@ using ProviderCallPtr = std::unique_ptr<ProviderCall>;
 struct CallRequest {
   Endpoint endpoint;
   const http::Request& http;
-  const nlohmann::json& body;
+  const LazyJson& body;             // .get() parses the JSON body on first use
+  bool json_object;                 // the body is a JSON object
   std::string_view model;           // the model name the client asked for
   std::string_view upstream_model;  // the provider's name for it
   bool stream = false;

@@ -231,7 +231,9 @@ def test_serve_answers_then_signal_drains_and_exits_0(
         headers={"x-mock-latency-ms": "1000", "x-mock-response": "finished anyway"},
         timeout=10,
     )
-    wait_until(lambda: health(url)["connections"] >= 2, what="the slow request in flight")
+    # In flight = parsed and being answered (a connection that has sent nothing yet is idle,
+    # and draining closes idle connections).
+    wait_until(lambda: health(url)["requests_in_flight"] >= 2, what="the slow request in flight")
     t0 = time.monotonic()
     proc.send_signal(sig)
     proc.wait_for_line(r"aigw: draining \(up to 10s")

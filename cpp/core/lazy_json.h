@@ -1,0 +1,31 @@
+// A JSON document parsed on first use, from text that outlives it (a request body).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string_view>
+
+namespace aigw {
+
+// A JSON body parsed on first use only.
+class LazyJson {
+ public:
+  LazyJson() = default;
+  explicit LazyJson(std::string_view text) : text_(text) {}
+  void reset(std::string_view text) {
+    text_ = text;
+    doc_.reset();
+  }
+  // The document, or a discarded value when the text is not JSON.
+  const nlohmann::json& get() const {
+    if (!doc_) doc_ = nlohmann::json::parse(text_, nullptr, false);
+    return *doc_;
+  }
+
+ private:
+  std::string_view text_;
+  mutable std::optional<nlohmann::json> doc_;
+};
+
+}  // namespace aigw
