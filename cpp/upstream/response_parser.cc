@@ -10,8 +10,9 @@ ResponseParser::ResponseParser(size_t max_header_bytes) : max_header_bytes_(max_
   parser_.data = this;
 }
 
-void ResponseParser::reset(Listener* listener) {
+void ResponseParser::reset(Listener* listener, bool head_request) {
   listener_ = listener;
+  head_request_ = head_request;
   llhttp_init(&parser_, HTTP_RESPONSE, settings());
   parser_.data = this;
   header_bytes_ = 0;
@@ -21,6 +22,7 @@ void ResponseParser::reset(Listener* listener) {
   informational_ = false;
   started_ = false;
   complete_ = false;
+  keep_alive_ = false;
   error_.clear();
 }
 
@@ -71,7 +73,7 @@ int ResponseParser::onHeadersComplete(llhttp_t* p) {
   if (s->informational_) return 0;
   const int64_t length = (p->flags & F_CONTENT_LENGTH) ? static_cast<int64_t>(p->content_length) : -1;
   if (s->listener_ != nullptr) s->listener_->onHead(status, s->headers_, length);
-  return 0;
+  return s->head_request_ ? 1 : 0;  // 1: llhttp expects no body
 }
 
 int ResponseParser::onBody(llhttp_t* p, const char* at, size_t len) {
@@ -88,8 +90,13 @@ int ResponseParser::onMessageComplete(llhttp_t* p) {
     return 0;
   }
   s->complete_ = true;
-  if (s->listener_ != nullptr) s->listener_->onComplete(llhttp_should_keep_alive(p) != 0);
+  s->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+  // The listener hears about it once llhttp has returned (see deliverComplete).
   return HPE_PAUSED;  // one response per request: anything after it is not ours
+}
+
+void ResponseParser::deliverComplete() {
+  if (listener_ != nullptr) listener_->onComplete(keep_alive_);
 }
 
 bool ResponseParser::feed(const char* data, size_t len) {
@@ -100,13 +107,17 @@ bool ResponseParser::feed(const char* data, size_t len) {
   }
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) return true;
-  if (err == HPE_PAUSED) {
+  if (err == HPE_PAUSED && complete_) {
     const size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
+    bool ok = true;
     if (used < len) {
+      // The response itself is whole; the connection is not (it said more than it was asked).
       error_ = "unexpected bytes after the response";
-      return false;
+      keep_alive_ = false;
+      ok = false;
     }
-    return true;
+    deliverComplete();  // last: the listener may reset() us
+    return ok;
   }
   if (error_.empty()) {
     const char* reason = llhttp_get_error_reason(&parser_);
@@ -122,8 +133,10 @@ bool ResponseParser::finish() {
     return false;
   }
   llhttp_errno_t err = llhttp_finish(&parser_);
-  if (err == HPE_OK && complete_) return true;
-  if (err == HPE_PAUSED && complete_) return true;
+  if ((err == HPE_OK || err == HPE_PAUSED) && complete_) {
+    deliverComplete();
+    return true;
+  }
   error_ = "connection closed in the middle of the response";
   return false;
 }

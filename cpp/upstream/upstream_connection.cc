@@ -161,7 +161,8 @@ void UpstreamConnection::send(Exchange* exchange, std::string&& request) {
   state_ = State::Active;
   reusable_ = false;
   timer_.stop();
-  parser_.reset(this);
+  // Only the request knows whether the response may carry a body.
+  parser_.reset(this, std::string_view(request).substr(0, 5) == "HEAD ");
   resumeReading();
   if (tls_) {
     if (tls_->writePlain(request) != net::TlsSession::Result::Ok) {
