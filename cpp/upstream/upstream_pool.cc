@@ -45,7 +45,9 @@ void UpstreamPool::acquire(Waiter* waiter, bool fresh) {
     openConnection();
     return;
   }
-  if (pending_.size() < options_.max_pending) {
+  // Waiters for connections being opened are not queued behind the cap: only the rest count
+  // against max_pending.
+  if (pending_.size() < connecting_ + options_.max_pending) {
     pending_.push_back(waiter);
     return;
   }
