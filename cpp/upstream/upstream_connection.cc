@@ -124,14 +124,14 @@ void UpstreamConnection::onTcpConnected() {
   }
   state_ = State::Ready;
   timer_.stop();
-  owner_->onConnected(this);
+  if (owner_ != nullptr) owner_->onConnected(this);
 }
 
 void UpstreamConnection::handshakeProgress() {
   if (state_ != State::Handshaking || !tls_->handshakeDone()) return;
   state_ = State::Ready;
   timer_.stop();
-  owner_->onConnected(this);
+  if (owner_ != nullptr) owner_->onConnected(this);
 }
 
 void UpstreamConnection::onTimer() {
@@ -153,7 +153,7 @@ void UpstreamConnection::onTimer() {
 void UpstreamConnection::connectFailed(CallErrorKind kind, std::string error) {
   if (closing_) return;
   close();
-  owner_->onConnectFailed(this, kind, error);
+  if (owner_ != nullptr) owner_->onConnectFailed(this, kind, error);
 }
 
 void UpstreamConnection::send(Exchange* exchange, std::string&& request) {
@@ -335,7 +335,7 @@ void UpstreamConnection::close() {
 void UpstreamConnection::onClose(uv_handle_t* h) {
   auto* self = static_cast<UpstreamConnection*>(h->data);
   delete reinterpret_cast<uv_tcp_t*>(h);
-  self->owner_->onClosed(self);
+  if (self->owner_ != nullptr) self->owner_->onClosed(self);
   delete self;
 }
 

@@ -13,7 +13,10 @@ UpstreamPool::UpstreamPool(EventLoop& loop, DnsCache& dns, Origin origin, std::s
   settings_.keepalive_idle_ms = options_.keepalive_idle_ms;
 }
 
-UpstreamPool::~UpstreamPool() { shutdown(); }
+UpstreamPool::~UpstreamPool() {
+  shutdown();
+  for (UpstreamConnection* c : all_) c->disown();
+}
 
 void UpstreamPool::shutdown() {
   shut_down_ = true;

@@ -39,6 +39,7 @@ class UpstreamPool final : private UpstreamConnection::Owner {
 
   UpstreamPool(EventLoop& loop, DnsCache& dns, Origin origin, std::shared_ptr<net::TlsClientContext> tls,
                PoolOptions options);
+  // Every call using the pool must be gone first; connections still closing are disowned.
   ~UpstreamPool() override;
 
   // Hands the waiter a connection, now or later. `fresh`: never an idle one (used after a

@@ -278,5 +278,37 @@ TEST(UpstreamPool, ConnectFailureGoesToOneWaiterAndTheNextGetsItsOwnAttempt) {
   EXPECT_EQ(pool.total(), 0u);
 }
 
+TEST(UpstreamPool, MayBeDestroyedBeforeItsConnectionsFinishClosing) {
+  ScriptedUpstream server({okResponse("one"), neverAnswer()});
+  EventLoop loop;
+  DnsCache dns(loop.uv(), 1000);
+  Origin origin;
+  std::string error;
+  ASSERT_TRUE(parseBaseUrl(server.baseUrl(), &origin, &error));
+  auto pool = std::make_unique<UpstreamPool>(loop, dns, origin, nullptr, PoolOptions{});
+  testing::CallRecord a_rec, b_rec;
+  a_rec.loop = b_rec.loop = loop.uv();
+  {
+    // Two connections: whichever request the server sees first is answered (its connection
+    // goes idle), the other one never is (its connection stays busy).
+    UpstreamCall a(loop, *pool, {}, a_rec);
+    UpstreamCall b(loop, *pool, {}, b_rec);
+    a.start(getRequest());
+    b.start(getRequest());
+    Timer deadline(loop.uv(), [] {});
+    Timer tick(loop.uv(), [] {});  // wakes the loop to re-check the server's counter
+    deadline.start(5000);
+    tick.start(2, 2);
+    while (!((a_rec.done() || b_rec.done()) && server.requests() == 2) && deadline.active()) {
+      uv_run(loop.uv(), UV_RUN_ONCE);
+    }
+    ASSERT_TRUE(a_rec.completed != b_rec.completed);
+    ASSERT_EQ(pool->idle(), 1u);
+  }  // the busy call closes its connection; the idle one stays in the pool
+  pool.reset();      // closes the idle one; both close callbacks are still to come
+  loop.stopAndJoin();  // runs them: they must not reach into the destroyed pool
+  EXPECT_TRUE(server.waitFor([&] { return server.peerCloses() == 2; }));
+}
+
 }  // namespace
 }  // namespace aigw::upstream
