@@ -79,6 +79,7 @@ UpstreamConnection* UpstreamPool::takeIdle() {
     UpstreamConnection* conn = idle_.back();
     idle_.pop_back();
     if (!conn->closing()) return conn;
+    retire(conn);
   }
   return nullptr;
 }
@@ -93,10 +94,21 @@ void UpstreamPool::lend(Waiter* waiter, UpstreamConnection* conn) {
   waiter->onPoolReady(conn);
 }
 
+void UpstreamPool::retire(UpstreamConnection* conn) {
+  if (all_.count(conn) && retired_.insert(conn).second && total_ > 0) --total_;
+}
+
+void UpstreamPool::openForWaiters() {
+  // Room for waiters that had to queue behind the cap (each opening serves one of them).
+  while (!shut_down_ && pending_.size() > connecting_ && total_ < options_.max_connections) openConnection();
+}
+
 void UpstreamPool::release(UpstreamConnection* conn) {
   lent_.erase(conn);
   if (shut_down_ || !conn->reusable()) {
     conn->close();
+    retire(conn);
+    openForWaiters();
     return;
   }
   if (!pending_.empty()) {
@@ -129,21 +141,22 @@ void UpstreamPool::onConnected(UpstreamConnection* conn) {
 void UpstreamPool::onConnectFailed(UpstreamConnection* conn, CallErrorKind kind, const std::string& error) {
   if (connecting_ > 0) --connecting_;
   ++counters_.connect_failures;
+  retire(conn);
   if (pending_.empty()) return;
   // The failure belongs to the oldest waiter; the others keep waiting for their own attempts
   // (or for connections released by other calls).
   Waiter* w = pending_.front();
   pending_.pop_front();
   w->onPoolFailure(kind, error);
+  openForWaiters();
 }
 
 void UpstreamPool::onClosed(UpstreamConnection* conn) {
   removeIdle(conn);
   all_.erase(conn);
   lent_.erase(conn);
-  if (total_ > 0) --total_;
-  // Room for a waiter that had to queue behind the cap.
-  if (!shut_down_ && pending_.size() > connecting_ && total_ < options_.max_connections) openConnection();
+  if (!retired_.erase(conn) && total_ > 0) --total_;
+  openForWaiters();
 }
 
 }  // namespace aigw::upstream

@@ -278,6 +278,19 @@ TEST(UpstreamPool, ConnectFailureGoesToOneWaiterAndTheNextGetsItsOwnAttempt) {
   EXPECT_EQ(pool.total(), 0u);
 }
 
+TEST(UpstreamPool, StaleRetryFitsInAPoolOfOne) {
+  // The dead connection must not hold the only slot while the call retries.
+  ScriptedUpstream server({okResponse("one"), closeBeforeAnswer(), okResponse("two")});
+  UpstreamHarness h;
+  UpstreamPool& pool = h.makePool(server.baseUrl(), {.max_connections = 1, .max_pending = 0});
+  TestCall& a = h.startCall(getRequest());
+  ASSERT_TRUE(h.runUntilDone(a));
+  TestCall& b = h.startCall(getRequest());
+  ASSERT_TRUE(h.runUntilDone(b));
+  EXPECT_TRUE(b.rec.completed) << b.describe();
+  EXPECT_EQ(pool.counters().overflows, 0u);
+}
+
 TEST(UpstreamPool, MayBeDestroyedBeforeItsConnectionsFinishClosing) {
   ScriptedUpstream server({okResponse("one"), neverAnswer()});
   EventLoop loop;
