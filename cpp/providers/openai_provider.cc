@@ -123,7 +123,7 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
   http::HeaderList headers;
   headers.reserve(req.http.headers.size() + options_.headers.size() + 6);
   upstream::copyForwardableRequestHeaders(req.http.headers, &headers);
-  for (const auto& h : options_.headers) headers.set(h.name, h.value);
+  upstream::applyConfiguredRequestHeaders(options_.headers, &headers);
 
   std::string out;
   out.reserve(256 + body.size() + headers.size() * 48);
@@ -146,7 +146,9 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
   if (headers.find("content-type") == nullptr && !body.empty()) http::appendHeader(out, "content-type", "application/json");
   if (headers.find("user-agent") == nullptr) http::appendHeader(out, "user-agent", "aigw/" AIGW_VERSION);
   http::appendHeader(out, "accept-encoding", "identity");
-  if (!body.empty() || req.http.method != "GET") {
+  // An empty body is announced only where the method expects one (RFC 9110 8.6).
+  const std::string_view method = req.endpoint == Endpoint::Passthrough ? std::string_view(req.http.method) : "POST";
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     http::appendHeader(out, "content-length", std::to_string(body.size()));
   }
   out.append("\r\n");
