@@ -49,6 +49,12 @@ bool SseDecoder::feed(std::string_view bytes) {
       }
       return true;
     }
+    // The cap covers the whole line, however it was split across feeds: the same stream
+    // overflows (or not) whatever the read boundaries were.
+    if (partial_.size() + (eol - pos) + data_.size() > max_) {
+      overflow_ = true;
+      return false;
+    }
     if (partial_.empty()) {
       line(bytes.substr(pos, eol - pos));
     } else {
@@ -66,10 +72,6 @@ bool SseDecoder::feed(std::string_view bytes) {
       }
     } else {
       pos = eol + 1;
-    }
-    if (data_.size() > max_) {
-      overflow_ = true;
-      return false;
     }
   }
   return true;

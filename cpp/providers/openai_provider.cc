@@ -147,7 +147,7 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
   http::HeaderList headers;
   headers.reserve(req.http.headers.size() + options_.headers.size() + 6);
   upstream::copyForwardableRequestHeaders(req.http.headers, &headers);
-  for (const auto& h : options_.headers) headers.set(h.name, h.value);
+  upstream::applyConfiguredRequestHeaders(options_.headers, &headers);
 
   std::string out;
   out.reserve(256 + body.size() + headers.size() * 48);
@@ -170,6 +170,8 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
   if (headers.find("content-type") == nullptr && !body.empty()) http::appendHeader(out, "content-type", "application/json");
   if (headers.find("user-agent") == nullptr) http::appendHeader(out, "user-agent", "aigw/" AIGW_VERSION);
   http::appendHeader(out, "accept-encoding", "identity");
+  // An empty body is announced only where the method expects one (RFC 9110 8.6).
+  const std::string_view method = req.endpoint == Endpoint::Passthrough ? std::string_view(req.http.method) : "POST";
   if (req.body_streamed) {
     // The body follows as it arrives: keep the client's length, or chunk it ourselves.
     const std::string* length = req.http.headers.find("content-length");
@@ -178,7 +180,7 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
     } else {
       http::appendHeader(out, "transfer-encoding", "chunked");
     }
-  } else if (!body.empty() || req.http.method != "GET") {
+  } else if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     http::appendHeader(out, "content-length", std::to_string(body.size()));
   }
   out.append("\r\n");

@@ -46,9 +46,13 @@ bool extractUsage(std::string_view json, CallUsage* usage) {
           }
           return -1;
         };
-        usage->prompt_tokens = get("prompt_tokens", "input_tokens");
-        usage->completion_tokens = get("completion_tokens", "output_tokens");
-        return usage->prompt_tokens >= 0 || usage->completion_tokens >= 0;
+        // Only what this object reports: Anthropic-style streams give input tokens in one
+        // event and output tokens in a later one.
+        const int64_t prompt = get("prompt_tokens", "input_tokens");
+        const int64_t completion = get("completion_tokens", "output_tokens");
+        if (prompt >= 0) usage->prompt_tokens = prompt;
+        if (completion >= 0) usage->completion_tokens = completion;
+        return prompt >= 0 || completion >= 0;
       }
       return false;  // "usage": null
     }

@@ -8,7 +8,8 @@
 
 namespace aigw {
 
-// Returns true and fills `usage` when `json` has a non-null top-level-looking "usage" object.
+// Returns true when `json` has a non-null top-level-looking "usage" object with a token count,
+// and sets the counts that object has (leaving the others as they were).
 bool extractUsage(std::string_view json, CallUsage* usage);
 
 }  // namespace aigw

@@ -28,6 +28,10 @@ bool dropFromRequest(std::string_view n) {
          n == "forwarded" || startsWith(n, "x-forwarded-") || startsWith(n, "x-aigw-");
 }
 
+bool gatewayOwned(std::string_view n) {
+  return isHopByHop(n) || n == "host" || n == "content-length" || n == "expect" || n == "accept-encoding";
+}
+
 bool dropFromResponse(std::string_view n) {
   return isHopByHop(n) || n == "content-length" || n == "date" || n == "server" || n == "set-cookie" ||
          n == "alt-svc" || n == "strict-transport-security" || startsWith(n, "x-aigw-");
@@ -39,6 +43,12 @@ void copyForwardableRequestHeaders(const http::HeaderList& client, http::HeaderL
   for (const auto& h : client) {
     if (dropFromRequest(h.name) || namedByConnection(client, h.name)) continue;
     out->add(h.name, h.value);
+  }
+}
+
+void applyConfiguredRequestHeaders(const http::HeaderList& configured, http::HeaderList* out) {
+  for (const auto& h : configured) {
+    if (!gatewayOwned(h.name)) out->set(h.name, h.value);
   }
 }
 

@@ -11,6 +11,9 @@ namespace aigw::upstream {
 
 // Copies the client headers that may reach a provider into `out`.
 void copyForwardableRequestHeaders(const http::HeaderList& client, http::HeaderList* out);
+// Sets the provider's configured headers over `out` (replacing client values), except those
+// only the gateway writes: host, framing, hop-by-hop and accept-encoding.
+void applyConfiguredRequestHeaders(const http::HeaderList& configured, http::HeaderList* out);
 // Copies the upstream response headers that may reach the client into `out`.
 void copyForwardableResponseHeaders(const http::HeaderList& upstream, http::HeaderList* out);
 

@@ -1,8 +1,47 @@
 #include "upstream/origin.h"
 
+#include <cctype>
 #include <charconv>
 
 namespace aigw::upstream {
+namespace {
+
+bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+// RFC 3986 reg-name (unreserved, pct-encoded, sub-delims): what may go into a Host header.
+bool validRegName(std::string_view host) {
+  for (char c : host) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0) continue;
+    if (std::string_view("-._~%!$&'()*+,;=").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+bool validIpv6(std::string_view host) {
+  if (host.find(':') == std::string_view::npos) return false;
+  for (char c : host) {
+    if (std::isxdigit(static_cast<unsigned char>(c)) == 0 && c != ':' && c != '.') return false;
+  }
+  return true;
+}
+
+// Path characters that would break the request line (controls, space, DEL) are refused.
+bool validPath(std::string_view path) {
+  for (char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 std::string Origin::key() const {
   std::string k = tls ? "https://" : "http://";
@@ -14,10 +53,10 @@ std::string Origin::key() const {
 bool parseBaseUrl(std::string_view url, Origin* out, std::string* error) {
   Origin o;
   std::string_view rest;
-  if (url.substr(0, 8) == "https://") {
+  if (startsWithIgnoreCase(url, "https://")) {
     o.tls = true;
     rest = url.substr(8);
-  } else if (url.substr(0, 7) == "http://") {
+  } else if (startsWithIgnoreCase(url, "http://")) {
     rest = url.substr(7);
   } else {
     *error = "base_url must start with http:// or https://";
@@ -43,6 +82,10 @@ bool parseBaseUrl(std::string_view url, Origin* out, std::string* error) {
       return false;
     }
     host = authority.substr(1, close - 1);
+    if (!host.empty() && !validIpv6(host)) {
+      *error = "base_url has an invalid IPv6 address";
+      return false;
+    }
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
       if (after[0] != ':') {
@@ -57,12 +100,26 @@ bool parseBaseUrl(std::string_view url, Origin* out, std::string* error) {
       host = authority.substr(0, colon);
       port = authority.substr(colon + 1);
     }
+    if (host.find(':') != std::string_view::npos) {
+      *error = "base_url has an IPv6 address without brackets (write http://[::1]:8000)";
+      return false;
+    }
+    if (!validRegName(host)) {
+      *error = "base_url has invalid characters in its host";
+      return false;
+    }
   }
   if (host.empty()) {
     *error = "base_url has no host";
     return false;
   }
+  if (!validPath(path)) {
+    *error = "base_url has spaces or control characters in its path";
+    return false;
+  }
   o.host = std::string(host);
+  // Host names are case-insensitive: one spelling, one pool.
+  for (char& c : o.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   o.port = o.tls ? 443 : 80;
   if (!port.empty()) {
     int p = 0;

@@ -17,7 +17,8 @@ struct Origin {
   std::string key() const;
 };
 
-// Accepts http:// and https:// URLs without credentials, query or fragment.
+// Accepts http:// and https:// URLs (scheme in any case) without credentials, query or
+// fragment; the host (lower-cased) must be a valid name, IPv4 or bracketed IPv6 address.
 bool parseBaseUrl(std::string_view url, Origin* out, std::string* error);
 
 }  // namespace aigw::upstream

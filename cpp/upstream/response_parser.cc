@@ -73,9 +73,7 @@ int ResponseParser::onHeadersComplete(llhttp_t* p) {
   if (s->informational_) return 0;
   const int64_t length = (p->flags & F_CONTENT_LENGTH) ? static_cast<int64_t>(p->content_length) : -1;
   if (s->listener_ != nullptr) s->listener_->onHead(status, s->headers_, length);
-  // A response to HEAD carries the headers of the GET answer but never a body: tell llhttp
-  // (1 = no body), or it would wait for Content-Length bytes that never come.
-  return s->head_request_ ? 1 : 0;
+  return s->head_request_ ? 1 : 0;  // 1: llhttp expects no body
 }
 
 int ResponseParser::onBody(llhttp_t* p, const char* at, size_t len) {
@@ -93,10 +91,12 @@ int ResponseParser::onMessageComplete(llhttp_t* p) {
   }
   s->complete_ = true;
   s->keep_alive_ = llhttp_should_keep_alive(p) != 0;
-  // One response per request: anything after it is not ours. The listener hears about the
-  // end from feed()/finish(), once llhttp has returned: it may hand the connection to the next
-  // request right away, which resets this parser, and llhttp must not be running then.
-  return HPE_PAUSED;
+  // The listener hears about it once llhttp has returned (see deliverComplete).
+  return HPE_PAUSED;  // one response per request: anything after it is not ours
+}
+
+void ResponseParser::deliverComplete() {
+  if (listener_ != nullptr) listener_->onComplete(keep_alive_);
 }
 
 bool ResponseParser::feed(const char* data, size_t len) {
@@ -109,16 +109,15 @@ bool ResponseParser::feed(const char* data, size_t len) {
   if (err == HPE_OK) return true;
   if (err == HPE_PAUSED && complete_) {
     const size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
-    // Bytes after the response: it is complete, but the connection cannot be trusted again.
-    const bool extra = used < len;
-    if (extra) keep_alive_ = false;
-    // The listener may reset() this parser (next request on the same connection).
-    if (listener_ != nullptr) listener_->onComplete(keep_alive_);
-    if (extra) {
+    bool ok = true;
+    if (used < len) {
+      // The response itself is whole; the connection is not (it said more than it was asked).
       error_ = "unexpected bytes after the response";
-      return false;
+      keep_alive_ = false;
+      ok = false;
     }
-    return true;
+    deliverComplete();  // last: the listener may reset() us
+    return ok;
   }
   if (error_.empty()) {
     const char* reason = llhttp_get_error_reason(&parser_);
@@ -135,8 +134,7 @@ bool ResponseParser::finish() {
   }
   llhttp_errno_t err = llhttp_finish(&parser_);
   if ((err == HPE_OK || err == HPE_PAUSED) && complete_) {
-    // A close-delimited body just ended: never reusable.
-    if (listener_ != nullptr) listener_->onComplete(false);
+    deliverComplete();
     return true;
   }
   error_ = "connection closed in the middle of the response";

@@ -1,8 +1,9 @@
 // Incremental parser of an upstream's HTTP/1.1 response (llhttp, strict), with a header limit.
 // Informational (1xx) responses are skipped. Anything malformed is a protocol error, after
-// which the connection must be discarded. Listener::onComplete runs after llhttp has returned
-// (never inside its callbacks), so the listener may reuse the connection (and reset() this
-// parser) for the next request at once.
+// which the connection must be discarded.
+// onComplete is the last thing feed() or finish() does, after llhttp has returned: the
+// listener may reset() the parser from inside it (a pooled connection handed straight to the
+// next request).
 #pragma once
 
 #include <llhttp.h>
@@ -26,8 +27,8 @@ class ResponseParser {
   };
 
   explicit ResponseParser(size_t max_header_bytes = 64 * 1024);
-  // Expects a new response (for the next request on the connection). `head_request`: the
-  // request was HEAD, so the response has no body whatever its Content-Length says.
+  // Expects a new response (for the next request on the connection). A response to HEAD has
+  // no body whatever its headers say, and only the caller knows the request was a HEAD.
   void reset(Listener* listener, bool head_request = false);
   // Returns false on malformed input; error() says why.
   bool feed(const char* data, size_t len);
@@ -46,6 +47,7 @@ class ResponseParser {
   static int onBody(llhttp_t* p, const char* at, size_t len);
   static int onMessageComplete(llhttp_t* p);
   static const llhttp_settings_t* settings();
+  void deliverComplete();
 
   llhttp_t parser_;
   Listener* listener_ = nullptr;
@@ -54,8 +56,8 @@ class ResponseParser {
   http::HeaderList headers_;
   std::string field_;
   std::string value_;
-  bool informational_ = false;
   bool head_request_ = false;
+  bool informational_ = false;
   bool started_ = false;
   bool complete_ = false;
   bool keep_alive_ = false;

@@ -17,7 +17,7 @@ struct WriteRequest {
 };
 
 thread_local char t_read_buffer[64 * 1024];
-constexpr size_t kWriteLowWatermark = 256 * 1024;
+constexpr size_t kWriteLowWatermark = 256 * 1024;  // streamed request bodies resume below this
 
 uv_stream_t* stream(uv_tcp_t* t) { return reinterpret_cast<uv_stream_t*>(t); }
 
@@ -125,14 +125,14 @@ void UpstreamConnection::onTcpConnected() {
   }
   state_ = State::Ready;
   timer_.stop();
-  owner_->onConnected(this);
+  if (owner_ != nullptr) owner_->onConnected(this);
 }
 
 void UpstreamConnection::handshakeProgress() {
   if (state_ != State::Handshaking || !tls_->handshakeDone()) return;
   state_ = State::Ready;
   timer_.stop();
-  owner_->onConnected(this);
+  if (owner_ != nullptr) owner_->onConnected(this);
 }
 
 void UpstreamConnection::onTimer() {
@@ -154,7 +154,7 @@ void UpstreamConnection::onTimer() {
 void UpstreamConnection::connectFailed(CallErrorKind kind, std::string error) {
   if (closing_) return;
   close();
-  owner_->onConnectFailed(this, kind, error);
+  if (owner_ != nullptr) owner_->onConnectFailed(this, kind, error);
 }
 
 void UpstreamConnection::send(Exchange* exchange, std::string&& request) {
@@ -162,7 +162,8 @@ void UpstreamConnection::send(Exchange* exchange, std::string&& request) {
   state_ = State::Active;
   reusable_ = false;
   timer_.stop();
-  parser_.reset(this, request.compare(0, 5, "HEAD ") == 0);
+  // Only the request knows whether the response may carry a body.
+  parser_.reset(this, std::string_view(request).substr(0, 5) == "HEAD ");
   resumeReading();
   if (tls_) {
     if (tls_->writePlain(request) != net::TlsSession::Result::Ok) {
@@ -358,7 +359,7 @@ void UpstreamConnection::close() {
 void UpstreamConnection::onClose(uv_handle_t* h) {
   auto* self = static_cast<UpstreamConnection*>(h->data);
   delete reinterpret_cast<uv_tcp_t*>(h);
-  self->owner_->onClosed(self);
+  if (self->owner_ != nullptr) self->owner_->onClosed(self);
   delete self;
 }
 

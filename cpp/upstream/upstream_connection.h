@@ -71,6 +71,8 @@ class UpstreamConnection final : private ResponseParser::Listener {
   // Idle in the pool: watch for the peer closing it.
   void park();
   void close();
+  // The owner is going away first: no more Owner calls (the close callback still frees us).
+  void disown() { owner_ = nullptr; }
 
   bool reusable() const { return reusable_ && !closing_; }
   bool closing() const { return closing_; }

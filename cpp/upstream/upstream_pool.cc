@@ -13,7 +13,10 @@ UpstreamPool::UpstreamPool(EventLoop& loop, DnsCache& dns, Origin origin, std::s
   settings_.keepalive_idle_ms = options_.keepalive_idle_ms;
 }
 
-UpstreamPool::~UpstreamPool() { shutdown(); }
+UpstreamPool::~UpstreamPool() {
+  shutdown();
+  for (UpstreamConnection* c : all_) c->disown();
+}
 
 void UpstreamPool::shutdown() {
   shut_down_ = true;
@@ -45,7 +48,9 @@ void UpstreamPool::acquire(Waiter* waiter, bool fresh) {
     openConnection();
     return;
   }
-  if (pending_.size() < options_.max_pending) {
+  // Waiters for connections being opened are not queued behind the cap: only the rest count
+  // against max_pending.
+  if (pending_.size() < connecting_ + options_.max_pending) {
     pending_.push_back(waiter);
     return;
   }
@@ -74,6 +79,7 @@ UpstreamConnection* UpstreamPool::takeIdle() {
     UpstreamConnection* conn = idle_.back();
     idle_.pop_back();
     if (!conn->closing()) return conn;
+    retire(conn);
   }
   return nullptr;
 }
@@ -88,10 +94,21 @@ void UpstreamPool::lend(Waiter* waiter, UpstreamConnection* conn) {
   waiter->onPoolReady(conn);
 }
 
+void UpstreamPool::retire(UpstreamConnection* conn) {
+  if (all_.count(conn) && retired_.insert(conn).second && total_ > 0) --total_;
+}
+
+void UpstreamPool::openForWaiters() {
+  // Room for waiters that had to queue behind the cap (each opening serves one of them).
+  while (!shut_down_ && pending_.size() > connecting_ && total_ < options_.max_connections) openConnection();
+}
+
 void UpstreamPool::release(UpstreamConnection* conn) {
   lent_.erase(conn);
   if (shut_down_ || !conn->reusable()) {
     conn->close();
+    retire(conn);
+    openForWaiters();
     return;
   }
   if (!pending_.empty()) {
@@ -124,21 +141,22 @@ void UpstreamPool::onConnected(UpstreamConnection* conn) {
 void UpstreamPool::onConnectFailed(UpstreamConnection* conn, CallErrorKind kind, const std::string& error) {
   if (connecting_ > 0) --connecting_;
   ++counters_.connect_failures;
+  retire(conn);
   if (pending_.empty()) return;
   // The failure belongs to the oldest waiter; the others keep waiting for their own attempts
   // (or for connections released by other calls).
   Waiter* w = pending_.front();
   pending_.pop_front();
   w->onPoolFailure(kind, error);
+  openForWaiters();
 }
 
 void UpstreamPool::onClosed(UpstreamConnection* conn) {
   removeIdle(conn);
   all_.erase(conn);
   lent_.erase(conn);
-  if (total_ > 0) --total_;
-  // Room for a waiter that had to queue behind the cap.
-  if (!shut_down_ && pending_.size() > connecting_ && total_ < options_.max_connections) openConnection();
+  if (!retired_.erase(conn) && total_ > 0) --total_;
+  openForWaiters();
 }
 
 }  // namespace aigw::upstream

@@ -39,6 +39,7 @@ class UpstreamPool final : private UpstreamConnection::Owner {
 
   UpstreamPool(EventLoop& loop, DnsCache& dns, Origin origin, std::shared_ptr<net::TlsClientContext> tls,
                PoolOptions options);
+  // Every call using the pool must be gone first; connections still closing are disowned.
   ~UpstreamPool() override;
 
   // Hands the waiter a connection, now or later. `fresh`: never an idle one (used after a
@@ -64,6 +65,10 @@ class UpstreamPool final : private UpstreamConnection::Owner {
   UpstreamConnection* takeIdle();
   void removeIdle(UpstreamConnection* conn);
   void lend(Waiter* waiter, UpstreamConnection* conn);
+  // A closing connection stops counting against max_connections at once (its close callback
+  // comes a loop iteration later): a retry on a fresh connection must find room.
+  void retire(UpstreamConnection* conn);
+  void openForWaiters();
 
   EventLoop& loop_;
   DnsCache& dns_;
@@ -73,8 +78,9 @@ class UpstreamPool final : private UpstreamConnection::Owner {
   std::vector<UpstreamConnection*> idle_;     // most recently used at the back
   std::unordered_set<UpstreamConnection*> all_;
   std::unordered_set<UpstreamConnection*> lent_;  // handed to waiters, not yet released
+  std::unordered_set<UpstreamConnection*> retired_;  // closing, already taken out of total_
   std::deque<Waiter*> pending_;
-  size_t total_ = 0;       // open or opening
+  size_t total_ = 0;       // open or opening (not closing)
   size_t connecting_ = 0;  // opened on behalf of pending waiters
   bool shut_down_ = false;
   PoolCounters counters_;
