@@ -61,10 +61,16 @@ class RequestParser {
   static int onBody(llhttp_t* p, const char* at, size_t len);
   static int onMessageComplete(llhttp_t* p);
   static int onChunkExtension(llhttp_t* p, const char* at, size_t len);
+  static int onChunkHeader(llhttp_t* p);
   static const llhttp_settings_t* settings();
 
   int fail(int status, const char* reason);
   int addHeaderBytes(size_t len);
+  // The line scanner: checks the line structure of a header (or trailer) section before llhttp
+  // sees it, because llhttp 8 accepts obs-fold and a bare LF there (see request_parser.cc).
+  void startLineScan(bool after_start_line);
+  // Returns the offset of the first byte that breaks the line rules (setting *reason), or len.
+  size_t scanLines(const char* data, size_t len, const char** reason);
 
   ParserLimits limits_;
   llhttp_t parser_;
@@ -77,6 +83,13 @@ class RequestParser {
   size_t header_bytes_ = 0;
   size_t chunk_ext_bytes_ = 0;
   bool paused_for_continue_ = false;
+  bool paused_for_trailers_ = false;
+  bool upgraded_ = false;
+  // Line scanner state.
+  bool scan_active_ = true;
+  bool scan_prev_cr_ = false;
+  size_t scan_line_len_ = 0;
+  size_t scan_lines_ = 0;
   int error_status_ = 0;
   std::string error_reason_;
 };
