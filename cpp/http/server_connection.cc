@@ -70,8 +70,38 @@ void ServerConnection::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf
     return;
   }
   if (nread == 0) return;  // EAGAIN
-  // EOF or a read error. A client that leaves while its request is in flight aborts it.
+  if (nread == UV_EOF && !self->lingering_) {
+    self->onPeerEof();
+    return;
+  }
+  // A read error, or EOF while lingering. A client that leaves while its request is in flight
+  // aborts it.
   self->close(self->handler_ != nullptr && !self->response_ended_);
+}
+
+// EOF may be a half-close (shutdown(SHUT_WR)): the client has sent everything and still reads.
+// Closing at once would cancel queued writes and cut a finished response short behind a clean
+// FIN, so requests already received are answered and the queue is flushed before closing.
+void ServerConnection::onPeerEof() {
+  peer_eof_ = true;
+  reading_ = false;  // libuv stops reading at EOF
+  if (closing_) return;
+  if (handler_ != nullptr && !response_ended_) {
+    // EOF while a request runs: the client is treated as gone (its request is cancelled).
+    close(/*client_gone=*/true);
+    return;
+  }
+  if (close_after_flush_) {
+    if (uv_stream_get_write_queue_size(stream(tcp_)) == 0) close(false);
+    return;  // onWrite -> beginLinger closes once flushed
+  }
+  processBuffered();
+}
+
+void ServerConnection::closeIfInputDone() {
+  if (peer_eof_ && handler_ == nullptr && !closing_ && !failed_ && !write_blocked_ && !close_after_flush_) {
+    closeAfterFlush();
+  }
 }
 
 void ServerConnection::handleData(const char* data, size_t len) {
@@ -145,9 +175,10 @@ void ServerConnection::processBuffered() {
     buffered_.erase(0, buffered_off_);
     buffered_off_ = 0;
   }
-  if (!reading_ && !closing_ && buffered_.size() - buffered_off_ <= ctx_.limits.max_buffered_input) {
+  if (!reading_ && !closing_ && !peer_eof_ && buffered_.size() - buffered_off_ <= ctx_.limits.max_buffered_input) {
     if (uv_read_start(stream(tcp_), &ServerConnection::onAlloc, &ServerConnection::onRead) == 0) reading_ = true;
   }
+  closeIfInputDone();
 }
 
 void ServerConnection::startRequest() {
@@ -173,6 +204,8 @@ void ServerConnection::finishExchange() {
   }
   if (buffered_off_ < buffered_.size()) {
     processBuffered();
+  } else if (peer_eof_) {
+    closeAfterFlush();
   } else {
     setPhase(kIdle, ctx_.draining ? 0 : ctx_.limits.idle_timeout_ms);
   }
@@ -333,6 +366,10 @@ void ServerConnection::closeAfterFlush() {
 // destroy the response before the client reads it.
 void ServerConnection::beginLinger() {
   if (lingering_ || closing_ || failed_) return;
+  if (peer_eof_) {
+    close(false);  // everything is flushed and the client has nothing more to send
+    return;
+  }
   lingering_ = true;
   auto* req = new uv_shutdown_t;
   req->data = this;

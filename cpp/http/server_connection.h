@@ -86,6 +86,9 @@ class ServerConnection final : public ResponseWriter {
   static void onClose(uv_handle_t* h);
 
   void handleData(const char* data, size_t len);
+  void onPeerEof();
+  // After the client's EOF: once nothing more can be answered, close when the queue is flushed.
+  void closeIfInputDone();
   // Feeds bytes to the parser and dispatches what it finds; returns bytes used.
   size_t consume(const char* data, size_t len);
   void processBuffered();
@@ -127,6 +130,7 @@ class ServerConnection final : public ResponseWriter {
   bool closing_ = false;
   bool http10_ = false;
   bool failed_ = false;
+  bool peer_eof_ = false;  // the client sent FIN; it may still be reading
   int timer_phase_ = 0;
 };
 
