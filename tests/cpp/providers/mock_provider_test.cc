@@ -280,6 +280,19 @@ TEST(MockProvider, SeveralChoicesEachGetRoleContentAndFinish) {
   EXPECT_EQ(call(gw, "/v1/chat/completions", chatBody(R"(,"n":0)")).status, 400);
 }
 
+TEST(MockProvider, IllFormedUtf8InFixedTextStillGivesValidJson) {
+  TestGateway gw(mockConfig());
+  // Header values may carry obs-text bytes; the JSON body must stay valid UTF-8.
+  auto r = call(gw, "/v1/chat/completions", chatBody(), "X-Mock-Response: ok\xff\xfe!\r\n");
+  ASSERT_EQ(r.status, 200);
+  json j = json::parse(r.body);  // throws on ill-formed UTF-8
+  EXPECT_EQ(j["choices"][0]["message"]["content"], "ok\xef\xbf\xbd\xef\xbf\xbd!");
+  auto s = call(gw, "/v1/chat/completions", chatBody(R"(,"stream":true)"), "X-Mock-Response: \xe2\x82\r\n");
+  for (const auto& e : sseData(s.body)) {
+    if (e != "[DONE]") EXPECT_NO_THROW(json::parse(e)) << e;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Legacy completions and embeddings
 
