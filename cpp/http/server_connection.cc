@@ -1,5 +1,8 @@
 #include "http/server_connection.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include "core/log.h"
 #include "http/response.h"
 
@@ -12,7 +15,12 @@ struct WriteRequest {
   ServerConnection* conn;
 };
 
-enum TimerPhase : int { kNone = 0, kHeader, kBody, kIdle, kLinger, kFail };
+// kWrite: bytes are queued for the client. When it fires, the connection closes only if the
+// client took none of our bytes during the last idle_timeout_ms (a send timeout); otherwise it
+// is re-armed. Progress is counted in bytes the peer acknowledged, not in write callbacks: one
+// uv_write may be megabytes, and the kernel's send buffer (megabytes on loopback) drains long
+// before libuv's queue moves. The idle phase begins only once the queue is flushed.
+enum TimerPhase : int { kNone = 0, kHeader, kBody, kIdle, kLinger, kFail, kWrite };
 
 thread_local char t_read_buffer[64 * 1024];
 
@@ -51,6 +59,7 @@ void ServerConnection::adopt(ServerContext& ctx, uv_tcp_t* client) {
 void ServerConnection::setPhase(int phase, uint64_t ms) {
   if (failed_ || closing_) return;
   timer_phase_ = phase;
+  if (phase == kWrite) write_mark_ = bytesDelivered();
   if (phase == kNone) {
     timer_.stop();
   } else {
@@ -129,6 +138,7 @@ size_t ServerConnection::consume(const char* data, size_t len) {
   while (off < len && !handler_ && !closing_ && !failed_ && !close_after_flush_) {
     if (uv_stream_get_write_queue_size(stream(tcp_)) > ctx_.limits.write_high_watermark) {
       write_blocked_ = true;  // the client is not reading our answers: wait before the next one
+      if (timer_phase_ != kWrite) setPhase(kWrite, ctx_.limits.idle_timeout_ms);
       break;
     }
     if (!parser_.midMessage() && timer_phase_ != kHeader) setPhase(kHeader, ctx_.limits.header_timeout_ms);
@@ -206,6 +216,8 @@ void ServerConnection::finishExchange() {
     processBuffered();
   } else if (peer_eof_) {
     closeAfterFlush();
+  } else if (uv_stream_get_write_queue_size(stream(tcp_)) > 0) {
+    setPhase(kWrite, ctx_.limits.idle_timeout_ms);  // idle once flushed (onWrite)
   } else {
     setPhase(kIdle, ctx_.draining ? 0 : ctx_.limits.idle_timeout_ms);
   }
@@ -289,12 +301,24 @@ bool ServerConnection::writeBlocked() const { return write_blocked_ || failed_ |
 
 uint64_t ServerConnection::bytesQueued() const { return uv_stream_get_write_queue_size(stream(tcp_)); }
 
+uint64_t ServerConnection::bytesDelivered() const {
+  uint64_t pending = uv_stream_get_write_queue_size(stream(tcp_));
+  uv_os_fd_t fd;
+  int unacked = 0;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp_), &fd) == 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 &&
+      unacked > 0) {
+    pending += static_cast<uint64_t>(unacked);
+  }
+  return handed_total_ > pending ? handed_total_ - pending : 0;
+}
+
 void ServerConnection::writeRaw(std::string&& data) {
   if (closing_ || failed_ || data.empty()) return;
   uv_stream_t* s = stream(tcp_);
   if (uv_stream_get_write_queue_size(s) == 0) {
     uv_buf_t b = uv_buf_init(data.data(), static_cast<unsigned int>(data.size()));
     int n = uv_try_write(s, &b, 1);
+    if (n > 0) handed_total_ += static_cast<uint64_t>(n);
     if (n == static_cast<int>(data.size())) return;
     if (n > 0) {
       data.erase(0, static_cast<size_t>(n));
@@ -315,7 +339,9 @@ void ServerConnection::writeRaw(std::string&& data) {
     timer_.start(0);
     return;
   }
+  handed_total_ += b.len;
   if (uv_stream_get_write_queue_size(s) > ctx_.limits.write_high_watermark) write_blocked_ = true;
+  if (timer_phase_ == kNone) setPhase(kWrite, ctx_.limits.idle_timeout_ms);
 }
 
 void ServerConnection::onWrite(uv_write_t* req, int status) {
@@ -328,6 +354,14 @@ void ServerConnection::onWrite(uv_write_t* req, int status) {
     return;
   }
   const size_t queued = uv_stream_get_write_queue_size(stream(self->tcp_));
+  if (self->timer_phase_ == kWrite && queued == 0) {
+    // Everything is flushed: leave the write phase.
+    if (self->handler_ != nullptr) {
+      self->setPhase(kNone, 0);
+    } else {
+      self->setPhase(kIdle, self->ctx_.limits.idle_timeout_ms);
+    }
+  }
   if (self->write_blocked_ && queued <= self->ctx_.limits.write_low_watermark) {
     self->write_blocked_ = false;
     if (self->handler_) {
@@ -408,6 +442,15 @@ void ServerConnection::onTimeout() {
     case kFail:
       close(handler_ != nullptr && !response_ended_);
       break;
+    case kWrite:
+      if (bytesDelivered() > write_mark_) {
+        setPhase(kWrite, ctx_.limits.idle_timeout_ms);  // slow but moving
+        break;
+      }
+      // The client has taken none of our bytes for idle_timeout_ms.
+      ctx_.counters->timeouts.fetch_add(1, std::memory_order_relaxed);
+      close(handler_ != nullptr && !response_ended_);
+      break;
     default:
       close(false);
       break;
@@ -421,7 +464,12 @@ bool ServerConnection::idle() const {
 void ServerConnection::drain() {
   if (closing_) return;
   if (idle()) {
-    close(false);
+    // An answer may still be flushing to a slow reader: let it finish before closing.
+    if (uv_stream_get_write_queue_size(stream(tcp_)) == 0) {
+      close(false);
+    } else {
+      closeAfterFlush();
+    }
   } else {
     keep_alive_ = false;
   }

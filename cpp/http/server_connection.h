@@ -103,6 +103,8 @@ class ServerConnection final : public ResponseWriter {
   void close(bool client_gone, bool reset = false);
   void appendHead(std::string& out, int status, const HeaderList& headers, int64_t content_length);
   bool idle() const;
+  // Bytes of ours the client has acknowledged (for the send timeout).
+  uint64_t bytesDelivered() const;
 
   ServerContext& ctx_;
   uv_tcp_t* tcp_;
@@ -132,6 +134,8 @@ class ServerConnection final : public ResponseWriter {
   bool failed_ = false;
   bool peer_eof_ = false;  // the client sent FIN; it may still be reading
   int timer_phase_ = 0;
+  uint64_t handed_total_ = 0;  // bytes ever given to the socket or to libuv's write queue
+  uint64_t write_mark_ = 0;    // bytesDelivered() when the kWrite phase was armed
 };
 
 }  // namespace aigw::http

@@ -119,6 +119,63 @@ TEST(ServerConnectionTimeouts, SlowlorisConnectionsCloseWhileNormalRequestsAreSe
   EXPECT_EQ(gw.stats()["timeouts"], 100);
 }
 
+// The idle timer measures a connection with nothing to do; one still flushing an answer to a
+// slow reader is busy, and must not be closed under it.
+TEST(ServerConnectionTimeouts, SlowReaderGetsTheWholeAnswerDespiteAShortIdleTimeout) {
+  TestGateway gw(mockConfig(R"("idle_timeout_ms": 300)"));
+  RawClient c(gw.port(), /*rcvbuf=*/32 * 1024);
+  ASSERT_TRUE(c.send(post("/v1/embeddings", R"({"model":"m","input":["a","b","c"],"dimensions":65536})")));
+  std::string raw;
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (!c.closed() && Clock::now() < deadline) {
+    raw += c.readSome(1000);
+    auto rs = parseResponses(raw);
+    if (!rs.empty() && rs[0].complete) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the test is about a slow reader
+  }
+  auto rs = parseResponses(raw);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_TRUE(rs[0].complete) << "cut after " << raw.size() << " bytes";
+  EXPECT_EQ(rs[0].status, 200);
+}
+
+// A client that stops reading mid-stream must not hold the connection (and the upstream call)
+// forever: with no write progress for idle_timeout_ms the connection is closed.
+TEST(ServerConnectionTimeouts, ClientThatStopsReadingAStreamIsClosedAfterIdleTimeout) {
+  TestGateway gw(mockConfig(R"("idle_timeout_ms": 300)"));
+  RawClient c(gw.port(), /*rcvbuf=*/16 * 1024);
+  ASSERT_TRUE(c.send(post("/v1/chat/completions",
+                          R"({"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]})",
+                          "X-Mock-Chunks: 100000\r\n")));
+  gw.waitForStat("requests", [](int64_t v) { return v == 1; });
+  const auto t0 = Clock::now();
+  EXPECT_EQ(gw.waitForStat("connections_active", [](int64_t v) { return v == 0; }, 5000), 0);
+  EXPECT_LT(msSince(t0), 3000);
+  EXPECT_EQ(gw.stats()["timeouts"], 1);
+  EXPECT_EQ(gw.stats()["client_aborts"], 1);
+}
+
+// Pipelined requests wait while the write queue is full; that wait is not header time.
+TEST(ServerConnectionTimeouts, PipelinedRequestsWaitingOnASlowReaderAreNotTimedOut) {
+  TestGateway gw(mockConfig(R"("idle_timeout_ms": 1500, "header_timeout_ms": 200)"));
+  RawClient c(gw.port(), /*rcvbuf=*/32 * 1024);
+  const std::string big = post("/v1/embeddings", R"({"model":"m","input":["a","b"],"dimensions":65536})");
+  ASSERT_TRUE(c.send(big + big));
+  std::string raw;
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (!c.closed() && Clock::now() < deadline) {
+    raw += c.readSome(1000);
+    auto rs = parseResponses(raw);
+    if (rs.size() == 2 && rs[1].complete) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto rs = parseResponses(raw);
+  ASSERT_EQ(rs.size(), 2u) << raw.size() << " bytes";
+  EXPECT_EQ(rs[0].status, 200);
+  EXPECT_EQ(rs[1].status, 200);
+  EXPECT_TRUE(rs[1].complete);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Connection cap
 
