@@ -244,6 +244,31 @@ INSTANTIATE_TEST_SUITE_P(
                   413}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// After an early 413 the client may keep sending the body it announced. The server reads and
+// discards it (lingering close) so its close does not become a reset that destroys the 413
+// before the client reads it.
+TEST(ServerConnection, ClientStillSendingABodyAfter413ReadsTheAnswer) {
+  TestGateway gw(mockConfig(R"("max_body_bytes": 1024)"));
+  RawClient c(gw.port());
+  const size_t body_size = 4 * 1024 * 1024;
+  ASSERT_TRUE(c.send("POST /v1/chat/completions HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                     std::to_string(body_size) + "\r\n\r\n"));
+  std::thread sender([&] {
+    const std::string piece(64 * 1024, 'x');
+    for (size_t sent = 0; sent < body_size; sent += piece.size()) {
+      if (!c.send(piece)) break;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let body bytes pile up first
+  const std::string raw = c.readAll(3000);
+  sender.join();
+  auto rs = parseResponses(raw);
+  ASSERT_EQ(rs.size(), 1u) << "reset=" << c.reset();
+  EXPECT_EQ(rs[0].status, 413);
+  EXPECT_TRUE(rs[0].complete);
+  EXPECT_FALSE(c.reset());
+}
+
 // ---------------------------------------------------------------------------------------------
 // HTTP/1.0 and HEAD
 
