@@ -301,7 +301,7 @@ bool ServerConnection::writeBlocked() const { return write_blocked_ || failed_ |
 
 uint64_t ServerConnection::bytesQueued() const { return uv_stream_get_write_queue_size(stream(tcp_)); }
 
-uint64_t ServerConnection::bytesDelivered() const {
+uint64_t ServerConnection::bytesPending() const {
   uint64_t pending = uv_stream_get_write_queue_size(stream(tcp_));
   uv_os_fd_t fd;
   int unacked = 0;
@@ -309,6 +309,11 @@ uint64_t ServerConnection::bytesDelivered() const {
       unacked > 0) {
     pending += static_cast<uint64_t>(unacked);
   }
+  return pending;
+}
+
+uint64_t ServerConnection::bytesDelivered() const {
+  const uint64_t pending = bytesPending();
   return handed_total_ > pending ? handed_total_ - pending : 0;
 }
 
@@ -442,7 +447,24 @@ void ServerConnection::onTimeout() {
     case kFail:
       close(handler_ != nullptr && !response_ended_);
       break;
+    case kIdle:
+      if (bytesPending() > 0) {
+        // The kernel still holds bytes a slow reader has not taken: closing now would leave
+        // them to an orphaned socket. Wait on its progress instead.
+        setPhase(kWrite, ctx_.limits.idle_timeout_ms);
+        break;
+      }
+      close(false);
+      break;
     case kWrite:
+      if (bytesPending() == 0) {
+        if (handler_ != nullptr) {
+          setPhase(kNone, 0);
+        } else {
+          setPhase(kIdle, ctx_.limits.idle_timeout_ms);
+        }
+        break;
+      }
       if (bytesDelivered() > write_mark_) {
         setPhase(kWrite, ctx_.limits.idle_timeout_ms);  // slow but moving
         break;

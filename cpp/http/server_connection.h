@@ -103,7 +103,9 @@ class ServerConnection final : public ResponseWriter {
   void close(bool client_gone, bool reset = false);
   void appendHead(std::string& out, int status, const HeaderList& headers, int64_t content_length);
   bool idle() const;
-  // Bytes of ours the client has acknowledged (for the send timeout).
+  // Bytes queued in libuv or unacknowledged in the kernel, and bytes the client acknowledged
+  // (for the send timeout).
+  uint64_t bytesPending() const;
   uint64_t bytesDelivered() const;
 
   ServerContext& ctx_;
