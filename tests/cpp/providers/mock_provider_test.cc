@@ -88,6 +88,8 @@ TEST(MockProvider, StreamSendsRoleContentFinishUsageAndDone) {
                 "X-Mock-Chunks: 5\r\n");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("content-type"), "text/event-stream; charset=utf-8");
+  EXPECT_EQ(r.header("x-aigw-request-id").rfind("req_", 0), 0u);
+  EXPECT_EQ(r.header("x-aigw-provider"), "mock");
   EXPECT_TRUE(r.chunked);
   auto events = sseData(r.body);
   ASSERT_EQ(events.size(), 1u + 5u + 1u + 1u + 1u) << r.body;
