@@ -5,6 +5,44 @@
 
 namespace aigw {
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence starting at text[i] (a byte >= 0x80), or 0 with
+// *bad set to the length of its maximal ill-formed subpart (RFC 3629, Unicode 3.9 D93b).
+size_t utf8Sequence(std::string_view text, size_t i, size_t* bad) {
+  const auto at = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = at(i);
+  size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;  // no overlong forms
+    if (c == 0xed) hi = 0x9f;  // no surrogates
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;  // nothing above U+10FFFF
+  } else {
+    *bad = 1;
+    return 0;
+  }
+  for (size_t k = 1; k < len; ++k) {
+    const size_t j = i + k;
+    const unsigned char min = k == 1 ? lo : 0x80, max = k == 1 ? hi : 0xbf;
+    if (j >= text.size() || at(j) < min || at(j) > max) {
+      *bad = k;
+      return 0;
+    }
+  }
+  return len;
+}
+
+}  // namespace
+
+// Output is always valid JSON: ill-formed UTF-8 (which can arrive in header values, upstream
+// bodies or config text) is replaced by U+FFFD rather than copied into the document.
 void appendJsonString(std::string& out, std::string_view text) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
@@ -21,7 +59,20 @@ void appendJsonString(std::string& out, std::string_view text) {
       case '\b': esc = "\\b"; break;
       case '\f': esc = "\\f"; break;
       default:
-        if (c >= 0x20) continue;
+        if (c >= 0x20 && c < 0x80) continue;
+        if (c >= 0x80) {
+          size_t bad = 0;
+          const size_t len = utf8Sequence(text, i, &bad);
+          if (len > 0) {
+            i += len - 1;
+            continue;
+          }
+          out.append(text.data() + run_start, i - run_start);
+          out.append("\xef\xbf\xbd");
+          i += bad - 1;
+          run_start = i + 1;
+          continue;
+        }
     }
     out.append(text.data() + run_start, i - run_start);
     if (esc != nullptr) {

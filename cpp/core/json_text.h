@@ -8,7 +8,7 @@
 
 namespace aigw {
 
-// Appends `text` as a JSON string literal, quotes included.
+// Appends `text` as a JSON string literal, quotes included; ill-formed UTF-8 becomes U+FFFD.
 void appendJsonString(std::string& out, std::string_view text);
 void appendJsonNumber(std::string& out, int64_t value);
 void appendJsonNumber(std::string& out, double value);

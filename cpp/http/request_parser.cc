@@ -12,6 +12,9 @@ bool hasForbiddenByte(const std::string& v) {
   }
   return false;
 }
+
+// request-target bytes are visible ASCII; llhttp 8 lets a TAB through.
+bool validTargetByte(unsigned char c) { return c > 0x20 && c < 0x7f; }
 }  // namespace
 
 const llhttp_settings_t* RequestParser::settings() {
@@ -28,6 +31,7 @@ const llhttp_settings_t* RequestParser::settings() {
     st.on_message_complete = &RequestParser::onMessageComplete;
     st.on_chunk_extension_name = &RequestParser::onChunkExtension;
     st.on_chunk_extension_value = &RequestParser::onChunkExtension;
+    st.on_chunk_header = &RequestParser::onChunkHeader;
     return st;
   }();
   return &s;
@@ -62,6 +66,9 @@ int RequestParser::onUrl(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
   s->started_ = true;
   if (s->request_.target.size() + len > s->limits_.max_url_bytes) return s->fail(414, "request URI too long");
+  for (size_t i = 0; i < len; ++i) {
+    if (!validTargetByte(static_cast<unsigned char>(at[i]))) return s->fail(400, "invalid character in request target");
+  }
   s->request_.target.append(at, len);
   return 0;
 }
@@ -82,20 +89,26 @@ int RequestParser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
 
 int RequestParser::onHeaderValueComplete(llhttp_t* p) {
   auto* s = self(p);
-  if (s->request_.headers.size() >= s->limits_.max_headers) return s->fail(431, "too many request header fields");
   if (int rc = s->addHeaderBytes(4)) return rc;  // ": " and CRLF
+  if (s->field_.empty()) return s->fail(400, "empty header field name");
   if (hasForbiddenByte(s->value_)) return s->fail(400, "invalid character in header value");
   if (s->headers_done_) {
-    // A trailer field of a chunked body. Merging it into the header section would let it
-    // pass every check made on the headers (and anything in front of us that inspects only
-    // the headers): RFC 9110 6.5.1. Nothing here uses trailers, so drop them; their bytes
-    // still count against max_header_bytes.
+    // A trailer field. Trailers are never merged into the header section (RFC 9110 6.5.1): a
+    // trailing Host or Content-Length must not change what the request means. They still count
+    // against max_header_bytes; they are dropped.
     s->field_.clear();
     s->value_.clear();
     return 0;
   }
-  while (!s->value_.empty() && (s->value_.back() == ' ' || s->value_.back() == '\t')) s->value_.pop_back();
+  if (s->request_.headers.size() >= s->limits_.max_headers) return s->fail(431, "too many request header fields");
   toLowerAscii(s->field_);
+  if (s->field_ == "transfer-encoding" && !equalsIgnoreCase(s->value_, "chunked")) {
+    // The gateway decodes exactly one coding. Any other spelling ("chunked, identity", "gzip,
+    // chunked", "chunked " ...) is how request smuggling starts, so it is refused before
+    // trimming; llhttp alone accepts several of them.
+    return s->fail(400, "unsupported Transfer-Encoding (only 'chunked' is accepted)");
+  }
+  while (!s->value_.empty() && (s->value_.back() == ' ' || s->value_.back() == '\t')) s->value_.pop_back();
   s->request_.headers.add(std::move(s->field_), std::move(s->value_));
   s->field_.clear();
   s->value_.clear();
@@ -120,6 +133,7 @@ int RequestParser::onHeadersComplete(llhttp_t* p) {
   s->content_length_ = (p->flags & F_CONTENT_LENGTH) ? static_cast<int64_t>(p->content_length) : -1;
   s->chunked_ = (p->flags & F_CHUNKED) != 0;
   if (p->upgrade || p->method == HTTP_CONNECT) r.upgrade = true;
+  // The head callback may raise the body limit (streamed uploads) before it is checked.
   const bool pause = s->head_cb_ != nullptr && s->head_cb_(s->head_ctx_, *s);
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->body_limit_) {
     return s->fail(413, "request body too large");
@@ -128,8 +142,7 @@ int RequestParser::onHeadersComplete(llhttp_t* p) {
   if (const std::string* value = r.headers.find("expect")) {
     if (equalsIgnoreCase(*value, "100-continue") && r.http_minor >= 1) {
       r.expect_continue = true;
-      const bool has_body = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
-      expect = has_body;
+      expect = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
     }
   }
   if (expect || pause) {
@@ -161,72 +174,132 @@ int RequestParser::onChunkExtension(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
+int RequestParser::onChunkHeader(llhttp_t* p) {
+  // The last chunk: a trailer section follows. Pause so feed() can point the line scanner at it.
+  if (p->content_length == 0) {
+    self(p)->paused_for_trailers_ = true;
+    return HPE_PAUSED;
+  }
+  return 0;
+}
+
 int RequestParser::onMessageComplete(llhttp_t* p) {
   auto* s = self(p);
-  s->request_.keep_alive = llhttp_should_keep_alive(p) != 0;
+  // After an upgrade request the bytes that follow are not HTTP/1: never keep the connection.
+  s->request_.keep_alive = llhttp_should_keep_alive(p) != 0 && !s->request_.upgrade;
   return HPE_PAUSED;
 }
 
-// llhttp 8 accepts obs-fold (a header line continued on the next line after a space or a
-// tab) even without lenient flags, and hands the pieces to on_header_value as one value.
-// RFC 9112 5.2 lets a server reject it with 400; a proxy must not pass it on. A line feed
-// followed by a space or a tab anywhere in the header section is exactly that (or whitespace
-// before the first field, also invalid), so scan the header bytes for it before llhttp sees
-// them. The scan stops at the empty line that ends the header section: bodies are not scanned.
-bool RequestParser::scanForObsFold(const char* data, size_t len) {
+void RequestParser::startLineScan(bool after_start_line) {
+  scan_active_ = true;
+  scan_prev_cr_ = false;
+  scan_line_len_ = 0;
+  scan_lines_ = after_start_line ? 1 : 0;
+}
+
+// llhttp 8.1 (with every lenient flag off) still accepts a header line folded onto the next
+// one (obs-fold) and a bare LF ending the request line or the last line of a trailer section.
+// RFC 9112 lets a server reject both, and a front proxy that reads them differently would see
+// different requests than we do, so this scanner refuses them. It runs ahead of llhttp over the
+// request line and header section (and later the trailer section) and stops at the empty line
+// that ends it; it never looks at body bytes.
+size_t RequestParser::scanLines(const char* data, size_t len, const char** reason) {
   for (size_t i = 0; i < len; ++i) {
     const char c = data[i];
     if (c == '\n') {
-      if (fold_scan_started_ && fold_line_empty_) {
-        fold_scan_done_ = true;  // the empty line: end of the header section
-        return false;
+      if (!scan_prev_cr_) {
+        *reason = "bare LF in the request head";
+        return i;
       }
-      fold_prev_lf_ = true;
-      fold_line_empty_ = true;
-    } else if (c != '\r') {
-      if (fold_prev_lf_ && fold_scan_started_ && (c == ' ' || c == '\t')) return true;
-      fold_prev_lf_ = false;
-      fold_line_empty_ = false;
-      fold_scan_started_ = true;
+      scan_prev_cr_ = false;
+      if (scan_line_len_ == 0 && scan_lines_ > 0) {
+        scan_active_ = false;  // the empty line that ends the section
+        return len;
+      }
+      if (scan_line_len_ > 0) ++scan_lines_;  // empty lines before the request line are skipped
+      scan_line_len_ = 0;
+      continue;
     }
+    if (scan_prev_cr_) {
+      *reason = "bare CR in the request head";
+      return i;
+    }
+    if (c == '\r') {
+      scan_prev_cr_ = true;
+      continue;
+    }
+    if (scan_line_len_ == 0 && scan_lines_ > 0 && (c == ' ' || c == '\t')) {
+      *reason = "obsolete line folding (obs-fold) is not accepted";
+      return i;
+    }
+    ++scan_line_len_;
   }
-  return false;
+  return len;
 }
 
 RequestParser::Result RequestParser::feed(const char* data, size_t len) {
-  if (!fold_scan_done_ && !headers_done_ && scanForObsFold(data, len)) {
+  if (error_status_ != 0) return {Event::Error, len};
+  if (upgraded_) {
     error_status_ = 400;
-    error_reason_ = "malformed request: obsolete line folding in a header field";
+    error_reason_ = "bytes after an upgrade request";
     return {Event::Error, len};
   }
   if (paused_for_continue_) {
     paused_for_continue_ = false;
     llhttp_resume(&parser_);
   }
-  llhttp_errno_t err = llhttp_execute(&parser_, data, len);
-  if (err == HPE_OK) return {Event::NeedMore, len};
-  if (err == HPE_PAUSED) {
-    size_t consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
-    return {paused_for_continue_ ? Event::HeadersComplete : Event::MessageComplete, consumed};
-  }
-  if (err == HPE_PAUSED_UPGRADE) {
-    // Upgrade/CONNECT: the request is complete; what follows is not HTTP/1. The connection
-    // answers this request and closes.
-    request_.keep_alive = false;
-    size_t consumed = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
-    return {Event::MessageComplete, consumed};
-  }
-  if (err == HPE_PAUSED_H2_UPGRADE) {
-    error_status_ = 505;
-    error_reason_ = "HTTP/2 is not supported on this port";
+  size_t off = 0;
+  while (true) {
+    // llhttp only ever sees the bytes before the first one the scanner refuses, so whichever
+    // error comes first in the stream is the one reported, however the bytes were split.
+    const char* scan_error = nullptr;
+    size_t run = len - off;
+    if (scan_active_) run = scanLines(data + off, run, &scan_error);
+    const char* start = data + off;
+    llhttp_errno_t err = run > 0 ? llhttp_execute(&parser_, start, run) : HPE_OK;
+    if (err == HPE_OK) {
+      if (scan_error != nullptr) {
+        fail(400, scan_error);
+        return {Event::Error, len};
+      }
+      return {Event::NeedMore, len};
+    }
+    const size_t consumed = off + static_cast<size_t>(llhttp_get_error_pos(&parser_) - start);
+    if (err == HPE_PAUSED) {
+      if (paused_for_trailers_) {
+        paused_for_trailers_ = false;
+        llhttp_resume(&parser_);
+        startLineScan(/*after_start_line=*/true);
+        off = consumed;
+        continue;
+      }
+      return {paused_for_continue_ ? Event::HeadersComplete : Event::MessageComplete, consumed};
+    }
+    if (err == HPE_PAUSED_UPGRADE) {
+      upgraded_ = true;
+      if (!started_) {
+        // llhttp reports the upgrade after on_message_complete already returned the request.
+        error_status_ = 400;
+        error_reason_ = "bytes after an upgrade request";
+        return {Event::Error, len};
+      }
+      // Upgrade/CONNECT: the request is complete; what follows is not HTTP/1. The connection
+      // answers this request and closes.
+      request_.keep_alive = false;
+      return {Event::MessageComplete, consumed};
+    }
+    if (err == HPE_PAUSED_H2_UPGRADE) {
+      error_status_ = 505;
+      error_reason_ = "HTTP/2 is not supported on this port";
+      return {Event::Error, len};
+    }
+    if (error_status_ == 0) {
+      error_status_ = 400;
+      const char* reason = llhttp_get_error_reason(&parser_);
+      error_reason_ = std::string("malformed request: ") + (reason != nullptr ? reason : llhttp_errno_name(err));
+    }
     return {Event::Error, len};
   }
-  if (error_status_ == 0) {
-    error_status_ = 400;
-    const char* reason = llhttp_get_error_reason(&parser_);
-    error_reason_ = std::string("malformed request: ") + (reason != nullptr ? reason : llhttp_errno_name(err));
-  }
-  return {Event::Error, len};
 }
 
 void RequestParser::nextMessage() {
@@ -242,10 +315,7 @@ void RequestParser::nextMessage() {
   body_bytes_ = 0;
   content_length_ = -1;
   chunked_ = false;
-  fold_scan_done_ = false;
-  fold_scan_started_ = false;
-  fold_prev_lf_ = false;
-  fold_line_empty_ = true;
+  startLineScan(/*after_start_line=*/false);
   if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
 }
 

@@ -26,7 +26,7 @@ class RequestParser {
  public:
   enum class Event {
     NeedMore,         // every byte consumed; feed more
-    HeadersComplete,  // paused after the headers (Expect: 100-continue, or the head callback asked)
+    HeadersComplete,  // paused after the headers of a request that sent Expect: 100-continue
     MessageComplete,  // paused after a whole request; take it with request()
     Error,            // framing or limit error; answer error_status() and close
   };
@@ -79,12 +79,16 @@ class RequestParser {
   static int onBody(llhttp_t* p, const char* at, size_t len);
   static int onMessageComplete(llhttp_t* p);
   static int onChunkExtension(llhttp_t* p, const char* at, size_t len);
+  static int onChunkHeader(llhttp_t* p);
   static const llhttp_settings_t* settings();
 
   int fail(int status, const char* reason);
   int addHeaderBytes(size_t len);
-  // True when the header section in data (continuing earlier calls) folds a line (obs-fold).
-  bool scanForObsFold(const char* data, size_t len);
+  // The line scanner: checks the line structure of a header (or trailer) section before llhttp
+  // sees it, because llhttp 8 accepts obs-fold and a bare LF there (see request_parser.cc).
+  void startLineScan(bool after_start_line);
+  // Returns the offset of the first byte that breaks the line rules (setting *reason), or len.
+  size_t scanLines(const char* data, size_t len, const char** reason);
 
   ParserLimits limits_;
   llhttp_t parser_;
@@ -104,11 +108,13 @@ class RequestParser {
   size_t body_bytes_ = 0;
   int64_t content_length_ = -1;
   bool chunked_ = false;
-  // obs-fold scan of the current message's header section (see scanForObsFold).
-  bool fold_scan_done_ = false;
-  bool fold_scan_started_ = false;
-  bool fold_prev_lf_ = false;
-  bool fold_line_empty_ = true;
+  bool paused_for_trailers_ = false;
+  bool upgraded_ = false;
+  // Line scanner state.
+  bool scan_active_ = true;
+  bool scan_prev_cr_ = false;
+  size_t scan_line_len_ = 0;
+  size_t scan_lines_ = 0;
   int error_status_ = 0;
   std::string error_reason_;
 };

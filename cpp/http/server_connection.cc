@@ -1,5 +1,8 @@
 #include "http/server_connection.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include "core/log.h"
 #include "http/response.h"
 
@@ -12,7 +15,12 @@ struct WriteRequest {
   ServerConnection* conn;
 };
 
-enum TimerPhase : int { kNone = 0, kHeader, kBody, kIdle, kLinger, kFail };
+// kWrite: bytes are queued for the client. When it fires, the connection closes only if the
+// client took none of our bytes during the last idle_timeout_ms (a send timeout); otherwise it
+// is re-armed. Progress is counted in bytes the peer acknowledged, not in write callbacks: one
+// uv_write may be megabytes, and the kernel's send buffer (megabytes on loopback) drains long
+// before libuv's queue moves. The idle phase begins only once the queue is flushed.
+enum TimerPhase : int { kNone = 0, kHeader, kBody, kIdle, kLinger, kFail, kWrite };
 
 thread_local char t_read_buffer[64 * 1024];
 
@@ -52,6 +60,7 @@ void ServerConnection::adopt(ServerContext& ctx, uv_tcp_t* client) {
 void ServerConnection::setPhase(int phase, uint64_t ms) {
   if (failed_ || closing_) return;
   timer_phase_ = phase;
+  if (phase == kWrite) write_mark_ = bytesDelivered();
   if (phase == kNone) {
     timer_.stop();
   } else {
@@ -71,8 +80,38 @@ void ServerConnection::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf
     return;
   }
   if (nread == 0) return;  // EAGAIN
-  // EOF or a read error. A client that leaves while its request is in flight aborts it.
+  if (nread == UV_EOF && !self->lingering_) {
+    self->onPeerEof();
+    return;
+  }
+  // A read error, or EOF while lingering. A client that leaves while its request is in flight
+  // aborts it.
   self->close(self->handler_ != nullptr && !self->response_ended_);
+}
+
+// EOF may be a half-close (shutdown(SHUT_WR)): the client has sent everything and still reads.
+// Closing at once would cancel queued writes and cut a finished response short behind a clean
+// FIN, so requests already received are answered and the queue is flushed before closing.
+void ServerConnection::onPeerEof() {
+  peer_eof_ = true;
+  reading_ = false;  // libuv stops reading at EOF
+  if (closing_) return;
+  if (handler_ != nullptr && !response_ended_) {
+    // EOF while a request runs: the client is treated as gone (its request is cancelled).
+    close(/*client_gone=*/true);
+    return;
+  }
+  if (close_after_flush_) {
+    if (uv_stream_get_write_queue_size(stream(tcp_)) == 0) close(false);
+    return;  // onWrite -> beginLinger closes once flushed
+  }
+  processBuffered();
+}
+
+void ServerConnection::closeIfInputDone() {
+  if (peer_eof_ && handler_ == nullptr && !closing_ && !failed_ && !write_blocked_ && !close_after_flush_) {
+    closeAfterFlush();
+  }
 }
 
 void ServerConnection::handleData(const char* data, size_t len) {
@@ -101,6 +140,7 @@ size_t ServerConnection::consume(const char* data, size_t len) {
   while (off < len && (!handler_ || streaming_body_) && !closing_ && !failed_ && !close_after_flush_) {
     if (uv_stream_get_write_queue_size(stream(tcp_)) > ctx_.limits.write_high_watermark) {
       write_blocked_ = true;  // the client is not reading our answers: wait before the next one
+      if (timer_phase_ != kWrite) setPhase(kWrite, ctx_.limits.idle_timeout_ms);
       break;
     }
     if (!parser_.midMessage() && timer_phase_ != kHeader) setPhase(kHeader, ctx_.limits.header_timeout_ms);
@@ -157,10 +197,11 @@ void ServerConnection::processBuffered() {
     buffered_off_ = 0;
   }
   if (buffered_.size() - buffered_off_ <= ctx_.limits.max_buffered_input) startReading();
+  closeIfInputDone();
 }
 
 void ServerConnection::startReading() {
-  if (reading_ || closing_ || body_paused_) return;
+  if (reading_ || closing_ || body_paused_ || peer_eof_) return;
   if (uv_read_start(stream(tcp_), &ServerConnection::onAlloc, &ServerConnection::onRead) == 0) reading_ = true;
 }
 
@@ -239,6 +280,10 @@ void ServerConnection::finishExchange() {
   }
   if (buffered_off_ < buffered_.size()) {
     processBuffered();
+  } else if (peer_eof_) {
+    closeAfterFlush();
+  } else if (uv_stream_get_write_queue_size(stream(tcp_)) > 0) {
+    setPhase(kWrite, ctx_.limits.idle_timeout_ms);  // idle once flushed (onWrite)
   } else {
     setPhase(kIdle, ctx_.draining ? 0 : ctx_.limits.idle_timeout_ms);
   }
@@ -327,12 +372,29 @@ bool ServerConnection::writeBlocked() const { return write_blocked_ || failed_ |
 
 uint64_t ServerConnection::bytesQueued() const { return uv_stream_get_write_queue_size(stream(tcp_)); }
 
+uint64_t ServerConnection::bytesPending() const {
+  uint64_t pending = uv_stream_get_write_queue_size(stream(tcp_));
+  uv_os_fd_t fd;
+  int unacked = 0;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp_), &fd) == 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 &&
+      unacked > 0) {
+    pending += static_cast<uint64_t>(unacked);
+  }
+  return pending;
+}
+
+uint64_t ServerConnection::bytesDelivered() const {
+  const uint64_t pending = bytesPending();
+  return handed_total_ > pending ? handed_total_ - pending : 0;
+}
+
 void ServerConnection::writeRaw(std::string&& data) {
   if (closing_ || failed_ || data.empty()) return;
   uv_stream_t* s = stream(tcp_);
   if (uv_stream_get_write_queue_size(s) == 0) {
     uv_buf_t b = uv_buf_init(data.data(), static_cast<unsigned int>(data.size()));
     int n = uv_try_write(s, &b, 1);
+    if (n > 0) handed_total_ += static_cast<uint64_t>(n);
     if (n == static_cast<int>(data.size())) return;
     if (n > 0) {
       data.erase(0, static_cast<size_t>(n));
@@ -353,7 +415,9 @@ void ServerConnection::writeRaw(std::string&& data) {
     timer_.start(0);
     return;
   }
+  handed_total_ += b.len;
   if (uv_stream_get_write_queue_size(s) > ctx_.limits.write_high_watermark) write_blocked_ = true;
+  if (timer_phase_ == kNone) setPhase(kWrite, ctx_.limits.idle_timeout_ms);
 }
 
 void ServerConnection::onWrite(uv_write_t* req, int status) {
@@ -366,6 +430,14 @@ void ServerConnection::onWrite(uv_write_t* req, int status) {
     return;
   }
   const size_t queued = uv_stream_get_write_queue_size(stream(self->tcp_));
+  if (self->timer_phase_ == kWrite && queued == 0) {
+    // Everything is flushed: leave the write phase.
+    if (self->handler_ != nullptr) {
+      self->setPhase(kNone, 0);
+    } else {
+      self->setPhase(kIdle, self->ctx_.limits.idle_timeout_ms);
+    }
+  }
   if (self->write_blocked_ && queued <= self->ctx_.limits.write_low_watermark) {
     self->write_blocked_ = false;
     if (self->handler_) {
@@ -404,6 +476,10 @@ void ServerConnection::closeAfterFlush() {
 // destroy the response before the client reads it.
 void ServerConnection::beginLinger() {
   if (lingering_ || closing_ || failed_) return;
+  if (peer_eof_) {
+    close(false);  // everything is flushed and the client has nothing more to send
+    return;
+  }
   lingering_ = true;
   auto* req = new uv_shutdown_t;
   req->data = this;
@@ -442,6 +518,32 @@ void ServerConnection::onTimeout() {
     case kFail:
       close(handler_ != nullptr && !response_ended_);
       break;
+    case kIdle:
+      if (bytesPending() > 0) {
+        // The kernel still holds bytes a slow reader has not taken: closing now would leave
+        // them to an orphaned socket. Wait on its progress instead.
+        setPhase(kWrite, ctx_.limits.idle_timeout_ms);
+        break;
+      }
+      close(false);
+      break;
+    case kWrite:
+      if (bytesPending() == 0) {
+        if (handler_ != nullptr) {
+          setPhase(kNone, 0);
+        } else {
+          setPhase(kIdle, ctx_.limits.idle_timeout_ms);
+        }
+        break;
+      }
+      if (bytesDelivered() > write_mark_) {
+        setPhase(kWrite, ctx_.limits.idle_timeout_ms);  // slow but moving
+        break;
+      }
+      // The client has taken none of our bytes for idle_timeout_ms.
+      ctx_.counters->timeouts.fetch_add(1, std::memory_order_relaxed);
+      close(handler_ != nullptr && !response_ended_);
+      break;
     default:
       close(false);
       break;
@@ -455,7 +557,12 @@ bool ServerConnection::idle() const {
 void ServerConnection::drain() {
   if (closing_) return;
   if (idle()) {
-    close(false);
+    // An answer may still be flushing to a slow reader: let it finish before closing.
+    if (uv_stream_get_write_queue_size(stream(tcp_)) == 0) {
+      close(false);
+    } else {
+      closeAfterFlush();
+    }
   } else {
     keep_alive_ = false;
   }

@@ -88,6 +88,9 @@ class ServerConnection final : public ResponseWriter {
   static void onClose(uv_handle_t* h);
 
   void handleData(const char* data, size_t len);
+  void onPeerEof();
+  // After the client's EOF: once nothing more can be answered, close when the queue is flushed.
+  void closeIfInputDone();
   // Feeds bytes to the parser and dispatches what it finds; returns bytes used.
   size_t consume(const char* data, size_t len);
   void processBuffered();
@@ -106,6 +109,10 @@ class ServerConnection final : public ResponseWriter {
   void close(bool client_gone, bool reset = false);
   void appendHead(std::string& out, int status, const HeaderList& headers, int64_t content_length);
   bool idle() const;
+  // Bytes queued in libuv or unacknowledged in the kernel, and bytes the client acknowledged
+  // (for the send timeout).
+  uint64_t bytesPending() const;
+  uint64_t bytesDelivered() const;
 
   ServerContext& ctx_;
   uv_tcp_t* tcp_;
@@ -137,7 +144,10 @@ class ServerConnection final : public ResponseWriter {
   bool closing_ = false;
   bool http10_ = false;
   bool failed_ = false;
+  bool peer_eof_ = false;  // the client sent FIN; it may still be reading
   int timer_phase_ = 0;
+  uint64_t handed_total_ = 0;  // bytes ever given to the socket or to libuv's write queue
+  uint64_t write_mark_ = 0;    // bytesDelivered() when the kWrite phase was armed
 };
 
 }  // namespace aigw::http

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <string>
 
@@ -16,8 +17,11 @@ namespace aigw::testing {
 
 class RawClient {
  public:
-  explicit RawClient(int port) {
+  // `rcvbuf` > 0 fixes the socket's receive buffer (before connect, so the window is small).
+  explicit RawClient(int port, int rcvbuf = 0, int sndbuf = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    if (sndbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -52,13 +56,27 @@ class RawClient {
       char buf[16384];
       ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
       if (n <= 0) {
-        closed_ = true;
+        noteClosed(n);
         break;
       }
       out.append(buf, static_cast<size_t>(n));
     }
     return out;
   }
+  // Returns what one read brings within `timeout_ms` ("" on timeout or close).
+  std::string readSome(int timeout_ms = 3000) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return {};
+    char buf[65536];
+    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      noteClosed(n);
+      return {};
+    }
+    return std::string(buf, static_cast<size_t>(n));
+  }
+  // Half-closes: the server sees EOF, we can still read.
+  void shutdownWrite() { ::shutdown(fd_, SHUT_WR); }
   // Reads until `needle` has appeared `count` times (or timeout / close).
   std::string readUntil(const std::string& needle, int count = 1, int timeout_ms = 3000) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -71,7 +89,7 @@ class RawClient {
       char buf[16384];
       ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
       if (n <= 0) {
-        closed_ = true;
+        noteClosed(n);
         break;
       }
       buffer_.append(buf, static_cast<size_t>(n));
@@ -81,6 +99,8 @@ class RawClient {
     return out;
   }
   bool closed() const { return closed_; }
+  // True when the connection ended with a TCP reset rather than a FIN.
+  bool reset() const { return reset_; }
   int fd() const { return fd_; }
 
   static int countOf(const std::string& hay, const std::string& needle) {
@@ -90,7 +110,13 @@ class RawClient {
   }
 
  private:
+  void noteClosed(ssize_t n) {
+    closed_ = true;
+    if (n < 0 && errno == ECONNRESET) reset_ = true;
+  }
+
   int fd_ = -1;
+  bool reset_ = false;
   bool connected_ = false;
   bool closed_ = false;
   std::string buffer_;

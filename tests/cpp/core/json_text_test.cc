@@ -1,14 +1,68 @@
+// appendJsonString / appendJsonNumber: the hand-written JSON encoding used on the hot path must
+// always produce a document a strict parser accepts, whatever bytes it is given.
 #include "core/json_text.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <limits>
+#include <string>
 
 namespace aigw {
 namespace {
 
-TEST(JsonText, EscapesControlCharactersQuotesAndBackslashes) {
+std::string encoded(std::string_view s) {
   std::string out;
-  appendJsonString(out, std::string("a\"b\\c\n\x01", 7));
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\"");
+  appendJsonString(out, s);
+  return out;
+}
+
+// Parses the encoded string back with nlohmann (which rejects ill-formed UTF-8).
+std::string roundTrip(std::string_view s) { return nlohmann::json::parse(encoded(s)).get<std::string>(); }
+
+TEST(JsonText, EscapesQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(encoded("a\"b\\c"), R"("a\"b\\c")");
+  EXPECT_EQ(encoded("\n\r\t\b\f"), R"("\n\r\t\b\f")");
+  EXPECT_EQ(encoded(std::string("\x01\x1f\0", 3)), R"("\u0001\u001f\u0000")");
+  EXPECT_EQ(encoded("\x7f"), "\"\x7f\"");
+  EXPECT_EQ(roundTrip(std::string("x\0y", 3)), std::string("x\0y", 3));
+}
+
+TEST(JsonText, PassesValidUtf8Through) {
+  const std::string text = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xe2\x80\xa8";
+  EXPECT_EQ(encoded(text), "\"" + text + "\"");
+  EXPECT_EQ(roundTrip(text), text);
+}
+
+TEST(JsonText, ReplacesIllFormedUtf8SoTheOutputIsValidJson) {
+  const std::string replacement = "\xef\xbf\xbd";
+  EXPECT_EQ(roundTrip("a\xff" "b"), "a" + replacement + "b");
+  EXPECT_EQ(roundTrip("\x80"), replacement);                       // lone continuation byte
+  EXPECT_EQ(roundTrip("\xc3"), replacement);                       // truncated at the end
+  EXPECT_EQ(roundTrip("\xc3" "A"), replacement + "A");             // truncated before ASCII
+  EXPECT_EQ(roundTrip("\xc0\xaf"), replacement + replacement);     // overlong '/'
+  EXPECT_EQ(roundTrip("\xed\xa0\x80"), replacement + replacement + replacement);  // surrogate
+  EXPECT_EQ(roundTrip("\xf4\x90\x80\x80").size(), 4 * replacement.size());       // above U+10FFFF
+  EXPECT_EQ(roundTrip("\xe2\x82" "\"x"), replacement + "\"x");     // truncated before a quote
+}
+
+TEST(JsonText, NumbersAreValidJson) {
+  std::string out;
+  appendJsonNumber(out, int64_t{-42});
+  out += ",";
+  appendJsonNumber(out, std::numeric_limits<int64_t>::min());
+  out += ",";
+  appendJsonNumber(out, 0.25);
+  out += ",";
+  appendJsonNumber(out, std::numeric_limits<double>::quiet_NaN());
+  out += ",";
+  appendJsonNumber(out, std::numeric_limits<double>::infinity());
+  auto j = nlohmann::json::parse("[" + out + "]");
+  EXPECT_EQ(j[0], -42);
+  EXPECT_EQ(j[1], std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(j[2], 0.25);
+  EXPECT_EQ(j[3], 0);
+  EXPECT_EQ(j[4], 0);
 }
 
 TEST(ReplaceTopLevelString, SplicesTheValueAndKeepsEveryOtherByte) {

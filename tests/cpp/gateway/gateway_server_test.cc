@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
+#include "gateway_fixture.h"
 #include "test_client.h"
 
 namespace aigw {
@@ -43,6 +47,44 @@ TEST(GatewayServer, StopWithIdleKeepAliveConnection) {
   server->stop(1000);
   EXPECT_EQ(c.readAll(500), "");
   EXPECT_TRUE(c.closed());
+}
+
+// Draining lets an answer that is already written but not yet flushed reach a slow reader.
+TEST(GatewayServer, StopLetsAQueuedAnswerFlushToASlowReader) {
+  testing::TestGateway gw(testing::mockConfig());
+  testing::RawClient c(gw.port(), /*rcvbuf=*/32 * 1024);
+  ASSERT_TRUE(c.send(testing::post("/v1/embeddings", R"({"model":"m","input":["a","b","c"],"dimensions":65536})")));
+  std::string raw = c.readSome(3000);
+  ASSERT_FALSE(raw.empty());
+  std::thread stopper([&] { gw.server().stop(10000); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!c.closed() && std::chrono::steady_clock::now() < deadline) {
+    raw += c.readSome(1000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  stopper.join();
+  auto rs = testing::parseResponses(raw);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_TRUE(rs[0].complete) << "cut after " << raw.size() << " bytes";
+  EXPECT_EQ(rs[0].header("connection"), "");  // it was keep-alive when written
+  EXPECT_FALSE(c.reset());
+}
+
+TEST(GatewayServer, StopLetsAStreamInFlightFinish) {
+  testing::TestGateway gw(testing::mockConfig());
+  testing::RawClient c(gw.port());
+  ASSERT_TRUE(c.send(testing::post("/v1/chat/completions",
+                                   R"({"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]})",
+                                   "X-Mock-Chunks: 6\r\nX-Mock-Chunk-Delay-Ms: 50\r\n")));
+  c.readUntil("data: ", 2);
+  std::thread stopper([&] { gw.server().stop(5000); });
+  const std::string rest = c.readAll(5000);
+  stopper.join();
+  EXPECT_NE(rest.find("data: [DONE]"), std::string::npos) << rest;
+  EXPECT_NE(rest.find("0\r\n\r\n"), std::string::npos);
+  EXPECT_TRUE(c.closed());
+  testing::RawClient late(gw.port());
+  EXPECT_FALSE(late.connected() && late.send(testing::get("/health")) && !late.readAll(500).empty());
 }
 
 }  // namespace
