@@ -8,14 +8,18 @@ UpstreamCall::UpstreamCall(EventLoop& loop, UpstreamPool& pool, CallTimeouts tim
 UpstreamCall::~UpstreamCall() {
   done_ = true;
   if (waiting_) pool_.cancel(this);
-  if (conn_ != nullptr) {
-    // Cancelled mid-response: the rest of that response would poison the connection.
-    UpstreamConnection* conn = conn_;
-    conn_ = nullptr;
-    conn->detach();
-    conn->close();
-    pool_.release(conn);
-  }
+  abandonConnection();
+}
+
+// Gives up the connection mid-response: the rest of that response would poison it, so it is
+// closed rather than returned for reuse.
+void UpstreamCall::abandonConnection() {
+  if (conn_ == nullptr) return;
+  UpstreamConnection* conn = conn_;
+  conn_ = nullptr;
+  conn->detach();
+  conn->close();
+  pool_.release(conn);
 }
 
 void UpstreamCall::start(std::string request, bool complete) {
@@ -137,13 +141,7 @@ void UpstreamCall::onTimer() {
   if (done_) return;
   done_ = true;
   const bool before_first_byte = !response_started_;
-  if (conn_ != nullptr) {
-    UpstreamConnection* conn = conn_;
-    conn_ = nullptr;
-    conn->detach();
-    conn->close();
-    pool_.release(conn);
-  }
+  abandonConnection();
   listener_.onUpstreamError(CallErrorKind::Timeout,
                             before_first_byte
                                 ? "no response within " + std::to_string(timeouts_.first_byte_ms) + " ms"

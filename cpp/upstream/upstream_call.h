@@ -51,6 +51,7 @@ class UpstreamCall final : private UpstreamPool::Waiter, private UpstreamConnect
   void onResponseError(CallErrorKind kind, const std::string& error, bool response_started) override;
   void onRequestDrained() override;
   void onTimer();
+  void abandonConnection();
   void checkBackpressure();
   void finish();
 
