@@ -21,6 +21,7 @@ void ResponseParser::reset(Listener* listener) {
   informational_ = false;
   started_ = false;
   complete_ = false;
+  keep_alive_ = false;
   error_.clear();
 }
 
@@ -88,8 +89,16 @@ int ResponseParser::onMessageComplete(llhttp_t* p) {
     return 0;
   }
   s->complete_ = true;
-  if (s->listener_ != nullptr) s->listener_->onComplete(llhttp_should_keep_alive(p) != 0);
+  s->keep_alive_ = llhttp_should_keep_alive(p) != 0;
+  // The listener hears of it only once llhttp has returned (feed/finish): it may hand the
+  // connection to the next request at once, which resets this parser; a reset inside
+  // llhttp's callback would leave the pause below recorded as an error in the new state.
   return HPE_PAUSED;  // one response per request: anything after it is not ours
+}
+
+void ResponseParser::notifyComplete(bool keep_alive) {
+  // Last thing feed()/finish() do: the listener may reset or destroy this parser.
+  if (listener_ != nullptr) listener_->onComplete(keep_alive);
 }
 
 bool ResponseParser::feed(const char* data, size_t len) {
@@ -100,12 +109,15 @@ bool ResponseParser::feed(const char* data, size_t len) {
   }
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) return true;
-  if (err == HPE_PAUSED) {
+  if (err == HPE_PAUSED && complete_) {
     const size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
     if (used < len) {
+      // The response is whole, but the connection carries bytes nobody asked for: never reuse it.
       error_ = "unexpected bytes after the response";
+      notifyComplete(false);
       return false;
     }
+    notifyComplete(keep_alive_);
     return true;
   }
   if (error_.empty()) {
@@ -122,8 +134,10 @@ bool ResponseParser::finish() {
     return false;
   }
   llhttp_errno_t err = llhttp_finish(&parser_);
-  if (err == HPE_OK && complete_) return true;
-  if (err == HPE_PAUSED && complete_) return true;
+  if ((err == HPE_OK || err == HPE_PAUSED) && complete_) {
+    notifyComplete(false);  // a close-delimited body: the connection is done
+    return true;
+  }
   error_ = "connection closed in the middle of the response";
   return false;
 }

@@ -26,7 +26,8 @@ class ResponseParser {
   explicit ResponseParser(size_t max_header_bytes = 64 * 1024);
   // Expects a new response (for the next request on the connection).
   void reset(Listener* listener);
-  // Returns false on malformed input; error() says why.
+  // Returns false on malformed input; error() says why. Listener::onComplete runs last, after
+  // llhttp has returned, so it may reset() this parser for the next request on the connection.
   bool feed(const char* data, size_t len);
   // The peer closed: completes a close-delimited body, or fails a truncated one.
   bool finish();
@@ -43,6 +44,7 @@ class ResponseParser {
   static int onBody(llhttp_t* p, const char* at, size_t len);
   static int onMessageComplete(llhttp_t* p);
   static const llhttp_settings_t* settings();
+  void notifyComplete(bool keep_alive);
 
   llhttp_t parser_;
   Listener* listener_ = nullptr;
@@ -54,6 +56,7 @@ class ResponseParser {
   bool informational_ = false;
   bool started_ = false;
   bool complete_ = false;
+  bool keep_alive_ = false;
   std::string error_;
 };
 
