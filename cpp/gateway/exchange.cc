@@ -179,6 +179,8 @@ void Exchange::onCallError(CallErrorKind kind, std::string message) {
   }
 }
 
-bool Exchange::callBlocked() const { return writer_.writeBlocked(); }
+// After onClientGone the writer may already be freed (the call is deleted on the next idle
+// turn, after timers have run): a finished exchange reports itself blocked so the call stops.
+bool Exchange::callBlocked() const { return done_ || writer_.writeBlocked(); }
 
 }  // namespace aigw
