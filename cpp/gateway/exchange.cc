@@ -210,6 +210,9 @@ void Exchange::onCallError(CallErrorKind kind, std::string message) {
   }
 }
 
-bool Exchange::callBlocked() const { return !held_ && writer_.writeBlocked(); }
+// After onClientGone the writer may already be freed (the call is deleted on the next idle
+// turn, after timers have run): a finished exchange reports itself blocked so the call stops.
+// While an answer is held nothing is written, so nothing can block.
+bool Exchange::callBlocked() const { return done_ || (!held_ && writer_.writeBlocked()); }
 
 }  // namespace aigw

@@ -6,6 +6,10 @@
 #include <thread>
 
 #include "gateway_fixture.h"
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "test_client.h"
 
 namespace aigw {
@@ -85,6 +89,33 @@ TEST(GatewayServer, StopLetsAStreamInFlightFinish) {
   EXPECT_TRUE(c.closed());
   testing::RawClient late(gw.port());
   EXPECT_FALSE(late.connected() && late.send(testing::get("/health")) && !late.readAll(500).empty());
+}
+
+TEST(GatewayServer, ClientsLeavingMidStreamWhileTheMockIsPacingChunks) {
+  // The mock's chunk timer may fire after the client's connection is freed but before the
+  // call is deleted (timers run before the deferred deletes); it must not touch the writer.
+  std::string error;
+  auto server = GatewayServer::create(kConfig, &error);
+  ASSERT_TRUE(server) << error;
+  int port = server->start(&error);
+  ASSERT_GT(port, 0) << error;
+  const std::string body = R"({"model":"mock-gpt","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  const std::string request = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "x-mock-chunks: 100000\r\nx-mock-chunk-delay-ms: 1\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body;
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::unique_ptr<testing::RawClient>> clients;
+    for (int i = 0; i < 64; ++i) {
+      clients.push_back(std::make_unique<testing::RawClient>(port));
+      ASSERT_TRUE(clients.back()->send(request));
+    }
+    for (auto& c : clients) EXPECT_NE(c->readUntil("data: ", 2).find("data: "), std::string::npos);
+    clients.clear();  // every stream's client leaves at once, mid-stream
+  }
+  testing::RawClient probe(port);
+  probe.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(probe.readAll().find("200 OK"), std::string::npos);
+  server->stop(1000);
 }
 
 }  // namespace

@@ -1,0 +1,1 @@
+"""bench/run's orchestration: processes, scenarios for BENCH.md's figures, and the table."""
