@@ -139,9 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, help=f"listen port (default: {DEFAULT_SERVE_PORT})")
     serve.add_argument("--workers", type=int, help="worker threads (default: one per core)")
-    serve.add_argument(
-        "--drain-timeout", type=float, help="seconds to let requests finish on stop"
-    )
+    serve.add_argument("--drain-timeout", type=float, help="seconds to let requests finish on stop")
     serve.set_defaults(func=_cmd_serve)
 
     check = sub.add_parser("check-config", help="validate a config file and report every problem")

@@ -172,7 +172,6 @@ class Gateway:
         source = self._config.source or "<dict>"
         if self.running:
             return (
-                f"<aigw.Gateway running url={self.url!r} workers={self.workers} "
-                f"config={source!r}>"
+                f"<aigw.Gateway running url={self.url!r} workers={self.workers} config={source!r}>"
             )
         return f"<aigw.Gateway stopped config={source!r}>"

@@ -1,0 +1,47 @@
+"""The examples in examples/ stay true: the config validates, the scripts and tests run."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import aigw
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_example_config_validates() -> None:
+    config = aigw.load_config(EXAMPLES / "aigw.yaml", env={})
+    assert {m.name for m in config.models} >= {"gpt-4o-mini", "llama", "mock-gpt"}
+    assert config.default_provider == "openai"
+
+
+def test_quickstart_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "quickstart.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "answer: Hello! This is a mock answer from aigw." in result.stdout
+    assert "usage:" in result.stdout
+
+
+def test_example_test_suite_passes() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(EXAMPLES / "test_with_mock_llm.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=EXAMPLES,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
