@@ -10,7 +10,7 @@ namespace aigw {
 
 Exchange::Exchange(Worker& worker, http::Request&& request, http::ResponseWriter& writer)
     : worker_(worker), request_(std::move(request)), writer_(writer), id_(worker.newRequestId()),
-      start_ns_(monotonicNs()), body_streamed_(worker.streamRequestBody(request_)) {
+      start_ns_(monotonicNs()) {
   worker_.shared().requests_in_flight.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -114,7 +114,7 @@ std::string_view Exchange::upstreamModel() const {
 
 void Exchange::dispatch() {
   CallRequest req{api_.endpoint, request_, api_.body, api_.json_object, api_.model, upstreamModel(), api_.stream, id_, api_.path_suffix,
-                  body_streamed_};
+                  request_.body_streamed};
   ProviderCallPtr call = api_.provider->start(worker_.callContext(), req, *this);
   if (done_) {
     // Answered synchronously (zero-latency mock); nothing more will come from the call.
@@ -122,7 +122,7 @@ void Exchange::dispatch() {
     return;
   }
   call_ = std::move(call);
-  if (body_streamed_ && call_) {
+  if (request_.body_streamed && call_) {
     if (!early_body_.empty()) {
       std::string early;
       early.swap(early_body_);

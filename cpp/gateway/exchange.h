@@ -47,8 +47,6 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // (and must then cancel itself) if the exchange ends first, or released once the work calls
   // continuePipeline().
   void park(DeferredDeletablePtr work);
-  bool parked() const { return parked_ != nullptr; }
-  bool finished() const { return done_; }
 
   http::Request& request() { return request_; }
   const std::string& id() const { return id_; }
@@ -77,7 +75,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // failure before the end is still a clean error response, and the answer goes out in one write.
   static constexpr size_t kMaxHeldBody = 8 << 20;
 
-  bool bodyStreamed() const { return body_streamed_; }
+  bool bodyStreamed() const { return request_.body_streamed; }
 
  private:
   http::HeaderList baseHeaders() const;
@@ -103,7 +101,6 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   DeferredDeletablePtr parked_;
   bool event_stream_ = false;      // the provider's answer is text/event-stream
   std::unique_ptr<HeldResponse> held_;
-  bool body_streamed_ = false;     // request body arrives after start() (uploads)
   std::string early_body_;         // streamed body that arrived before the provider call existed
   bool early_end_ = false;
   bool done_ = false;

@@ -65,11 +65,8 @@ int GatewayServer::start(std::string* error) {
     workers_.push_back(std::move(worker));
   }
   for (const auto& p : config_->providers()) {
-    nlohmann::json d;
-    p->describe(d);
-    if (d.value("tls_verify", true) == false) {
-      AIGW_LOG(Warning, "provider '" + p->name() + "' has TLS verification turned off (verify: false)");
-    }
+    const std::string warning = p->startupWarning();
+    if (!warning.empty()) AIGW_LOG(Warning, warning);
   }
   port_ = port;
   running_ = true;

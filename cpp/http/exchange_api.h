@@ -35,7 +35,6 @@ class ResponseWriter {
   // Bytes queued for the client past the high watermark: stop producing until onWritable().
   virtual bool writeBlocked() const = 0;
   virtual bool headSent() const = 0;
-  virtual uint64_t bytesQueued() const = 0;
   // Streamed request bodies: stop / restart reading the client while the consumer catches up.
   virtual void pauseRequestBody() = 0;
   virtual void resumeRequestBody() = 0;

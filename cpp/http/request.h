@@ -19,6 +19,7 @@ struct Request {
   bool keep_alive = true;
   bool expect_continue = false;
   bool upgrade = false;
+  bool body_streamed = false;  // the body follows the head (RequestHandler::onRequestBody)
 
   std::string_view path() const {
     std::string_view t = target;
@@ -39,6 +40,7 @@ struct Request {
     keep_alive = true;
     expect_continue = false;
     upgrade = false;
+    body_streamed = false;
   }
 };
 

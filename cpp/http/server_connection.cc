@@ -224,6 +224,7 @@ void ServerConnection::startStreamedRequest() {
   stream_decided_ = false;
   streaming_body_ = true;
   Request request = std::move(parser_.request());
+  request.body_streamed = true;
   ctx_.counters->requests.fetch_add(1, std::memory_order_relaxed);
   head_sent_ = chunked_ = close_delimited_ = response_ended_ = false;
   head_request_ = request.method == "HEAD";
@@ -369,8 +370,6 @@ void ServerConnection::resetConnection() {
 }
 
 bool ServerConnection::writeBlocked() const { return write_blocked_ || failed_ || closing_; }
-
-uint64_t ServerConnection::bytesQueued() const { return uv_stream_get_write_queue_size(stream(tcp_)); }
 
 uint64_t ServerConnection::bytesPending() const {
   uint64_t pending = uv_stream_get_write_queue_size(stream(tcp_));

@@ -71,7 +71,6 @@ class ServerConnection final : public ResponseWriter {
   void resetConnection() override;
   bool writeBlocked() const override;
   bool headSent() const override { return head_sent_; }
-  uint64_t bytesQueued() const override;
   void pauseRequestBody() override;
   void resumeRequestBody() override;
 

@@ -196,6 +196,11 @@ ProviderCallPtr OpenAiProvider::start(CallContext& ctx, const CallRequest& reque
   return call;
 }
 
+std::string OpenAiProvider::startupWarning() const {
+  if (!options_.origin.tls || options_.verify) return {};
+  return "provider '" + name() + "' has TLS verification turned off (verify: false)";
+}
+
 void OpenAiProvider::describe(nlohmann::json& out) const {
   out["base_url"] = options_.origin.key() + options_.origin.base_path;
   out["tls_verify"] = !options_.origin.tls || options_.verify;

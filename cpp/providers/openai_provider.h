@@ -34,6 +34,7 @@ class OpenAiProvider final : public Provider {
   const char* kind() const override { return "openai"; }
   ProviderCallPtr start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const override;
   void describe(nlohmann::json& out) const override;
+  std::string startupWarning() const override;
 
   // The upstream request, head and body, ready to write.
   std::string buildRequest(const CallRequest& request) const;

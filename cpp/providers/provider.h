@@ -89,6 +89,8 @@ class Provider {
   virtual ProviderCallPtr start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const = 0;
   // Extra fields for /health.
   virtual void describe(nlohmann::json& out) const {}
+  // Something about this provider's config the operator must hear at start (empty: nothing).
+  virtual std::string startupWarning() const { return {}; }
 
  protected:
   explicit Provider(std::string name) : name_(std::move(name)) {}

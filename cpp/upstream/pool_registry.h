@@ -24,10 +24,6 @@ class PoolRegistry {
   void shutdown() {
     for (auto& [owner, pool] : pools_) pool->shutdown();
   }
-  template <typename Fn>
-  void forEach(Fn&& fn) const {
-    for (const auto& [owner, pool] : pools_) fn(owner, *pool);
-  }
 
  private:
   EventLoop& loop_;

@@ -40,7 +40,6 @@ class UpstreamCall final : private UpstreamPool::Waiter, private UpstreamConnect
   void endBody();
   void pause();
   void resume();
-  bool responseStarted() const { return response_started_; }
 
  private:
   void onPoolReady(UpstreamConnection* conn) override;

@@ -48,8 +48,6 @@ std::string UpstreamConnection::describe() const {
   return settings_.origin->host + ":" + std::to_string(settings_.origin->port);
 }
 
-bool UpstreamConnection::tlsResumed() const { return tls_ && tls_->sessionReused(); }
-
 void UpstreamConnection::connect() {
   state_ = State::Resolving;
   timer_.start(settings_.connect_timeout_ms);

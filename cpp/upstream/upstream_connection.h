@@ -77,7 +77,6 @@ class UpstreamConnection final : private ResponseParser::Listener {
   bool reusable() const { return reusable_ && !closing_; }
   bool closing() const { return closing_; }
   uint64_t requestsServed() const { return served_; }
-  bool tlsResumed() const;
 
  private:
   ~UpstreamConnection();
