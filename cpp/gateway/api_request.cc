@@ -143,15 +143,14 @@ FilterStatus routePassthrough(Exchange& ex) {
       api.body.reset(req.body);
       if (body.model.type == nlohmann::json::value_t::string) {
         api.model = body.model_value;
-        api.route = ex.config().resolve(api.model);
+        api.route = ex.config().resolve(api.model, &api.captured);
         if (api.route == nullptr) return unknownModel(ex, api.model);
-        api.provider = api.route->provider;
       }
       api.stream = body.stream_value;
     }
   }
-  if (api.provider == nullptr) api.provider = ex.config().defaultProvider();
-  if (api.provider == nullptr) {
+  if (api.route == nullptr) api.provider = ex.config().defaultProvider();
+  if (api.route == nullptr && api.provider == nullptr) {
     ex.sendError(404, "Invalid URL (" + req.method + " " + std::string(path) + ")", "invalid_request_error",
                  "unknown_url");
     return FilterStatus::StopIteration;
@@ -235,9 +234,8 @@ FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
   api.stream = body.stream_value;
   api.json_object = true;
   api.body.reset(req.body);
-  api.route = ex.config().resolve(api.model);
+  api.route = ex.config().resolve(api.model, &api.captured);
   if (api.route == nullptr) return unknownModel(ex, api.model);
-  api.provider = api.route->provider;
   return FilterStatus::Continue;
 }
 

@@ -41,10 +41,18 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     s.log_level = get<std::string>(server, "log_level", s.log_level);
     s.mock_mode = get<std::string>(server, "mode", "gateway") == "mock";
     s.dns_ttl_ms = get<uint64_t>(server, "dns_ttl_ms", s.dns_ttl_ms);
+    const std::string summary = get<std::string>(server, "routing_summary", "header");
+    if (summary == "always") {
+      s.routing_summary = ServerSettings::RoutingSummary::Always;
+    } else if (summary == "never") {
+      s.routing_summary = ServerSettings::RoutingSummary::Never;
+    } else if (summary != "header") {
+      throw std::runtime_error("server.routing_summary must be header, always or never");
+    }
     if (s.port < 0 || s.port > 65535) throw std::runtime_error("server.port out of range");
     if (s.workers < 0 || s.workers > 256) throw std::runtime_error("server.workers out of range");
 
-    std::unordered_map<std::string, const Provider*> by_name;
+    std::unordered_map<std::string, const Provider*> by_name;  // RouteTable resolves names with it
     for (const auto& p : doc.value("providers", nlohmann::json::array())) {
       const std::string name = p.at("name").get<std::string>();
       const std::string kind = p.at("kind").get<std::string>();
@@ -99,38 +107,33 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
       if (cfg->default_provider_ == nullptr && !cfg->providers_.empty()) cfg->default_provider_ = cfg->providers_[0].get();
     }
 
+    nlohmann::json routes = doc.value("routes", nlohmann::json::array());
+    // The version-1 "models" list maps names to one provider each: plain routes, with one
+    // attempt and no circuit breaking (it predates both).
     for (const auto& m : doc.value("models", nlohmann::json::array())) {
-      ModelEntry e;
-      e.name = m.at("name").get<std::string>();
-      const std::string provider = m.at("provider").get<std::string>();
-      auto it = by_name.find(provider);
-      if (it == by_name.end()) throw std::runtime_error("model '" + e.name + "': unknown provider '" + provider + "'");
-      e.provider = it->second;
-      e.upstream_model = get<std::string>(m, "model", "");
-      cfg->models_.push_back(std::move(e));
+      nlohmann::json target = {{"type", "target"}, {"provider", m.at("provider")}, {"model", m.value("model", nlohmann::json())},
+                               {"breaker", {{"enabled", false}}}};
+      routes.push_back({{"name", m.at("name")},
+                        {"plan", {{"type", "group"}, {"strategy", "single"}, {"children", {std::move(target)}}}},
+                        {"retry", {{"attempts", 1}}}});
     }
-    // Indexes point into models_, which no longer changes.
+    cfg->routes_ = router::RouteTable::fromJson(routes, by_name);
+
     const uint64_t created = wallSeconds();
     std::string list = "{\"object\":\"list\",\"data\":[";
-    bool first = true;
-    for (const auto& e : cfg->models_) {
-      if (e.name == "*") {
-        if (cfg->wildcard_ == nullptr) cfg->wildcard_ = &e;
-        continue;
-      }
-      if (cfg->exact_.count(e.name)) continue;
-      cfg->exact_[e.name] = static_cast<size_t>(&e - cfg->models_.data());
+    const auto& names = cfg->routes_->listedNames();
+    for (size_t i = 0; i < names.size(); ++i) {
+      const router::Route* route = cfg->routes_->listedRoute(i);
       std::string obj = "{\"id\":";
-      appendJsonString(obj, e.name);
+      appendJsonString(obj, names[i]);
       obj += ",\"object\":\"model\",\"created\":";
       appendJsonNumber(obj, static_cast<int64_t>(created));
       obj += ",\"owned_by\":";
-      appendJsonString(obj, e.provider->name());
+      appendJsonString(obj, route->targets.empty() ? std::string("aigw") : route->targets.front()->provider->name());
       obj += "}";
-      if (!first) list += ",";
-      first = false;
+      if (i > 0) list += ",";
       list += obj;
-      cfg->model_bodies_[e.name] = std::move(obj);
+      cfg->model_bodies_[names[i]] = std::move(obj);
     }
     list += "]}";
     cfg->models_body_ = std::move(list);
@@ -141,18 +144,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
   return cfg;
 }
 
-const ModelEntry* GatewayConfig::find(std::string_view model) const {
-  auto it = exact_.find(model);
-  return it == exact_.end() ? nullptr : &models_[it->second];
-}
-
-const ModelEntry* GatewayConfig::resolve(std::string_view model) const {
-  if (const ModelEntry* e = find(model)) return e;
-  return wildcard_;
-}
-
 const std::string* GatewayConfig::modelBody(std::string_view id) const {
-  auto it = model_bodies_.find(id);
+  auto it = model_bodies_.find(std::string(id));
   return it == model_bodies_.end() ? nullptr : &it->second;
 }
 

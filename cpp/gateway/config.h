@@ -11,6 +11,7 @@
 
 #include "http/server_connection.h"
 #include "providers/provider.h"
+#include "router/route_table.h"
 
 namespace aigw {
 
@@ -24,17 +25,9 @@ struct ServerSettings {
   std::string log_level = "info";
   bool mock_mode = false;
   uint64_t dns_ttl_ms = 30000;
-};
-
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-struct ModelEntry {
-  std::string name;             // what clients ask for; "*" matches any name
-  const Provider* provider;
-  std::string upstream_model;   // empty: the requested name
+  // Who gets the routing summary body field: clients asking with x-aigw-routing-summary
+  // (Header), everyone (Always) or nobody (Never).
+  enum class RoutingSummary { Header, Always, Never } routing_summary = RoutingSummary::Header;
 };
 
 class GatewayConfig {
@@ -44,12 +37,13 @@ class GatewayConfig {
 
   const ServerSettings& server() const { return server_; }
   const std::vector<ProviderPtr>& providers() const { return providers_; }
-  const std::vector<ModelEntry>& models() const { return models_; }
+  const router::RouteTable& routes() const { return *routes_; }
   // Serves passthrough requests that name no routable model.
   const Provider* defaultProvider() const { return default_provider_; }
-  // The entry serving `model`: an exact name first, then the catch-all.
-  const ModelEntry* resolve(std::string_view model) const;
-  const ModelEntry* find(std::string_view model) const;
+  // The route serving `model` (see RouteTable::resolve), or null.
+  const router::Route* resolve(std::string_view model, std::string_view* captured) const {
+    return routes_->resolve(model, captured);
+  }
   // Precomputed body of GET /v1/models.
   const std::string& modelsListBody() const { return models_body_; }
   // Body of GET /v1/models/{id} for a listed model, or null.
@@ -58,10 +52,8 @@ class GatewayConfig {
  private:
   ServerSettings server_;
   std::vector<ProviderPtr> providers_;
-  std::vector<ModelEntry> models_;
-  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> exact_;
-  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> model_bodies_;
-  const ModelEntry* wildcard_ = nullptr;
+  std::unique_ptr<router::RouteTable> routes_;
+  std::unordered_map<std::string, std::string> model_bodies_;
   const Provider* default_provider_ = nullptr;
   std::string models_body_;
 };

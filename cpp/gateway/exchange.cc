@@ -14,7 +14,10 @@ Exchange::Exchange(Worker& worker, http::Request&& request, http::ResponseWriter
   worker_.shared().requests_in_flight.fetch_add(1, std::memory_order_relaxed);
 }
 
-Exchange::~Exchange() { worker_.shared().requests_in_flight.fetch_sub(1, std::memory_order_relaxed); }
+Exchange::~Exchange() {
+  finishRouting();
+  worker_.shared().requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
+}
 
 const GatewayConfig& Exchange::config() const { return worker_.config(); }
 
@@ -37,6 +40,7 @@ void Exchange::onClientGone() {
   done_ = true;
   if (parked_) worker_.loop().deferredDelete(std::move(parked_));
   releaseCall();
+  finishRouting();
 }
 
 void Exchange::onWritable() {
@@ -107,17 +111,39 @@ void Exchange::sendError(int status, std::string_view message, std::string_view 
                   http::openAiErrorBody(message, type.empty() ? http::errorTypeForStatus(status) : type, code, param));
 }
 
-std::string_view Exchange::upstreamModel() const {
-  if (api_.route != nullptr && !api_.route->upstream_model.empty()) return api_.route->upstream_model;
-  return api_.model;
+void Exchange::dispatch() {
+  if (api_.route != nullptr) {
+    beginRouting();
+    return;
+  }
+  startCall(*api_.provider, nullptr);
 }
 
-void Exchange::dispatch() {
-  CallRequest req{api_.endpoint, request_, api_.body, api_.json_object, api_.model, upstreamModel(), api_.stream, id_, api_.path_suffix,
+// Starts one provider call. It may answer (or fail) before start() returns: the zero-latency
+// mock does, and a failure may already have led to the next attempt.
+void Exchange::startCall(const Provider& provider, const router::Target* target) {
+  const bool transformed = target != nullptr && !attempt_body_.empty();
+  const std::string_view model = target != nullptr ? std::string_view(upstream_model_) : std::string_view(api_.model);
+  CallRequest req{api_.endpoint,
+                  request_,
+                  transformed ? std::string_view(attempt_body_) : std::string_view(request_.body),
+                  transformed ? attempt_json_ : api_.body,
+                  api_.json_object,
+                  api_.model,
+                  model,
+                  api_.stream,
+                  id_,
+                  api_.path_suffix,
                   request_.body_streamed};
-  ProviderCallPtr call = api_.provider->start(worker_.callContext(), req, *this);
-  if (done_) {
-    // Answered synchronously (zero-latency mock); nothing more will come from the call.
+  if (target != nullptr) {
+    req.connect_timeout_ms = target->timeouts.connect_ms;
+    req.first_byte_timeout_ms = target->timeouts.first_byte_ms;
+    req.idle_timeout_ms = target->timeouts.idle_ms;
+  }
+  const size_t attempt = attempts_.size();  // launch() recorded this attempt already
+  ProviderCallPtr call = provider.start(worker_.callContext(), req, *this);
+  if (done_ || (target != nullptr && (attempts_.size() != attempt || attempts_.back().end_ns != 0))) {
+    // Answered (or failed) synchronously: nothing more will come from this call.
     if (call) worker_.loop().deferredDelete(std::move(call));
     return;
   }
@@ -133,15 +159,44 @@ void Exchange::dispatch() {
   }
 }
 
+void Exchange::addRoutingHeaders(http::HeaderList& headers) const {
+  headers.add("x-aigw-request-id", id_);
+  if (route_ != nullptr) {
+    if (!attempts_.empty()) {
+      const Attempt& last = attempts_.back();
+      headers.add("x-aigw-provider", last.target->provider->name());
+      headers.add("x-aigw-model", last.model);
+    }
+    headers.add("x-aigw-attempts", std::to_string(attempts_.size()));
+  } else if (api_.provider != nullptr) {
+    headers.add("x-aigw-provider", api_.provider->name());
+    if (!api_.model.empty()) headers.add("x-aigw-model", api_.model);
+  }
+}
+
 void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_length) {
   if (done_) return;
   status_ = status;
-  headers.add("x-aigw-request-id", id_);
-  headers.add("x-aigw-provider", api_.provider->name());
-  if (!api_.model.empty()) headers.add("x-aigw-model", std::string(upstreamModel()));
+  if (target_ != nullptr && !attempts_.empty()) {
+    attempts_.back().status = status;
+    if (status < 400) target_->state->recordTtfb((monotonicNs() - attempts_.back().start_ns) / 1000);
+  }
   const std::string* type = headers.find("content-type");
   event_stream_ = type != nullptr && type->find("text/event-stream") != std::string::npos;
   const bool has_body = status >= 200 && status != 204 && status != 304 && request_.method != "HEAD";
+  if (status >= 400 && target_ != nullptr) {
+    // A failed attempt: held whole, to be retried, routed elsewhere or relayed.
+    failing_ = true;
+    held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
+    return;
+  }
+  addRoutingHeaders(headers);
+  if (event_stream_ && has_body && target_ != nullptr) {
+    // Nothing reaches the client before the first event: until then a failure can still retry.
+    held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
+    sse_head_held_ = true;
+    return;
+  }
   if (!event_stream_ && has_body && content_length <= static_cast<int64_t>(kMaxHeldBody)) {
     held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
     if (content_length > 0) held_->body.reserve(static_cast<size_t>(content_length));
@@ -150,53 +205,130 @@ void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_
   writer_.writeHead(status, headers, content_length);
 }
 
-void Exchange::releaseHeld() {
+// Commits to the held answer: its head (and what arrived so far) goes out; the rest follows.
+void Exchange::commitHeld() {
   std::unique_ptr<HeldResponse> held = std::move(held_);
+  if (failing_) {
+    // Too big to hold for a retry decision: this failure is the answer.
+    failing_ = false;
+    addRoutingHeaders(held->headers);
+  }
+  sse_head_held_ = false;
   writer_.writeHead(held->status, held->headers, held->content_length);
-  writer_.writeBody(held->body);
+  if (event_stream_ && wantsSummary()) {
+    std::string comment = ": aigw_routing " + summaryJson() + "\n\n";
+    writer_.writeBody(comment);
+  }
+  if (!held->body.empty()) writer_.writeBody(held->body);
 }
 
 void Exchange::onCallBody(std::string_view data) {
   if (done_) return;
   if (held_) {
+    if (sse_head_held_) {
+      commitHeld();
+      writer_.writeBody(data);
+      return;
+    }
     held_->body.append(data);
-    if (held_->body.size() > kMaxHeldBody) releaseHeld();  // too big to hold: relay the rest as it comes
+    if (held_->body.size() > kMaxHeldBody) commitHeld();  // too big to hold: relay the rest as it comes
     return;
   }
   writer_.writeBody(data);
 }
 
+void Exchange::respondHeld(std::unique_ptr<HeldResponse> held) {
+  done_ = true;
+  status_ = held->status;
+  if (wantsSummary()) {
+    const std::string* type = held->headers.find("content-type");
+    if (type != nullptr && type->find("json") != std::string::npos) held->body = withSummary(std::move(held->body));
+  }
+  writer_.respond(held->status, held->headers, held->body);
+}
+
 void Exchange::onCallEnd(const CallUsage& usage) {
   if (done_) return;
-  done_ = true;
+  if (failing_) {
+    failing_ = false;
+    std::unique_ptr<HeldResponse> held = std::move(held_);
+    const router::Failure failure = router::classifyStatus(held->status, held->body);
+    if (const std::string* after = held->headers.find("retry-after"); after != nullptr && target_ != nullptr) {
+      const int64_t ms = router::parseRetryAfterMs(*after, wallMs());
+      if (ms > 0) {
+        const uint64_t wait = std::min<uint64_t>(static_cast<uint64_t>(ms), route_->retry.max_retry_after_ms);
+        target_->state->not_before_ns.store(monotonicNs() + wait * 1000000ull, std::memory_order_relaxed);
+      }
+    }
+    const std::string error = "upstream answered " + std::to_string(held->status) + " (" + router::failureName(failure) + ")";
+    releaseCall();
+    endAttempt(router::countsAsFailure(failure) ? router::Outcome::Failure : router::Outcome::Neutral, held->status,
+               error);
+    failure_ = std::move(held);
+    afterFailure(failure);
+    return;
+  }
   GatewayShared& shared = worker_.shared();
   if (usage.prompt_tokens > 0) shared.prompt_tokens.fetch_add(static_cast<uint64_t>(usage.prompt_tokens), std::memory_order_relaxed);
   if (usage.completion_tokens > 0) {
     shared.completion_tokens.fetch_add(static_cast<uint64_t>(usage.completion_tokens), std::memory_order_relaxed);
   }
+  endAttempt(router::Outcome::Success, status_, {});
+  if (held_ && sse_head_held_) commitHeld();  // an event stream with no events
   if (held_) {
-    std::unique_ptr<HeldResponse> held = std::move(held_);
-    writer_.respond(held->status, held->headers, held->body);
+    respondHeld(std::move(held_));
     return;
   }
+  done_ = true;
   writer_.endResponse();
 }
 
 void Exchange::onCallError(CallErrorKind kind, std::string message) {
   if (done_) return;
-  const std::string& provider = api_.provider->name();
   if (kind == CallErrorKind::Reset && worker_.config().server().mock_mode) {
     done_ = true;
     writer_.resetConnection();
     return;
   }
+  const std::string provider = target_ != nullptr ? target_->provider->name() : api_.provider->name();
+  const bool answered = target_ != nullptr && !attempts_.empty() && attempts_.back().status != 0;
   held_.reset();  // an unfinished answer is not relayed: the client gets a clean error instead
+  sse_head_held_ = false;
+  failing_ = false;
   if (!writer_.headSent()) {
+    if (target_ != nullptr) {
+      router::Failure failure = router::Failure::StatusFinal;
+      switch (kind) {
+        case CallErrorKind::Connect: failure = router::Failure::Connect; break;
+        case CallErrorKind::Timeout: failure = router::Failure::Timeout; break;
+        case CallErrorKind::Reset: failure = answered ? router::Failure::Protocol : router::Failure::Connect; break;
+        case CallErrorKind::Protocol: failure = router::Failure::Protocol; break;
+        case CallErrorKind::Overflow: failure = router::Failure::Connect; break;  // the provider's own queue is full
+        case CallErrorKind::Internal: break;
+      }
+      // A full connection queue says nothing about the target's health.
+      const router::Outcome outcome = kind == CallErrorKind::Overflow ? router::Outcome::Neutral
+                                      : router::countsAsFailure(failure) ? router::Outcome::Failure
+                                                                         : router::Outcome::Neutral;
+      last_error_kind_ = kind;
+      last_error_ = "provider '" + provider + "' failed: " + message;
+      failure_.reset();
+      releaseCall();
+      endAttempt(outcome, 0, message);
+      afterFailure(failure);
+      return;
+    }
     const int status = kind == CallErrorKind::Timeout ? 504 : kind == CallErrorKind::Overflow ? 503 : 502;
     sendError(status, "provider '" + provider + "' failed: " + message, "upstream_error");
     return;
   }
   done_ = true;
+  if (target_ != nullptr) {
+    endAttempt(kind == CallErrorKind::Timeout || kind == CallErrorKind::Reset || kind == CallErrorKind::Protocol
+                   ? router::Outcome::Failure
+                   : router::Outcome::Neutral,
+               status_, message);
+  }
   if (event_stream_) {
     // Bytes already reached the client: end the stream with an error event and a clean end.
     std::string event;

@@ -1,21 +1,25 @@
 // One request's journey through the gateway: the pipeline position, what the API request
-// asked for, the provider call answering it, and the relay of that answer to the client.
+// asked for, the attempts that route it to providers (retries, fallbacks, deadline), and the
+// relay of the chosen answer to the client.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "core/timer.h"
 #include "gateway/api_body.h"
 #include "http/exchange_api.h"
 #include "providers/provider.h"
+#include "router/route_table.h"
 
 namespace aigw {
 
 class Worker;
 class GatewayConfig;
-struct ModelEntry;
 
 // What an OpenAI-style API request asks for, filled in by the API request filter.
 struct ApiCall {
@@ -24,9 +28,10 @@ struct ApiCall {
   bool json_object = false; // the body is a JSON object (always, for the three API endpoints)
   std::string model;
   bool stream = false;
-  const ModelEntry* route = nullptr;   // null for a passthrough that names no model
-  const Provider* provider = nullptr;  // who answers: the route's provider or the default one
-  std::string path_suffix;             // Passthrough: the target after "/v1"
+  const router::Route* route = nullptr;  // null for a passthrough that names no model
+  std::string_view captured;             // what the route pattern's '*' matched (a view into model)
+  const Provider* provider = nullptr;    // with no route: who answers (the default provider)
+  std::string path_suffix;               // Passthrough: the target after "/v1"
 };
 
 class Exchange final : public http::RequestHandler, public CallObserver {
@@ -60,7 +65,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // An OpenAI-shaped error; empty `type` derives it from the status.
   void sendError(int status, std::string_view message, std::string_view type = {}, std::string_view code = {},
                  std::string_view param = {}, const http::HeaderList* extra = nullptr);
-  // Starts the provider call for api(); the answer is relayed as it arrives.
+  // Answers api(): through its route's attempts, or straight from its provider.
   void dispatch();
 
   // CallObserver
@@ -72,23 +77,58 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   void pauseRequestBody(bool pause) override;
 
   // Answers that are not event streams are held until complete (up to this size), so a
-  // failure before the end is still a clean error response, and the answer goes out in one write.
+  // failure before the end is still a clean error response (or a retry), and the answer goes
+  // out in one write. An event stream's head is held until its first event.
   static constexpr size_t kMaxHeldBody = 8 << 20;
+  // Error-class and unavailable fallbacks followed per request, at most.
+  static constexpr int kMaxRouteHops = 3;
 
   bool bodyStreamed() const { return request_.body_streamed; }
 
- private:
-  http::HeaderList baseHeaders() const;
-  std::string_view upstreamModel() const;
-  void releaseCall();
-  void releaseHeld();
+  // One attempt, for the x-aigw-attempts header and the routing summary.
+  struct Attempt {
+    const router::Target* target;
+    std::string model;       // upstream model
+    int status = 0;          // 0: no answer
+    uint64_t start_ns = 0;
+    uint64_t end_ns = 0;
+    std::string error;
+  };
+  const std::vector<Attempt>& attempts() const { return attempts_; }
 
+ private:
   struct HeldResponse {
     int status;
     http::HeaderList headers;
     int64_t content_length;
     std::string body;
   };
+
+  http::HeaderList baseHeaders() const;
+  void addRoutingHeaders(http::HeaderList& headers) const;
+  void startCall(const Provider& provider, const router::Target* target);
+  void releaseCall();
+  void commitHeld();
+  void respondHeld(std::unique_ptr<HeldResponse> held);
+
+  // The attempt loop (exchange_routing.cc).
+  void beginRouting();
+  void nextAttempt();
+  void onSlotGranted();
+  void launch();
+  void endAttempt(router::Outcome outcome, int status, std::string_view error);
+  void afterFailure(router::Failure failure);
+  void noTarget();
+  void giveUp();
+  void switchRoute(const router::Route* route);
+  void waitThen(uint64_t ms);
+  void onDeadline();
+  void finishRouting();
+  bool wantsSummary() const { return summary_; }
+  std::string summaryJson() const;
+  std::string withSummary(std::string body) const;
+  void sendRoutingError(int status, std::string_view message, std::string_view type, std::string_view code,
+                        int64_t retry_after_s = -1);
 
   Worker& worker_;
   http::Request request_;
@@ -99,12 +139,38 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   ApiCall api_;
   ProviderCallPtr call_;
   DeferredDeletablePtr parked_;
-  bool event_stream_ = false;      // the provider's answer is text/event-stream
+  bool event_stream_ = false;      // the answer being relayed is text/event-stream
   std::unique_ptr<HeldResponse> held_;
+  bool sse_head_held_ = false;     // held_ is an event stream's head, waiting for its first event
   std::string early_body_;         // streamed body that arrived before the provider call existed
   bool early_end_ = false;
   bool done_ = false;
   int status_ = 0;
+
+  // Routing state (only used when api_.route is set).
+  const router::Route* route_ = nullptr;
+  std::string_view captured_;
+  int hops_ = 0;
+  int route_attempts_ = 0;                    // attempts started on route_
+  const router::Target* target_ = nullptr;    // the attempt in progress (or waiting for a slot)
+  bool probe_ = false;                        // it is the breaker's half-open probe
+  bool slot_held_ = false;                    // it holds a concurrency slot
+  bool retry_slot_ = false;                   // it (or the wait before it) holds a retry-budget slot
+  bool failing_ = false;                      // the attempt answered >= 400: held for a decision
+  bool summary_ = false;
+  router::ConcurrencyLimit::WaiterPtr waiter_;
+  std::vector<const router::Target*> failed_;
+  std::vector<const router::Target*> skip_;
+  std::vector<Attempt> attempts_;
+  std::string upstream_model_;
+  std::string attempt_body_;                  // the body rewritten by the target's transforms
+  LazyJson attempt_json_;
+  std::unique_ptr<HeldResponse> failure_;     // the last failed attempt's answer, relayed on giving up
+  CallErrorKind last_error_kind_ = CallErrorKind::Internal;
+  std::string last_error_;                    // the last attempt's error with no answer
+  uint64_t deadline_ns_ = 0;
+  std::unique_ptr<Timer> deadline_timer_;
+  std::unique_ptr<Timer> wait_timer_;
 };
 
 }  // namespace aigw

@@ -108,6 +108,21 @@ std::string GatewayServer::statsJson() const {
   j["limit_errors"] = c.limit_errors.load();
   j["timeouts"] = c.timeouts.load();
   j["client_aborts"] = c.client_aborts.load();
+  uint64_t retries = 0, budget_denied = 0, fallbacks = 0, unavailable = 0, cap_rejections = 0, ejections = 0;
+  const uint64_t now = monotonicNs();
+  for (const auto& route : config_->routes().routes()) {
+    retries += route->retries.load();
+    budget_denied += route->retries_budget_denied.load();
+    fallbacks += route->fallbacks.load();
+    unavailable += route->unavailable.load();
+    for (const auto& t : route->targets) {
+      cap_rejections += t->state->cap_rejections.load();
+      ejections += t->state->breaker.snapshot(now).total_ejections;
+    }
+  }
+  j["routing"] = {{"retries", retries},           {"retry_budget_denied", budget_denied},
+                  {"fallbacks", fallbacks},       {"unavailable", unavailable},
+                  {"cap_rejections", cap_rejections}, {"ejections", ejections}};
   j["usage"] = {{"prompt_tokens", shared_.prompt_tokens.load()}, {"completion_tokens", shared_.completion_tokens.load()}};
   return j.dump();
 }

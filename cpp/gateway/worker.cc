@@ -1,6 +1,7 @@
 #include "gateway/worker.h"
 
 #include <future>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -122,13 +123,74 @@ std::string Worker::healthBody() const {
   body["workers"] = shared_.workers;
   body["connections"] = shared_.counters.connections_active.load(std::memory_order_relaxed);
   body["requests_in_flight"] = shared_.requests_in_flight.load(std::memory_order_relaxed);
+  // Providers summarise their targets; routes list each target's state.
+  const uint64_t now = monotonicNs();
+  struct ProviderView {
+    int64_t in_flight = 0;
+    size_t targets = 0;
+    size_t ejected = 0;
+    uint64_t last_error_ms = 0;
+    std::string last_error;
+  };
+  std::unordered_map<const Provider*, ProviderView> views;
+  nlohmann::json routes = nlohmann::json::array();
+  for (const auto& route : config().routes().routes()) {
+    nlohmann::json targets = nlohmann::json::array();
+    for (const auto& t : route->targets) {
+      const router::TargetState& st = *t->state;
+      const auto snap = st.breaker.snapshot(now);
+      uint64_t error_ms = 0;
+      std::string error = st.lastError(&error_ms);
+      ProviderView& view = views[t->provider];
+      const int64_t in_flight = st.in_flight.load(std::memory_order_relaxed);
+      view.in_flight += in_flight;
+      ++view.targets;
+      if (snap.state != router::BreakerState::Closed) ++view.ejected;
+      if (error_ms > view.last_error_ms) {
+        view.last_error_ms = error_ms;
+        view.last_error = error;
+      }
+      const int64_t ewma = st.ewma_ttfb_us.load(std::memory_order_relaxed);
+      nlohmann::json entry = {
+          {"target", t->label},
+          {"provider", t->provider->name()},
+          {"breaker", router::breakerStateName(snap.state)},
+          {"consecutive_failures", snap.consecutive_failures},
+          {"ejections", snap.total_ejections},
+          {"in_flight", in_flight},
+          {"pending", st.limit.pending()},
+          {"attempts", st.attempts.load(std::memory_order_relaxed)},
+          {"failures", st.failures.load(std::memory_order_relaxed)},
+          {"cap_rejections", st.cap_rejections.load(std::memory_order_relaxed)},
+          {"ttfb_ms", ewma < 0 ? nlohmann::json() : nlohmann::json(static_cast<double>(ewma) / 1000.0)},
+          {"last_error", error.empty() ? nlohmann::json() : nlohmann::json(error)},
+      };
+      if (snap.state == router::BreakerState::Open) entry["ejected_for_ms"] = snap.ejected_for_ms;
+      const uint64_t not_before = st.not_before_ns.load(std::memory_order_relaxed);
+      if (not_before > now) entry["retry_after_ms"] = (not_before - now) / 1000000;
+      targets.push_back(std::move(entry));
+    }
+    routes.push_back({{"name", route->name},
+                      {"strategy", router::strategyName(route->plan.strategy)},
+                      {"requests", route->requests.load(std::memory_order_relaxed)},
+                      {"retries", route->retries.load(std::memory_order_relaxed)},
+                      {"fallbacks", route->fallbacks.load(std::memory_order_relaxed)},
+                      {"targets", std::move(targets)}});
+  }
   nlohmann::json providers = nlohmann::json::array();
   for (const auto& p : config().providers()) {
-    nlohmann::json entry = {{"name", p->name()}, {"kind", p->kind()}, {"status", "ok"}};
+    const ProviderView& view = views[p.get()];
+    const char* status = view.targets > 0 && view.ejected == view.targets ? "down" : view.ejected > 0 ? "degraded" : "ok";
+    nlohmann::json entry = {{"name", p->name()},
+                            {"kind", p->kind()},
+                            {"status", status},
+                            {"in_flight", view.in_flight},
+                            {"last_error", view.last_error.empty() ? nlohmann::json() : nlohmann::json(view.last_error)}};
     p->describe(entry);
     providers.push_back(std::move(entry));
   }
   body["providers"] = std::move(providers);
+  body["routes"] = std::move(routes);
   return body.dump();
 }
 

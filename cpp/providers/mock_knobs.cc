@@ -34,6 +34,7 @@ MockKnobs MockKnobs::fromJson(const nlohmann::json& p) {
   k.stall_after = intOr(p, "stall_after", -1);
   k.reset_after = intOr(p, "reset_after", -1);
   if (auto it = p.find("response"); it != p.end() && it->is_string()) k.response = it->get<std::string>();
+  if (auto it = p.find("error_code"); it != p.end() && it->is_string()) k.error_code = it->get<std::string>();
   k.embedding_dimensions = intOr(p, "embedding_dimensions", 8);
   if (auto it = p.find("header_knobs"); it != p.end() && it->is_boolean()) k.header_knobs = it->get<bool>();
   return k;
@@ -84,6 +85,9 @@ bool MockKnobs::applyHeaders(const http::HeaderList& headers, std::string* error
     } else if (h.name == "x-mock-response") {
       known = true;
       response = h.value;
+    } else if (h.name == "x-mock-error-code") {
+      known = true;
+      error_code = h.value;
     }
     if (!known) {
       *error = "unknown mock knob header " + h.name;

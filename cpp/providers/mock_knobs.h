@@ -23,6 +23,7 @@ struct MockKnobs {
   int64_t stall_after = -1;     // stop after N chunks and hold the stream open
   int64_t reset_after = -1;     // reset the connection after N chunks (0: before any answer)
   std::optional<std::string> response;  // fixed completion text
+  std::string error_code;       // the "code" of error answers (e.g. context_length_exceeded); empty: by status
   int64_t embedding_dimensions = 8;
   bool header_knobs = true;     // whether x-mock-* headers may override the above
 

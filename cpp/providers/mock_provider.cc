@@ -139,8 +139,11 @@ void MockCall::after(int64_t ms, Next next) {
 void MockCall::run() {
   switch (next_) {
     case Next::Error: {
-      const char* code = error_status_ == 429 ? "rate_limit_exceeded" : error_status_ >= 500 ? "server_error" : "";
-      answerError(error_status_, "mock provider: simulated " + std::to_string(error_status_) + " error", code);
+      std::string code = knobs_.error_code;
+      if (code.empty()) code = error_status_ == 429 ? "rate_limit_exceeded" : error_status_ >= 500 ? "server_error" : "";
+      std::string message = "mock provider: simulated " + std::to_string(error_status_) + " error";
+      if (!knobs_.error_code.empty()) message += " (" + knobs_.error_code + ")";
+      answerError(error_status_, message, code);
       return;
     }
     case Next::Whole:

@@ -24,8 +24,9 @@ const char* endpointSuffix(Endpoint e) {
 // Relays one upstream response to the pipeline, picking usage out of it on the way.
 class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Listener {
  public:
-  OpenAiCall(CallContext& ctx, upstream::UpstreamPool& pool, const OpenAiOptions& options, CallObserver& observer)
-      : observer_(observer), call_(ctx.loop, pool, options.timeouts, *this) {}
+  OpenAiCall(CallContext& ctx, upstream::UpstreamPool& pool, const upstream::CallTimeouts& timeouts,
+             CallObserver& observer)
+      : observer_(observer), call_(ctx.loop, pool, timeouts, *this) {}
 
   void start(std::string request, bool body_streamed, bool chunked_upload) {
     chunked_upload_ = chunked_upload;
@@ -132,11 +133,11 @@ OpenAiProvider::OpenAiProvider(std::string name, OpenAiOptions options, std::sha
 std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
   const upstream::Origin& o = options_.origin;
   std::string body_storage;
-  std::string_view body = req.http.body;
+  std::string_view body = req.json_object ? req.json_text : std::string_view(req.http.body);
   if (req.json_object) {
     if (!req.upstream_model.empty() && req.upstream_model != req.model) {
       // Splice the new model into the client's bytes; re-encode only if that is impossible.
-      if (!replaceTopLevelString(req.http.body, "model", req.upstream_model, &body_storage)) {
+      if (!replaceTopLevelString(req.json_text, "model", req.upstream_model, &body_storage)) {
         nlohmann::json copy = req.body.get();
         copy["model"] = req.upstream_model;
         body_storage = copy.dump();
@@ -190,7 +191,11 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
 
 ProviderCallPtr OpenAiProvider::start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const {
   upstream::UpstreamPool& pool = ctx.pools->get(this, options_.origin, tls_, options_.pool);
-  auto call = std::make_unique<OpenAiCall>(ctx, pool, options_, observer);
+  upstream::CallTimeouts timeouts = options_.timeouts;
+  if (request.connect_timeout_ms > 0) timeouts.connect_ms = request.connect_timeout_ms;
+  if (request.first_byte_timeout_ms > 0) timeouts.first_byte_ms = request.first_byte_timeout_ms;
+  if (request.idle_timeout_ms > 0) timeouts.idle_ms = request.idle_timeout_ms;
+  auto call = std::make_unique<OpenAiCall>(ctx, pool, timeouts, observer);
   call->start(buildRequest(request), request.body_streamed,
               request.body_streamed && request.http.headers.find("content-length") == nullptr);
   return call;

@@ -62,7 +62,8 @@ using ProviderCallPtr = std::unique_ptr<ProviderCall>;
 struct CallRequest {
   Endpoint endpoint;
   const http::Request& http;
-  const LazyJson& body;             // .get() parses the JSON body on first use
+  std::string_view json_text;       // the JSON body to send (the client's, or rewritten for the target)
+  const LazyJson& body;             // json_text parsed on first use (.get())
   bool json_object;                 // the body is a JSON object
   std::string_view model;           // the model name the client asked for
   std::string_view upstream_model;  // the provider's name for it
@@ -70,6 +71,11 @@ struct CallRequest {
   std::string_view request_id;
   std::string_view path_suffix;     // Passthrough: the target after "/v1" (path and query)
   bool body_streamed = false;       // the body follows through ProviderCall::onRequestBody
+  // Per-attempt timeouts from the route (0: the provider's own). Upstream providers apply them;
+  // the in-process mock has no connection to time.
+  uint64_t connect_timeout_ms = 0;  // waiting for a connection (DNS, TCP, TLS, pool queue)
+  uint64_t first_byte_timeout_ms = 0;
+  uint64_t idle_timeout_ms = 0;
 };
 
 // Per-worker services a call may use.

@@ -120,6 +120,7 @@ struct Route {
   std::string name;
   std::vector<std::string> aliases;
   bool pattern = false;              // name has a '*'
+  bool needs_metadata = false;       // some condition reads the body's "metadata" (parse it for picks)
   Node plan;
   std::vector<std::unique_ptr<Target>> targets;  // every leaf, in config order
   RetryPolicy retry;

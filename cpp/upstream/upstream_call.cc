@@ -26,6 +26,7 @@ void UpstreamCall::start(std::string request, bool complete) {
   request_ = std::move(request);
   body_complete_ = complete;
   waiting_ = true;
+  if (timeouts_.connect_ms > 0) timer_.start(timeouts_.connect_ms);
   pool_.acquire(this, false);
 }
 
@@ -140,6 +141,13 @@ void UpstreamCall::onResponseError(CallErrorKind kind, const std::string& error,
 void UpstreamCall::onTimer() {
   if (done_) return;
   done_ = true;
+  if (waiting_) {
+    waiting_ = false;
+    pool_.cancel(this);
+    listener_.onUpstreamError(CallErrorKind::Connect,
+                              "no connection within " + std::to_string(timeouts_.connect_ms) + " ms");
+    return;
+  }
   const bool before_first_byte = !response_started_;
   abandonConnection();
   listener_.onUpstreamError(CallErrorKind::Timeout,

@@ -13,6 +13,7 @@
 namespace aigw::upstream {
 
 struct CallTimeouts {
+  uint64_t connect_ms = 0;          // waiting for a connection from the pool; 0: the pool's connect timeout only
   uint64_t first_byte_ms = 300000;  // request sent -> first response byte
   uint64_t idle_ms = 120000;        // between two reads of the response
 };

@@ -83,7 +83,7 @@ class OpenAiRelay : public ::testing::Test {
     http_.body = R"({"model":"gpt-4o","messages":[]})";
     http_.headers.add("content-type", "application/json");
     body_.reset(http_.body);
-    CallRequest req{Endpoint::ChatCompletions, http_, body_, true, "gpt-4o", "gpt-4o", stream, "req_1", {}};
+    CallRequest req{Endpoint::ChatCompletions, http_, http_.body, body_, true, "gpt-4o", "gpt-4o", stream, "req_1", {}};
     call_ = provider_->start(ctx_, req, observer_);
   }
 

@@ -76,7 +76,7 @@ class BuildRequest : public ::testing::Test {
               std::string_view upstream_model = "gpt-4o", std::string_view path_suffix = {}) {
     body_.reset(http_.body);
     const bool object = body_.get().is_object();
-    CallRequest req{endpoint, http_, body_, object, model, upstream_model, false, "req_1", path_suffix};
+    CallRequest req{endpoint, http_, http_.body, body_, object, model, upstream_model, false, "req_1", path_suffix};
     raw_ = p.buildRequest(req);
     return parseBuilt(raw_);
   }
