@@ -1,0 +1,196 @@
+// Retry policy: which failures are retried and count against a target, the jittered backoff,
+// Retry-After parsing, classification of real provider error bodies, and the retry budget.
+#include "router/retry.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace aigw::router {
+namespace {
+
+TEST(RetryPolicy, RetryableFollowsThePolicySwitches) {
+  RetryPolicy p;
+  for (Failure f : {Failure::Connect, Failure::Protocol, Failure::Timeout, Failure::Status5xx, Failure::Status429}) {
+    EXPECT_TRUE(retryable(p, f)) << failureName(f);
+  }
+  for (Failure f : {Failure::None, Failure::ContextWindow, Failure::ContentPolicy, Failure::StatusFinal}) {
+    EXPECT_FALSE(retryable(p, f)) << failureName(f);
+  }
+  p.on_connect = false;
+  EXPECT_FALSE(retryable(p, Failure::Connect));
+  EXPECT_FALSE(retryable(p, Failure::Protocol));
+  EXPECT_TRUE(retryable(p, Failure::Timeout));
+  p.on_timeout = false;
+  p.on_5xx = false;
+  p.on_429 = false;
+  EXPECT_FALSE(retryable(p, Failure::Timeout));
+  EXPECT_FALSE(retryable(p, Failure::Status5xx));
+  EXPECT_FALSE(retryable(p, Failure::Status429));
+}
+
+TEST(RetryPolicy, OnlyTargetFaultsCountAgainstTheBreaker) {
+  for (Failure f : {Failure::Connect, Failure::Timeout, Failure::Protocol, Failure::Status5xx}) {
+    EXPECT_TRUE(countsAsFailure(f)) << failureName(f);
+  }
+  for (Failure f : {Failure::None, Failure::Status429, Failure::ContextWindow, Failure::ContentPolicy,
+                    Failure::StatusFinal}) {
+    EXPECT_FALSE(countsAsFailure(f)) << failureName(f);
+  }
+}
+
+TEST(RetryBackoff, StaysWithinTheGrowingCapAndIsJittered) {
+  RetryPolicy p;
+  p.backoff_base_ms = 100;
+  p.backoff_max_ms = 1000;
+  std::mt19937_64 rng(7);
+  const uint64_t caps[] = {100, 200, 400, 800, 1000, 1000};
+  for (int retry = 1; retry <= 6; ++retry) {
+    std::set<uint64_t> seen;
+    uint64_t max_seen = 0, sum = 0;
+    const int n = 5000;
+    for (int i = 0; i < n; ++i) {
+      const uint64_t b = backoffMs(p, retry, rng);
+      ASSERT_LE(b, caps[retry - 1]) << "retry " << retry;
+      max_seen = std::max(max_seen, b);
+      sum += b;
+      seen.insert(b);
+    }
+    EXPECT_GT(seen.size(), 50u) << "retry " << retry;
+    EXPECT_GE(max_seen, caps[retry - 1] * 9 / 10);
+    // Uniform: the mean is about half the cap.
+    EXPECT_NEAR(static_cast<double>(sum) / n, caps[retry - 1] / 2.0, caps[retry - 1] * 0.05);
+  }
+}
+
+TEST(RetryBackoff, HugeRetryNumbersDoNotOverflow) {
+  RetryPolicy p;
+  p.backoff_base_ms = 3000;
+  p.backoff_max_ms = 5000;
+  std::mt19937_64 rng(1);
+  for (int retry : {2, 40, 63, 64, 65, 1000, 1 << 30}) {
+    for (int i = 0; i < 100; ++i) ASSERT_LE(backoffMs(p, retry, rng), 5000u);
+  }
+}
+
+constexpr uint64_t kNow = 1445412480000;  // Wed, 21 Oct 2015 07:28:00 GMT
+
+TEST(RetryAfter, DelaySeconds) {
+  EXPECT_EQ(parseRetryAfterMs("0", kNow), 0);
+  EXPECT_EQ(parseRetryAfterMs("3", kNow), 3000);
+  EXPECT_EQ(parseRetryAfterMs(" 120 ", kNow), 120000);
+  EXPECT_EQ(parseRetryAfterMs("9999999999", kNow), 9999999999000);
+}
+
+TEST(RetryAfter, HttpDate) {
+  EXPECT_EQ(parseRetryAfterMs("Wed, 21 Oct 2015 07:28:00 GMT", kNow), 0);
+  EXPECT_EQ(parseRetryAfterMs("Wed, 21 Oct 2015 07:28:05 GMT", kNow), 5000);
+  EXPECT_EQ(parseRetryAfterMs("Thu, 22 Oct 2015 07:28:00 GMT", kNow), 86400000);
+  EXPECT_EQ(parseRetryAfterMs("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000), 0);
+  EXPECT_EQ(parseRetryAfterMs("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000 - 1500), 1500);
+  // Leap day.
+  EXPECT_EQ(parseRetryAfterMs("Thu, 29 Feb 2024 00:00:01 GMT", 1709164800000), 1000);
+}
+
+TEST(RetryAfter, PastDateIsZero) {
+  EXPECT_EQ(parseRetryAfterMs("Tue, 20 Oct 2015 07:28:00 GMT", kNow), 0);
+  EXPECT_EQ(parseRetryAfterMs("Thu, 01 Jan 1970 00:00:00 GMT", kNow), 0);
+}
+
+TEST(RetryAfter, GarbageIsInvalid) {
+  for (const char* v : {"", " ", "-1", "1.5", "3s", "soon", "12345678901", "Wed, 21 Oct 2015 07:28:00",
+                        "Wed, 21 Oct 2015 07:28:00 UTC", "Xyz, 21 Oct 2015 07:28:00 GMT",
+                        "Wed, 21 Foo 2015 07:28:00 GMT", "Wed, 32 Oct 2015 07:28:00 GMT",
+                        "Wed, 21 Oct 2015 25:28:00 GMT", "Wed, 21 Oct 2015 07:6x:00 GMT",
+                        "Wednesday, 21-Oct-15 07:28:00 GMT"}) {
+    EXPECT_EQ(parseRetryAfterMs(v, kNow), -1) << v;
+  }
+}
+
+TEST(RetryClassify, StatusClasses) {
+  EXPECT_EQ(classifyStatus(200, ""), Failure::None);
+  EXPECT_EQ(classifyStatus(302, ""), Failure::None);
+  EXPECT_EQ(classifyStatus(429, R"({"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}})"),
+            Failure::Status429);
+  EXPECT_EQ(classifyStatus(500, ""), Failure::Status5xx);
+  EXPECT_EQ(classifyStatus(503, "context length"), Failure::Status5xx);
+  EXPECT_EQ(classifyStatus(529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"),
+            Failure::Status5xx);
+  for (int s : {400, 401, 403, 404, 413, 422}) EXPECT_EQ(classifyStatus(s, "{}"), Failure::StatusFinal) << s;
+  EXPECT_EQ(classifyStatus(401, R"({"error":{"message":"Incorrect API key provided: sk-abc.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})"),
+            Failure::StatusFinal);
+  EXPECT_EQ(classifyStatus(404, R"({"error":{"message":"The model `gpt-5o` does not exist","type":"invalid_request_error","param":null,"code":"model_not_found"}})"),
+            Failure::StatusFinal);
+}
+
+TEST(RetryClassify, ContextWindowErrorsOfRealProviders) {
+  // OpenAI
+  EXPECT_EQ(classifyStatus(400, R"({"error":{"message":"This model's maximum context length is 128000 tokens. However, your messages resulted in 130452 tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}})"),
+            Failure::ContextWindow);
+  // Anthropic
+  EXPECT_EQ(classifyStatus(400, R"({"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208363 tokens > 200000 maximum"}})"),
+            Failure::ContextWindow);
+  // Azure OpenAI
+  EXPECT_EQ(classifyStatus(400, R"({"error":{"message":"This model's maximum context length is 8192 tokens, however you requested 9000 tokens (8000 in your prompt; 1000 for the completion). Please reduce your prompt; or completion length.","type":"invalid_request_error","param":null,"code":null}})"),
+            Failure::ContextWindow);
+  // vLLM / OpenAI-compatible servers, other wordings
+  EXPECT_EQ(classifyStatus(400, R"({"object":"error","message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError","code":400})"),
+            Failure::ContextWindow);
+  EXPECT_EQ(classifyStatus(413, R"({"error":{"code":"context_window_exceeded"}})"), Failure::ContextWindow);
+  EXPECT_EQ(classifyStatus(400, R"({"message":"Input is too long for requested model."})"), Failure::ContextWindow);
+  EXPECT_EQ(classifyStatus(422, R"({"error":"Too many tokens in the request"})"), Failure::ContextWindow);
+}
+
+TEST(RetryClassify, ContentPolicyErrorsOfRealProviders) {
+  // Azure OpenAI content filter
+  EXPECT_EQ(classifyStatus(400, R"({"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":true,"severity":"high"}}}}})"),
+            Failure::ContentPolicy);
+  // OpenAI images
+  EXPECT_EQ(classifyStatus(400, R"({"error":{"code":"content_policy_violation","message":"Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.","param":null,"type":"invalid_request_error"}})"),
+            Failure::ContentPolicy);
+  EXPECT_EQ(classifyStatus(403, R"({"error":{"message":"Request blocked by Content Policy"}})"), Failure::ContentPolicy);
+}
+
+TEST(RetryBudget, FloorAllowsAFewRetriesAtLowTraffic) {
+  RetryPolicy p;
+  p.budget_min = 2;
+  p.budget_ratio = 0.2;
+  RetryBudget b;
+  b.requestStarted();
+  EXPECT_TRUE(b.tryStartRetry(p));
+  EXPECT_TRUE(b.tryStartRetry(p));
+  EXPECT_FALSE(b.tryStartRetry(p));
+  EXPECT_EQ(b.retries(), 2);
+  b.retryEnded();
+  EXPECT_TRUE(b.tryStartRetry(p));
+}
+
+TEST(RetryBudget, RatioOfRequestsInProgress) {
+  RetryPolicy p;
+  p.budget_min = 1;
+  p.budget_ratio = 0.25;
+  RetryBudget b;
+  for (int i = 0; i < 19; ++i) b.requestStarted();  // floor(0.25 * 19) = 4
+  int allowed = 0;
+  while (b.tryStartRetry(p)) ++allowed;
+  EXPECT_EQ(allowed, 4);
+  b.requestStarted();  // 20 -> 5
+  EXPECT_TRUE(b.tryStartRetry(p));
+  EXPECT_FALSE(b.tryStartRetry(p));
+  for (int i = 0; i < 20; ++i) b.requestEnded();
+  for (int i = 0; i < 5; ++i) b.retryEnded();
+  EXPECT_EQ(b.requests(), 0);
+  EXPECT_EQ(b.retries(), 0);
+}
+
+TEST(RetryBudget, ZeroFloorAndRatioAllowsNothing) {
+  RetryPolicy p;
+  p.budget_min = 0;
+  p.budget_ratio = 0;
+  RetryBudget b;
+  b.requestStarted();
+  EXPECT_FALSE(b.tryStartRetry(p));
+}
+
+}  // namespace
+}  // namespace aigw::router
