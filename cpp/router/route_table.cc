@@ -125,6 +125,7 @@ class RouteBuilder {
     } else {
       fail("unknown condition source '" + source + "'", where);
     }
+    if (c.source == Condition::Source::Metadata) route_.needs_metadata = true;
     c.key = get<std::string>(j, "key", "");
     if (c.source != Condition::Source::Model && c.key.empty()) fail("condition on " + source + " needs a 'key'", where);
     // Header names are stored lower-cased (http::HeaderList).
