@@ -304,7 +304,6 @@ ProviderConfig = Annotated[
 
 # --------------------------------------------------------------------------- routes
 
-STRATEGIES = ("single", "fallback", "weighted", "conditional", "least_latency", "least_busy")
 Strategy = Literal["single", "fallback", "weighted", "conditional", "least_latency", "least_busy"]
 RetryOn = Literal["connect", "timeout", "5xx", "429"]
 RETRY_ON: tuple[RetryOn, ...] = ("connect", "timeout", "5xx", "429")
