@@ -111,14 +111,14 @@ class Stack:
                 **pool,
             }
         }
-        models: list[dict[str, str]] = [{"name": "*", "provider": "mock"}]
+        routes: list[dict[str, str]] = [{"name": "*", "provider": "mock"}]
         if "static" in self.ports:
             providers["static"] = {
                 "kind": "openai",
                 "base_url": f"http://127.0.0.1:{self.ports['static']}/v1",
                 **pool,
             }
-            models.append({"name": STATIC_MODEL, "provider": "static"})
+            routes.append({"name": STATIC_MODEL, "provider": "static"})
         doc = {
             "server": {
                 "host": "127.0.0.1",
@@ -128,7 +128,7 @@ class Stack:
                 "max_connections": 16000,
             },
             "providers": providers,
-            "models": models,
+            "routes": routes,
         }
         path = self.tmp / "gateway.json"
         path.write_text(json.dumps(doc, indent=2))

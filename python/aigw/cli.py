@@ -78,11 +78,9 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     except ConfigError as err:
         _eprint(f"aigw: {err}")
         return 2
-    names = ", ".join(m.name for m in config.models) or "none"
-    print(
-        f"{args.file}: OK ({len(config.providers)} provider(s), "
-        f"{len(config.models)} model(s): {names})"
-    )
+    routes = config.all_routes
+    names = ", ".join(r.name for r in routes) or "none"
+    print(f"{args.file}: OK ({len(config.providers)} provider(s), {len(routes)} route(s): {names})")
     return 0
 
 
@@ -113,7 +111,15 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     doc = {
         "server": {"mode": "mock", "host": args.host, "port": args.port, "workers": args.workers},
         "providers": {"mock": provider},
-        "models": [{"name": "*", "provider": "mock"}],
+        # The mock answers what its knobs say: no retries, no ejection.
+        "routes": [
+            {
+                "name": "*",
+                "provider": "mock",
+                "retry": {"attempts": 1},
+                "circuit_breaker": {"enabled": False},
+            }
+        ],
     }
     try:
         gw = Gateway(doc).start()

@@ -73,17 +73,26 @@ def count_fds() -> int:
 def mock_config(
     *, server: dict[str, Any] | None = None, wildcard: bool = True, **mock_knobs: Any
 ) -> dict[str, Any]:
-    """A config with one mock provider; ``server`` settings and mock knobs as given."""
-    models = [
-        {"name": "mock-gpt", "provider": "mock"},
-        {"name": "mock-embedding", "provider": "mock"},
-    ]
-    if wildcard:
-        models.append({"name": "*", "provider": "mock"})
+    """A config with one mock provider; ``server`` settings and mock knobs as given.
+
+    Like the embedded default, its routes make one attempt and never eject the mock, so a
+    request sees exactly what the knobs say.
+    """
+    names = ["mock-gpt", "mock-embedding", *(["*"] if wildcard else [])]
     return {
         "server": {"workers": 1, **(server or {})},
         "providers": {"mock": {"kind": "mock", **mock_knobs}},
-        "models": models,
+        "routes": [mock_route(name) for name in names],
+    }
+
+
+def mock_route(name: str, provider: str = "mock") -> dict[str, Any]:
+    """A route to a mock provider with one attempt and no circuit breaking."""
+    return {
+        "name": name,
+        "provider": provider,
+        "retry": {"attempts": 1},
+        "circuit_breaker": {"enabled": False},
     }
 
 

@@ -100,19 +100,19 @@ def test_check_config_good(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"aigw.{suffix}"
     if suffix == "yaml":
         path.write_text(
-            "providers:\n  mock: {kind: mock}\nmodels:\n"
+            "providers:\n  mock: {kind: mock}\nroutes:\n"
             "  - {name: mock-gpt, provider: mock}\n  - {name: mock-embedding, provider: mock}\n"
         )
     elif suffix == "json":
         path.write_text(json.dumps(mock_config(wildcard=False)))
-    else:
+    else:  # TOML, with the older name of `routes`
         path.write_text(
             '[providers.mock]\nkind = "mock"\n\n[[models]]\nname = "mock-gpt"\nprovider = "mock"\n'
             '\n[[models]]\nname = "mock-embedding"\nprovider = "mock"\n'
         )
     out = run_aigw("check-config", path)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == f"{path}: OK (1 provider(s), 2 model(s): mock-gpt, mock-embedding)"
+    assert out.stdout.strip() == f"{path}: OK (1 provider(s), 2 route(s): mock-gpt, mock-embedding)"
     assert out.stderr == ""
 
 
@@ -125,7 +125,7 @@ def test_check_config_bad_lists_every_problem(tmp_path: Path) -> None:
         "providers:\n"
         "  mock: {kind: mock, latency_ms: -5}\n"
         "  other: {kind: openia}\n"
-        "models:\n"
+        "routes:\n"
         "  - {name: a, provider: mokc}\n"
         "  - {name: a, provider: mock}\n"
         "  - {name: b, provider: mock, model: '${AIGW_TEST_SURELY_UNSET_VAR}'}\n"
@@ -139,9 +139,9 @@ def test_check_config_bad_lists_every_problem(tmp_path: Path) -> None:
         "server.header_timeuot: unknown key; did you mean 'header_timeout'?",
         "providers.mock.latency_ms",
         "providers.other.kind: unknown provider kind 'openia'",
-        "models[0].provider: unknown provider 'mokc'",
-        "models[1].name: duplicate model name 'a'",
-        "models[2].model: environment variable AIGW_TEST_SURELY_UNSET_VAR is not set",
+        "routes[0].provider: unknown provider 'mokc'",
+        "routes[1].name: duplicate route name 'a' (first defined at routes[0].name)",
+        "routes[2].model: environment variable AIGW_TEST_SURELY_UNSET_VAR is not set",
     ]
     for fragment in expected:
         assert fragment in err, f"{fragment!r} missing from:\n{err}"
@@ -339,7 +339,7 @@ def test_serve_env_substitution(aigw_proc: Callable[..., AigwProcess], tmp_path:
     path = tmp_path / "env.yaml"
     path.write_text(
         "providers:\n  mock: {kind: mock, response: '${AIGW_TEST_ANSWER}'}\n"
-        "models:\n  - {name: '*', provider: mock}\n"
+        "routes:\n  - {name: '*', provider: mock}\n"
     )
     proc = aigw_proc(
         ["serve", "--config", path, "--port", str(free_port())],

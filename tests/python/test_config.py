@@ -19,7 +19,7 @@ from aigw.config import (
 )
 
 EXPECTED_DEFAULT_CORE: dict[str, Any] = {
-    "version": 1,
+    "version": 2,
     "server": {
         "host": "127.0.0.1",
         "port": 0,
@@ -36,6 +36,7 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
         "log_level": "info",
         "mode": "gateway",
         "dns_ttl_ms": 30000,
+        "routing_summary": "header",
     },
     "providers": [
         {
@@ -55,10 +56,56 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
             "header_knobs": True,
         }
     ],
-    "models": [
-        {"name": "mock-gpt", "provider": "mock", "model": None},
-        {"name": "mock-embedding", "provider": "mock", "model": None},
-        {"name": "*", "provider": "mock", "model": None},
+    "routes": [
+        {
+            "name": name,
+            "aliases": [],
+            "plan": {
+                "type": "group",
+                "strategy": "single",
+                "weight": 1,
+                "when": None,
+                "children": [
+                    {
+                        "type": "target",
+                        "provider": "mock",
+                        "model": None,
+                        "weight": 1,
+                        "when": None,
+                        "transforms": [],
+                        "connect_timeout_ms": 0,
+                        "first_byte_timeout_ms": 0,
+                        "idle_timeout_ms": 0,
+                        "max_in_flight": 0,
+                        "max_pending": 0,
+                        "breaker": {
+                            "enabled": False,
+                            "consecutive_failures": 5,
+                            "failure_rate": 0.0,
+                            "min_requests": 20,
+                            "window_ms": 30000,
+                            "ejection_ms": 10000,
+                            "max_ejection_ms": 300000,
+                        },
+                    }
+                ],
+            },
+            "retry": {
+                "attempts": 1,
+                "on_connect": True,
+                "on_timeout": True,
+                "on_5xx": True,
+                "on_429": True,
+                "backoff_base_ms": 100,
+                "backoff_max_ms": 5000,
+                "budget_ratio": 0.2,
+                "budget_min": 3,
+                "max_retry_after_ms": 60000,
+            },
+            "timeout_ms": 600000,
+            "fallbacks": {},
+        }
+        for name in ("mock-gpt", "mock-embedding", "*")
     ],
     "default_provider": None,
 }
@@ -67,7 +114,7 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
 def minimal(**extra: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "providers": {"mock": {"kind": "mock"}},
-        "models": [{"name": "m", "provider": "mock"}],
+        "routes": [{"name": "m", "provider": "mock"}],
     }
     doc.update(extra)
     return doc
@@ -90,13 +137,14 @@ def assert_problem(problems: list[str], path: str, *fragments: str) -> None:
 
 
 def test_default_config_document() -> None:
+    no_retry = {"retry": {"attempts": 1}, "circuit_breaker": {"enabled": False}}
     assert default_config() == {
         "server": {},
         "providers": {"mock": {"kind": "mock"}},
-        "models": [
-            {"name": "mock-gpt", "provider": "mock"},
-            {"name": "mock-embedding", "provider": "mock"},
-            {"name": "*", "provider": "mock"},
+        "routes": [
+            {"name": "mock-gpt", "provider": "mock", **no_retry},
+            {"name": "mock-embedding", "provider": "mock", **no_retry},
+            {"name": "*", "provider": "mock", **no_retry},
         ],
     }
     # A fresh copy every time.
@@ -109,7 +157,8 @@ def test_default_config_loads_and_round_trips() -> None:
     assert cfg.source == "<default>"
     assert cfg.server.port is None
     assert isinstance(cfg.providers["mock"], MockProviderConfig)
-    assert [m.name for m in cfg.models] == ["mock-gpt", "mock-embedding", "*"]
+    assert [r.name for r in cfg.routes] == ["mock-gpt", "mock-embedding", "*"]
+    assert cfg.models == []
     assert cfg.to_core_dict() == EXPECTED_DEFAULT_CORE
     text = cfg.to_core_json()
     assert json.loads(text) == EXPECTED_DEFAULT_CORE
@@ -144,7 +193,7 @@ def test_core_json_normalization() -> None:
             "b": {"kind": "mock", "retry_after": 3, "stall_after": 0, "response": "hi"},
             "a": {"kind": "mock", "error_rate": 1, "header_knobs": False},
         },
-        "models": [{"name": "x", "provider": "a", "model": "up-x"}],
+        "routes": [{"name": "x", "provider": "a", "model": "up-x"}],
     }
     core = load_config(doc, env={}).to_core_dict()
     s = core["server"]
@@ -162,13 +211,18 @@ def test_core_json_normalization() -> None:
     assert a["error_rate"] == 1.0
     assert isinstance(a["error_rate"], float)
     assert a["header_knobs"] is False
-    assert core["models"] == [{"name": "x", "provider": "a", "model": "up-x"}]
-    assert list(core) == ["version", "server", "providers", "models", "default_provider"]
+    (route,) = core["routes"]
+    (target,) = route["plan"]["children"]
+    assert (route["name"], target["provider"], target["model"]) == ("x", "a", "up-x")
+    assert list(core) == ["version", "server", "providers", "routes", "default_provider"]
 
 
 def test_missing_sections_default() -> None:
     cfg = load_config({"providers": {"p": {"kind": "mock"}}}, env={})
+    assert cfg.routes == []
     assert cfg.models == []
+    assert cfg.all_routes == []
+    assert cfg.to_core_dict()["routes"] == []
     assert cfg.server.host == "127.0.0.1"
     assert cfg.server.workers == 0
 
@@ -185,7 +239,7 @@ providers:
     kind: mock
     latency_ms: 5
     retry_after: null
-models:
+routes:
   - name: gpt-4o-mini
     provider: mock
   - name: "*"
@@ -197,7 +251,7 @@ JSON_DOC = json.dumps(
     {
         "server": {"host": "0.0.0.0", "port": 4000, "header_timeout": 2.5},
         "providers": {"mock": {"kind": "mock", "latency_ms": 5, "retry_after": None}},
-        "models": [
+        "routes": [
             {"name": "gpt-4o-mini", "provider": "mock"},
             {"name": "*", "provider": "mock", "model": "other"},
         ],
@@ -214,11 +268,11 @@ header_timeout = 2.5
 kind = "mock"
 latency_ms = 5
 
-[[models]]
+[[routes]]
 name = "gpt-4o-mini"
 provider = "mock"
 
-[[models]]
+[[routes]]
 name = "*"
 provider = "mock"
 model = "other"
@@ -338,11 +392,11 @@ def test_env_substitution() -> None:
 def test_env_set_value_wins_over_default_and_keys_are_not_substituted() -> None:
     doc = {
         "providers": {"mock": {"kind": "mock", "response": "${R:-default}"}},
-        "models": [{"name": "${NAME}", "provider": "mock"}],
+        "routes": [{"name": "${NAME}", "provider": "mock"}],
     }
     cfg = load_config(doc, env={"R": "set", "NAME": "gpt"})
     assert cfg.providers["mock"].response == "set"
-    assert cfg.models[0].name == "gpt"
+    assert cfg.routes[0].name == "gpt"
     # keys stay literal: "${P}" is not a valid provider name
     problems = problems_of({"providers": {"${P}": {"kind": "mock"}}}, env={"P": "mock"})
     assert_problem(problems, "providers.${P}", "invalid provider name")
@@ -357,13 +411,13 @@ def test_env_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_missing_variable_is_reported() -> None:
     doc = minimal(server={"host": "${HOST}", "port": "${PORT}"})
     doc["providers"]["mock"]["response"] = "${A} and ${B}"
-    doc["models"].append({"name": "${MODEL}", "provider": "mock"})
+    doc["routes"].append({"name": "${MODEL}", "provider": "mock"})
     problems = problems_of(doc, env={"UNRELATED": "1"})
     assert "server.host: environment variable HOST is not set" in problems
     assert "server.port: environment variable PORT is not set" in problems
     assert "providers.mock.response: environment variable A is not set" in problems
     assert "providers.mock.response: environment variable B is not set" in problems
-    assert "models[1].name: environment variable MODEL is not set" in problems
+    assert "routes[1].name: environment variable MODEL is not set" in problems
     # the empty stand-in value does not add a second, confusing problem
     assert len([p for p in problems if p.startswith("server.port:")]) == 1
     assert len(problems) == 5
@@ -381,14 +435,14 @@ def test_malformed_references(bad: str) -> None:
 def test_unknown_keys_with_suggestions() -> None:
     doc = minimal(server={"prot": 1}, sever={}, sources=1)
     doc["providers"]["mock"]["latncy_ms"] = 1
-    doc["models"][0]["providr"] = "mock"
-    doc["models"][0]["zzzzzz"] = 1
+    doc["routes"][0]["providr"] = "mock"
+    doc["routes"][0]["zzzzzz"] = 1
     problems = problems_of(doc)
     assert "server.prot: unknown key; did you mean 'port'?" in problems
     assert "sever: unknown key; did you mean 'server'?" in problems
     assert "providers.mock.latncy_ms: unknown key; did you mean 'latency_ms'?" in problems
-    assert "models[0].providr: unknown key; did you mean 'provider'?" in problems
-    assert "models[0].zzzzzz: unknown key" in problems
+    assert "routes[0].providr: unknown key; did you mean 'provider'?" in problems
+    assert "routes[0].zzzzzz: unknown key" in problems
     assert_problem(problems, "sources", "unknown key")
 
 
@@ -506,58 +560,68 @@ def test_non_string_provider_name(tmp_path: Path) -> None:
     assert_problem(problems, "providers.1", "must be a string")
 
 
-def test_model_with_unknown_provider() -> None:
+def test_route_with_unknown_provider() -> None:
     doc = minimal(providers={"mock": {"kind": "mock"}, "openai": {"kind": "mock"}})
-    doc["models"] += [
+    doc["routes"] += [
         {"name": "b", "provider": "mock"},
         {"name": "c", "provider": "foo"},
         {"name": "d", "provider": "mokc"},
+        {"name": "e", "targets": [{"provider": "mock"}, {"provider": "opnai"}]},
+        {"name": "f", "targets": [{"targets": [{"provider": "nope"}]}]},
     ]
     problems = problems_of(doc)
-    assert "models[2].provider: unknown provider 'foo' (known: mock, openai)" in problems
-    assert_problem(problems, "models[3].provider", "unknown provider 'mokc'", "'mock'?")
-    assert len(problems) == 2
+    assert "routes[2].provider: unknown provider 'foo' (known: mock, openai)" in problems
+    assert_problem(problems, "routes[3].provider", "unknown provider 'mokc'", "'mock'?")
+    assert_problem(problems, "routes[4].targets[1].provider", "'opnai'", "did you mean 'openai'?")
+    assert_problem(problems, "routes[5].targets[0].targets[0].provider", "unknown provider 'nope'")
+    assert len(problems) == 4
 
 
-def test_duplicate_model_names() -> None:
+def test_duplicate_route_names() -> None:
     doc = minimal()
-    doc["models"] += [{"name": "x", "provider": "mock"}, {"name": "m", "provider": "mock"}]
+    doc["routes"] += [{"name": "x", "provider": "mock"}, {"name": "m", "provider": "mock"}]
     problems = problems_of(doc)
-    assert problems == ["models[2].name: duplicate model name 'm' (first defined at models[0])"]
+    assert problems == [
+        "routes[2].name: duplicate route name 'm' (first defined at routes[0].name)"
+    ]
 
 
-def test_model_field_validation() -> None:
+def test_route_field_validation() -> None:
     doc = minimal(
-        models=[
+        routes=[
             {"provider": "mock"},
             {"name": "", "provider": "mock"},
             {"name": "x"},
             {"name": "y", "provider": "mock", "model": ""},
             "z",
+            {"name": "w", "provider": "mock", "aliases": "w2"},
         ]
     )
     problems = problems_of(doc)
-    assert_problem(problems, "models[0].name", "field required")
-    assert_problem(problems, "models[1].name", "at least 1")
-    assert_problem(problems, "models[2].provider", "field required")
-    assert_problem(problems, "models[3].model", "at least 1")
-    assert_problem(problems, "models[4]", "expected a mapping")
+    assert_problem(problems, "routes[0].name", "field required")
+    assert_problem(problems, "routes[1].name", "at least 1")
+    assert_problem(problems, "routes[2]", "needs `provider` (one target) or `targets`")
+    assert_problem(problems, "routes[3].model", "at least 1")
+    assert_problem(problems, "routes[4]", "expected a mapping")
+    assert_problem(problems, "routes[5].aliases", "expected a list")
+    assert len(problems) == 6
 
 
 def test_wrong_section_types() -> None:
-    problems = problems_of({"server": [], "providers": [], "models": {}})
+    problems = problems_of({"server": [], "providers": [], "models": {}, "routes": "x"})
     assert_problem(problems, "server", "expected a mapping")
     assert_problem(problems, "providers", "expected a mapping")
     assert_problem(problems, "models", "expected a list")
+    assert_problem(problems, "routes", "expected a list")
 
 
 def test_missing_or_empty_providers() -> None:
     assert problems_of({}) == ["providers: at least one provider is required"]
     assert problems_of({"providers": {}}) == ["providers: at least one provider is required"]
     assert problems_of({"providers": None}) == ["providers: at least one provider is required"]
-    problems = problems_of({"models": [{"name": "a", "provider": "mock"}]})
+    problems = problems_of({"routes": [{"name": "a", "provider": "mock"}]})
     assert "providers: at least one provider is required" in problems
-    assert "models[0].provider: unknown provider 'mock' (known: none)" in problems
+    assert "routes[0].provider: unknown provider 'mock' (known: none)" in problems
 
 
 def test_many_problems_in_one_error() -> None:
@@ -568,10 +632,24 @@ def test_many_problems_in_one_error() -> None:
             "bad name": {"kind": "mock"},
             "weird": {"kind": "bogus"},
         },
-        "models": [
+        "models": [{"name": "old", "provider": "mokc"}],
+        "routes": [
             {"name": "a", "provider": "mock"},
             {"name": "a", "provider": "foo"},
             {"provider": "mock"},
+            {
+                "name": "g",
+                "strategy": "single",
+                "targets": [
+                    {"provider": "mock", "weight": 0, "when": {"model": "x"}},
+                    {"provider": "mock", "targets": [{"provider": "mock"}]},
+                    {"provider": "mock", "transforms": [{"drop": "a", "set": {"b": 1}}]},
+                ],
+                "retry": {"attempts": 0, "on": ["5xx", "4xx"], "budget": 2},
+                "circuit_breaker": {"failure_rate": 0, "windw": 3},
+                "fallbacks": {"unavailable": "aa", "context_window_exceeded": "g"},
+                "timeout": -1,
+            },
         ],
         "sever": 1,
     }
@@ -579,24 +657,38 @@ def test_many_problems_in_one_error() -> None:
         load_config(doc, env={})
     err = info.value
     problems = err.problems
-    expected_paths = [
-        "server.host",
-        "server.port",
-        "server.workers",
-        "server.prot",
-        "server.mode",
-        "providers.mock.latncy_ms",
-        "providers.mock.status",
-        "providers.bad name",
-        "providers.weird.kind",
-        "models[1].name",
-        "models[1].provider",
-        "models[2].name",
-        "sever",
-    ]
-    assert len(problems) >= len(expected_paths)
-    for path in expected_paths:
-        assert_problem(problems, path)
+    expected = {
+        "server.host": "environment variable HOST",
+        "server.port": "boolean",
+        "server.workers": "fractional",
+        "server.prot": "did you mean 'port'?",
+        "server.mode": "'gateway' or 'mock'",
+        "providers.mock.latncy_ms": "did you mean 'latency_ms'?",
+        "providers.mock.status": "599",
+        "providers.bad name": "invalid provider name",
+        "providers.weird.kind": "unknown provider kind",
+        "models[0].provider": "unknown provider 'mokc'",
+        "routes[1].name": "duplicate route name 'a' (first defined at routes[0].name)",
+        "routes[1].provider": "unknown provider 'foo'",
+        "routes[2].name": "field required",
+        "routes[3].strategy": "'single' takes one target, this group has 3",
+        "routes[3].targets[0].weight": "greater than or equal to 1",
+        "routes[3].targets[0].when": "conditional",
+        "routes[3].targets[1]": "not both",
+        "routes[3].targets[2].transforms[0]": "exactly one of set, drop, rename",
+        "routes[3].retry.attempts": "greater than or equal to 1",
+        "routes[3].retry.on[1]": "'connect', 'timeout', '5xx' or '429'",
+        "routes[3].retry.budget": "less than or equal to 1",
+        "routes[3].circuit_breaker.failure_rate": "greater than 0",
+        "routes[3].circuit_breaker.windw": "did you mean 'window'?",
+        "routes[3].fallbacks.unavailable": "unknown route 'aa'",
+        "routes[3].fallbacks.context_window_exceeded": "names the route itself",
+        "routes[3].timeout": "greater than 0",
+        "sever": "did you mean 'server'?",
+    }
+    for path, fragment in expected.items():
+        assert_problem(problems, path, fragment)
+    assert len(problems) == len(expected), problems
     text = str(err)
     assert text.startswith(f"invalid aigw config (<dict>), {len(problems)} problem(s):\n  - ")
     assert text.count("\n  - ") == len(problems)
@@ -615,6 +707,18 @@ def test_direct_construction_runs_cross_checks() -> None:
     with pytest.raises(ValueError, match="unknown provider 'nope'"):
         Config.model_validate(
             {"providers": {"p": {"kind": "mock"}}, "models": [{"name": "a", "provider": "nope"}]}
+        )
+    with pytest.raises(ValueError, match=r"routes\[0\].targets\[0\]: needs `provider`"):
+        Config.model_validate(
+            {"providers": {"p": {"kind": "mock"}}, "routes": [{"name": "a", "targets": [{}]}]}
+        )
+    with pytest.raises(ValueError, match="duplicate route name 'a'"):
+        Config.model_validate(
+            {
+                "providers": {"p": {"kind": "mock"}},
+                "models": [{"name": "a", "provider": "p"}],
+                "routes": [{"name": "b", "aliases": ["a"], "provider": "p"}],
+            }
         )
     cfg = Config.model_validate({"providers": {"p": {"kind": "mock"}}})
     assert cfg.source is None
@@ -658,3 +762,760 @@ def test_overrides_on_existing_config() -> None:
     assert cfg.providers["mock"].response == "${X}"  # not substituted a second time
     assert base.server.port is None
     assert load_config(base, overrides={"port": None}) is base
+
+
+# --------------------------------------------------------------------------- routes
+
+
+def routes_doc(*routes: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "providers": {
+            "openai": {"kind": "mock"},
+            "azure": {"kind": "mock"},
+            "local": {"kind": "mock"},
+        },
+        "routes": list(routes),
+    }
+    doc.update(extra)
+    return doc
+
+
+def core_routes(*routes: dict[str, Any], **extra: Any) -> list[dict[str, Any]]:
+    cfg = load_config(routes_doc(*routes, **extra), env={})
+    json.loads(cfg.to_core_json())  # always serializable
+    result: list[dict[str, Any]] = cfg.to_core_dict()["routes"]
+    return result
+
+
+DEFAULT_BREAKER = {
+    "enabled": True,
+    "consecutive_failures": 5,
+    "failure_rate": 0.0,
+    "min_requests": 20,
+    "window_ms": 30000,
+    "ejection_ms": 10000,
+    "max_ejection_ms": 300000,
+}
+
+
+def target_node(provider: str, model: str | None = None, **over: Any) -> dict[str, Any]:
+    node = {
+        "type": "target",
+        "provider": provider,
+        "model": model,
+        "weight": 1,
+        "when": None,
+        "transforms": [],
+        "connect_timeout_ms": 0,
+        "first_byte_timeout_ms": 0,
+        "idle_timeout_ms": 0,
+        "max_in_flight": 0,
+        "max_pending": 0,
+        "breaker": DEFAULT_BREAKER,
+    }
+    node.update(over)
+    return node
+
+
+def test_shorthand_route_core() -> None:
+    (route,) = core_routes(
+        {
+            "name": "gpt-4o",
+            "aliases": ["smart", "default"],
+            "provider": "openai",
+            "model": "gpt-4o-2024-08-06",
+            "connect_timeout": 2,
+            "first_byte_timeout": 30,
+            "stream_idle_timeout": 20.5,
+            "max_in_flight": 100,
+            "max_pending": 50,
+            "timeout": None,
+            "retry": {
+                "attempts": 5,
+                "on": ["connect", 429],
+                "backoff": 0.25,
+                "max_backoff": 2,
+                "budget": 0.5,
+                "min_retries": 1,
+                "max_retry_after": 30,
+            },
+            "circuit_breaker": {"failure_rate": 0.5, "window": 10},
+        }
+    )
+    assert route == {
+        "name": "gpt-4o",
+        "aliases": ["smart", "default"],
+        "plan": {
+            "type": "group",
+            "strategy": "single",
+            "weight": 1,
+            "when": None,
+            "children": [
+                target_node(
+                    "openai",
+                    "gpt-4o-2024-08-06",
+                    connect_timeout_ms=2000,
+                    first_byte_timeout_ms=30000,
+                    idle_timeout_ms=20500,
+                    max_in_flight=100,
+                    max_pending=50,
+                    breaker={**DEFAULT_BREAKER, "failure_rate": 0.5, "window_ms": 10000},
+                )
+            ],
+        },
+        "retry": {
+            "attempts": 5,
+            "on_connect": True,
+            "on_timeout": False,
+            "on_5xx": False,
+            "on_429": True,
+            "backoff_base_ms": 250,
+            "backoff_max_ms": 2000,
+            "budget_ratio": 0.5,
+            "budget_min": 1,
+            "max_retry_after_ms": 30000,
+        },
+        "timeout_ms": 0,
+        "fallbacks": {},
+    }
+
+
+def test_nested_groups_core() -> None:
+    (route,) = core_routes(
+        {
+            "name": "openai/*",
+            "strategy": "conditional",
+            "targets": [
+                {
+                    "when": {"header": {"X-Tier": "premium"}},
+                    "strategy": "weighted",
+                    "targets": [
+                        {"provider": "openai", "weight": 3},
+                        {"provider": "azure", "model": "*-azure", "weight": 1},
+                    ],
+                },
+                {
+                    "targets": [
+                        {"provider": "local", "model": "llama"},
+                        {"strategy": "least_latency", "targets": [{"provider": "openai"}]},
+                    ]
+                },
+            ],
+        }
+    )
+    assert route["plan"] == {
+        "type": "group",
+        "strategy": "conditional",
+        "weight": 1,
+        "when": None,
+        "children": [
+            {
+                "type": "group",
+                "strategy": "weighted",
+                "weight": 1,
+                "when": [{"source": "header", "key": "x-tier", "values": ["premium"]}],
+                "children": [
+                    target_node("openai", weight=3),
+                    target_node("azure", "*-azure"),
+                ],
+            },
+            {
+                "type": "group",
+                "strategy": "fallback",  # default with more than one target
+                "weight": 1,
+                "when": None,
+                "children": [
+                    target_node("local", "llama"),
+                    {
+                        "type": "group",
+                        "strategy": "least_latency",
+                        "weight": 1,
+                        "when": None,
+                        "children": [target_node("openai")],
+                    },
+                ],
+            },
+        ],
+    }
+    # four targets: the default attempts grow to cover them
+    assert route["retry"]["attempts"] == 4
+
+
+def test_default_strategies() -> None:
+    one, two = core_routes(
+        {"name": "a", "targets": [{"provider": "openai"}]},
+        {"name": "b", "targets": [{"provider": "openai"}, {"provider": "azure"}]},
+    )
+    assert one["plan"]["strategy"] == "single"
+    assert two["plan"]["strategy"] == "fallback"
+    assert [c["provider"] for c in two["plan"]["children"]] == ["openai", "azure"]
+
+
+def test_transforms_expand_to_one_op_per_field() -> None:
+    (route,) = core_routes(
+        {
+            "name": "o1",
+            "targets": [
+                {
+                    "provider": "openai",
+                    "transforms": [
+                        {"drop": "response_format", "if_present": "tools"},
+                        {"drop": ["a", "b.c"], "if_absent": "x"},
+                        {"rename": {"max_tokens": "max_completion_tokens"}},
+                        {
+                            "set": {
+                                "temperature": 1,
+                                "stream_options.include_usage": True,
+                                "extra": {"k": [1, None, "s"]},
+                            }
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+    ops = route["plan"]["children"][0]["transforms"]
+
+    def op(kind: str, path: str, to: str = "", value: Any = None, **cond: str) -> dict[str, Any]:
+        return {
+            "op": kind,
+            "path": path,
+            "to": to,
+            "value": value,
+            "if_present": cond.get("if_present", ""),
+            "if_absent": cond.get("if_absent", ""),
+        }
+
+    assert ops == [
+        op("drop", "response_format", if_present="tools"),
+        op("drop", "a", if_absent="x"),
+        op("drop", "b.c", if_absent="x"),
+        op("rename", "max_tokens", to="max_completion_tokens"),
+        op("set", "temperature", value=1),
+        op("set", "stream_options.include_usage", value=True),
+        op("set", "extra", value={"k": [1, None, "s"]}),
+    ]
+
+
+def test_shorthand_transforms() -> None:
+    (route,) = core_routes({"name": "a", "provider": "openai", "transforms": [{"set": {"x": "y"}}]})
+    (target,) = route["plan"]["children"]
+    assert [(t["op"], t["path"], t["value"]) for t in target["transforms"]] == [("set", "x", "y")]
+
+
+def test_when_lists() -> None:
+    (route,) = core_routes(
+        {
+            "name": "a",
+            "strategy": "conditional",
+            "targets": [
+                {
+                    "provider": "openai",
+                    "when": {
+                        "model": "gpt-4*",
+                        "header": {"X-Tier": ["premium", "gold"], "x-version": 2},
+                        "metadata": {"team": ["a", "b"], "env": "prod"},
+                    },
+                },
+                {"provider": "azure", "when": {"model": ["o1*", "o3*"]}},
+                {"provider": "local"},
+            ],
+        }
+    )
+    whens = [c["when"] for c in route["plan"]["children"]]
+    assert whens == [
+        [
+            {"source": "model", "key": "", "values": ["gpt-4*"]},
+            {"source": "header", "key": "x-tier", "values": ["premium", "gold"]},
+            {"source": "header", "key": "x-version", "values": ["2"]},
+            {"source": "metadata", "key": "team", "values": ["a", "b"]},
+            {"source": "metadata", "key": "env", "values": ["prod"]},
+        ],
+        [{"source": "model", "key": "", "values": ["o1*", "o3*"]}],
+        None,
+    ]
+
+
+def test_retry_defaults_cover_the_targets() -> None:
+    routes = core_routes(
+        {"name": "one", "provider": "openai"},
+        {"name": "four", "targets": [{"provider": "openai"}] * 4},
+        {"name": "explicit", "targets": [{"provider": "openai"}] * 4, "retry": {"attempts": 2}},
+        {"name": "max", "provider": "openai", "retry": {"attempts": 20}},
+    )
+    assert [r["retry"]["attempts"] for r in routes] == [3, 4, 2, 20]
+    assert routes[0]["retry"] == {
+        "attempts": 3,
+        "on_connect": True,
+        "on_timeout": True,
+        "on_5xx": True,
+        "on_429": True,
+        "backoff_base_ms": 100,
+        "backoff_max_ms": 5000,
+        "budget_ratio": 0.2,
+        "budget_min": 3,
+        "max_retry_after_ms": 60000,
+    }
+    assert routes[0]["timeout_ms"] == 600000
+
+
+def test_retry_on_subsets() -> None:
+    a, b = core_routes(
+        {"name": "a", "provider": "openai", "retry": {"on": []}},
+        {"name": "b", "provider": "openai", "retry": {"on": "5xx"}},
+    )
+    flags = ("on_connect", "on_timeout", "on_5xx", "on_429")
+    assert [a["retry"][f] for f in flags] == [False, False, False, False]
+    assert [b["retry"][f] for f in flags] == [False, False, True, False]
+
+
+def test_yaml_on_key_is_not_a_boolean(tmp_path: Path) -> None:
+    # YAML 1.1 reads a bare `on:` as true; retry.on still works.
+    path = tmp_path / "aigw.yaml"
+    path.write_text(
+        "providers: {openai: {kind: mock}}\n"
+        "routes:\n"
+        "  - name: a\n"
+        "    provider: openai\n"
+        "    retry:\n"
+        "      on: [connect, 429]\n",
+        encoding="utf-8",
+    )
+    retry = load_config(path, env={}).to_core_dict()["routes"][0]["retry"]
+    assert (retry["on_connect"], retry["on_timeout"], retry["on_5xx"], retry["on_429"]) == (
+        True,
+        False,
+        False,
+        True,
+    )
+
+
+def test_route_defaults_and_breaker_merge() -> None:
+    (route,) = core_routes(
+        {
+            "name": "a",
+            "connect_timeout": 1,
+            "first_byte_timeout": 10,
+            "max_in_flight": 8,
+            "max_pending": 4,
+            "circuit_breaker": {"consecutive_failures": 3, "ejection_time": 5, "failure_rate": 0.4},
+            "targets": [
+                {"provider": "openai"},
+                {
+                    "provider": "azure",
+                    "connect_timeout": 0.5,
+                    "stream_idle_timeout": 7,
+                    "max_in_flight": 2,
+                    "max_pending": 0,
+                    "circuit_breaker": {"consecutive_failures": 0, "max_ejection_time": 60},
+                },
+                {
+                    "provider": "local",
+                    "max_in_flight": None,  # explicitly no cap
+                    "connect_timeout": None,  # the route's
+                    "circuit_breaker": {"enabled": False, "failure_rate": None},
+                },
+            ],
+        }
+    )
+    a, b, c = route["plan"]["children"]
+    route_breaker = {
+        **DEFAULT_BREAKER,
+        "consecutive_failures": 3,
+        "ejection_ms": 5000,
+        "failure_rate": 0.4,
+    }
+    assert a == target_node(
+        "openai",
+        connect_timeout_ms=1000,
+        first_byte_timeout_ms=10000,
+        max_in_flight=8,
+        max_pending=4,
+        breaker=route_breaker,
+    )
+    assert b == target_node(
+        "azure",
+        connect_timeout_ms=500,
+        first_byte_timeout_ms=10000,
+        idle_timeout_ms=7000,
+        max_in_flight=2,
+        max_pending=0,
+        breaker={**route_breaker, "consecutive_failures": 0, "max_ejection_ms": 60000},
+    )
+    assert c == target_node(
+        "local",
+        connect_timeout_ms=1000,
+        first_byte_timeout_ms=10000,
+        max_in_flight=0,
+        max_pending=4,
+        breaker={**route_breaker, "enabled": False, "failure_rate": 0.0},
+    )
+
+
+def test_inheritance_survives_overrides_round_trip() -> None:
+    doc = routes_doc(
+        {
+            "name": "a",
+            "max_in_flight": 8,
+            "circuit_breaker": {"consecutive_failures": 3},
+            "targets": [{"provider": "openai", "circuit_breaker": {"window": 5}}],
+        }
+    )
+    cfg = load_config(doc, env={})
+    again = load_config(cfg, overrides={"port": 1})
+    assert again is not cfg
+    assert again.to_core_dict()["routes"] == cfg.to_core_dict()["routes"]
+    target = again.to_core_dict()["routes"][0]["plan"]["children"][0]
+    assert target["max_in_flight"] == 8
+    assert target["breaker"]["consecutive_failures"] == 3
+    assert target["breaker"]["window_ms"] == 5000
+
+
+def test_fallbacks_core() -> None:
+    a, _, _ = core_routes(
+        {
+            "name": "a",
+            "provider": "openai",
+            "fallbacks": {"context_window_exceeded": "big", "unavailable": "backup"},
+        },
+        {"name": "big", "provider": "azure"},
+        {"name": "backup", "provider": "local"},
+    )
+    assert a["fallbacks"] == {"context_window_exceeded": "big", "unavailable": "backup"}
+
+
+def test_models_is_the_older_name_of_routes() -> None:
+    cfg = load_config(
+        routes_doc(
+            {"name": "new", "provider": "openai"},
+            models=[{"name": "old", "provider": "azure", "model": "x"}],
+        ),
+        env={},
+    )
+    assert [r.name for r in cfg.models] == ["old"]
+    assert [r.name for r in cfg.routes] == ["new"]
+    assert [r.name for r in cfg.all_routes] == ["old", "new"]
+    core = cfg.to_core_dict()
+    assert "models" not in core
+    assert [r["name"] for r in core["routes"]] == ["old", "new"]  # models first
+    assert core["routes"][0]["plan"]["children"][0]["model"] == "x"
+    # only `models:`, in the old flat form
+    cfg = load_config(
+        {"providers": {"p": {"kind": "mock"}}, "models": [{"name": "m", "provider": "p"}]}
+    )
+    assert [r["name"] for r in cfg.to_core_dict()["routes"]] == ["m"]
+    # names are unique across both lists, and errors name the list they are in
+    problems = problems_of(
+        routes_doc(
+            {"name": "b", "aliases": ["a"], "provider": "openai"},
+            models=[{"name": "a", "provider": "openai", "targts": []}],
+        )
+    )
+    assert problems == [
+        "models[0].targts: unknown key; did you mean 'targets'?",
+        "routes[0].aliases[0]: duplicate route name 'a' (first defined at models[0].name)",
+    ]
+
+
+def test_routing_summary_setting() -> None:
+    cfg = load_config(minimal(server={"routing_summary": "always"}), env={})
+    assert cfg.to_core_dict()["server"]["routing_summary"] == "always"
+    problems = problems_of(minimal(server={"routing_summary": "sometimes"}))
+    assert problems == ["server.routing_summary: input should be 'header', 'always' or 'never'"]
+
+
+# --------------------------------------------------------------------------- route errors
+
+
+def route_problems(*routes: dict[str, Any]) -> list[str]:
+    return problems_of(routes_doc(*routes))
+
+
+def test_plan_shape_errors() -> None:
+    problems = route_problems(
+        {"name": "both", "provider": "openai", "targets": [{"provider": "openai"}]},
+        {"name": "neither"},
+        {"name": "empty", "targets": []},
+        {
+            "name": "target-both",
+            "targets": [{"provider": "openai", "targets": [{"provider": "azure"}]}],
+        },
+        {"name": "target-neither", "targets": [{"weight": 2}]},
+        {"name": "nested-empty", "targets": [{"targets": []}]},
+        {"name": "null-targets", "targets": None},
+    )
+    assert problems == [
+        "routes[0]: give either `provider` (one target) or `targets`, not both",
+        "routes[1]: needs `provider` (one target) or `targets`",
+        "routes[2].targets: must not be empty",
+        "routes[3].targets[0]: give either `provider` (a target) or `targets` "
+        "(a nested group), not both",
+        "routes[4].targets[0]: needs `provider` (a target) or `targets` (a nested group)",
+        "routes[5].targets[0].targets: must not be empty",
+        "routes[6]: needs `provider` (one target) or `targets`",
+    ]
+
+
+def test_form_specific_keys() -> None:
+    problems = route_problems(
+        {"name": "a", "provider": "openai", "strategy": "fallback"},
+        {
+            "name": "b",
+            "model": "x",
+            "transforms": [{"drop": "y"}],
+            "targets": [
+                {"provider": "openai", "strategy": "weighted"},
+                {
+                    "targets": [{"provider": "openai"}],
+                    "model": "m",
+                    "max_in_flight": 3,
+                    "circuit_breaker": {"enabled": False},
+                },
+            ],
+        },
+    )
+    assert problems == [
+        "routes[0].strategy: only with `targets`",
+        "routes[1].model: belongs to the one-target form (`provider`); with `targets`, "
+        "set it on a target",
+        "routes[1].transforms: belongs to the one-target form (`provider`); with `targets`, "
+        "set it on a target",
+        "routes[1].targets[0].strategy: only on a group (with `targets`)",
+        "routes[1].targets[1].model: not allowed on a group; set it on its targets",
+        "routes[1].targets[1].max_in_flight: not allowed on a group; set it on its targets",
+        "routes[1].targets[1].circuit_breaker: not allowed on a group; set it on its targets",
+    ]
+
+
+def test_when_only_under_conditional_groups() -> None:
+    problems = route_problems(
+        {
+            "name": "a",
+            "strategy": "weighted",
+            "targets": [{"provider": "openai", "when": {"model": "x"}}, {"provider": "azure"}],
+        },
+        {
+            "name": "b",
+            "strategy": "conditional",
+            "targets": [
+                {
+                    "when": {"model": "x"},  # fine: a child of a conditional group
+                    "targets": [{"provider": "openai", "when": {"model": "y"}}],
+                },
+                {"provider": "azure"},
+            ],
+        },
+    )
+    assert problems == [
+        "routes[0].targets[0].when: only on the targets of a `strategy: conditional` group",
+        "routes[1].targets[0].targets[0].when: only on the targets of a "
+        "`strategy: conditional` group",
+    ]
+
+
+def test_when_errors() -> None:
+    problems = route_problems(
+        {
+            "name": "a",
+            "strategy": "conditional",
+            "targets": [
+                {"provider": "openai", "when": {}},
+                {"provider": "openai", "when": {"header": {"bad header": "x"}}},
+                {"provider": "openai", "when": {"model": []}},
+                {"provider": "openai", "when": {"modle": "x"}},
+                {"provider": "openai", "when": {"metadata": {"team": [True]}}},
+            ],
+        }
+    )
+    w = "routes[0].targets[{}].when"
+    assert_problem(problems, w.format(0), "names no condition")
+    assert_problem(problems, w.format(1) + ".header", "'bad header' is not a valid header name")
+    assert_problem(problems, w.format(2) + ".model", "at least 1")
+    assert_problem(problems, w.format(3) + ".modle", "unknown key; did you mean 'model'?")
+    assert_problem(problems, w.format(4) + ".metadata.team[0]", "string")
+    assert len(problems) == 5
+
+
+def test_strategy_and_weight_errors() -> None:
+    problems = route_problems(
+        {
+            "name": "a",
+            "strategy": "single",
+            "targets": [{"provider": "openai"}, {"provider": "azure", "weight": 0}],
+        },
+        {
+            "name": "b",
+            "strategy": "round_robin",
+            "targets": [{"provider": "openai", "weight": 1.5}],
+        },
+        {"name": "c", "targets": [{"provider": "openai", "weight": True}]},
+    )
+    assert problems == [
+        "routes[0].targets[1].weight: input should be greater than or equal to 1",
+        "routes[1].strategy: input should be 'single', 'fallback', 'weighted', 'conditional', "
+        "'least_latency' or 'least_busy'",
+        "routes[1].targets[0].weight: input should be a valid integer, got a number with a "
+        "fractional part",
+        "routes[2].targets[0].weight: input should be a valid integer, not a boolean",
+        "routes[0].strategy: 'single' takes one target, this group has 2 "
+        "(use fallback, weighted, conditional, least_latency or least_busy)",
+    ]
+
+
+def test_name_errors() -> None:
+    problems = route_problems(
+        {"name": "gpt-4o", "aliases": ["smart", "gpt-4o"], "provider": "openai"},
+        {"name": "smart", "provider": "openai"},
+        {"name": "a/*/*", "provider": "openai", "model": "x*y*"},
+        {"name": "b", "aliases": ["b*"], "targets": [{"provider": "openai", "model": "**"}]},
+        {"name": "openai/*", "provider": "openai", "model": "*"},  # fine
+        {"name": "*", "provider": "openai"},  # fine
+    )
+    assert problems == [
+        "routes[0].aliases[1]: duplicate route name 'gpt-4o' (first defined at routes[0].name)",
+        "routes[1].name: duplicate route name 'smart' (first defined at routes[0].aliases[0])",
+        "routes[2].name: 'a/*/*' has more than one '*'",
+        "routes[2].model: 'x*y*' has more than one '*'",
+        "routes[3].aliases[0]: an alias is an exact name; 'b*' has a '*'",
+        "routes[3].targets[0].model: '**' has more than one '*'",
+    ]
+
+
+def test_fallback_errors() -> None:
+    problems = route_problems(
+        {
+            "name": "main",
+            "provider": "openai",
+            "fallbacks": {
+                "context_window_exceeded": "big-context",
+                "content_policy_violation": "main",
+                "unavailable": "zzz",
+                "rate_limited": "main",
+            },
+        },
+        {"name": "big-ctx", "aliases": ["big-context"], "provider": "azure"},
+    )
+    assert problems == [
+        "routes[0].fallbacks.rate_limited: unknown key",
+        "routes[0].fallbacks.context_window_exceeded: unknown route 'big-context'; "
+        "did you mean 'big-ctx'?",
+        "routes[0].fallbacks.content_policy_violation: names the route itself ('main')",
+        "routes[0].fallbacks.unavailable: unknown route 'zzz'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path", "fragment"),
+    [
+        ("retry", {"attempts": 0}, "retry.attempts", "greater than or equal to 1"),
+        ("retry", {"attempts": 21}, "retry.attempts", "less than or equal to 20"),
+        ("retry", {"on": ["5xx", "4xx"]}, "retry.on[1]", "'connect', 'timeout', '5xx' or '429'"),
+        ("retry", {"on": "sometimes"}, "retry.on[0]", "'connect'"),
+        ("retry", {"budget": 1.5}, "retry.budget", "less than or equal to 1"),
+        ("retry", {"budget": -0.1}, "retry.budget", "greater than or equal to 0"),
+        ("retry", {"backoff": -1}, "retry.backoff", "greater than or equal to 0"),
+        ("retry", {"backoff": 2, "max_backoff": 1}, "retry.max_backoff", "less than backoff"),
+        ("retry", {"min_retries": -1}, "retry.min_retries", "greater than or equal to 0"),
+        ("retry", {"max_retry_after": "x"}, "retry.max_retry_after", "number"),
+        ("retry", {"atempts": 2}, "retry.atempts", "did you mean 'attempts'?"),
+        ("retry", 3, "retry", "expected a mapping"),
+        ("timeout", 0, "timeout", "greater than 0"),
+        ("timeout", "inf", "timeout", "less than or equal"),
+        ("connect_timeout", 0, "connect_timeout", "greater than 0"),
+        ("first_byte_timeout", -1, "first_byte_timeout", "greater than 0"),
+        ("stream_idle_timeout", True, "stream_idle_timeout", "boolean"),
+        ("max_in_flight", 0, "max_in_flight", "greater than or equal to 1"),
+        ("max_pending", -1, "max_pending", "greater than or equal to 0"),
+        ("circuit_breaker", {"failure_rate": 0}, "circuit_breaker.failure_rate", "greater than 0"),
+        ("circuit_breaker", {"failure_rate": 1.5}, "circuit_breaker.failure_rate", "1"),
+        ("circuit_breaker", {"window": 0}, "circuit_breaker.window", "greater than 0"),
+        ("circuit_breaker", {"ejection_time": -1}, "circuit_breaker.ejection_time", "0"),
+        ("circuit_breaker", {"min_requests": 0}, "circuit_breaker.min_requests", "1"),
+        (
+            "circuit_breaker",
+            {"consecutive_failures": -1},
+            "circuit_breaker.consecutive_failures",
+            "0",
+        ),
+        ("circuit_breaker", {"enabled": "perhaps"}, "circuit_breaker.enabled", "boolean"),
+        ("circuit_breaker", {"ejection": 1}, "circuit_breaker.ejection", "'ejection_time'?"),
+        ("fallbacks", {"unavailable": ""}, "fallbacks.unavailable", "at least 1"),
+        ("aliases", [""], "aliases[0]", "at least 1"),
+        ("transforms", [{"drop": "a..b"}], "transforms[0].drop[0]", "invalid field path 'a..b'"),
+        ("transforms", [{"drop": []}], "transforms[0].drop", "at least 1"),
+        ("transforms", [{"set": {}}], "transforms[0].set", "at least one field"),
+        ("transforms", [{"rename": {"a": ".b"}}], "transforms[0].rename.a", "invalid field path"),
+        ("transforms", [{"set": {"a": 1}, "if_present": ""}], "transforms[0].if_present", "path"),
+        ("transforms", [{"set": {"a": float("nan")}}], "transforms[0].set.a", "not a JSON value"),
+        ("transforms", [{"if_present": "a"}], "transforms[0]", "needs one of set, drop, rename"),
+        ("transforms", [{"sett": {"a": 1}}], "transforms[0].sett", "did you mean 'set'?"),
+        ("transforms", ["drop"], "transforms[0]", "expected a mapping"),
+    ],
+)
+def test_route_field_errors(field: str, value: Any, path: str, fragment: str) -> None:
+    # the same field on a shorthand route and on a target (where it exists there)
+    route = {"name": "a", "provider": "openai", field: value}
+    problems = route_problems(route)
+    assert_problem(problems, f"routes[0].{path}", fragment)
+    if field in ("retry", "timeout", "fallbacks", "aliases"):
+        return
+    # a misspelt op is also a transform without one
+    expected = 2 if path.endswith(".sett") else 1
+    assert len(problems) == expected, problems
+    problems = route_problems({"name": "a", "targets": [{"provider": "openai", field: value}]})
+    assert_problem(problems, f"routes[0].targets[0].{path}", fragment)
+    assert len(problems) == expected, problems
+
+
+def test_transform_value_must_be_json(tmp_path: Path) -> None:
+    path = tmp_path / "aigw.yaml"
+    path.write_text(
+        "providers: {openai: {kind: mock}}\n"
+        "routes:\n"
+        "  - name: a\n"
+        "    provider: openai\n"
+        "    transforms:\n"
+        "      - set: {since: 2024-01-01}\n",
+        encoding="utf-8",
+    )
+    problems = problems_of(path)
+    assert problems == ["routes[0].transforms[0].set.since: date is not a JSON value (quote it)"]
+
+
+def test_transform_with_two_ops_and_field_errors_reported_together() -> None:
+    problems = route_problems(
+        {
+            "name": "a",
+            "provider": "openai",
+            "transforms": [{"drop": "a", "rename": {"b": "c"}, "if_absent": "x..y"}],
+        }
+    )
+    assert problems == [
+        "routes[0].transforms[0].if_absent: invalid field path 'x..y' "
+        "(dotted keys, no empty parts)",
+        "routes[0].transforms[0]: give exactly one of set, drop, rename (got drop and rename)",
+    ]
+
+
+def test_unknown_keys_in_route_models_get_hints() -> None:
+    problems = route_problems(
+        {
+            "name": "a",
+            "aliasses": [],
+            "strategy": "conditional",
+            "targets": [
+                {"provider": "openai", "wieght": 2, "when": {"headers": {}}},
+                {"strategy": "fallback", "targets": [{"provider": "openai", "modle": "x"}]},
+            ],
+            "retry": {"max_backof": 1},
+            "fallbacks": {"unavailble": "a"},
+        }
+    )
+    assert sorted(problems) == [
+        "routes[0].aliasses: unknown key; did you mean 'aliases'?",
+        "routes[0].fallbacks.unavailble: unknown key; did you mean 'unavailable'?",
+        "routes[0].retry.max_backof: unknown key; did you mean 'max_backoff'?",
+        "routes[0].targets[0].when.headers: unknown key; did you mean 'header'?",
+        "routes[0].targets[0].wieght: unknown key; did you mean 'weight'?",
+        "routes[0].targets[1].targets[0].modle: unknown key; did you mean 'model'?",
+    ]

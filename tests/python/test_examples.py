@@ -11,7 +11,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def test_example_config_validates() -> None:
     config = aigw.load_config(EXAMPLES / "aigw.yaml", env={})
-    assert {m.name for m in config.models} >= {"gpt-4o-mini", "llama", "mock-gpt"}
+    assert {r.name for r in config.all_routes} >= {"gpt-4o-mini", "gpt-4o", "llama", "mock-gpt"}
+    assert config.to_core_json()  # the core document builds
     assert config.default_provider == "openai"
 
 

@@ -20,6 +20,7 @@ from _util import (
     build_request,
     count_responses,
     mock_config,
+    mock_route,
     wait_until,
 )
 
@@ -149,7 +150,7 @@ def test_wrong_method_is_405(gw: aigw.Gateway, method: str, path: str, allow: st
 
 def test_models_retrieve_decodes_the_id() -> None:
     cfg = mock_config(wildcard=False)
-    cfg["models"].append({"name": "org/model one", "provider": "mock"})
+    cfg["routes"].append(mock_route("org/model one"))
     with aigw.Gateway(cfg) as g, RawConn(g.port or 0) as c:
         for target in ("/v1/models/org%2Fmodel%20one", "/v1/models/org/model%20one"):
             resp = c.request("GET", target)

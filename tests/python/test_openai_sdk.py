@@ -18,7 +18,7 @@ import httpx
 import openai
 import pytest
 import yaml
-from _util import STOCK_ANSWER, AigwProcess, free_port, mock_config
+from _util import STOCK_ANSWER, AigwProcess, free_port, mock_config, mock_route
 
 import aigw
 
@@ -34,11 +34,11 @@ SDK_CONFIG: dict[str, Any] = {
             "embedding_dimensions": 4,
         },
     },
-    "models": [
-        {"name": "mock-gpt", "provider": "mock"},
-        {"name": "mock-embedding", "provider": "mock"},
-        {"name": "gpt-4o-mini", "provider": "second", "model": "upstream-mini"},
-        {"name": "openai/gpt-4o", "provider": "second"},
+    "routes": [
+        mock_route("mock-gpt"),
+        mock_route("mock-embedding"),
+        {**mock_route("gpt-4o-mini", "second"), "model": "upstream-mini"},
+        mock_route("openai/gpt-4o", "second"),
     ],
 }
 
@@ -499,7 +499,7 @@ def test_two_gateways_at_once_answer_independently(
 ) -> None:
     def cfg(word: str) -> dict[str, Any]:
         doc = mock_config(wildcard=False, response=word)
-        doc["models"] = [{"name": f"{word}-model", "provider": "mock"}]
+        doc["routes"] = [mock_route(f"{word}-model")]
         return doc
 
     a = make_gateway(cfg("alpha"))

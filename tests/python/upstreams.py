@@ -493,7 +493,7 @@ def openai_provider(base_url: str, api_key: str = "sk-provider-key", **opts: Any
 
 def gateway_config(
     providers: dict[str, dict[str, Any]],
-    models: list[dict[str, Any]] | None = None,
+    routes: list[dict[str, Any]] | None = None,
     *,
     workers: int = 1,
     **top: Any,
@@ -502,7 +502,7 @@ def gateway_config(
     return {
         "server": {"workers": workers},
         "providers": providers,
-        "models": models if models is not None else [{"name": "*", "provider": first}],
+        "routes": routes if routes is not None else [{"name": "*", "provider": first}],
         **top,
     }
 
@@ -513,7 +513,14 @@ def mock_upstream_gateway(workers: int = 1) -> aigw.Gateway:
         {
             "server": {"mode": "mock", "workers": workers},
             "providers": {"m": {"kind": "mock"}},
-            "models": [{"name": "*", "provider": "m"}],
+            "routes": [
+                {
+                    "name": "*",
+                    "provider": "m",
+                    "retry": {"attempts": 1},
+                    "circuit_breaker": {"enabled": False},
+                }
+            ],
         }
     )
 
