@@ -253,7 +253,9 @@ void Exchange::onCallEnd(const CallUsage& usage) {
     failing_ = false;
     std::unique_ptr<HeldResponse> held = std::move(held_);
     const router::Failure failure = router::classifyStatus(held->status, held->body);
-    if (const std::string* after = held->headers.find("retry-after"); after != nullptr && target_ != nullptr) {
+    // Retry-After keeps every request off the target for a while, where this route retries it.
+    const std::string* after = held->headers.find("retry-after");
+    if (after != nullptr && route_->retry.attempts > 1 && router::retryable(route_->retry, failure)) {
       const int64_t ms = router::parseRetryAfterMs(*after, wallMs());
       if (ms > 0) {
         const uint64_t wait = std::min<uint64_t>(static_cast<uint64_t>(ms), route_->retry.max_retry_after_ms);

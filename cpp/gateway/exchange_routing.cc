@@ -250,19 +250,26 @@ void Exchange::noTarget() {
     giveUp();
     return;
   }
-  // Tell the client when the first target may be back.
+  // Tell the client when the first target may be back. When every target is only waiting out
+  // a provider's Retry-After, the answer is the provider's own: 429.
   uint64_t back_ns = 0;
+  bool rate_limited_only = true;
   for (const auto& t : route.targets) {
     const auto snap = t->state->breaker.snapshot(now);
+    const uint64_t not_before = t->state->not_before_ns.load(std::memory_order_relaxed);
     uint64_t at = snap.state == router::BreakerState::Open ? now + snap.ejected_for_ms * 1000000ull : 0;
-    at = std::max(at, t->state->not_before_ns.load(std::memory_order_relaxed));
+    if (not_before <= now || at > 0) rate_limited_only = false;
+    at = std::max(at, not_before);
     if (at > now && (back_ns == 0 || at < back_ns)) back_ns = at;
   }
   const int64_t retry_after = back_ns == 0 ? -1 : static_cast<int64_t>((back_ns - now + 999999999) / 1000000000);
-  sendRoutingError(503,
-                   "no target of route '" + route.name + "' can take the request now: " +
-                       router::unavailableReason(route, now),
-                   "service_unavailable_error", "no_available_target", retry_after);
+  const std::string message =
+      "no target of route '" + route.name + "' can take the request now: " + router::unavailableReason(route, now);
+  if (rate_limited_only) {
+    sendRoutingError(429, message, "rate_limit_error", "rate_limit_exceeded", retry_after);
+  } else {
+    sendRoutingError(503, message, "service_unavailable_error", "no_available_target", retry_after);
+  }
 }
 
 // Out of options: the last failure is the answer.

@@ -498,11 +498,15 @@ def gateway_config(
     workers: int = 1,
     **top: Any,
 ) -> dict[str, Any]:
+    """A gateway config; the default route sends every model to the first provider with one
+    attempt and no circuit breaking, so each test sees exactly what its upstream answered."""
     first = next(iter(providers))
+    plain = {"attempts": 1}
+    default = [{"name": "*", "provider": first, "retry": plain, "circuit_breaker": {"enabled": False}}]
     return {
         "server": {"workers": workers},
         "providers": providers,
-        "routes": routes if routes is not None else [{"name": "*", "provider": first}],
+        "routes": routes if routes is not None else default,
         **top,
     }
 
