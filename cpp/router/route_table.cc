@@ -20,13 +20,6 @@ T get(const json& j, const char* key, T fallback) {
   return it->get<T>();
 }
 
-std::string lowerAscii(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return s;
-}
-
 // Builds one route; every error names the route and, after it, where in the plan it is.
 class RouteBuilder {
  public:
@@ -128,7 +121,7 @@ class RouteBuilder {
     c.key = get<std::string>(j, "key", "");
     if (c.source != Condition::Source::Model && c.key.empty()) fail("condition on " + source + " needs a 'key'", where);
     // Header names are stored lower-cased (http::HeaderList).
-    if (c.source == Condition::Source::Header) c.key = lowerAscii(std::move(c.key));
+    if (c.source == Condition::Source::Header) http::toLowerAscii(c.key);
     c.values = get<std::vector<std::string>>(j, "values", {});
     if (c.values.empty()) fail("condition without values", where);
     return c;
