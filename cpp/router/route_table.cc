@@ -34,7 +34,9 @@ class RouteBuilder {
     n.weight = static_cast<uint32_t>(weight);
     if (auto it = j.find("when"); it != j.end() && !it->is_null()) {
       if (!it->is_array()) fail("'when' must be a list of conditions", where);
-      for (size_t i = 0; i < it->size(); ++i) n.when.push_back(condition((*it)[i], where + ".when[" + std::to_string(i) + "]"));
+      for (size_t i = 0; i < it->size(); ++i) {
+        n.when.push_back(condition((*it)[i], where + ".when[" + std::to_string(i) + "]"));
+      }
     }
     const std::string type = get<std::string>(j, "type", "");
     if (type == "target") {
@@ -65,7 +67,9 @@ class RouteBuilder {
     if (it == providers_.end()) fail("unknown provider '" + provider + "'", where);
     t->provider = it->second;
     t->model = get<std::string>(j, "model", "");
-    if (std::count(t->model.begin(), t->model.end(), '*') > 1) fail("target model '" + t->model + "' has more than one '*'", where);
+    if (std::count(t->model.begin(), t->model.end(), '*') > 1) {
+      fail("target model '" + t->model + "' has more than one '*'", where);
+    }
     t->label = provider + "/" + (t->model.empty() ? "*" : t->model);
     if (auto tr = j.find("transforms"); tr != j.end() && !tr->is_null()) {
       if (!tr->is_array()) fail("'transforms' must be a list", where);
@@ -226,7 +230,9 @@ std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
       route->pattern = stars == 1;
       route->aliases = get<std::vector<std::string>>(j, "aliases", {});
       for (const std::string& alias : route->aliases) {
-        if (alias.empty() || alias.find('*') != std::string::npos) builder.fail("alias '" + alias + "' must be a plain name");
+        if (alias.empty() || alias.find('*') != std::string::npos) {
+          builder.fail("alias '" + alias + "' must be a plain name");
+        }
       }
       auto plan = j.find("plan");
       if (plan == j.end()) builder.fail("missing plan");
@@ -267,7 +273,9 @@ std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
       const bool pattern = name.find('*') != std::string_view::npos;
       const bool taken = pattern ? std::find(pattern_names.begin(), pattern_names.end(), name) != pattern_names.end()
                                  : table->exact_.count(name) > 0;
-      if (taken) throw std::runtime_error("route '" + route->name + "': the name '" + std::string(name) + "' is already taken");
+      if (taken) {
+        throw std::runtime_error("route '" + route->name + "': the name '" + std::string(name) + "' is already taken");
+      }
       if (pattern) {
         pattern_names.push_back(name);
         table->patterns_.push_back(route.get());
