@@ -215,14 +215,17 @@ std::string Target::upstreamModel(std::string_view requested, std::string_view c
 std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
                                                  const std::unordered_map<std::string, const Provider*>& providers) {
   if (!routes.is_array()) throw std::runtime_error("routes must be a list");
-  auto table = std::unique_ptr<RouteTable>(new RouteTable());
+  auto table = std::make_unique<RouteTable>();
   std::vector<json> fallbacks;  // resolved once every route exists
   for (size_t i = 0; i < routes.size(); ++i) {
     const json& j = routes[i];
     if (!j.is_object()) throw std::runtime_error("routes[" + std::to_string(i) + "] must be an object");
     auto route = std::make_unique<Route>();
-    route->name = get<std::string>(j, "name", "");
-    if (route->name.empty()) throw std::runtime_error("routes[" + std::to_string(i) + "]: missing name");
+    auto name = j.find("name");
+    if (name == j.end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
+      throw std::runtime_error("routes[" + std::to_string(i) + "]: missing name");
+    }
+    route->name = name->get<std::string>();
     RouteBuilder builder(*route, providers);
     try {
       const auto stars = std::count(route->name.begin(), route->name.end(), '*');

@@ -159,6 +159,7 @@ TEST(RouteTable, ErrorsNameTheRouteAndTheProblem) {
       {route("x", R"(,"fallbacks":{"unavailable":"x"})"), "route 'x': fallback 'unavailable' names the route itself"},
       {route("x", R"(,"fallbacks":{"sometimes":"x"})"), "unknown fallback 'sometimes'"},
       {"{}", "missing name"},
+      {R"({"name":7,"plan":{}})", "routes[0]: missing name"},
   };
   for (const auto& [routes, expected] : cases) {
     const std::string error = buildError(p, "[" + routes + "]");
