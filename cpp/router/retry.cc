@@ -6,6 +6,8 @@
 #include <iterator>
 #include <string>
 
+#include "http/headers.h"
+
 namespace aigw::router {
 namespace {
 
@@ -128,8 +130,7 @@ Failure classifyStatus(int status, std::string_view body) {
   // Providers say "context window" and "content policy" in many ways, and only in the body;
   // error bodies are small, so a lower-cased copy searched for known phrases is enough.
   std::string text(body);
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
+  http::toLowerAscii(text);
   const auto mentions = [&](std::initializer_list<std::string_view> phrases) {
     return std::any_of(phrases.begin(), phrases.end(),
                        [&](std::string_view p) { return text.find(p) != std::string::npos; });

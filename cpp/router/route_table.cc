@@ -20,13 +20,6 @@ T get(const json& j, const char* key, T fallback) {
   return it->get<T>();
 }
 
-std::string lowerAscii(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return s;
-}
-
 // Builds one route; every error names the route and, after it, where in the plan it is.
 class RouteBuilder {
  public:
@@ -41,7 +34,9 @@ class RouteBuilder {
     n.weight = static_cast<uint32_t>(weight);
     if (auto it = j.find("when"); it != j.end() && !it->is_null()) {
       if (!it->is_array()) fail("'when' must be a list of conditions", where);
-      for (size_t i = 0; i < it->size(); ++i) n.when.push_back(condition((*it)[i], where + ".when[" + std::to_string(i) + "]"));
+      for (size_t i = 0; i < it->size(); ++i) {
+        n.when.push_back(condition((*it)[i], where + ".when[" + std::to_string(i) + "]"));
+      }
     }
     const std::string type = get<std::string>(j, "type", "");
     if (type == "target") {
@@ -72,7 +67,9 @@ class RouteBuilder {
     if (it == providers_.end()) fail("unknown provider '" + provider + "'", where);
     t->provider = it->second;
     t->model = get<std::string>(j, "model", "");
-    if (std::count(t->model.begin(), t->model.end(), '*') > 1) fail("target model '" + t->model + "' has more than one '*'", where);
+    if (std::count(t->model.begin(), t->model.end(), '*') > 1) {
+      fail("target model '" + t->model + "' has more than one '*'", where);
+    }
     t->label = provider + "/" + (t->model.empty() ? "*" : t->model);
     if (auto tr = j.find("transforms"); tr != j.end() && !tr->is_null()) {
       if (!tr->is_array()) fail("'transforms' must be a list", where);
@@ -129,7 +126,7 @@ class RouteBuilder {
     c.key = get<std::string>(j, "key", "");
     if (c.source != Condition::Source::Model && c.key.empty()) fail("condition on " + source + " needs a 'key'", where);
     // Header names are stored lower-cased (http::HeaderList).
-    if (c.source == Condition::Source::Header) c.key = lowerAscii(std::move(c.key));
+    if (c.source == Condition::Source::Header) http::toLowerAscii(c.key);
     c.values = get<std::vector<std::string>>(j, "values", {});
     if (c.values.empty()) fail("condition without values", where);
     return c;
@@ -219,14 +216,17 @@ std::string Target::upstreamModel(std::string_view requested, std::string_view c
 std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
                                                  const std::unordered_map<std::string, const Provider*>& providers) {
   if (!routes.is_array()) throw std::runtime_error("routes must be a list");
-  auto table = std::unique_ptr<RouteTable>(new RouteTable());
+  auto table = std::make_unique<RouteTable>();
   std::vector<json> fallbacks;  // resolved once every route exists
   for (size_t i = 0; i < routes.size(); ++i) {
     const json& j = routes[i];
     if (!j.is_object()) throw std::runtime_error("routes[" + std::to_string(i) + "] must be an object");
     auto route = std::make_unique<Route>();
-    route->name = get<std::string>(j, "name", "");
-    if (route->name.empty()) throw std::runtime_error("routes[" + std::to_string(i) + "]: missing name");
+    auto name = j.find("name");
+    if (name == j.end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
+      throw std::runtime_error("routes[" + std::to_string(i) + "]: missing name");
+    }
+    route->name = name->get<std::string>();
     RouteBuilder builder(*route, providers);
     try {
       const auto stars = std::count(route->name.begin(), route->name.end(), '*');
@@ -234,7 +234,9 @@ std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
       route->pattern = stars == 1;
       route->aliases = get<std::vector<std::string>>(j, "aliases", {});
       for (const std::string& alias : route->aliases) {
-        if (alias.empty() || alias.find('*') != std::string::npos) builder.fail("alias '" + alias + "' must be a plain name");
+        if (alias.empty() || alias.find('*') != std::string::npos) {
+          builder.fail("alias '" + alias + "' must be a plain name");
+        }
       }
       auto plan = j.find("plan");
       if (plan == j.end()) builder.fail("missing plan");
@@ -275,7 +277,9 @@ std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
       const bool pattern = name.find('*') != std::string_view::npos;
       const bool taken = pattern ? std::find(pattern_names.begin(), pattern_names.end(), name) != pattern_names.end()
                                  : table->exact_.count(name) > 0;
-      if (taken) throw std::runtime_error("route '" + route->name + "': the name '" + std::string(name) + "' is already taken");
+      if (taken) {
+        throw std::runtime_error("route '" + route->name + "': the name '" + std::string(name) + "' is already taken");
+      }
       if (pattern) {
         pattern_names.push_back(name);
         table->patterns_.push_back(route.get());
