@@ -12,8 +12,11 @@ import aigw
 
 @pytest.fixture(scope="module")
 def llm() -> Iterator[openai.OpenAI]:
-    with aigw.Gateway(workers=1) as gw:
-        yield openai.OpenAI(base_url=gw.url + "/v1", api_key="unused", max_retries=0)
+    with (
+        aigw.Gateway(workers=1) as gw,
+        openai.OpenAI(base_url=gw.url + "/v1", api_key="unused", max_retries=0) as client,
+    ):
+        yield client
 
 
 def summarize(client: openai.OpenAI, text: str, **extra: object) -> str:

@@ -498,15 +498,18 @@ def gateway_config(
     workers: int = 1,
     **top: Any,
 ) -> dict[str, Any]:
-    """A gateway config; the default route sends every model to the first provider with one
-    attempt and no circuit breaking, so each test sees exactly what its upstream answered."""
+    """A gateway config (the default route sends every model to the first provider). Routes
+    that do not say otherwise make one attempt and never eject a target, so each test sees
+    exactly what its upstream answered; routing behaviour has its own tests."""
     first = next(iter(providers))
-    plain = {"attempts": 1}
-    default = [{"name": "*", "provider": first, "retry": plain, "circuit_breaker": {"enabled": False}}]
+    plain = [
+        {"retry": {"attempts": 1}, "circuit_breaker": {"enabled": False}, **route}
+        for route in (routes if routes is not None else [{"name": "*", "provider": first}])
+    ]
     return {
         "server": {"workers": workers},
         "providers": providers,
-        "routes": routes if routes is not None else default,
+        "routes": plain,
         **top,
     }
 
