@@ -275,7 +275,12 @@ void Exchange::onCallEnd(const CallUsage& usage) {
   if (usage.completion_tokens > 0) {
     shared.completion_tokens.fetch_add(static_cast<uint64_t>(usage.completion_tokens), std::memory_order_relaxed);
   }
-  endAttempt(router::Outcome::Success, status_, {});
+  // An error answer too big to hold for a decision was relayed as it came: it still counts.
+  const router::Failure failure = status_ >= 400 ? router::classifyStatus(status_, {}) : router::Failure::None;
+  endAttempt(router::countsAsFailure(failure) ? router::Outcome::Failure
+             : failure == router::Failure::None ? router::Outcome::Success
+                                                : router::Outcome::Neutral,
+             status_, {});
   if (held_ && sse_head_held_) commitHeld();  // an event stream with no events
   if (held_) {
     respondHeld(std::move(held_));

@@ -178,6 +178,8 @@ class MockProviderConfig(_Model):
     stall_after: NonNegInt | None = None
     reset_after: NonNegInt | None = None
     response: str | None = None
+    # The "code" of error answers (e.g. context_length_exceeded); None: derived from the status.
+    error_code: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     embedding_dimensions: Annotated[Int, Field(ge=1, le=65536)] = 8
     header_knobs: bool = True
 
@@ -194,6 +196,7 @@ class MockProviderConfig(_Model):
             "stall_after": _opt_int(self.stall_after),
             "reset_after": _opt_int(self.reset_after),
             "response": self.response,
+            "error_code": self.error_code,
             "embedding_dimensions": self.embedding_dimensions,
             "header_knobs": self.header_knobs,
         }

@@ -52,6 +52,7 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
             "stall_after": -1,
             "reset_after": -1,
             "response": None,
+            "error_code": None,
             "embedding_dimensions": 8,
             "header_knobs": True,
         }
