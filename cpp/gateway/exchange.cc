@@ -191,7 +191,9 @@ void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_
     return;
   }
   addRoutingHeaders(headers);
-  if (event_stream_ && has_body && target_ != nullptr) {
+  // (Serving as a mock upstream there is nothing to retry, and a test of a stall before the
+  // first event needs the head to go out.)
+  if (event_stream_ && has_body && target_ != nullptr && !config().server().mock_mode) {
     // Nothing reaches the client before the first event: until then a failure can still retry.
     held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
     sse_head_held_ = true;

@@ -113,6 +113,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
 
   // The attempt loop (exchange_routing.cc).
   void beginRouting();
+  router::PickInput pickInput(uint64_t now);
   void nextAttempt();
   void onSlotGranted();
   void launch();

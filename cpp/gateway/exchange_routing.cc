@@ -47,24 +47,29 @@ void Exchange::beginRouting() {
   nextAttempt();
 }
 
+// What a pick looks at: the request (model, headers, the body's metadata when a condition
+// reads it) and the targets this request saw fail.
+router::PickInput Exchange::pickInput(uint64_t now) {
+  router::PickInput in;
+  in.model = api_.model;
+  in.headers = &request_.headers;
+  if (route_->needs_metadata && api_.json_object) {
+    const nlohmann::json& body = api_.body.get();
+    if (auto it = body.find("metadata"); it != body.end() && it->is_object()) in.metadata = &*it;
+  }
+  in.now_ns = now;
+  in.rng = &worker_.callContext().rng;
+  in.failed = &failed_;
+  return in;
+}
+
 void Exchange::nextAttempt() {
   if (done_) return;
   const router::Route& route = *route_;
-  const nlohmann::json* metadata = nullptr;
-  if (route.needs_metadata && api_.json_object) {
-    const nlohmann::json& body = api_.body.get();
-    if (auto it = body.find("metadata"); it != body.end() && it->is_object()) metadata = &*it;
-  }
   skip_.clear();
   for (;;) {
     const uint64_t now = monotonicNs();
-    router::PickInput in;
-    in.model = api_.model;
-    in.headers = &request_.headers;
-    in.metadata = metadata;
-    in.now_ns = now;
-    in.rng = &worker_.callContext().rng;
-    in.failed = &failed_;
+    router::PickInput in = pickInput(now);
     in.skip = &skip_;
     const router::Target* target = router::pick(route, in);
     if (target == nullptr) {
@@ -197,13 +202,7 @@ void Exchange::afterFailure(router::Failure failure) {
   retry_slot_ = true;
   route.retries.fetch_add(1, std::memory_order_relaxed);
   // Straight on to a target this request has not seen fail; back off before going back to one.
-  router::PickInput in;
-  in.model = api_.model;
-  in.headers = &request_.headers;
-  in.now_ns = monotonicNs();
-  in.rng = &worker_.callContext().rng;
-  in.failed = &failed_;
-  const router::Target* next = router::pick(route, in);
+  const router::Target* next = router::pick(route, pickInput(monotonicNs()));
   if (next != nullptr && !contains(failed_, next)) {
     nextAttempt();
     return;

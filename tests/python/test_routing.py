@@ -1226,17 +1226,6 @@ def test_fallback_cycle_terminates(gw_factory: Callable[..., aigw.Gateway]) -> N
     assert took < 1.0
 
 
-# =========================================================================== known bugs
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Exchange::afterFailure decides 'straight on or back off' with a PickInput that lacks "
-        "the body's metadata, so a conditional branch chosen by `when.metadata` looks "
-        "unavailable: the request backs off (up to max_backoff) before its next attempt"
-    ),
-)
 def test_retry_goes_straight_to_a_metadata_branch(gw_factory: Callable[..., aigw.Gateway]) -> None:
     """After the first target fails, the next attempt goes at once to a target not yet tried —
     also when that target is a conditional branch selected by body metadata. (A huge backoff
