@@ -1,9 +1,12 @@
 // aigw._core: the thin pybind11 layer over GatewayServer. The only file that includes pybind11.
 // Every call that can block (start, stop) releases the GIL; loop threads never take it.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <memory>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "gateway/gateway_server.h"
 
@@ -43,6 +46,27 @@ class Server {
   int workers() const { return server_->workerCount(); }
   std::string stats() const { return server_->statsJson(); }
 
+  // The Python hook thread's side of the HookQueue. take() waits without the GIL.
+  std::vector<std::tuple<uint64_t, std::string, std::string>> takeHookJobs(size_t max, double timeout) {
+    std::vector<aigw::hooks::Job> jobs;
+    {
+      py::gil_scoped_release release;
+      jobs = server_->hooks().take(max, static_cast<int>(timeout * 1000.0));
+    }
+    std::vector<std::tuple<uint64_t, std::string, std::string>> out;
+    out.reserve(jobs.size());
+    for (auto& j : jobs) out.emplace_back(j.id, std::move(j.kind), std::move(j.payload));
+    return out;
+  }
+  void completeHook(uint64_t id, bool ok, std::string result) {
+    py::gil_scoped_release release;
+    server_->hooks().complete(id, ok, std::move(result));
+  }
+  void closeHooks() {
+    py::gil_scoped_release release;
+    server_->hooks().close();
+  }
+
  private:
   std::unique_ptr<aigw::GatewayServer> server_;
 };
@@ -61,5 +85,10 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("running", &Server::running)
       .def_property_readonly("port", &Server::port)
       .def_property_readonly("workers", &Server::workers)
-      .def("stats_json", &Server::stats);
+      .def("stats_json", &Server::stats)
+      .def("take_hook_jobs", &Server::takeHookJobs, py::arg("max"), py::arg("timeout"),
+           "Wait up to timeout seconds for hook jobs; returns up to max (id, kind, payload JSON).")
+      .def("complete_hook", &Server::completeHook, py::arg("id"), py::arg("ok"), py::arg("result"),
+           "Deliver a hook's result (JSON) to the request waiting for it.")
+      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and stop take_hook_jobs waiting.");
 }

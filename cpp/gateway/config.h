@@ -30,12 +30,20 @@ struct ServerSettings {
   enum class RoutingSummary { Header, Always, Never } routing_summary = RoutingSummary::Header;
 };
 
+// Which Python hooks the gateway calls (Python registers them; the core only needs to know
+// where to park requests for them).
+struct HookSettings {
+  bool input_guardrails = false;
+  uint64_t timeout_ms = 60000;  // backstop for one verdict: Python enforces each hook's own timeout
+};
+
 class GatewayConfig {
  public:
   // Returns null and sets `error` when the document is not a valid core config.
   static std::shared_ptr<const GatewayConfig> fromJson(std::string_view json, std::string* error);
 
   const ServerSettings& server() const { return server_; }
+  const HookSettings& hooks() const { return hooks_; }
   const std::vector<ProviderPtr>& providers() const { return providers_; }
   const router::RouteTable& routes() const { return *routes_; }
   // Serves passthrough requests that name no routable model.
@@ -51,6 +59,7 @@ class GatewayConfig {
 
  private:
   ServerSettings server_;
+  HookSettings hooks_;
   std::vector<ProviderPtr> providers_;
   std::unique_ptr<router::RouteTable> routes_;
   std::unordered_map<std::string, std::string> model_bodies_;

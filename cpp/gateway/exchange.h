@@ -84,6 +84,14 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   static constexpr int kMaxRouteHops = 3;
 
   bool bodyStreamed() const { return request_.body_streamed; }
+  // A stage rewrote the request (a guardrail's redaction): the new JSON body replaces the old.
+  void replaceBody(std::string body) {
+    request_.body = std::move(body);
+    api_.body.reset(request_.body);
+  }
+  // Per-guardrail results of Python hooks (JSON array), kept for the request's record.
+  void setGuardrailResults(std::string json) { guardrail_results_ = std::move(json); }
+  const std::string& guardrailResults() const { return guardrail_results_; }
 
   // One attempt, for the x-aigw-attempts header and the routing summary.
   struct Attempt {
@@ -172,6 +180,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   uint64_t deadline_ns_ = 0;
   std::unique_ptr<Timer> deadline_timer_;
   std::unique_ptr<Timer> wait_timer_;
+  std::string guardrail_results_;
 };
 
 }  // namespace aigw

@@ -35,6 +35,8 @@ class GatewayServer {
   int workerCount() const { return static_cast<int>(shared_.workers); }
   const GatewayConfig& config() const { return *config_; }
   std::string statsJson() const;
+  // The queue the Python hook thread serves (see hooks/hook_queue.h).
+  hooks::HookQueue& hooks() { return shared_.hooks; }
 
  private:
   explicit GatewayServer(std::shared_ptr<const GatewayConfig> config);

@@ -11,6 +11,7 @@
 #include "gateway/builtin_routes.h"
 #include "gateway/config.h"
 #include "gateway/exchange.h"
+#include "gateway/hook_guardrails.h"
 #include "http/response.h"
 
 namespace aigw {
@@ -26,6 +27,9 @@ Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFa
   listener_.data = this;
   filters_.push_back(std::make_unique<BuiltinRoutesFilter>());
   filters_.push_back(std::make_unique<ApiRequestFilter>());
+  if (shared.config->hooks().input_guardrails) {
+    filters_.push_back(std::make_unique<PythonInputGuardrailFilter>(shared.config->hooks().timeout_ms));
+  }
   for (const auto& make : extra) filters_.push_back(make());
   filters_.push_back(std::make_unique<ProviderDispatchFilter>());
 }

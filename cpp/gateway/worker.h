@@ -12,6 +12,7 @@
 
 #include "core/event_loop.h"
 #include "core/request_id.h"
+#include "hooks/hook_queue.h"
 #include "gateway/pipeline.h"
 #include "http/exchange_api.h"
 #include "http/server_connection.h"
@@ -32,6 +33,7 @@ struct GatewayShared {
   std::atomic<uint64_t> completion_tokens{0};
   uint64_t start_ns = 0;
   int workers = 0;
+  hooks::HookQueue hooks;  // jobs for the Python hook thread
 };
 
 class Worker final : public http::RequestHandlerFactory {

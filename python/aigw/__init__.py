@@ -17,19 +17,56 @@ from aigw.gateway import Gateway
 
 if TYPE_CHECKING:
     from aigw.config import Config, ConfigError, load_config
+    from aigw.guardrails import (
+        Guardrail,
+        Request,
+        Verdict,
+        allow,
+        block,
+        guardrail,
+        redact,
+        rewrite,
+    )
 
-__all__ = ["Config", "ConfigError", "Gateway", "__version__", "load_config"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Gateway",
+    "Guardrail",
+    "Request",
+    "Verdict",
+    "__version__",
+    "allow",
+    "block",
+    "guardrail",
+    "load_config",
+    "redact",
+    "rewrite",
+]
 
-_LAZY = {"Config", "ConfigError", "load_config"}
+_LAZY = {
+    "Config": "aigw.config",
+    "ConfigError": "aigw.config",
+    "load_config": "aigw.config",
+    "Guardrail": "aigw.guardrails",
+    "Request": "aigw.guardrails",
+    "Verdict": "aigw.guardrails",
+    "allow": "aigw.guardrails",
+    "block": "aigw.guardrails",
+    "guardrail": "aigw.guardrails",
+    "redact": "aigw.guardrails",
+    "rewrite": "aigw.guardrails",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from aigw import config
+    module = _LAZY.get(name)
+    if module is not None:
+        import importlib
 
-        return getattr(config, name)
+        return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module 'aigw' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY)
+    return sorted(set(globals()) | set(_LAZY))

@@ -20,3 +20,9 @@ class Server:
     @property
     def workers(self) -> int: ...
     def stats_json(self) -> str: ...
+    def take_hook_jobs(self, max: int, timeout: float) -> list[tuple[int, str, str]]:
+        """Wait up to timeout seconds for hook jobs; returns up to max (id, kind, payload)."""
+    def complete_hook(self, id: int, ok: bool, result: str) -> None:
+        """Deliver a hook's result (JSON) to the request waiting for it."""
+    def close_hooks(self) -> None:
+        """Fail every waiting hook job and stop take_hook_jobs waiting."""

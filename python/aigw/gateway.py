@@ -11,14 +11,16 @@ import atexit
 import json
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from os import PathLike
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from aigw._core import Server
+    from aigw._hooks import HookRunner
     from aigw.config import Config
+    from aigw.guardrails import Guardrail
 
 
 _running: weakref.WeakSet[Gateway] = weakref.WeakSet()
@@ -50,8 +52,19 @@ class Gateway:
         port: int | None = None,
         workers: int | None = None,
         env: Mapping[str, str] | None = None,
+        guardrails: Sequence[Guardrail] = (),
     ) -> None:
         from aigw.config import load_config
+        from aigw.guardrails import Guardrail
+
+        for g in guardrails:
+            if not isinstance(g, Guardrail):
+                raise TypeError(
+                    f"guardrails must be aigw.Guardrail instances (or @aigw.guardrail functions), "
+                    f"not {type(g).__name__}"
+                )
+        self._guardrails = list(guardrails)
+        self._hooks: HookRunner | None = None
 
         self._config = load_config(
             config, env=env, overrides={"host": host, "port": port, "workers": workers}
@@ -75,9 +88,25 @@ class Gateway:
             core = self._config.to_core_dict()
             if self._config.server.port is None:
                 core["server"]["port"] = 0
+            hooks = None
+            if self._guardrails:
+                from aigw._hooks import HookRunner, verdict_timeout_ms
+
+                core["hooks"] = {
+                    "input_guardrails": True,
+                    "timeout_ms": verdict_timeout_ms(self._guardrails),
+                }
             server = _core.Server(json.dumps(core))
-            self._port = server.start()
+            if self._guardrails:
+                hooks = HookRunner(server, self._guardrails).start()
+            try:
+                self._port = server.start()
+            except BaseException:
+                if hooks is not None:
+                    hooks.stop()
+                raise
             self._server = server
+            self._hooks = hooks
             _running.add(self)
             return self
 
@@ -91,6 +120,9 @@ class Gateway:
             if server is None:
                 return
             server.stop(-1.0 if drain_timeout is None else max(0.0, float(drain_timeout)))
+            if self._hooks is not None:
+                self._hooks.stop()  # after the drain: parked requests still get their verdicts
+                self._hooks = None
             _running.discard(self)
 
     def __enter__(self) -> Gateway:
@@ -166,6 +198,8 @@ class Gateway:
         if server is None:
             return {"running": False}
         stats: dict[str, Any] = json.loads(server.stats_json())
+        if self._hooks is not None:
+            stats["python_guardrails"] = self._hooks.stats()
         return stats
 
     def __repr__(self) -> str:

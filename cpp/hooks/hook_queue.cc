@@ -1,0 +1,107 @@
+#include "hooks/hook_queue.h"
+
+#include <chrono>
+
+namespace aigw::hooks {
+
+void HookQueue::deliver(const TicketPtr& ticket, bool ok, std::string result) {
+  // The ticket travels with the task: `done` runs on the submitter's loop, where cancel() also
+  // runs, so the flag needs no lock. A stopped loop drops the task (its requests are gone).
+  ticket->loop_->post([ticket, ok, result = std::move(result)]() mutable {
+    if (ticket->cancelled_) return;
+    ticket->cancelled_ = true;  // at most once
+    Done done = std::move(ticket->done_);
+    done(ok, std::move(result));
+  });
+}
+
+HookQueue::TicketPtr HookQueue::submit(EventLoop& loop, std::string kind, std::string payload, Done done) {
+  auto ticket = std::make_shared<Ticket>();
+  ticket->loop_ = &loop;
+  ticket->done_ = std::move(done);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ticket->id_ = next_id_++;
+    if (!closed_) {
+      queue_.push_back(Job{ticket->id_, std::move(kind), std::move(payload)});
+      waiting_.emplace(ticket->id_, ticket);
+      cv_.notify_one();
+      return ticket;
+    }
+  }
+  deliver(ticket, false, "the hook layer is stopped");
+  return ticket;
+}
+
+void HookQueue::cancel(const TicketPtr& ticket) {
+  if (!ticket) return;
+  ticket->cancelled_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = waiting_.find(ticket->id_);
+  if (it == waiting_.end()) return;
+  waiting_.erase(it);
+  // Still queued: take it out so the hook thread never runs it. Taken: complete() ignores it.
+  for (auto q = queue_.begin(); q != queue_.end(); ++q) {
+    if (q->id == ticket->id_) {
+      queue_.erase(q);
+      return;
+    }
+  }
+  --taken_;
+}
+
+std::vector<Job> HookQueue::take(size_t max, int timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return closed_ || !queue_.empty(); });
+  std::vector<Job> out;
+  while (!queue_.empty() && out.size() < max) {
+    out.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  taken_ += out.size();
+  return out;
+}
+
+void HookQueue::complete(uint64_t id, bool ok, std::string result) {
+  TicketPtr ticket;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = waiting_.find(id);
+    if (it == waiting_.end()) return;
+    ticket = std::move(it->second);
+    waiting_.erase(it);
+    --taken_;
+  }
+  deliver(ticket, ok, std::move(result));
+}
+
+void HookQueue::close() {
+  std::unordered_map<uint64_t, TicketPtr> waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    waiting.swap(waiting_);
+    queue_.clear();
+    taken_ = 0;
+    cv_.notify_all();
+  }
+  for (auto& [id, ticket] : waiting) deliver(ticket, false, "the hook layer stopped");
+}
+
+bool HookQueue::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_;
+}
+
+size_t HookQueue::queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+size_t HookQueue::inFlight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return taken_;
+}
+
+}  // namespace aigw::hooks

@@ -1,0 +1,80 @@
+// The bridge between loop threads and the Python hook thread (DESIGN.md, threading model).
+// A loop thread copies what a hook needs into an owned snapshot (a JSON text) and submits it;
+// the hook thread takes jobs in batches (blocking without the GIL), runs them, and completes
+// each one; the result is posted back to the submitting loop, where `done` runs unless the
+// submitter cancelled first (its request went away). No Python type crosses this file.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event_loop.h"
+
+namespace aigw::hooks {
+
+struct Job {
+  uint64_t id = 0;
+  std::string kind;     // which handler: "guardrails.input", "guardrails.output", ...
+  std::string payload;  // the snapshot, JSON
+};
+
+class HookQueue {
+ public:
+  // ok = false: the hook failed or the hook layer is stopping; `result` then says why.
+  using Done = std::function<void(bool ok, std::string result)>;
+
+  // What the submitter keeps to cancel; it runs `done` at most once, on its loop.
+  class Ticket {
+   public:
+    uint64_t id() const { return id_; }
+
+   private:
+    friend class HookQueue;
+    uint64_t id_ = 0;
+    EventLoop* loop_ = nullptr;
+    Done done_;
+    bool cancelled_ = false;  // touched on the submitter's loop thread only
+  };
+  using TicketPtr = std::shared_ptr<Ticket>;
+
+  HookQueue() = default;
+  HookQueue(const HookQueue&) = delete;
+  HookQueue& operator=(const HookQueue&) = delete;
+
+  // Loop thread. Never blocks. After close(), `done` runs (posted) with ok = false.
+  TicketPtr submit(EventLoop& loop, std::string kind, std::string payload, Done done);
+  // Submitter's loop thread: `done` will not run. Safe after completion too.
+  void cancel(const TicketPtr& ticket);
+
+  // Hook thread: waits up to timeout_ms for at least one job; returns up to `max` (empty on
+  // timeout or once closed and empty).
+  std::vector<Job> take(size_t max, int timeout_ms);
+  // Hook thread: delivers a result. Unknown ids (cancelled, already completed) are ignored.
+  void complete(uint64_t id, bool ok, std::string result);
+  // Every waiting and future job completes with ok = false; take() returns at once.
+  void close();
+  bool closed() const;
+
+  size_t queued() const;    // submitted, not yet taken
+  size_t inFlight() const;  // taken, not yet completed
+
+ private:
+  static void deliver(const TicketPtr& ticket, bool ok, std::string result);
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  std::unordered_map<uint64_t, TicketPtr> waiting_;  // queued or taken
+  size_t taken_ = 0;
+  uint64_t next_id_ = 1;
+  bool closed_ = false;
+};
+
+}  // namespace aigw::hooks
