@@ -1,4 +1,4 @@
-"""Figures 6 and 7: Python hook cost (no hooks exist yet) and cold start (import, serve)."""
+"""Figure 7: cold start (import, serve)."""
 
 from __future__ import annotations
 
@@ -12,22 +12,6 @@ from .table import Row, fmt_ms, median, spread, verdict
 
 FIG7_IMPORT_TARGET_MS = 150.0
 FIG7_SERVE_TARGET_MS = 500.0
-
-
-def figure6(ctx: Context) -> list[Row]:
-    note = "guardrail hooks are not implemented yet; figures 1 and 3 will be re-run with them"
-    return [
-        Row(
-            "6",
-            "Python hook cost",
-            "n/a (no Python hooks yet)",
-            "—",
-            "—",
-            "≤ +40 µs p50, ≥ 50 % of fig 3",
-            "n/a",
-            [note],
-        )
-    ]
 
 
 def _time_python(python: str, code: str) -> float:

@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import figures_capacity, figures_latency, figures_start
+from . import figures_capacity, figures_hooks, figures_latency, figures_start
 from .loadgen import Loadgen, ensure_loadgen
 from .nginx import ensure_nginx, nginx_version
 from .plan import FULL, QUICK, Context
@@ -35,7 +35,7 @@ FIGURES: dict[str, tuple[str, Callable[[Context], list[Row]]]] = {
     "3": ("max sustained RPS, CPU per request", figures_capacity.figure3),
     "4": ("memory per 1k streams, idle RSS", figures_capacity.figure4),
     "5": ("SSE: first event, gaps, whole streams", figures_latency.figure5),
-    "6": ("Python hook cost", figures_start.figure6),
+    "6": ("Python hook cost", figures_hooks.figure6),
     "7": ("cold start", figures_start.figure7),
 }
 # Cold start first (a quiet machine), figure 3 before 2 (2 runs at fractions of 3's maximum),

@@ -58,6 +58,14 @@ class Server {
     for (auto& j : jobs) out.emplace_back(j.id, std::move(j.kind), std::move(j.payload));
     return out;
   }
+  std::vector<std::tuple<uint64_t, std::string, std::string>> drainHookJobs() {
+    std::vector<aigw::hooks::Job> jobs = server_->hooks().drain();
+    std::vector<std::tuple<uint64_t, std::string, std::string>> out;
+    out.reserve(jobs.size());
+    for (auto& j : jobs) out.emplace_back(j.id, std::move(j.kind), std::move(j.payload));
+    return out;
+  }
+  int hookFd() const { return server_->hooks().notifyFd(); }
   void completeHook(uint64_t id, bool ok, std::string result) {
     py::gil_scoped_release release;
     server_->hooks().complete(id, ok, std::move(result));
@@ -88,6 +96,10 @@ PYBIND11_MODULE(_core, m) {
       .def("stats_json", &Server::stats)
       .def("take_hook_jobs", &Server::takeHookJobs, py::arg("max"), py::arg("timeout"),
            "Wait up to timeout seconds for hook jobs; returns up to max (id, kind, payload JSON).")
+      .def("drain_hook_jobs", &Server::drainHookJobs,
+           "Every waiting hook job, without blocking; resets hook_fd. Call when hook_fd is readable.")
+      .def_property_readonly("hook_fd", &Server::hookFd,
+                             "An eventfd that becomes readable when hook jobs are waiting.")
       .def("complete_hook", &Server::completeHook, py::arg("id"), py::arg("ok"), py::arg("result"),
            "Deliver a hook's result (JSON) to the request waiting for it.")
       .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and stop take_hook_jobs waiting.");

@@ -1,8 +1,17 @@
 #include "hooks/hook_queue.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <chrono>
 
 namespace aigw::hooks {
+
+HookQueue::HookQueue() : event_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+HookQueue::~HookQueue() {
+  if (event_fd_ >= 0) ::close(event_fd_);
+}
 
 void HookQueue::deliver(const TicketPtr& ticket, bool ok, std::string result) {
   // The ticket travels with the task: `done` runs on the submitter's loop, where cancel() also
@@ -26,6 +35,11 @@ HookQueue::TicketPtr HookQueue::submit(EventLoop& loop, std::string kind, std::s
       queue_.push_back(Job{ticket->id_, std::move(kind), std::move(payload)});
       waiting_.emplace(ticket->id_, ticket);
       cv_.notify_one();
+      if (!notified_ && event_fd_ >= 0) {
+        notified_ = true;  // one write until the reader drains: the loop wakes once per batch
+        const uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof(one));
+      }
       return ticket;
     }
   }
@@ -62,6 +76,19 @@ std::vector<Job> HookQueue::take(size_t max, int timeout_ms) {
   return out;
 }
 
+std::vector<Job> HookQueue::drain() {
+  if (event_fd_ >= 0) {
+    uint64_t count = 0;
+    [[maybe_unused]] ssize_t n = ::read(event_fd_, &count, sizeof(count));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  notified_ = false;  // a job submitted from here on writes the eventfd again
+  std::vector<Job> out(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  taken_ += out.size();
+  return out;
+}
+
 void HookQueue::complete(uint64_t id, bool ok, std::string result) {
   TicketPtr ticket;
   {
@@ -85,6 +112,10 @@ void HookQueue::close() {
     queue_.clear();
     taken_ = 0;
     cv_.notify_all();
+    if (event_fd_ >= 0) {
+      const uint64_t one = 1;  // wake a reader so it sees the end
+      [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof(one));
+    }
   }
   for (auto& [id, ticket] : waiting) deliver(ticket, false, "the hook layer stopped");
 }

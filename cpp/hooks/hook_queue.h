@@ -44,7 +44,8 @@ class HookQueue {
   };
   using TicketPtr = std::shared_ptr<Ticket>;
 
-  HookQueue() = default;
+  HookQueue();
+  ~HookQueue();
   HookQueue(const HookQueue&) = delete;
   HookQueue& operator=(const HookQueue&) = delete;
 
@@ -56,6 +57,11 @@ class HookQueue {
   // Hook thread: waits up to timeout_ms for at least one job; returns up to `max` (empty on
   // timeout or once closed and empty).
   std::vector<Job> take(size_t max, int timeout_ms);
+  // An eventfd that becomes readable when jobs are waiting (for an event loop's reader: one
+  // thread serves the hooks without a second thread waiting in take()).
+  int notifyFd() const { return event_fd_; }
+  // Hook thread: resets notifyFd() and returns every waiting job without blocking.
+  std::vector<Job> drain();
   // Hook thread: delivers a result. Unknown ids (cancelled, already completed) are ignored.
   void complete(uint64_t id, bool ok, std::string result);
   // Every waiting and future job completes with ok = false; take() returns at once.
@@ -75,6 +81,8 @@ class HookQueue {
   size_t taken_ = 0;
   uint64_t next_id_ = 1;
   bool closed_ = false;
+  int event_fd_ = -1;
+  bool notified_ = false;  // event_fd_ was written and not yet drained
 };
 
 }  // namespace aigw::hooks

@@ -22,6 +22,11 @@ class Server:
     def stats_json(self) -> str: ...
     def take_hook_jobs(self, max: int, timeout: float) -> list[tuple[int, str, str]]:
         """Wait up to timeout seconds for hook jobs; returns up to max (id, kind, payload)."""
+    def drain_hook_jobs(self) -> list[tuple[int, str, str]]:
+        """Every waiting hook job, without blocking; resets hook_fd."""
+    @property
+    def hook_fd(self) -> int:
+        """An eventfd that becomes readable when hook jobs are waiting."""
     def complete_hook(self, id: int, ok: bool, result: str) -> None:
         """Deliver a hook's result (JSON) to the request waiting for it."""
     def close_hooks(self) -> None:

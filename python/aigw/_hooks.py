@@ -1,10 +1,11 @@
 """The hook thread: runs Python guardrails for the C++ data plane.
 
-Two threads per gateway with hooks: the *hook thread* owns an asyncio loop where every check
-runs (async checks directly, sync checks through a small thread pool), and a *feeder* that waits
-for jobs inside the C++ HookQueue (without the GIL) and hands them to the loop in batches. A
-verdict goes back with ``Server.complete_hook``; C++ posts it to the worker that parked the
-request. The loop threads of the data plane never take the GIL.
+One thread per gateway with hooks owns an asyncio loop where every check runs (async checks
+directly, sync checks through a small thread pool). The C++ HookQueue makes an eventfd readable
+when jobs wait; the loop's reader drains them all at once (one wake-up per batch, no second
+thread handing the GIL back and forth). A verdict goes back with ``Server.complete_hook``; C++
+posts it to the worker that parked the request. The data plane's loop threads never take the
+GIL.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -31,8 +32,41 @@ from aigw.guardrails import (
 
 log = logging.getLogger("aigw.guardrails")
 
-_BATCH = 256
-_POLL_S = 0.1
+
+async def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
+    """Drives a coroutine that already ran its first step (and yielded `yielded`) to its end,
+    the way an asyncio Task would: wait for each future it yields, then resume it; a
+    cancellation of the task running this is thrown into the coroutine."""
+    while True:
+        try:
+            if yielded is None:  # a bare yield: asyncio.sleep(0)
+                await asyncio.sleep(0)
+            else:
+                yielded._asyncio_future_blocking = False
+                if not yielded.done():
+                    await asyncio.wait((yielded,))
+        except asyncio.CancelledError as cancel:
+            if yielded is not None:
+                yielded.cancel()
+            try:
+                yielded = coro.throw(cancel)
+            except StopIteration as finished:
+                return finished.value
+            continue
+        try:
+            yielded = coro.send(None)
+        except StopIteration as finished:
+            return finished.value
+
+
+def _apply(request: Request, verdict: Verdict) -> bool:
+    """Applies a rewrite or redaction to the request; True when the body changed."""
+    if verdict.action == "rewrite":
+        apply_rewrite(request.body, verdict)
+        return True
+    if verdict.action == "redact":
+        return apply_redactions(request.body, verdict.redactions)
+    return False
 
 
 def _record(name: str, verdict: str, ms: float | None, error: str | None) -> dict[str, Any]:
@@ -66,25 +100,22 @@ class HookRunner:
         self._stats_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aigw-guardrail")
         self._loop = asyncio.new_event_loop()
-        self._stopping = threading.Event()
+        self._ready = threading.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._loop_thread = threading.Thread(target=self._run_loop, name="aigw-hooks", daemon=True)
-        self._feeder = threading.Thread(target=self._feed, name="aigw-hooks-feeder", daemon=True)
+        self._thread = threading.Thread(target=self._run_loop, name="aigw-hooks", daemon=True)
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> HookRunner:
-        self._loop_thread.start()
-        self._feeder.start()
+        self._thread.start()
+        self._ready.wait()
         return self
 
     def stop(self) -> None:
-        """Fails what is still waiting (its requests are gone by now) and joins both threads."""
-        self._stopping.set()
+        """Fails what is still waiting (its requests are gone by now) and joins the thread."""
         self._server.close_hooks()
-        self._feeder.join()
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._loop_thread.join()
+        self._thread.join()
         self._loop.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -94,20 +125,18 @@ class HookRunner:
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)
+        fd = self._server.hook_fd
+        self._loop.add_reader(fd, self._on_jobs)
+        self._loop.call_soon(self._ready.set)
         self._loop.run_forever()
+        self._loop.remove_reader(fd)
         # Stopped: whatever is still running belongs to requests that are gone.
         for task in asyncio.all_tasks(self._loop):
             task.cancel()
         self._loop.run_until_complete(asyncio.sleep(0))
 
-    def _feed(self) -> None:
-        while not self._stopping.is_set():
-            jobs = self._server.take_hook_jobs(_BATCH, _POLL_S)
-            if jobs:
-                self._loop.call_soon_threadsafe(self._spawn, jobs)
-
-    def _spawn(self, jobs: list[tuple[int, str, str]]) -> None:
-        for job_id, kind, payload in jobs:
+    def _on_jobs(self) -> None:
+        for job_id, kind, payload in self._server.drain_hook_jobs():
             task = self._loop.create_task(self._handle(job_id, kind, payload))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -118,7 +147,7 @@ class HookRunner:
         try:
             if kind != "guardrails.input":
                 raise ValueError(f"unknown hook job kind {kind!r}")
-            result = await self._run_input(json.loads(payload))
+            result = await self._run_input(Request(payload))
             self._server.complete_hook(job_id, True, json.dumps(result))
         except asyncio.CancelledError:
             raise
@@ -126,42 +155,35 @@ class HookRunner:
             log.exception("guardrail layer failed on job %s", job_id)
             self._server.complete_hook(job_id, False, f"{type(exc).__name__}: {exc}")
 
-    async def _run_input(self, snapshot: dict[str, Any]) -> dict[str, Any]:
-        request = Request(snapshot)
+    async def _run_input(self, request: Request) -> dict[str, Any]:
         results: list[dict[str, Any]] = []
         changed = False
         for group in self._groups:
-            tasks = {asyncio.ensure_future(self._run_one(g, request)): g for g in group}
             blocked: tuple[Guardrail, Verdict] | None = None
-            pending = set(tasks)
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for fut in done:
-                    g = tasks[fut]
-                    verdict, record = fut.result()
-                    results.append(record)
-                    if verdict.action == "block" and blocked is None:
-                        blocked = (g, verdict)
-                    elif verdict.action == "rewrite":
-                        apply_rewrite(request.body, verdict)
-                        changed = True
-                    elif verdict.action == "redact":
-                        changed = apply_redactions(request.body, verdict.redactions) or changed
-                if blocked is not None and pending:
-                    for fut in pending:
-                        fut.cancel()
-                    for fut in pending:
-                        g = tasks[fut]
-                        results.append(
-                            {
-                                "name": g.name,
-                                "verdict": "cancelled",
-                                "duration_ms": None,
-                                "error": None,
-                            }
-                        )
-                    await asyncio.gather(*pending, return_exceptions=True)
-                    pending = set()
+            if len(group) == 1:  # the common case: no task to spawn
+                verdict, record = await self._run_one(group[0], request)
+                results.append(record)
+                changed = _apply(request, verdict) or changed
+                if verdict.action == "block":
+                    blocked = (group[0], verdict)
+            else:
+                tasks = {asyncio.ensure_future(self._run_one(g, request)): g for g in group}
+                pending = set(tasks)
+                while pending:
+                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    for fut in done:
+                        verdict, record = fut.result()
+                        results.append(record)
+                        if verdict.action == "block":
+                            blocked = blocked or (tasks[fut], verdict)
+                        else:
+                            changed = _apply(request, verdict) or changed
+                    if blocked is not None and pending:
+                        for fut in pending:
+                            fut.cancel()
+                            results.append(_record(tasks[fut].name, "cancelled", None, None))
+                        await asyncio.gather(*pending, return_exceptions=True)
+                        pending = set()
             if blocked is not None:
                 g, v = blocked
                 return {
@@ -183,12 +205,21 @@ class HookRunner:
         timed_out = False
         try:
             if self._async[g.name]:
-                outcome: Any = await asyncio.wait_for(g.check(request), g.timeout)  # type: ignore[arg-type]
+                # Most checks finish without waiting for anything: run the coroutine's first
+                # step here, and arm the timeout only if it actually waits.
+                coro = g.check(request)
+                try:
+                    first = coro.send(None)  # type: ignore[union-attr]
+                except StopIteration as finished:
+                    outcome: Any = finished.value
+                else:
+                    async with asyncio.timeout(g.timeout):
+                        outcome = await _resume(coro, first)  # type: ignore[arg-type]
             else:
-                future = self._loop.run_in_executor(self._pool, g.check, request)
-                outcome = await asyncio.wait_for(future, g.timeout)
-                if inspect.isawaitable(outcome):
-                    outcome = await asyncio.wait_for(outcome, g.timeout)
+                async with asyncio.timeout(g.timeout):
+                    outcome = await self._loop.run_in_executor(self._pool, g.check, request)
+                    if inspect.isawaitable(outcome):
+                        outcome = await outcome
             if not isinstance(outcome, Verdict):
                 raise TypeError(f"check() returned {type(outcome).__name__}, not an aigw.Verdict")
             verdict = outcome

@@ -21,6 +21,7 @@ Semantics (docs/guardrails-python.md has the whole story):
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -111,22 +112,62 @@ def redact(found: Iterable[str] | Mapping[str, str], replacement: str = "[REDACT
 
 
 class Request:
-    """What a guardrail sees of a request: an owned copy, safe to keep or change."""
+    """What a guardrail sees of a request: an owned copy, safe to keep or change. (It is parsed
+    from the gateway's snapshot on first use: a check that reads nothing costs nothing.)"""
 
-    __slots__ = ("body", "endpoint", "headers", "model", "path", "request_id", "route", "stream")
+    __slots__ = ("_body", "_payload", "_snap")
 
-    def __init__(self, snapshot: Mapping[str, Any]) -> None:
-        self.request_id: str = snapshot["request_id"]
-        self.endpoint: str = snapshot[
-            "endpoint"
-        ]  # chat.completions, completions, embeddings, passthrough
-        self.path: str = snapshot["path"]
-        self.model: str = snapshot["model"]
-        self.route: str | None = snapshot.get("route")
-        self.stream: bool = bool(snapshot.get("stream"))
-        # Request headers, lower-case names; credentials (authorization, cookies, keys) removed.
-        self.headers: dict[str, str] = dict(snapshot.get("headers") or {})
-        self.body: dict[str, Any] = snapshot["body"]
+    def __init__(self, snapshot: str | Mapping[str, Any]) -> None:
+        self._payload = snapshot if isinstance(snapshot, str) else None
+        self._snap: dict[str, Any] | None = None if isinstance(snapshot, str) else dict(snapshot)
+        self._body: dict[str, Any] | None = None
+
+    def _data(self) -> dict[str, Any]:
+        if self._snap is None:
+            self._snap = json.loads(self._payload or "{}")
+        return self._snap
+
+    @property
+    def request_id(self) -> str:
+        """The request's x-aigw-request-id."""
+        return str(self._data()["request_id"])
+
+    @property
+    def endpoint(self) -> str:
+        """chat.completions, completions, embeddings or passthrough."""
+        return str(self._data()["endpoint"])
+
+    @property
+    def path(self) -> str:
+        return str(self._data()["path"])
+
+    @property
+    def model(self) -> str:
+        """The model the client asked for."""
+        return str(self._data()["model"])
+
+    @property
+    def route(self) -> str | None:
+        """The name of the route serving it."""
+        route = self._data().get("route")
+        return None if route is None else str(route)
+
+    @property
+    def stream(self) -> bool:
+        return bool(self._data().get("stream"))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Request headers, lower-case names; credentials (authorization, cookies, keys) removed."""
+        headers: dict[str, str] = self._data().get("headers") or {}
+        return headers
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The JSON body (the same dict on every access: rewrites change it)."""
+        if self._body is None:
+            self._body = self._data()["body"]
+        return self._body
 
     @property
     def messages(self) -> list[dict[str, Any]]:
