@@ -42,6 +42,9 @@ class Server {
   int port() const { return server_->port(); }
   int workers() const { return server_->workerCount(); }
   std::string stats() const { return server_->statsJson(); }
+  std::string usage(const std::string& day, const std::string& provider, const std::string& model) const {
+    return server_->usageJson({day, provider, model});
+  }
 
  private:
   std::unique_ptr<aigw::GatewayServer> server_;
@@ -61,5 +64,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("running", &Server::running)
       .def_property_readonly("port", &Server::port)
       .def_property_readonly("workers", &Server::workers)
-      .def("stats_json", &Server::stats);
+      .def("stats_json", &Server::stats)
+      .def("usage_json", &Server::usage, py::arg("day") = "", py::arg("provider") = "", py::arg("model") = "",
+           "Usage and cost totals (JSON); empty filters match everything.");
 }

@@ -35,6 +35,8 @@ class GatewayServer {
   int workerCount() const { return static_cast<int>(shared_.workers); }
   const GatewayConfig& config() const { return *config_; }
   std::string statsJson() const;
+  // Usage and cost totals (see cost::UsageBook::json).
+  std::string usageJson(const cost::UsageBook::Filter& filter = {}) const { return shared_.usage.json(filter); }
 
  private:
   explicit GatewayServer(std::shared_ptr<const GatewayConfig> config);
