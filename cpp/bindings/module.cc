@@ -45,6 +45,9 @@ class Server {
   int port() const { return server_->port(); }
   int workers() const { return server_->workerCount(); }
   std::string stats() const { return server_->statsJson(); }
+  std::string usage(const std::string& day, const std::string& provider, const std::string& model) const {
+    return server_->usageJson({day, provider, model});
+  }
 
   // The Python hook thread's side of the HookQueue. take() waits without the GIL.
   std::vector<std::tuple<uint64_t, std::string, std::string>> takeHookJobs(size_t max, double timeout) {
@@ -102,5 +105,7 @@ PYBIND11_MODULE(_core, m) {
                              "An eventfd that becomes readable when hook jobs are waiting.")
       .def("complete_hook", &Server::completeHook, py::arg("id"), py::arg("ok"), py::arg("result"),
            "Deliver a hook's result (JSON) to the request waiting for it.")
-      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and stop take_hook_jobs waiting.");
+      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and stop take_hook_jobs waiting.")
+      .def("usage_json", &Server::usage, py::arg("day") = "", py::arg("provider") = "", py::arg("model") = "",
+           "Usage and cost totals (JSON); empty filters match everything.");
 }

@@ -44,6 +44,29 @@ FilterStatus methodNotAllowed(Exchange& ex) {
   return FilterStatus::StopIteration;
 }
 
+// GET /v1/usage[?day=YYYY-MM-DD&provider=P&model=M]: the usage book's totals.
+FilterStatus usage(Exchange& ex) {
+  std::string day, provider, model;
+  std::string_view query = ex.request().query();
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    const std::string_view key = pair.substr(0, eq);
+    const std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string* field = key == "day" ? &day : key == "provider" ? &provider : key == "model" ? &model : nullptr;
+    if (field == nullptr) {
+      ex.sendError(400, "Unknown query parameter '" + std::string(key) + "' (day, provider, model)",
+                   "invalid_request_error", "invalid_query", std::string(key));
+      return FilterStatus::StopIteration;
+    }
+    if (!percentDecode(raw, field)) field->assign(raw);
+  }
+  ex.sendJson(200, ex.worker().shared().usage.json({day, provider, model}));
+  return FilterStatus::StopIteration;
+}
+
 }  // namespace
 
 FilterStatus BuiltinRoutesFilter::onRequest(Exchange& ex) const {
@@ -53,6 +76,10 @@ FilterStatus BuiltinRoutesFilter::onRequest(Exchange& ex) const {
     const bool draining = ex.worker().draining();
     ex.sendJson(draining ? 503 : 200, ex.worker().healthBody());
     return FilterStatus::StopIteration;
+  }
+  if (path == "/v1/usage") {
+    if (!isRead(ex.request())) return methodNotAllowed(ex);
+    return usage(ex);
   }
   constexpr std::string_view kModels = "/v1/models";
   if (path.substr(0, kModels.size()) != kModels) return FilterStatus::Continue;

@@ -121,6 +121,7 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
                         {"retry", {{"attempts", 1}}}});
     }
     cfg->routes_ = router::RouteTable::fromJson(routes, by_name);
+    cfg->prices_ = cost::PriceTable::fromJson(doc.value("pricing", nlohmann::json()));
 
     const uint64_t created = wallSeconds();
     std::string list = "{\"object\":\"list\",\"data\":[";

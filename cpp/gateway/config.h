@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cost/price_table.h"
 #include "http/server_connection.h"
 #include "providers/provider.h"
 #include "router/route_table.h"
@@ -56,6 +57,8 @@ class GatewayConfig {
   const std::string& modelsListBody() const { return models_body_; }
   // Body of GET /v1/models/{id} for a listed model, or null.
   const std::string* modelBody(std::string_view id) const;
+  // Model prices (the shipped table merged with the config's `pricing:`).
+  const cost::PriceTable& prices() const { return prices_; }
 
  private:
   ServerSettings server_;
@@ -65,6 +68,7 @@ class GatewayConfig {
   std::unordered_map<std::string, std::string> model_bodies_;
   const Provider* default_provider_ = nullptr;
   std::string models_body_;
+  cost::PriceTable prices_;
 };
 
 }  // namespace aigw

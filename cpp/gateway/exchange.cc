@@ -272,11 +272,6 @@ void Exchange::onCallEnd(const CallUsage& usage) {
     afterFailure(failure);
     return;
   }
-  GatewayShared& shared = worker_.shared();
-  if (usage.prompt_tokens > 0) shared.prompt_tokens.fetch_add(static_cast<uint64_t>(usage.prompt_tokens), std::memory_order_relaxed);
-  if (usage.completion_tokens > 0) {
-    shared.completion_tokens.fetch_add(static_cast<uint64_t>(usage.completion_tokens), std::memory_order_relaxed);
-  }
   // An error answer too big to hold for a decision was relayed as it came: it still counts.
   const router::Failure failure = status_ >= 400 ? router::classifyStatus(status_, {}) : router::Failure::None;
   endAttempt(router::countsAsFailure(failure) ? router::Outcome::Failure
@@ -284,6 +279,7 @@ void Exchange::onCallEnd(const CallUsage& usage) {
                                                 : router::Outcome::Neutral,
              status_, {});
   if (held_ && sse_head_held_) commitHeld();  // an event stream with no events
+  accountUsage(usage);
   if (held_) {
     respondHeld(std::move(held_));
     return;

@@ -104,6 +104,10 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   };
   const std::vector<Attempt>& attempts() const { return attempts_; }
 
+  // The answer's cost in USD once it ended (exchange_cost.cc); < 0: unknown (no usage
+  // reported, or no price for the model).
+  double costUsd() const { return cost_usd_; }
+
  private:
   struct HeldResponse {
     int status;
@@ -118,6 +122,9 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   void releaseCall();
   void commitHeld();
   void respondHeld(std::unique_ptr<HeldResponse> held);
+  // Usage and cost of the answer that ended (exchange_cost.cc): counts it, and tells the
+  // client the cost (a header on a held answer, a comment at the end of an event stream).
+  void accountUsage(const CallUsage& usage);
 
   // The attempt loop (exchange_routing.cc).
   void beginRouting();
@@ -155,6 +162,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   bool early_end_ = false;
   bool done_ = false;
   int status_ = 0;
+  double cost_usd_ = -1;
 
   // Routing state (only used when api_.route is set).
   const router::Route* route_ = nullptr;

@@ -37,6 +37,8 @@ class GatewayServer {
   std::string statsJson() const;
   // The queue the Python hook thread serves (see hooks/hook_queue.h).
   hooks::HookQueue& hooks() { return shared_.hooks; }
+  // Usage and cost totals (see cost::UsageBook::json).
+  std::string usageJson(const cost::UsageBook::Filter& filter = {}) const { return shared_.usage.json(filter); }
 
  private:
   explicit GatewayServer(std::shared_ptr<const GatewayConfig> config);

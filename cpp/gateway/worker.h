@@ -12,6 +12,7 @@
 
 #include "core/event_loop.h"
 #include "core/request_id.h"
+#include "cost/usage_book.h"
 #include "hooks/hook_queue.h"
 #include "gateway/pipeline.h"
 #include "http/exchange_api.h"
@@ -31,6 +32,7 @@ struct GatewayShared {
   std::atomic<int64_t> requests_in_flight{0};  // exchanges alive (from parse to response end)
   std::atomic<uint64_t> prompt_tokens{0};
   std::atomic<uint64_t> completion_tokens{0};
+  cost::UsageBook usage;  // totals by day, provider and model (gw.usage(), GET /v1/usage)
   uint64_t start_ns = 0;
   int workers = 0;
   hooks::HookQueue hooks;  // jobs for the Python hook thread

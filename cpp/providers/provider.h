@@ -30,9 +30,11 @@ const char* endpointName(Endpoint e);
 
 enum class CallErrorKind { Connect, Timeout, Reset, Protocol, Overflow, Internal };
 
+// Token counts of one answer; -1: not reported.
 struct CallUsage {
   int64_t prompt_tokens = -1;
   int64_t completion_tokens = -1;
+  int64_t cached_tokens = -1;  // prompt tokens read from the provider's prompt cache (part of prompt_tokens)
 };
 
 class CallObserver {

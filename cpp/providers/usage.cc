@@ -52,6 +52,14 @@ bool extractUsage(std::string_view json, CallUsage* usage) {
         const int64_t completion = get("completion_tokens", "output_tokens");
         if (prompt >= 0) usage->prompt_tokens = prompt;
         if (completion >= 0) usage->completion_tokens = completion;
+        // Cached prompt tokens: OpenAI's prompt_tokens_details.cached_tokens, or DeepSeek's
+        // prompt_cache_hit_tokens (both count inside prompt_tokens).
+        if (auto details = obj.find("prompt_tokens_details"); details != obj.end() && details->is_object()) {
+          auto cached = details->find("cached_tokens");
+          if (cached != details->end() && cached->is_number_integer()) usage->cached_tokens = cached->get<int64_t>();
+        } else if (auto hit = obj.find("prompt_cache_hit_tokens"); hit != obj.end() && hit->is_number_integer()) {
+          usage->cached_tokens = hit->get<int64_t>();
+        }
         return prompt >= 0 || completion >= 0;
       }
       return false;  // "usage": null

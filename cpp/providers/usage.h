@@ -9,7 +9,8 @@
 namespace aigw {
 
 // Returns true when `json` has a non-null top-level-looking "usage" object with a token count,
-// and sets the counts that object has (leaving the others as they were).
+// and sets the counts that object has (leaving the others as they were), cached prompt
+// tokens included.
 bool extractUsage(std::string_view json, CallUsage* usage);
 
 }  // namespace aigw

@@ -31,3 +31,5 @@ class Server:
         """Deliver a hook's result (JSON) to the request waiting for it."""
     def close_hooks(self) -> None:
         """Fail every waiting hook job and stop take_hook_jobs waiting."""
+    def usage_json(self, day: str = "", provider: str = "", model: str = "") -> str:
+        """Usage and cost totals (JSON); empty filters match everything."""

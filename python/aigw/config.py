@@ -44,6 +44,7 @@ from aigw._config_sources import (
     _read_file,
     _substitute,
 )
+from aigw.cost import PriceConfig, PriceKey, merged_prices
 
 __all__ = [
     "PROVIDER_KINDS",
@@ -695,6 +696,8 @@ class Config(_Model):
     # The older name of `routes` (same entries); both may be given: models come first.
     models: list[RouteConfig] = Field(default_factory=list)
     default_provider: NonEmptyStr | None = None
+    # Model prices (USD per million tokens) over the shipped table: see aigw.cost, docs/cost.md.
+    pricing: dict[PriceKey, PriceConfig] = Field(default_factory=dict)
     source: str | None = None
 
     @field_validator("server", mode="before")
@@ -706,6 +709,11 @@ class Config(_Model):
     @classmethod
     def _routes_none(cls, value: Any) -> Any:
         return [] if value is None else value
+
+    @field_validator("pricing", mode="before")
+    @classmethod
+    def _pricing_none(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Config:
@@ -741,6 +749,7 @@ class Config(_Model):
             ],
             "routes": [r.to_core_dict() for r in self.all_routes],
             "default_provider": self.default_provider,
+            "pricing": merged_prices(self.pricing),
         }
 
     def to_core_json(self) -> str:
@@ -1027,6 +1036,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         return Config
     if loc == ("server",):
         return ServerConfig
+    if len(loc) == 2 and loc[0] == "pricing":
+        return PriceConfig
     if len(loc) < 2 or loc[0] not in _ROUTE_SECTIONS or not isinstance(loc[1], int):
         return None
     model: type[BaseModel] = RouteConfig
@@ -1117,7 +1128,7 @@ def _validate(doc: Mapping[str, Any], source: str, env_problems: list[tuple[Loc,
     env_paths = {loc for loc, _ in env_problems}
 
     doc = dict(doc)
-    for section in ("server", "routes", "models", "providers"):
+    for section in ("server", "routes", "models", "providers", "pricing"):
         if section in doc and doc[section] is None:
             del doc[section]
     if "source" in doc:

@@ -12,6 +12,7 @@ import json
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
+from datetime import date
 from os import PathLike
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,14 @@ if TYPE_CHECKING:
 
 
 _running: weakref.WeakSet[Gateway] = weakref.WeakSet()
+_USAGE_FIELDS = (
+    "requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cost_usd",
+    "unpriced_requests",
+)
 
 
 @atexit.register
@@ -201,6 +210,31 @@ class Gateway:
         if self._hooks is not None:
             stats["python_guardrails"] = self._hooks.stats()
         return stats
+
+    def usage(
+        self,
+        *,
+        day: str | date | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> dict[str, Any]:
+        """Tokens and cost of the requests answered since the gateway last started.
+
+        Returns ``{"total": T, "by_model": {model: T}, "by_provider": {provider: T},
+        "by_day": {"YYYY-MM-DD": T}, "rows": [{"day", "provider", "model", **T}]}`` where
+        ``T`` is ``{"requests", "prompt_tokens", "completion_tokens", "cached_tokens",
+        "cost_usd", "unpriced_requests"}``. Days are UTC; the model is the one that answered
+        (``x-aigw-model``). ``day``, ``provider`` and ``model`` keep only matching requests.
+        The same document is served at ``GET /v1/usage`` (see docs/cost.md).
+        """
+        server = self._server
+        if server is None:
+            zero = dict.fromkeys(_USAGE_FIELDS, 0)
+            zero["cost_usd"] = 0.0
+            return {"total": zero, "by_model": {}, "by_provider": {}, "by_day": {}, "rows": []}
+        day_text = day.isoformat() if isinstance(day, date) else (day or "")
+        usage: dict[str, Any] = json.loads(server.usage_json(day_text, provider or "", model or ""))
+        return usage
 
     def __repr__(self) -> str:
         source = self._config.source or "<dict>"

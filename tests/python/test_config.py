@@ -17,6 +17,7 @@ from aigw.config import (
     default_config,
     load_config,
 )
+from aigw.cost import shipped_prices
 
 EXPECTED_DEFAULT_CORE: dict[str, Any] = {
     "version": 2,
@@ -109,6 +110,7 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
         for name in ("mock-gpt", "mock-embedding", "*")
     ],
     "default_provider": None,
+    "pricing": shipped_prices(),  # no `pricing:` section: the shipped table as it is
 }
 
 
@@ -215,7 +217,7 @@ def test_core_json_normalization() -> None:
     (route,) = core["routes"]
     (target,) = route["plan"]["children"]
     assert (route["name"], target["provider"], target["model"]) == ("x", "a", "up-x")
-    assert list(core) == ["version", "server", "providers", "routes", "default_provider"]
+    assert list(core) == ["version", "server", "providers", "routes", "default_provider", "pricing"]
 
 
 def test_missing_sections_default() -> None:

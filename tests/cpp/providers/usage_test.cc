@@ -119,6 +119,23 @@ TEST(ExtractUsage, MalformedUsageObjectGivesNothing) {
   EXPECT_EQ(u.prompt_tokens, -1);
 }
 
+TEST(ExtractUsage, CachedPromptTokens) {
+  CallUsage u;
+  EXPECT_TRUE(extractUsage(R"({"usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,
+      "prompt_tokens_details":{"cached_tokens":1920,"audio_tokens":0}}})",
+                           &u));
+  EXPECT_EQ(u.prompt_tokens, 2006);
+  EXPECT_EQ(u.cached_tokens, 1920);
+  CallUsage d;  // DeepSeek
+  EXPECT_TRUE(extractUsage(
+      R"({"usage":{"prompt_tokens":50,"completion_tokens":5,"prompt_cache_hit_tokens":32,"prompt_cache_miss_tokens":18}})",
+      &d));
+  EXPECT_EQ(d.cached_tokens, 32);
+  CallUsage none;
+  EXPECT_TRUE(extractUsage(R"({"usage":{"prompt_tokens":5,"completion_tokens":7}})", &none));
+  EXPECT_EQ(none.cached_tokens, -1);
+}
+
 TEST(ExtractUsage, BodyWithoutUsage) {
   CallUsage u;
   EXPECT_FALSE(extractUsage(R"({"error":{"message":"rate limited","type":"rate_limit_error"}})", &u));
