@@ -38,10 +38,12 @@ class Server {
     server_->stop(drain_timeout < 0 ? -1 : static_cast<int64_t>(drain_timeout * 1000.0));
   }
 
+  void endDrainNow() { server_->endDrainNow(); }
   bool running() const { return server_->running(); }
   int port() const { return server_->port(); }
   int workers() const { return server_->workerCount(); }
   std::string stats() const { return server_->statsJson(); }
+  void setLogConsumed(uint64_t bytes) { server_->setLogConsumed(bytes); }
 
  private:
   std::unique_ptr<aigw::GatewayServer> server_;
@@ -58,8 +60,12 @@ PYBIND11_MODULE(_core, m) {
       .def("start", &Server::start, "Bind and start the workers; returns the port once every worker listens.")
       .def("stop", &Server::stop, py::arg("drain_timeout") = -1.0,
            "Drain for up to drain_timeout seconds (< 0: the configured default), then close and join.")
+      .def("end_drain_now", &Server::endDrainNow,
+           "A stop() in progress closes the remaining requests now instead of waiting.")
       .def_property_readonly("running", &Server::running)
       .def_property_readonly("port", &Server::port)
       .def_property_readonly("workers", &Server::workers)
-      .def("stats_json", &Server::stats);
+      .def("stats_json", &Server::stats)
+      .def("set_log_consumed", &Server::setLogConsumed, py::arg("bytes"),
+           "The log thread: journal bytes of this run that every sink has consumed.");
 }

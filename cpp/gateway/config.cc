@@ -52,6 +52,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     if (s.port < 0 || s.port > 65535) throw std::runtime_error("server.port out of range");
     if (s.workers < 0 || s.workers > 256) throw std::runtime_error("server.workers out of range");
 
+    cfg->log_ = log::LogSettings::fromJson(doc);
+
     std::unordered_map<std::string, const Provider*> by_name;  // RouteTable resolves names with it
     for (const auto& p : doc.value("providers", nlohmann::json::array())) {
       const std::string name = p.at("name").get<std::string>();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "http/server_connection.h"
+#include "log/log_settings.h"
 #include "providers/provider.h"
 #include "router/route_table.h"
 
@@ -36,6 +37,7 @@ class GatewayConfig {
   static std::shared_ptr<const GatewayConfig> fromJson(std::string_view json, std::string* error);
 
   const ServerSettings& server() const { return server_; }
+  const log::LogSettings& log() const { return log_; }
   const std::vector<ProviderPtr>& providers() const { return providers_; }
   const router::RouteTable& routes() const { return *routes_; }
   // Serves passthrough requests that name no routable model.
@@ -51,6 +53,7 @@ class GatewayConfig {
 
  private:
   ServerSettings server_;
+  log::LogSettings log_;
   std::vector<ProviderPtr> providers_;
   std::unique_ptr<router::RouteTable> routes_;
   std::unordered_map<std::string, std::string> model_bodies_;

@@ -12,6 +12,7 @@
 
 #include "core/timer.h"
 #include "gateway/api_body.h"
+#include "gateway/exchange_record.h"
 #include "http/exchange_api.h"
 #include "providers/provider.h"
 #include "router/route_table.h"
@@ -85,6 +86,16 @@ class Exchange final : public http::RequestHandler, public CallObserver {
 
   bool bodyStreamed() const { return request_.body_streamed; }
 
+  // The request log (exchange_record.cc). The record is written once: just before the
+  // response's last write, when the client goes away, or at destruction, whichever is first.
+  void writeRecord(bool client_gone);
+  // A response that had started was cut (error event after bytes went out).
+  void notePartial(std::string_view type, std::string_view message);
+  // For the cost stage: the request's cost in USD (null in the record until set).
+  void setCost(double usd) { rec_.cost_usd = usd; }
+  // For the guardrail stages: one result as a JSON value (object), in the order they ran.
+  void addGuardrailResult(std::string json) { rec_.guardrails.push_back(std::move(json)); }
+
   // One attempt, for the x-aigw-attempts header and the routing summary.
   struct Attempt {
     const router::Target* target;
@@ -133,6 +144,8 @@ class Exchange final : public http::RequestHandler, public CallObserver {
 
   Worker& worker_;
   http::Request request_;
+  RecordState rec_;
+  RecordingWriter recorder_;        // what the log sees of the response; writer_ refers to it
   http::ResponseWriter& writer_;
   std::string id_;
   uint64_t start_ns_;

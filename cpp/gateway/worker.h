@@ -15,6 +15,7 @@
 #include "gateway/pipeline.h"
 #include "http/exchange_api.h"
 #include "http/server_connection.h"
+#include "log/journal.h"
 #include "providers/provider.h"
 #include "upstream/pool_registry.h"
 
@@ -30,6 +31,7 @@ struct GatewayShared {
   std::atomic<int64_t> requests_in_flight{0};  // exchanges alive (from parse to response end)
   std::atomic<uint64_t> prompt_tokens{0};
   std::atomic<uint64_t> completion_tokens{0};
+  log::LogCounters log;
   uint64_t start_ns = 0;
   int workers = 0;
 };
@@ -55,6 +57,10 @@ class Worker final : public http::RequestHandlerFactory {
   bool draining() const { return shared_.draining.load(std::memory_order_relaxed); }
   GatewayShared& shared() { return shared_; }
   std::string healthBody() const;
+  // This worker's request-log journal; null when the log is disabled.
+  log::Journal* journal() { return journal_.get(); }
+  // Backpressure mode and the journal is over its bound: refuse a new request (and count it).
+  bool logRefuses();
 
   // http::RequestHandlerFactory
   http::RequestHandlerPtr createHandler(http::Request&& request, http::ResponseWriter& writer) override;
@@ -76,6 +82,7 @@ class Worker final : public http::RequestHandlerFactory {
   upstream::PoolRegistry pools_;
   CallContext call_ctx_;
   FilterChain filters_;
+  std::unique_ptr<log::Journal> journal_;
 };
 
 }  // namespace aigw

@@ -44,11 +44,13 @@ from aigw._config_sources import (
     _read_file,
     _substitute,
 )
+from aigw._log_config import SINK_KINDS, LogConfig
 
 __all__ = [
     "PROVIDER_KINDS",
     "Config",
     "ConfigError",
+    "LogConfig",
     "MockProviderConfig",
     "ModelConfig",
     "ProviderConfig",
@@ -695,6 +697,8 @@ class Config(_Model):
     # The older name of `routes` (same entries); both may be given: models come first.
     models: list[RouteConfig] = Field(default_factory=list)
     default_provider: NonEmptyStr | None = None
+    # The request log (aigw/_log_config.py); None: records in memory only.
+    log: LogConfig | None = None
     source: str | None = None
 
     @field_validator("server", mode="before")
@@ -741,6 +745,7 @@ class Config(_Model):
             ],
             "routes": [r.to_core_dict() for r in self.all_routes],
             "default_provider": self.default_provider,
+            "log": None if self.log is None else self.log.to_core_dict(),
         }
 
     def to_core_json(self) -> str:
@@ -1027,6 +1032,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         return Config
     if loc == ("server",):
         return ServerConfig
+    if loc == ("log",):
+        return LogConfig
     if len(loc) < 2 or loc[0] not in _ROUTE_SECTIONS or not isinstance(loc[1], int):
         return None
     model: type[BaseModel] = RouteConfig
@@ -1045,9 +1052,12 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
 
 
 def _clean_loc(loc: Loc) -> tuple[Loc, type[BaseModel] | None]:
-    """Drop the discriminator tag pydantic inserts after ``providers.<name>``."""
+    """Drop the discriminator tag pydantic inserts after ``providers.<name>`` and
+    ``log.sinks[i]``."""
     if len(loc) >= 3 and loc[0] == "providers" and loc[2] in PROVIDER_KINDS:
         return (*loc[:2], *loc[3:]), PROVIDER_KINDS[loc[2]]
+    if len(loc) >= 4 and loc[:2] == ("log", "sinks") and loc[3] in SINK_KINDS:
+        return (*loc[:3], *loc[4:]), SINK_KINDS[loc[3]]
     return loc, None
 
 
@@ -1072,9 +1082,16 @@ def _convert_error(err: Mapping[str, Any]) -> tuple[Loc, str] | None:
         return None  # reported by _cross_check
     if etype == "extra_forbidden" and loc:
         parent = loc[:-1]
-        model = provider_model if provider_model and len(parent) == 2 else _model_at(parent)
+        tagged = len(parent) == (3 if parent[:1] == ("log",) else 2)
+        model = provider_model if provider_model and tagged else _model_at(parent)
         hint = _suggest(loc[-1], _fields_of(model)) if model else ""
         return loc, f"unknown key{hint}"
+    if etype in ("union_tag_invalid", "union_tag_not_found") and loc[:2] == ("log", "sinks"):
+        kinds = ", ".join(SINK_KINDS)
+        if etype == "union_tag_not_found":
+            return (*loc, "kind"), f"field required (known kinds: {kinds})"
+        hint = _suggest(ctx.get("tag"), list(SINK_KINDS))
+        return (*loc, "kind"), f"unknown sink kind {ctx.get('tag')!r} (known: {kinds}){hint}"
     if etype == "union_tag_invalid":
         kinds = ", ".join(PROVIDER_KINDS)
         hint = _suggest(ctx.get("tag"), list(PROVIDER_KINDS))
@@ -1117,7 +1134,7 @@ def _validate(doc: Mapping[str, Any], source: str, env_problems: list[tuple[Loc,
     env_paths = {loc for loc, _ in env_problems}
 
     doc = dict(doc)
-    for section in ("server", "routes", "models", "providers"):
+    for section in ("server", "routes", "models", "providers", "log"):
         if section in doc and doc[section] is None:
             del doc[section]
     if "source" in doc:

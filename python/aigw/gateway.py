@@ -11,7 +11,7 @@ import atexit
 import json
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from os import PathLike
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from aigw._core import Server
     from aigw.config import Config
+    from aigw.request_log import RequestLog
 
 
 _running: weakref.WeakSet[Gateway] = weakref.WeakSet()
@@ -50,6 +51,7 @@ class Gateway:
         port: int | None = None,
         workers: int | None = None,
         env: Mapping[str, str] | None = None,
+        log_sinks: Sequence[Any] = (),
     ) -> None:
         from aigw.config import load_config
 
@@ -59,6 +61,12 @@ class Gateway:
         self._lock = threading.Lock()
         self._server: Server | None = None
         self._port: int | None = None
+        for sink in log_sinks:
+            if not callable(getattr(sink, "write", None)):
+                raise TypeError(f"a log sink needs a write(records) method; {sink!r} has none")
+        self._log_sinks = list(log_sinks)
+        self._log: RequestLog | None = None
+        self._last_log: RequestLog | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -71,12 +79,21 @@ class Gateway:
             if self._server is not None and self._server.running:
                 return self
             from aigw import _core
+            from aigw.request_log import RequestLog
 
             core = self._config.to_core_dict()
             if self._config.server.port is None:
                 core["server"]["port"] = 0
-            server = _core.Server(json.dumps(core))
-            self._port = server.start()
+            log = RequestLog(self._config.log, self._log_sinks)
+            core["log"] = log.prepare()
+            try:
+                server = _core.Server(json.dumps(core))
+                self._port = server.start()
+            except BaseException:
+                log.abandon()
+                raise
+            log.start(server)
+            self._log = log
             self._server = server
             _running.add(self)
             return self
@@ -91,7 +108,19 @@ class Gateway:
             if server is None:
                 return
             server.stop(-1.0 if drain_timeout is None else max(0.0, float(drain_timeout)))
+            # The workers are joined: every record is in a journal. Drain them into the sinks.
+            log, self._log = self._log, None
+            if log is not None:
+                log.stop()
+                self._last_log = log  # gw.logs() still answers after stop
             _running.discard(self)
+
+    def end_drain_now(self) -> None:
+        """Make a :meth:`stop` in progress (on another thread) stop waiting for in-flight
+        requests: they are closed at once, their records still written and flushed."""
+        server = self._server
+        if server is not None:
+            server.end_drain_now()
 
     def __enter__(self) -> Gateway:
         return self.start()
@@ -161,12 +190,46 @@ class Gateway:
         return f"http://{host}:{self._port}"
 
     def stats(self) -> dict[str, Any]:
-        """Counters of the data plane: connections, requests, refusals, errors, timeouts."""
+        """Counters of the data plane: connections, requests, refusals, errors, timeouts, and
+        the request log's (``stats()["log"]``, see docs/logging.md)."""
         server = self._server
         if server is None:
             return {"running": False}
         stats: dict[str, Any] = json.loads(server.stats_json())
+        log = self._log
+        if log is not None:
+            stats["log"].update(log.stats())
         return stats
+
+    def logs(
+        self,
+        limit: int = 100,
+        *,
+        status: int | str | None = None,
+        model: str | None = None,
+        since: float | None = None,
+        request_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Recent request records (dicts, newest first) from memory: the last
+        ``log.memory_records`` (default 1000) of this gateway, replays included.
+
+        ``status``: an HTTP status, ``"error"`` (>= 400, no status, or an error) or ``"ok"``;
+        ``model``: requested or upstream model; ``since``: epoch seconds;
+        ``request_id``: the ``x-aigw-request-id`` of one request. Records reach memory within
+        ``log.flush_interval``; call :meth:`flush_logs` first to see every finished request.
+        """
+        log = self._log or self._last_log
+        if log is None:
+            return []
+        return log.logs(
+            limit=limit, status=status, model=model, since=since, request_id=request_id
+        )
+
+    def flush_logs(self, timeout: float = 5.0) -> bool:
+        """Deliver every record written so far to every sink (and to :meth:`logs`); True
+        once done within ``timeout`` seconds."""
+        log = self._log
+        return True if log is None else log.flush(timeout)
 
     def __repr__(self) -> str:
         source = self._config.source or "<dict>"
