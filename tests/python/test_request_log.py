@@ -542,37 +542,59 @@ def _pg_bin(name: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real PostgreSQL server in a temp dir on a free loopback port; yields its DSN."""
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server in a temp dir on a free loopback port; yields its DSN.
+    As root (containers), the server runs as the `postgres` (or `nobody`) user."""
+    import pwd
+    import shutil
     import subprocess
+    import tempfile
 
     pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'aigw[postgres]')")
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    base = Path(tempfile.mkdtemp(prefix="aigw-pg-"))
+    run_as: list[str] = []
     if os.geteuid() == 0:
-        pytest.skip("initdb refuses to run as root")
-    data = tmp_path_factory.mktemp("pgdata")
+        user = None
+        for name in ("postgres", "nobody"):
+            try:
+                pwd.getpwnam(name)
+                user = name
+                break
+            except KeyError:
+                continue
+        runuser = shutil.which("runuser")
+        if user is None or runuser is None:
+            pytest.skip("running as root with no unprivileged user for initdb")
+        shutil.chown(base, user)
+        run_as = [runuser, "-u", user, "--"]
+    data = base / "data"
     port = free_port()
-    subprocess.run(
-        [initdb, "-D", str(data), "-U", "aigw", "--auth=trust", "-E", "UTF8"],
-        check=True,
-        capture_output=True,
-    )
-    sock_dir = tmp_path_factory.mktemp("pgsock")
-    subprocess.run(
-        [
-            pg_ctl, "-D", str(data), "-l", str(data / "log.txt"), "-w", "-t", "60",
-            "-o", f"-p {port} -k {sock_dir} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    try:
+        subprocess.run(
+            [*run_as, initdb, "-D", str(data), "-U", "aigw", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                *run_as, pg_ctl, "-D", str(data), "-l", str(base / "log.txt"), "-w", "-t", "60",
+                "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    except subprocess.CalledProcessError as err:
+        shutil.rmtree(base, ignore_errors=True)
+        raise AssertionError(f"could not start PostgreSQL: {err.stderr!r}") from err
     try:
         yield f"host=127.0.0.1 port={port} user=aigw dbname=postgres"
     finally:
-        subprocess.run([pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_postgres_sink_with_a_real_server(
