@@ -736,7 +736,7 @@ class Config(_Model):
 
     def to_core_dict(self) -> dict[str, Any]:
         """The normalized document the C++ core reads (``source`` is not part of it)."""
-        return {
+        core: dict[str, Any] = {
             "version": CORE_CONFIG_VERSION,
             "server": self.server.to_core_dict(),
             "providers": [
@@ -745,8 +745,10 @@ class Config(_Model):
             ],
             "routes": [r.to_core_dict() for r in self.all_routes],
             "default_provider": self.default_provider,
-            "log": None if self.log is None else self.log.to_core_dict(),
         }
+        if self.log is not None:  # the Gateway adds the journal's place (request_log)
+            core["log"] = self.log.to_core_dict()
+        return core
 
     def to_core_json(self) -> str:
         return json.dumps(

@@ -31,6 +31,11 @@ def _stop_all() -> None:  # pragma: no cover - runs at interpreter exit
         gw.stop(drain_timeout=0)
 
 
+def _stop_dropped(server: Server, log: RequestLog) -> None:
+    server.stop(0.0)
+    log.stop()
+
+
 class Gateway:
     """An aigw gateway running inside this process.
 
@@ -67,6 +72,7 @@ class Gateway:
         self._log_sinks = list(log_sinks)
         self._log: RequestLog | None = None
         self._last_log: RequestLog | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -95,6 +101,8 @@ class Gateway:
             log.start(server)
             self._log = log
             self._server = server
+            # Dropped without stop(): stop the workers, then drain the log (records first).
+            self._finalizer = weakref.finalize(self, _stop_dropped, server, log)
             _running.add(self)
             return self
 
@@ -110,6 +118,9 @@ class Gateway:
             server.stop(-1.0 if drain_timeout is None else max(0.0, float(drain_timeout)))
             # The workers are joined: every record is in a journal. Drain them into the sinks.
             log, self._log = self._log, None
+            if self._finalizer is not None:
+                self._finalizer.detach()
+                self._finalizer = None
             if log is not None:
                 log.stop()
                 self._last_log = log  # gw.logs() still answers after stop
@@ -221,9 +232,7 @@ class Gateway:
         log = self._log or self._last_log
         if log is None:
             return []
-        return log.logs(
-            limit=limit, status=status, model=model, since=since, request_id=request_id
-        )
+        return log.logs(limit=limit, status=status, model=model, since=since, request_id=request_id)
 
     def flush_logs(self, timeout: float = 5.0) -> bool:
         """Deliver every record written so far to every sink (and to :meth:`logs`); True

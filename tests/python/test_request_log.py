@@ -110,7 +110,11 @@ def mixed_workload(gw: aigw.Gateway) -> dict[str, str]:
         with client.stream(
             "POST",
             url + "/v1/chat/completions",
-            json={"model": "mock-gpt", "stream": True, "messages": [{"role": "user", "content": "x"}]},
+            json={
+                "model": "mock-gpt",
+                "stream": True,
+                "messages": [{"role": "user", "content": "x"}],
+            },
             headers={"x-mock-chunk-delay-ms": "200", "x-mock-chunks": "50"},
         ) as s:
             ids[s.headers["x-aigw-request-id"]] = "abort"
@@ -119,8 +123,10 @@ def mixed_workload(gw: aigw.Gateway) -> dict[str, str]:
     with RawConn(gw.port or 0) as conn:
         conn.send(
             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"x-mock-latency-ms: 300\r\nContent-Length: " + str(len(CHAT_BODY)).encode()
-            + b"\r\n\r\n" + CHAT_BODY
+            b"x-mock-latency-ms: 300\r\nContent-Length: "
+            + str(len(CHAT_BODY)).encode()
+            + b"\r\n\r\n"
+            + CHAT_BODY
         )
         time.sleep(0.05)  # the request must reach the gateway before we go
     ids[f"abort-before-answer-{len(ids)}"] = "abort-early"  # id unknown to the client
@@ -329,9 +335,7 @@ def test_bodies_are_capped_and_redacted(
     }
     gw = make_gateway(doc)
     prompt = f"my key is {CANARY} and the provider's is canary-provider-key-5551234 " + "x" * 500
-    rid = chat(gw.url, messages=[{"role": "user", "content": prompt}]).headers[
-        "x-aigw-request-id"
-    ]
+    rid = chat(gw.url, messages=[{"role": "user", "content": prompt}]).headers["x-aigw-request-id"]
     assert gw.flush_logs()
     (rec,) = gw.logs(request_id=rid)
     line = json.dumps(rec)
@@ -339,9 +343,7 @@ def test_bodies_are_capped_and_redacted(
     assert "[REDACTED]" in rec["request_body"]
     assert len(rec["request_body"].encode()) <= 200 and rec["bodies_truncated"] is True
     assert rec["response_body"]
-    journal_text = "".join(
-        p.read_text() for p in (tmp_path / "journal").glob("*.jsonl")
-    )
+    journal_text = "".join(p.read_text() for p in (tmp_path / "journal").glob("*.jsonl"))
     assert CANARY not in journal_text
 
 
@@ -427,7 +429,9 @@ def serve_config(tmp_path: Path) -> Iterator[Callable[..., AigwProcess]]:
         p.close()
 
 
-def _run_load(url: str, seconds: float, threads: int = 4) -> tuple[list[str], threading.Event, list[threading.Thread]]:
+def _run_load(
+    url: str, seconds: float, threads: int = 4
+) -> tuple[list[str], threading.Event, list[threading.Thread]]:
     stop = threading.Event()
     answered: list[str] = []
     errors: list[str] = []
@@ -580,8 +584,17 @@ def postgres() -> Iterator[str]:
         )
         subprocess.run(
             [
-                *run_as, pg_ctl, "-D", str(data), "-l", str(base / "log.txt"), "-w", "-t", "60",
-                "-o", f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
+                *run_as,
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(base / "log.txt"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off",
                 "start",
             ],
             check=True,
@@ -593,7 +606,9 @@ def postgres() -> Iterator[str]:
     try:
         yield f"host=127.0.0.1 port={port} user=aigw dbname=postgres"
     finally:
-        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run(
+            [*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -639,4 +654,3 @@ def test_unreachable_postgres_keeps_records_in_the_journal(
     gw.stop()
     assert gw.stats()["log"]["records_dropped"] == 0
     assert list((tmp_path / "journal").glob("*.jsonl")), "kept for the next start"
-

@@ -90,16 +90,12 @@ def scan(directory: str) -> tuple[list[JournalFile], set[str]]:
             size = entry.stat().st_size
         except FileNotFoundError:
             continue
-        files.append(
-            JournalFile(entry.name, m["run"], int(m["worker"]), int(m["seq"]), size)
-        )
+        files.append(JournalFile(entry.name, m["run"], int(m["worker"]), int(m["seq"]), size))
     files.sort(key=lambda f: (f.run, f.worker, f.seq))
     return files, locks
 
 
-def read_batch(
-    directory: str, files: list[JournalFile], cursor: Cursor, max_records: int
-) -> Batch:
+def read_batch(directory: str, files: list[JournalFile], cursor: Cursor, max_records: int) -> Batch:
     """Up to ``max_records`` complete records past ``cursor``.
 
     A line is complete once its newline is written (the data plane writes each record with one

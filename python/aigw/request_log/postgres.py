@@ -44,9 +44,7 @@ class PostgresSink(Sink):
                 f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, {cols}, "
                 "record JSONB NOT NULL)"
             )
-            conn.execute(
-                f"CREATE INDEX IF NOT EXISTS {self.table}_ts_end ON {self.table} (ts_end)"
-            )
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_ts_end ON {self.table} (ts_end)")
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table}_checkpoint (dir TEXT NOT NULL, "
                 "journal TEXT NOT NULL, pos BIGINT NOT NULL, PRIMARY KEY (dir, journal))"
@@ -68,7 +66,7 @@ class PostgresSink(Sink):
             conn = self._connect()
             names = ", ".join(n for n, _ in COLUMNS)
             marks = ", ".join("%s" for _ in range(len(COLUMNS) + 1)) + ", %s::jsonb"
-            rows = [row_values(r, line) for r, line in zip(batch.records, batch.lines)]
+            rows = [row_values(r, line) for r, line in zip(batch.records, batch.lines, strict=True)]
             with conn.transaction():
                 with conn.cursor() as cur:
                     for i in range(0, len(rows), self.batch_size):
@@ -77,9 +75,7 @@ class PostgresSink(Sink):
                             "ON CONFLICT (id) DO NOTHING",
                             rows[i : i + self.batch_size],
                         )
-                    cur.execute(
-                        f"DELETE FROM {self.table}_checkpoint WHERE dir = %s", (self._dir,)
-                    )
+                    cur.execute(f"DELETE FROM {self.table}_checkpoint WHERE dir = %s", (self._dir,))
                     cur.executemany(
                         f"INSERT INTO {self.table}_checkpoint (dir, journal, pos) "
                         "VALUES (%s, %s, %s)",
@@ -99,4 +95,3 @@ class PostgresSink(Sink):
 
     def close(self) -> None:
         self._drop()
-

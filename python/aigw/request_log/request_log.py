@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -91,7 +92,9 @@ class RequestLog:
         self._ring = MemoryRing(
             config.memory_records if config is not None else _DEFAULT_MEMORY_RECORDS
         )
-        self._server: Server | None = None
+        # Weak: a Gateway dropped without stop() must still free its server (see gateway.py).
+        self._server: weakref.ref[Server] | None = None
+        self._stopped = False
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._pump_lock = threading.Lock()
@@ -138,7 +141,7 @@ class RequestLog:
         return core
 
     def start(self, server: Server) -> None:
-        self._server = server
+        self._server = weakref.ref(server)
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="aigw-request-log", daemon=True)
         self._thread.start()
@@ -146,7 +149,10 @@ class RequestLog:
     def stop(self) -> None:
         """Drain every record into every sink (the workers must be joined already), close the
         sinks and release the journal directory. A sink still failing after ``stop_timeout``
-        keeps its records in the journal; the next start replays them."""
+        keeps its records in the journal; the next start replays them. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._final = True
         self._stop.set()
         if self._thread is not None:
@@ -323,7 +329,7 @@ class RequestLog:
             self._claimed.pop(run).release(remove=True)
 
     def _report_consumed(self, files: list[JournalFile]) -> None:
-        server = self._server
+        server = self._server() if self._server is not None else None
         if server is None:
             return
         consumed = self._deleted_own_bytes

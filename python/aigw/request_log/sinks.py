@@ -157,7 +157,10 @@ class SqliteSink(Sink):
             if batch.records:
                 db.executemany(
                     f"INSERT OR IGNORE INTO aigw_requests (id, {names}, record) VALUES ({marks})",
-                    [row_values(r, line) for r, line in zip(batch.records, batch.lines)],
+                    [
+                        row_values(r, line)
+                        for r, line in zip(batch.records, batch.lines, strict=True)
+                    ],
                 )
             db.execute("DELETE FROM aigw_log_checkpoint WHERE dir = ?", (self._dir,))
             db.executemany(
