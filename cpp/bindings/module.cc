@@ -41,6 +41,7 @@ class Server {
     server_->stop(drain_timeout < 0 ? -1 : static_cast<int64_t>(drain_timeout * 1000.0));
   }
 
+  void endDrainNow() { server_->endDrainNow(); }
   bool running() const { return server_->running(); }
   int port() const { return server_->port(); }
   int workers() const { return server_->workerCount(); }
@@ -77,6 +78,7 @@ class Server {
     py::gil_scoped_release release;
     server_->hooks().close();
   }
+  void setLogConsumed(uint64_t bytes) { server_->setLogConsumed(bytes); }
 
  private:
   std::unique_ptr<aigw::GatewayServer> server_;
@@ -93,6 +95,8 @@ PYBIND11_MODULE(_core, m) {
       .def("start", &Server::start, "Bind and start the workers; returns the port once every worker listens.")
       .def("stop", &Server::stop, py::arg("drain_timeout") = -1.0,
            "Drain for up to drain_timeout seconds (< 0: the configured default), then close and join.")
+      .def("end_drain_now", &Server::endDrainNow,
+           "A stop() in progress closes the remaining requests now instead of waiting.")
       .def_property_readonly("running", &Server::running)
       .def_property_readonly("port", &Server::port)
       .def_property_readonly("workers", &Server::workers)
@@ -107,5 +111,7 @@ PYBIND11_MODULE(_core, m) {
            "Deliver a hook's result (JSON) to the request waiting for it.")
       .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and stop take_hook_jobs waiting.")
       .def("usage_json", &Server::usage, py::arg("day") = "", py::arg("provider") = "", py::arg("model") = "",
-           "Usage and cost totals (JSON); empty filters match everything.");
+           "Usage and cost totals (JSON); empty filters match everything.")
+      .def("set_log_consumed", &Server::setLogConsumed, py::arg("bytes"),
+           "The log thread: journal bytes of this run that every sink has consumed.");
 }

@@ -55,6 +55,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     const nlohmann::json hooks = doc.value("hooks", nlohmann::json::object());
     cfg->hooks_.input_guardrails = get<bool>(hooks, "input_guardrails", false);
     cfg->hooks_.timeout_ms = get<uint64_t>(hooks, "timeout_ms", cfg->hooks_.timeout_ms);
+    cfg->log_ = log::LogSettings::fromJson(doc);
+
     std::unordered_map<std::string, const Provider*> by_name;  // RouteTable resolves names with it
     for (const auto& p : doc.value("providers", nlohmann::json::array())) {
       const std::string name = p.at("name").get<std::string>();

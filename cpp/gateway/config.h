@@ -11,6 +11,7 @@
 
 #include "cost/price_table.h"
 #include "http/server_connection.h"
+#include "log/log_settings.h"
 #include "providers/provider.h"
 #include "router/route_table.h"
 
@@ -45,6 +46,7 @@ class GatewayConfig {
 
   const ServerSettings& server() const { return server_; }
   const HookSettings& hooks() const { return hooks_; }
+  const log::LogSettings& log() const { return log_; }
   const std::vector<ProviderPtr>& providers() const { return providers_; }
   const router::RouteTable& routes() const { return *routes_; }
   // Serves passthrough requests that name no routable model.
@@ -63,6 +65,7 @@ class GatewayConfig {
  private:
   ServerSettings server_;
   HookSettings hooks_;
+  log::LogSettings log_;
   std::vector<ProviderPtr> providers_;
   std::unique_ptr<router::RouteTable> routes_;
   std::unordered_map<std::string, std::string> model_bodies_;

@@ -9,19 +9,30 @@
 namespace aigw {
 
 Exchange::Exchange(Worker& worker, http::Request&& request, http::ResponseWriter& writer)
-    : worker_(worker), request_(std::move(request)), writer_(writer), id_(worker.newRequestId()),
-      start_ns_(monotonicNs()) {
+    : worker_(worker), request_(std::move(request)), recorder_(writer, *this, rec_), writer_(recorder_),
+      id_(worker.newRequestId()), start_ns_(monotonicNs()) {
+  rec_.start_wall_ms = wallMs();
   worker_.shared().requests_in_flight.fetch_add(1, std::memory_order_relaxed);
 }
 
 Exchange::~Exchange() {
+  writeRecord(false);
   finishRouting();
   worker_.shared().requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
 }
 
 const GatewayConfig& Exchange::config() const { return worker_.config(); }
 
-void Exchange::start() { continuePipeline(); }
+void Exchange::start() {
+  if (worker_.logRefuses()) {
+    // The request log is over its bound in backpressure mode: not admitted, so no record.
+    rec_.skip = true;
+    sendError(503, "the gateway's request log is behind; retry shortly", "service_unavailable_error",
+              "log_backpressure");
+    return;
+  }
+  continuePipeline();
+}
 
 void Exchange::park(DeferredDeletablePtr work) { parked_ = std::move(work); }
 
@@ -37,6 +48,7 @@ void Exchange::continuePipeline() {
 }
 
 void Exchange::onClientGone() {
+  writeRecord(true);
   done_ = true;
   if (parked_) worker_.loop().deferredDelete(std::move(parked_));
   releaseCall();
@@ -272,6 +284,7 @@ void Exchange::onCallEnd(const CallUsage& usage) {
     afterFailure(failure);
     return;
   }
+  rec_.usage = usage;
   // An error answer too big to hold for a decision was relayed as it came: it still counts.
   const router::Failure failure = status_ >= 400 ? router::classifyStatus(status_, {}) : router::Failure::None;
   endAttempt(router::countsAsFailure(failure) ? router::Outcome::Failure
@@ -328,6 +341,7 @@ void Exchange::onCallError(CallErrorKind kind, std::string message) {
     return;
   }
   done_ = true;
+  notePartial("upstream_error", "provider '" + provider + "' failed mid-stream: " + message);
   if (target_ != nullptr) {
     endAttempt(kind == CallErrorKind::Timeout || kind == CallErrorKind::Reset || kind == CallErrorKind::Protocol
                    ? router::Outcome::Failure

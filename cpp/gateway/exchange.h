@@ -12,6 +12,7 @@
 
 #include "core/timer.h"
 #include "gateway/api_body.h"
+#include "gateway/exchange_record.h"
 #include "http/exchange_api.h"
 #include "providers/provider.h"
 #include "router/route_table.h"
@@ -89,9 +90,16 @@ class Exchange final : public http::RequestHandler, public CallObserver {
     request_.body = std::move(body);
     api_.body.reset(request_.body);
   }
-  // Per-guardrail results of Python hooks (JSON array), kept for the request's record.
-  void setGuardrailResults(std::string json) { guardrail_results_ = std::move(json); }
-  const std::string& guardrailResults() const { return guardrail_results_; }
+
+  // The request log (exchange_record.cc). The record is written once: just before the
+  // response's last write, when the client goes away, or at destruction, whichever is first.
+  void writeRecord(bool client_gone);
+  // A response that had started was cut (error event after bytes went out).
+  void notePartial(std::string_view type, std::string_view message);
+  // For the cost stage: the request's cost in USD (null in the record until set).
+  void setCost(double usd) { rec_.cost_usd = usd; }
+  // For the guardrail stages: one result as a JSON value (object), in the order they ran.
+  void addGuardrailResult(std::string json) { rec_.guardrails.push_back(std::move(json)); }
 
   // One attempt, for the x-aigw-attempts header and the routing summary.
   struct Attempt {
@@ -148,6 +156,8 @@ class Exchange final : public http::RequestHandler, public CallObserver {
 
   Worker& worker_;
   http::Request request_;
+  RecordState rec_;
+  RecordingWriter recorder_;        // what the log sees of the response; writer_ refers to it
   http::ResponseWriter& writer_;
   std::string id_;
   uint64_t start_ns_;
@@ -188,7 +198,6 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   uint64_t deadline_ns_ = 0;
   std::unique_ptr<Timer> deadline_timer_;
   std::unique_ptr<Timer> wait_timer_;
-  std::string guardrail_results_;
 };
 
 }  // namespace aigw

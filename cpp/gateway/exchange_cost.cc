@@ -30,7 +30,10 @@ void Exchange::accountUsage(const CallUsage& usage) {
     const cost::PriceTable& prices = config().prices();
     const cost::Price* price = prices.find(model);
     if (price == nullptr && model != api_.model) price = prices.find(api_.model);
-    if (price != nullptr) cost_usd_ = cost::answerCost(*price, usage);
+    if (price != nullptr) {
+      cost_usd_ = cost::answerCost(*price, usage);
+      setCost(cost_usd_);  // the request's record
+    }
   }
   shared.usage.record(cost::utcDay(wallSeconds()), provider != nullptr ? std::string_view(provider->name()) : "",
                       model, usage, cost_usd_);

@@ -323,6 +323,7 @@ void Exchange::onDeadline() {
   failing_ = false;
   if (writer_.headSent()) {
     done_ = true;
+    notePartial("timeout_error", message);
     if (event_stream_) {
       std::string event;
       http::appendSseEvent(event, http::openAiErrorBody(message, "timeout_error", "deadline_exceeded"));

@@ -80,12 +80,13 @@ void GatewayServer::stop(int64_t drain_timeout_ms) {
   shared_.draining.store(true);
   for (auto& w : workers_) w->beginDrain();
   const uint64_t deadline = monotonicNs() + static_cast<uint64_t>(drain_timeout_ms) * 1000000ull;
-  while (shared_.counters.connections_active.load() > 0 && monotonicNs() < deadline) {
+  while (shared_.counters.connections_active.load() > 0 && monotonicNs() < deadline && !drain_cut_.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   for (auto& w : workers_) w->stop();
   workers_.clear();
   running_ = false;
+  drain_cut_.store(false);
 }
 
 bool GatewayServer::running() const {
@@ -123,6 +124,15 @@ std::string GatewayServer::statsJson() const {
   j["routing"] = {{"retries", retries},           {"retry_budget_denied", budget_denied},
                   {"fallbacks", fallbacks},       {"unavailable", unavailable},
                   {"cap_rejections", cap_rejections}, {"ejections", ejections}};
+  const log::LogCounters& lc = shared_.log;
+  j["log"] = {{"enabled", config_->log().enabled},
+              {"records_written", lc.records.load()},
+              {"journal_bytes", lc.bytes.load()},
+              {"pending_bytes", lc.pending()},
+              {"journal_files", lc.journal_files.load()},
+              {"records_spilled", lc.spilled.load()},
+              {"backpressure_refusals", lc.backpressure_refusals.load()},
+              {"records_dropped", lc.dropped.load()}};
   j["usage"] = {{"prompt_tokens", shared_.prompt_tokens.load()}, {"completion_tokens", shared_.completion_tokens.load()}};
   return j.dump();
 }

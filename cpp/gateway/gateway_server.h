@@ -2,6 +2,7 @@
 // This is what the Python module wraps; it never touches Python itself.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,10 @@ class GatewayServer {
   // For embedders and tests; call before start().
   void addFilter(FilterFactory factory) { extra_filters_.push_back(std::move(factory)); }
 
+  // Thread-safe: a stop() waiting for in-flight requests stops waiting and closes them now
+  // (their records are still written). For a second SIGTERM.
+  void endDrainNow() { drain_cut_.store(true); }
+
   bool running() const;
   int port() const { return port_; }
   int workerCount() const { return static_cast<int>(shared_.workers); }
@@ -39,6 +44,9 @@ class GatewayServer {
   hooks::HookQueue& hooks() { return shared_.hooks; }
   // Usage and cost totals (see cost::UsageBook::json).
   std::string usageJson(const cost::UsageBook::Filter& filter = {}) const { return shared_.usage.json(filter); }
+  // The log thread reports how many of this run's journal bytes every sink has consumed; the
+  // difference to what was written is what counts against log.max_pending_bytes.
+  void setLogConsumed(uint64_t bytes) { shared_.log.consumed_bytes.store(bytes, std::memory_order_relaxed); }
 
  private:
   explicit GatewayServer(std::shared_ptr<const GatewayConfig> config);
@@ -50,6 +58,7 @@ class GatewayServer {
   mutable std::mutex mutex_;
   int port_ = -1;
   bool running_ = false;
+  std::atomic<bool> drain_cut_{false};
 };
 
 int defaultWorkerCount();

@@ -52,7 +52,9 @@ void applyVerdict(Exchange& ex, bool ok, const std::string& result) {
     ex.sendError(500, "the guardrail layer returned an unreadable verdict", "server_error", "guardrail_error");
     return;
   }
-  ex.setGuardrailResults(verdict.value("results", nlohmann::json::array()).dump());
+  if (auto results = verdict.find("results"); results != verdict.end() && results->is_array()) {
+    for (const auto& r : *results) ex.addGuardrailResult(r.dump());
+  }
   const std::string action = verdict.value("action", "allow");
   if (action == "block") {
     http::HeaderList extra;

@@ -32,6 +32,15 @@ Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFa
   }
   for (const auto& make : extra) filters_.push_back(make());
   filters_.push_back(std::make_unique<ProviderDispatchFilter>());
+  if (shared.config->log().enabled) journal_ = std::make_unique<log::Journal>(shared.config->log(), index, shared.log);
+}
+
+bool Worker::logRefuses() {
+  const log::LogSettings& s = config().log();
+  if (journal_ == nullptr || s.overflow != log::LogSettings::Overflow::Backpressure) return false;
+  if (shared_.log.pending() <= s.max_pending_bytes) return false;
+  shared_.log.backpressure_refusals.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 Worker::~Worker() { stop(); }

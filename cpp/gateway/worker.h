@@ -17,6 +17,7 @@
 #include "hooks/hook_queue.h"
 #include "http/exchange_api.h"
 #include "http/server_connection.h"
+#include "log/journal.h"
 #include "providers/provider.h"
 #include "upstream/pool_registry.h"
 
@@ -33,6 +34,7 @@ struct GatewayShared {
   std::atomic<uint64_t> prompt_tokens{0};
   std::atomic<uint64_t> completion_tokens{0};
   cost::UsageBook usage;  // totals by day, provider and model (gw.usage(), GET /v1/usage)
+  log::LogCounters log;
   uint64_t start_ns = 0;
   int workers = 0;
   hooks::HookQueue hooks;  // jobs for the Python hook thread
@@ -59,6 +61,10 @@ class Worker final : public http::RequestHandlerFactory {
   bool draining() const { return shared_.draining.load(std::memory_order_relaxed); }
   GatewayShared& shared() { return shared_; }
   std::string healthBody() const;
+  // This worker's request-log journal; null when the log is disabled.
+  log::Journal* journal() { return journal_.get(); }
+  // Backpressure mode and the journal is over its bound: refuse a new request (and count it).
+  bool logRefuses();
 
   // http::RequestHandlerFactory
   http::RequestHandlerPtr createHandler(http::Request&& request, http::ResponseWriter& writer) override;
@@ -80,6 +86,7 @@ class Worker final : public http::RequestHandlerFactory {
   upstream::PoolRegistry pools_;
   CallContext call_ctx_;
   FilterChain filters_;
+  std::unique_ptr<log::Journal> journal_;
 };
 
 }  // namespace aigw

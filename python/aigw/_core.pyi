@@ -13,6 +13,8 @@ class Server:
         """Bind and start the workers; returns the port once every worker listens."""
     def stop(self, drain_timeout: float = -1.0) -> None:
         """Drain for up to drain_timeout seconds (< 0: configured default), close, join."""
+    def end_drain_now(self) -> None:
+        """A stop() in progress closes the remaining requests now instead of waiting."""
     @property
     def running(self) -> bool: ...
     @property
@@ -33,3 +35,5 @@ class Server:
         """Fail every waiting hook job and stop take_hook_jobs waiting."""
     def usage_json(self, day: str = "", provider: str = "", model: str = "") -> str:
         """Usage and cost totals (JSON); empty filters match everything."""
+    def set_log_consumed(self, bytes: int) -> None:
+        """The log thread: journal bytes of this run that every sink has consumed."""

@@ -21,13 +21,22 @@ def _eprint(*parts: object) -> None:
 
 
 def _run_until_signal(gw: Any, drain_timeout: float | None, label: str) -> int:
-    """Serve until SIGINT/SIGTERM; the first drains, a second exits at once."""
+    """Serve until SIGINT/SIGTERM; the first drains, a second exits fast: in-flight requests
+    are closed at once and their records still flushed (exit code 128 + signal). A third exits
+    immediately; records not yet in a sink stay in the journal for the next start."""
     stop = threading.Event()
+    forced: list[int] = []
 
     def on_signal(signum: int, _frame: object) -> None:
-        if stop.is_set():
-            _eprint(f"aigw: {signal.Signals(signum).name} again, exiting now")
+        name = signal.Signals(signum).name
+        if forced:
+            _eprint(f"aigw: {name} again, exiting without flushing")
             os._exit(128 + signum)
+        if stop.is_set():
+            forced.append(signum)
+            _eprint(f"aigw: {name} again, exiting now (closing in-flight requests, flushing logs)")
+            gw.end_drain_now()
+            return
         stop.set()
 
     signal.signal(signal.SIGINT, on_signal)
@@ -39,14 +48,14 @@ def _run_until_signal(gw: Any, drain_timeout: float | None, label: str) -> int:
     while not stop.wait(3600):
         pass
     timeout = gw.config.server.drain_timeout if drain_timeout is None else drain_timeout
-    _eprint(f"aigw: draining (up to {timeout:g}s; signal again to exit now)")
+    _eprint(f"aigw: draining (up to {timeout:g}s; signal again to stop waiting)")
     # Stop on another thread so this one stays free to take a second signal.
     stopper = threading.Thread(target=gw.stop, kwargs={"drain_timeout": timeout}, daemon=True)
     stopper.start()
     while stopper.is_alive():
         stopper.join(0.1)
     _eprint("aigw: stopped")
-    return 0
+    return 128 + forced[0] if forced else 0
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -45,11 +45,13 @@ from aigw._config_sources import (
     _substitute,
 )
 from aigw.cost import PriceConfig, PriceKey, merged_prices
+from aigw._log_config import SINK_KINDS, LogConfig
 
 __all__ = [
     "PROVIDER_KINDS",
     "Config",
     "ConfigError",
+    "LogConfig",
     "MockProviderConfig",
     "ModelConfig",
     "ProviderConfig",
@@ -698,6 +700,8 @@ class Config(_Model):
     default_provider: NonEmptyStr | None = None
     # Model prices (USD per million tokens) over the shipped table: see aigw.cost, docs/cost.md.
     pricing: dict[PriceKey, PriceConfig] = Field(default_factory=dict)
+    # The request log (aigw/_log_config.py); None: records in memory only.
+    log: LogConfig | None = None
     source: str | None = None
 
     @field_validator("server", mode="before")
@@ -740,7 +744,7 @@ class Config(_Model):
 
     def to_core_dict(self) -> dict[str, Any]:
         """The normalized document the C++ core reads (``source`` is not part of it)."""
-        return {
+        core: dict[str, Any] = {
             "version": CORE_CONFIG_VERSION,
             "server": self.server.to_core_dict(),
             "providers": [
@@ -751,6 +755,9 @@ class Config(_Model):
             "default_provider": self.default_provider,
             "pricing": merged_prices(self.pricing),
         }
+        if self.log is not None:  # the Gateway adds the journal's place (request_log)
+            core["log"] = self.log.to_core_dict()
+        return core
 
     def to_core_json(self) -> str:
         return json.dumps(
@@ -1038,6 +1045,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         return ServerConfig
     if len(loc) == 2 and loc[0] == "pricing":
         return PriceConfig
+    if loc == ("log",):
+        return LogConfig
     if len(loc) < 2 or loc[0] not in _ROUTE_SECTIONS or not isinstance(loc[1], int):
         return None
     model: type[BaseModel] = RouteConfig
@@ -1056,9 +1065,12 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
 
 
 def _clean_loc(loc: Loc) -> tuple[Loc, type[BaseModel] | None]:
-    """Drop the discriminator tag pydantic inserts after ``providers.<name>``."""
+    """Drop the discriminator tag pydantic inserts after ``providers.<name>`` and
+    ``log.sinks[i]``."""
     if len(loc) >= 3 and loc[0] == "providers" and loc[2] in PROVIDER_KINDS:
         return (*loc[:2], *loc[3:]), PROVIDER_KINDS[loc[2]]
+    if len(loc) >= 4 and loc[:2] == ("log", "sinks") and loc[3] in SINK_KINDS:
+        return (*loc[:3], *loc[4:]), SINK_KINDS[loc[3]]
     return loc, None
 
 
@@ -1083,9 +1095,16 @@ def _convert_error(err: Mapping[str, Any]) -> tuple[Loc, str] | None:
         return None  # reported by _cross_check
     if etype == "extra_forbidden" and loc:
         parent = loc[:-1]
-        model = provider_model if provider_model and len(parent) == 2 else _model_at(parent)
+        tagged = len(parent) == (3 if parent[:1] == ("log",) else 2)
+        model = provider_model if provider_model and tagged else _model_at(parent)
         hint = _suggest(loc[-1], _fields_of(model)) if model else ""
         return loc, f"unknown key{hint}"
+    if etype in ("union_tag_invalid", "union_tag_not_found") and loc[:2] == ("log", "sinks"):
+        kinds = ", ".join(SINK_KINDS)
+        if etype == "union_tag_not_found":
+            return (*loc, "kind"), f"field required (known kinds: {kinds})"
+        hint = _suggest(ctx.get("tag"), list(SINK_KINDS))
+        return (*loc, "kind"), f"unknown sink kind {ctx.get('tag')!r} (known: {kinds}){hint}"
     if etype == "union_tag_invalid":
         kinds = ", ".join(PROVIDER_KINDS)
         hint = _suggest(ctx.get("tag"), list(PROVIDER_KINDS))
@@ -1128,7 +1147,7 @@ def _validate(doc: Mapping[str, Any], source: str, env_problems: list[tuple[Loc,
     env_paths = {loc for loc, _ in env_problems}
 
     doc = dict(doc)
-    for section in ("server", "routes", "models", "providers", "pricing"):
+    for section in ("server", "routes", "models", "providers", "pricing", "log"):
         if section in doc and doc[section] is None:
             del doc[section]
     if "source" in doc:

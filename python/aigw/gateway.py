@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from aigw._hooks import HookRunner
     from aigw.config import Config
     from aigw.guardrails import Guardrail
+    from aigw.request_log import RequestLog
 
 
 _running: weakref.WeakSet[Gateway] = weakref.WeakSet()
@@ -39,6 +40,13 @@ _USAGE_FIELDS = (
 def _stop_all() -> None:  # pragma: no cover - runs at interpreter exit
     for gw in list(_running):
         gw.stop(drain_timeout=0)
+
+
+def _stop_dropped(server: Server, log: RequestLog, hooks: HookRunner | None) -> None:
+    server.stop(0.0)
+    if hooks is not None:
+        hooks.stop()
+    log.stop()
 
 
 class Gateway:
@@ -62,6 +70,7 @@ class Gateway:
         workers: int | None = None,
         env: Mapping[str, str] | None = None,
         guardrails: Sequence[Guardrail] = (),
+        log_sinks: Sequence[Any] = (),
     ) -> None:
         from aigw.config import load_config
         from aigw.guardrails import Guardrail
@@ -81,6 +90,13 @@ class Gateway:
         self._lock = threading.Lock()
         self._server: Server | None = None
         self._port: int | None = None
+        for sink in log_sinks:
+            if not callable(getattr(sink, "write", None)):
+                raise TypeError(f"a log sink needs a write(records) method; {sink!r} has none")
+        self._log_sinks = list(log_sinks)
+        self._log: RequestLog | None = None
+        self._last_log: RequestLog | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -93,6 +109,7 @@ class Gateway:
             if self._server is not None and self._server.running:
                 return self
             from aigw import _core
+            from aigw.request_log import RequestLog
 
             core = self._config.to_core_dict()
             if self._config.server.port is None:
@@ -105,17 +122,24 @@ class Gateway:
                     "input_guardrails": True,
                     "timeout_ms": verdict_timeout_ms(self._guardrails),
                 }
-            server = _core.Server(json.dumps(core))
-            if self._guardrails:
-                hooks = HookRunner(server, self._guardrails).start()
+            log = RequestLog(self._config.log, self._log_sinks)
+            core["log"] = log.prepare()
             try:
+                server = _core.Server(json.dumps(core))
+                if self._guardrails:
+                    hooks = HookRunner(server, self._guardrails).start()
                 self._port = server.start()
             except BaseException:
                 if hooks is not None:
                     hooks.stop()
+                log.abandon()
                 raise
+            log.start(server)
+            self._log = log
             self._server = server
             self._hooks = hooks
+            # Dropped without stop(): stop the workers, then drain the log (records first).
+            self._finalizer = weakref.finalize(self, _stop_dropped, server, log, hooks)
             _running.add(self)
             return self
 
@@ -132,7 +156,22 @@ class Gateway:
             if self._hooks is not None:
                 self._hooks.stop()  # after the drain: parked requests still get their verdicts
                 self._hooks = None
+            # The workers are joined: every record is in a journal. Drain them into the sinks.
+            log, self._log = self._log, None
+            if self._finalizer is not None:
+                self._finalizer.detach()
+                self._finalizer = None
+            if log is not None:
+                log.stop()
+                self._last_log = log  # gw.logs() still answers after stop
             _running.discard(self)
+
+    def end_drain_now(self) -> None:
+        """Make a :meth:`stop` in progress (on another thread) stop waiting for in-flight
+        requests: they are closed at once, their records still written and flushed."""
+        server = self._server
+        if server is not None:
+            server.end_drain_now()
 
     def __enter__(self) -> Gateway:
         return self.start()
@@ -202,13 +241,17 @@ class Gateway:
         return f"http://{host}:{self._port}"
 
     def stats(self) -> dict[str, Any]:
-        """Counters of the data plane: connections, requests, refusals, errors, timeouts."""
+        """Counters of the data plane: connections, requests, refusals, errors, timeouts, and
+        the request log's (``stats()["log"]``, see docs/logging.md)."""
         server = self._server
         if server is None:
             return {"running": False}
         stats: dict[str, Any] = json.loads(server.stats_json())
         if self._hooks is not None:
             stats["python_guardrails"] = self._hooks.stats()
+        log = self._log
+        if log is not None:
+            stats["log"].update(log.stats())
         return stats
 
     def usage(
@@ -235,6 +278,33 @@ class Gateway:
         day_text = day.isoformat() if isinstance(day, date) else (day or "")
         usage: dict[str, Any] = json.loads(server.usage_json(day_text, provider or "", model or ""))
         return usage
+    def logs(
+        self,
+        limit: int = 100,
+        *,
+        status: int | str | None = None,
+        model: str | None = None,
+        since: float | None = None,
+        request_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Recent request records (dicts, newest first) from memory: the last
+        ``log.memory_records`` (default 1000) of this gateway, replays included.
+
+        ``status``: an HTTP status, ``"error"`` (>= 400, no status, or an error) or ``"ok"``;
+        ``model``: requested or upstream model; ``since``: epoch seconds;
+        ``request_id``: the ``x-aigw-request-id`` of one request. Records reach memory within
+        ``log.flush_interval``; call :meth:`flush_logs` first to see every finished request.
+        """
+        log = self._log or self._last_log
+        if log is None:
+            return []
+        return log.logs(limit=limit, status=status, model=model, since=since, request_id=request_id)
+
+    def flush_logs(self, timeout: float = 5.0) -> bool:
+        """Deliver every record written so far to every sink (and to :meth:`logs`); True
+        once done within ``timeout`` seconds."""
+        log = self._log
+        return True if log is None else log.flush(timeout)
 
     def __repr__(self) -> str:
         source = self._config.source or "<dict>"

@@ -1,0 +1,174 @@
+// The Exchange's request-log record: what the RecordingWriter saw reach the client, plus the
+// request, route and attempts, written to the worker's journal exactly once per admitted
+// request (see docs/logging.md).
+#include "gateway/exchange_record.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "gateway/config.h"
+#include "gateway/exchange.h"
+#include "gateway/worker.h"
+#include "log/request_record.h"
+
+namespace aigw {
+namespace {
+
+constexpr size_t kMaxErrorMessage = 2000;
+
+// The type and message of an OpenAI-shaped (or Anthropic-shaped) error body.
+void errorFromBody(std::string_view body, std::string* type, std::string* message) {
+  if (body.empty() || body.size() > (1u << 20)) return;
+  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  if (!doc.is_object()) return;
+  auto it = doc.find("error");
+  if (it == doc.end()) return;
+  if (it->is_string()) {
+    *message = it->get<std::string>();
+  } else if (it->is_object()) {
+    if (auto t = it->find("type"); t != it->end() && t->is_string()) *type = t->get<std::string>();
+    if (auto m = it->find("message"); m != it->end() && m->is_string()) *message = m->get<std::string>();
+  }
+  if (message->size() > kMaxErrorMessage) message->resize(kMaxErrorMessage);
+}
+
+}  // namespace
+
+void RecordingWriter::firstByte() {
+  if (state_.first_byte_ns == 0) state_.first_byte_ns = monotonicNs();
+}
+
+void RecordingWriter::capture(std::string_view data) {
+  const log::LogSettings& s = owner_.config().log();
+  if (!s.bodies || state_.response_truncated) return;
+  const size_t room = s.max_body_bytes + 256 - std::min(state_.response_body.size(), s.max_body_bytes + 256);
+  if (data.size() > room) {
+    state_.response_body.append(data.substr(0, room));
+    state_.response_truncated = true;
+  } else {
+    state_.response_body.append(data);
+  }
+}
+
+void RecordingWriter::respond(int status, const http::HeaderList& headers, std::string_view body) {
+  state_.status = status;
+  state_.head_sent = true;
+  firstByte();
+  capture(body);
+  if (status >= 400 && state_.error_message.empty()) errorFromBody(body, &state_.error_type, &state_.error_message);
+  owner_.writeRecord(false);
+  inner_.respond(status, headers, body);
+}
+
+void RecordingWriter::writeHead(int status, const http::HeaderList& headers, int64_t content_length) {
+  state_.status = status;
+  state_.head_sent = true;
+  inner_.writeHead(status, headers, content_length);
+}
+
+void RecordingWriter::writeBody(std::string_view data) {
+  if (!data.empty()) {
+    firstByte();
+    capture(data);
+  }
+  inner_.writeBody(data);
+}
+
+void RecordingWriter::endResponse() {
+  owner_.writeRecord(false);
+  inner_.endResponse();
+}
+
+void RecordingWriter::resetConnection() {
+  state_.reset = true;
+  if (state_.head_sent) state_.partial = true;
+  if (state_.error_message.empty()) {
+    state_.error_type = "connection_reset";
+    state_.error_message = state_.head_sent ? "the response was cut by a connection reset"
+                                            : "the connection was reset without a response";
+  }
+  owner_.writeRecord(false);
+  inner_.resetConnection();
+}
+
+void Exchange::notePartial(std::string_view type, std::string_view message) {
+  rec_.partial = true;
+  rec_.error_type.assign(type);
+  rec_.error_message.assign(message.substr(0, kMaxErrorMessage));
+}
+
+void Exchange::writeRecord(bool client_gone) {
+  if (rec_.written || rec_.skip) return;
+  rec_.written = true;
+  log::Journal* journal = worker_.journal();
+  if (journal == nullptr) return;
+  const log::LogSettings& settings = config().log();
+  const uint64_t now = monotonicNs();
+
+  log::RequestRecord r;
+  r.id = id_;
+  r.ts_start_ms = rec_.start_wall_ms;
+  r.ts_end_ms = wallMs();
+  r.method = request_.method;
+  r.path.assign(request_.path());
+  const bool api = api_.route != nullptr || api_.provider != nullptr;
+  if (api) r.endpoint = endpointName(api_.endpoint);
+  r.model = api_.model;
+  const router::Route* route = route_ != nullptr ? route_ : api_.route;
+  if (route != nullptr) r.route = route->name;
+  if (!attempts_.empty()) {
+    r.provider = attempts_.back().target->provider->name();
+    r.upstream_model = attempts_.back().model;
+  } else if (api_.provider != nullptr) {
+    r.provider = api_.provider->name();
+    r.upstream_model = api_.model;
+  }
+  r.status = rec_.status;
+  r.latency_ms = static_cast<double>(now - start_ns_) / 1e6;
+  if (rec_.first_byte_ns != 0) r.ttft_ms = static_cast<double>(rec_.first_byte_ns - start_ns_) / 1e6;
+  r.stream = api_.stream;
+  r.prompt_tokens = rec_.usage.prompt_tokens;
+  r.completion_tokens = rec_.usage.completion_tokens;
+  r.cost_usd = rec_.cost_usd;
+  r.attempts.reserve(attempts_.size());
+  for (const Attempt& a : attempts_) {
+    log::AttemptRecord& out = r.attempts.emplace_back();
+    out.target = a.target->label;
+    out.provider = a.target->provider->name();
+    out.model = a.model;
+    out.status = a.status;
+    out.duration_ms = static_cast<double>((a.end_ns != 0 ? a.end_ns : now) - a.start_ns) / 1e6;
+    out.error = a.error;
+    if (a.end_ns == 0 && out.error.empty()) out.error = client_gone ? "cancelled: the client went away" : "unfinished";
+  }
+  r.guardrails = std::move(rec_.guardrails);
+  r.client_aborted = client_gone;
+  r.partial = rec_.partial || (client_gone && rec_.head_sent);
+  if (client_gone && rec_.error_message.empty()) {
+    r.error_type = "client_disconnected";
+    r.error_message = rec_.head_sent ? "the client went away before the response ended"
+                                     : "the client went away before an answer";
+  } else {
+    r.error_type = std::move(rec_.error_type);
+    r.error_message = std::move(rec_.error_message);
+  }
+  if (settings.bodies) {
+    r.has_bodies = true;
+    if (!request_.body_streamed) {
+      r.request_body = log::captureBody(request_.body, settings.max_body_bytes, &r.request_body_truncated);
+    } else {
+      r.request_body_truncated = true;  // streamed uploads are not captured
+    }
+    r.response_body = log::captureBody(rec_.response_body, settings.max_body_bytes, &r.response_body_truncated);
+    r.response_body_truncated = r.response_body_truncated || rec_.response_truncated;
+  }
+
+  std::string line;
+  line.reserve(512 + r.request_body.size() + r.response_body.size());
+  log::appendRecordLine(line, r);
+  // The configured keys never reach a record, whichever field they found their way into.
+  log::redactSecrets(line, settings.secrets);
+  journal->append(line);
+}
+
+}  // namespace aigw
