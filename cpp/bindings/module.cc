@@ -69,7 +69,7 @@ class Server {
     for (auto& j : jobs) out.emplace_back(j.id, std::move(j.kind), std::move(j.payload));
     return out;
   }
-  int hookFd() const { return server_->hooks().notifyFd(); }
+  int hookFd() { return server_->hooks().notifyFd(); }
   void completeHook(uint64_t id, bool ok, std::string result) {
     py::gil_scoped_release release;
     server_->hooks().complete(id, ok, std::move(result));

@@ -7,7 +7,20 @@
 
 namespace aigw::hooks {
 
-HookQueue::HookQueue() : event_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+HookQueue::HookQueue() = default;
+
+int HookQueue::notifyFd() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (event_fd_ < 0) {
+    event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (event_fd_ >= 0 && !queue_.empty()) {
+      notified_ = true;  // jobs came before the reader: wake it at once
+      const uint64_t one = 1;
+      [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof(one));
+    }
+  }
+  return event_fd_;
+}
 
 HookQueue::~HookQueue() {
   if (event_fd_ >= 0) ::close(event_fd_);
@@ -77,11 +90,11 @@ std::vector<Job> HookQueue::take(size_t max, int timeout_ms) {
 }
 
 std::vector<Job> HookQueue::drain() {
+  std::lock_guard<std::mutex> lock(mu_);
   if (event_fd_ >= 0) {
     uint64_t count = 0;
     [[maybe_unused]] ssize_t n = ::read(event_fd_, &count, sizeof(count));
   }
-  std::lock_guard<std::mutex> lock(mu_);
   notified_ = false;  // a job submitted from here on writes the eventfd again
   std::vector<Job> out(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
   queue_.clear();

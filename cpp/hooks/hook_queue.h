@@ -59,7 +59,8 @@ class HookQueue {
   std::vector<Job> take(size_t max, int timeout_ms);
   // An eventfd that becomes readable when jobs are waiting (for an event loop's reader: one
   // thread serves the hooks without a second thread waiting in take()).
-  int notifyFd() const { return event_fd_; }
+  // Created on first use: a gateway without Python hooks holds no descriptor for it.
+  int notifyFd();
   // Hook thread: resets notifyFd() and returns every waiting job without blocking.
   std::vector<Job> drain();
   // Hook thread: delivers a result. Unknown ids (cancelled, already completed) are ignored.

@@ -44,8 +44,8 @@ from aigw._config_sources import (
     _read_file,
     _substitute,
 )
-from aigw.cost import PriceConfig, PriceKey, merged_prices
 from aigw._log_config import SINK_KINDS, LogConfig
+from aigw.cost import PriceConfig, PriceKey, merged_prices
 
 __all__ = [
     "PROVIDER_KINDS",

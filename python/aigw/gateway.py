@@ -278,6 +278,7 @@ class Gateway:
         day_text = day.isoformat() if isinstance(day, date) else (day or "")
         usage: dict[str, Any] = json.loads(server.usage_json(day_text, provider or "", model or ""))
         return usage
+
     def logs(
         self,
         limit: int = 100,
