@@ -284,3 +284,24 @@ def test_guardrail_settings_are_checked() -> None:
         aigw.block(status=200)
     g = NoForbidden(priority=3, timeout=1.5)
     assert (g.name, g.priority, g.timeout, g.on_error) == ("NoForbidden", 3, 1.5, "block")
+
+
+def test_guardrail_results_and_cost_reach_the_request_record(gateways: list[aigw.Gateway]) -> None:
+    @aigw.guardrail(name="checker")
+    async def checker(request: aigw.Request) -> aigw.Verdict:
+        return aigw.block("nope") if "nope" in request.text else aigw.allow()
+
+    config = mock_config()
+    config["pricing"] = {"mock-gpt": {"input": 1.0, "output": 2.0}}
+    gw = start(checker, config=config)
+    gateways.append(gw)
+    ok = chat(gw)
+    blocked = chat(gw, "nope")
+    assert gw.flush_logs()
+    (rec_ok,) = gw.logs(request_id=ok.headers["x-aigw-request-id"])
+    (rec_blocked,) = gw.logs(request_id=blocked.headers["x-aigw-request-id"])
+    assert [g["name"] for g in rec_ok["guardrails"]] == ["checker"]
+    assert rec_ok["guardrails"][0]["verdict"] == "allow"
+    assert rec_ok["cost_usd"] == pytest.approx(float(ok.headers["x-aigw-cost-usd"]))
+    assert rec_blocked["status"] == 400 and rec_blocked["guardrails"][0]["verdict"] == "block"
+    assert rec_blocked["cost_usd"] is None
