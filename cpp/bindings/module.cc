@@ -1,11 +1,13 @@
 // aigw._core: the thin pybind11 layer over GatewayServer. The only file that includes pybind11.
 // Every call that can block (start, stop) releases the GIL; loop threads never take it.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <memory>
 #include <string>
 
 #include "gateway/gateway_server.h"
+#include "guardrails/patterns.h"
 
 namespace py = pybind11;
 
@@ -53,6 +55,15 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "aigw data plane (C++): HTTP server, pipeline, providers";
   m.attr("__version__") = AIGW_VERSION;
   m.def("default_workers", &aigw::defaultWorkerCount, "Worker threads used when the config says 0.");
+  m.def(
+      "re2_errors",
+      [](const std::vector<std::string>& patterns) {
+        std::vector<std::string> errors;
+        errors.reserve(patterns.size());
+        for (const auto& p : patterns) errors.push_back(aigw::guardrails::re2Error(p));
+        return errors;
+      },
+      py::arg("patterns"), "RE2's syntax error for each pattern (\"\" when it compiles).");
   py::class_<Server>(m, "Server")
       .def(py::init<const std::string&>(), py::arg("config_json"))
       .def("start", &Server::start, "Bind and start the workers; returns the port once every worker listens.")

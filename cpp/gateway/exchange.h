@@ -20,6 +20,9 @@ namespace aigw {
 
 class Worker;
 class GatewayConfig;
+namespace guardrails {
+class RequestGuardrails;
+}
 
 // What an OpenAI-style API request asks for, filled in by the API request filter.
 struct ApiCall {
@@ -85,6 +88,11 @@ class Exchange final : public http::RequestHandler, public CallObserver {
 
   bool bodyStreamed() const { return request_.body_streamed; }
 
+  // The guardrails that apply to this request (null when none do), left by the guardrail
+  // filter; their results() are the request's guardrail outcomes (for the request log).
+  void setGuardrails(std::unique_ptr<guardrails::RequestGuardrails> g);
+  const guardrails::RequestGuardrails* guardrails() const { return guardrails_.get(); }
+
   // One attempt, for the x-aigw-attempts header and the routing summary.
   struct Attempt {
     const router::Target* target;
@@ -110,6 +118,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   void releaseCall();
   void commitHeld();
   void respondHeld(std::unique_ptr<HeldResponse> held);
+  void blockAnswer();  // an output or stream guardrail refused the answer
 
   // The attempt loop (exchange_routing.cc).
   void beginRouting();
@@ -147,6 +156,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   bool early_end_ = false;
   bool done_ = false;
   int status_ = 0;
+  std::unique_ptr<guardrails::RequestGuardrails> guardrails_;
 
   // Routing state (only used when api_.route is set).
   const router::Route* route_ = nullptr;

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "guardrails/guardrail_set.h"
 #include "net/listen_socket.h"
 
 namespace aigw {
@@ -123,6 +124,7 @@ std::string GatewayServer::statsJson() const {
   j["routing"] = {{"retries", retries},           {"retry_budget_denied", budget_denied},
                   {"fallbacks", fallbacks},       {"unavailable", unavailable},
                   {"cap_rejections", cap_rejections}, {"ejections", ejections}};
+  j["guardrails"] = config_->guardrails() != nullptr ? config_->guardrails()->statsJson() : nlohmann::json::object();
   j["usage"] = {{"prompt_tokens", shared_.prompt_tokens.load()}, {"completion_tokens", shared_.completion_tokens.load()}};
   return j.dump();
 }

@@ -11,6 +11,8 @@
 #include "gateway/builtin_routes.h"
 #include "gateway/config.h"
 #include "gateway/exchange.h"
+#include "guardrails/guardrail_filter.h"
+#include "guardrails/guardrail_set.h"
 #include "http/response.h"
 
 namespace aigw {
@@ -26,6 +28,7 @@ Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFa
   listener_.data = this;
   filters_.push_back(std::make_unique<BuiltinRoutesFilter>());
   filters_.push_back(std::make_unique<ApiRequestFilter>());
+  filters_.push_back(std::make_unique<guardrails::GuardrailFilter>());
   for (const auto& make : extra) filters_.push_back(make());
   filters_.push_back(std::make_unique<ProviderDispatchFilter>());
 }
@@ -191,6 +194,7 @@ std::string Worker::healthBody() const {
   }
   body["providers"] = std::move(providers);
   body["routes"] = std::move(routes);
+  if (const auto* g = config().guardrails()) body["guardrails"] = g->statsJson();
   return body.dump();
 }
 

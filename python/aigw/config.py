@@ -44,11 +44,13 @@ from aigw._config_sources import (
     _read_file,
     _substitute,
 )
+from aigw._guardrail_config import GuardrailBlockConfig, GuardrailConfig, check_guardrails
 
 __all__ = [
     "PROVIDER_KINDS",
     "Config",
     "ConfigError",
+    "GuardrailConfig",
     "MockProviderConfig",
     "ModelConfig",
     "ProviderConfig",
@@ -639,6 +641,8 @@ class RouteConfig(_TargetDefaults):
     retry: RetryConfig = Field(default_factory=RetryConfig)
     timeout: PosSeconds | None = 600.0
     fallbacks: FallbacksConfig = Field(default_factory=FallbacksConfig)
+    # Guardrails by name (see docs/guardrails.md); None: those marked `default: true`.
+    guardrails: list[NonEmptyStr] | None = None
 
     @field_validator("aliases", "transforms", "retry", "fallbacks", mode="before")
     @classmethod
@@ -669,7 +673,7 @@ class RouteConfig(_TargetDefaults):
         }
 
     def to_core_dict(self) -> dict[str, Any]:
-        return {
+        core = {
             "name": self.name,
             "aliases": list(self.aliases),
             "plan": self.plan(),
@@ -677,6 +681,9 @@ class RouteConfig(_TargetDefaults):
             "timeout_ms": 0 if self.timeout is None else _ms(self.timeout, positive=True),
             "fallbacks": self.fallbacks.to_core_dict(),
         }
+        if self.guardrails is not None:
+            core["guardrails"] = list(self.guardrails)
+        return core
 
 
 # The entries of the older `models:` list are routes too.
@@ -695,6 +702,7 @@ class Config(_Model):
     # The older name of `routes` (same entries); both may be given: models come first.
     models: list[RouteConfig] = Field(default_factory=list)
     default_provider: NonEmptyStr | None = None
+    guardrails: list[GuardrailConfig] = Field(default_factory=list)
     source: str | None = None
 
     @field_validator("server", mode="before")
@@ -702,7 +710,7 @@ class Config(_Model):
     def _server_none(cls, value: Any) -> Any:
         return {} if value is None else value
 
-    @field_validator("routes", "models", mode="before")
+    @field_validator("routes", "models", "guardrails", mode="before")
     @classmethod
     def _routes_none(cls, value: Any) -> Any:
         return [] if value is None else value
@@ -719,6 +727,7 @@ class Config(_Model):
                 "models": [m.model_dump(exclude_unset=True) for m in self.models],
                 "routes": [r.model_dump(exclude_unset=True) for r in self.routes],
                 "default_provider": self.default_provider,
+                "guardrails": [g.model_dump(exclude_unset=True) for g in self.guardrails],
             }
         )
         if problems:
@@ -741,6 +750,7 @@ class Config(_Model):
             ],
             "routes": [r.to_core_dict() for r in self.all_routes],
             "default_provider": self.default_provider,
+            **({"guardrails": [g.to_core_dict() for g in self.guardrails]} if self.guardrails else {}),
         }
 
     def to_core_json(self) -> str:
@@ -799,6 +809,7 @@ def _cross_check(doc: Mapping[Any, Any]) -> list[str]:
                 )
 
     problems.extend(_check_routes(doc, known))
+    problems.extend(check_guardrails(doc, _ROUTE_SECTIONS))
     default = doc.get("default_provider")
     if known is not None and isinstance(default, str) and default and default not in known:
         listing = ", ".join(sorted(known)) or "none"
@@ -1027,6 +1038,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         return Config
     if loc == ("server",):
         return ServerConfig
+    if len(loc) in (2, 3) and loc[0] == "guardrails" and isinstance(loc[1], int):
+        return GuardrailConfig if len(loc) == 2 else GuardrailBlockConfig if loc[2] == "block" else None
     if len(loc) < 2 or loc[0] not in _ROUTE_SECTIONS or not isinstance(loc[1], int):
         return None
     model: type[BaseModel] = RouteConfig
@@ -1117,7 +1130,7 @@ def _validate(doc: Mapping[str, Any], source: str, env_problems: list[tuple[Loc,
     env_paths = {loc for loc, _ in env_problems}
 
     doc = dict(doc)
-    for section in ("server", "routes", "models", "providers"):
+    for section in ("server", "routes", "models", "providers", "guardrails"):
         if section in doc and doc[section] is None:
             del doc[section]
     if "source" in doc:
