@@ -119,7 +119,7 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
                         {"retry", {{"attempts", 1}}}});
     }
     cfg->routes_ = router::RouteTable::fromJson(routes, by_name);
-    auto guardrails = guardrails::GuardrailSet::fromJson(doc.value("guardrails", nlohmann::json()), *cfg->routes_);
+    auto guardrails = guardrails::GuardrailSet::fromJson(doc.value("guardrails", nlohmann::json()), *cfg->routes_, by_name);
     if (!guardrails->all().empty()) cfg->guardrails_ = std::move(guardrails);
 
     const uint64_t created = wallSeconds();

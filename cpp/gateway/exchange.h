@@ -92,6 +92,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // filter; their results() are the request's guardrail outcomes (for the request log).
   void setGuardrails(std::unique_ptr<guardrails::RequestGuardrails> g);
   const guardrails::RequestGuardrails* guardrails() const { return guardrails_.get(); }
+  guardrails::RequestGuardrails* mutableGuardrails() { return guardrails_.get(); }
 
   // One attempt, for the x-aigw-attempts header and the routing summary.
   struct Attempt {

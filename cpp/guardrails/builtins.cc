@@ -4,6 +4,7 @@
 
 #include <re2/re2.h>
 
+#include "guardrails/moderation.h"
 #include "providers/mock_bodies.h"
 
 namespace aigw::guardrails {
@@ -80,7 +81,7 @@ CheckResult LimitsGuardrail::check(CheckInput& in) const {
 }
 
 std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j, const std::string& where,
-                                       std::vector<std::string>& problems) {
+                                       const ProviderMap& providers, std::vector<std::string>& problems) {
   const std::string& kind = settings.kind;
   const size_t before = problems.size();
   if (kind == "phrases") {
@@ -146,6 +147,26 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
       return nullptr;
     }
     return std::make_unique<LimitsGuardrail>(std::move(settings), limits);
+  }
+  if (kind == "moderation") {
+    const std::string provider = get<std::string>(j, "provider", "");
+    auto it = providers.find(provider);
+    if (it == providers.end()) {
+      problems.push_back(where + ".provider: unknown provider '" + provider + "'");
+      return nullptr;
+    }
+    if (settings.stages != static_cast<uint8_t>(Stage::Input)) {
+      problems.push_back(where + ".stages: moderation runs at the input stage only");
+      return nullptr;
+    }
+    if (settings.redact) {
+      problems.push_back(where + ".action: moderation can only block");
+      return nullptr;
+    }
+    const auto timeout_ms = get<uint64_t>(j, "timeout_ms", 5000);
+    return std::make_unique<ModerationGuardrail>(std::move(settings), it->second,
+                                                 get<std::string>(j, "model", "omni-moderation-latest"),
+                                                 timeout_ms == 0 ? 5000 : timeout_ms);
   }
   problems.push_back(where + ".kind: unsupported guardrail kind '" + kind + "'");
   return nullptr;

@@ -2,12 +2,14 @@
 //   phrases  a block list of phrases (case-insensitive, optionally whole words)
 //   regex    RE2 user patterns and presets (email, phone, card, secrets): block or redact
 //   limits   input size: estimated tokens, messages, body bytes
+// (and builds the moderation guardrail, moderation.h, the one that is asynchronous).
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "guardrails/guardrail.h"
@@ -45,7 +47,8 @@ class LimitsGuardrail final : public Guardrail {
 
 // Builds a built-in from its core config entry (see guardrail_set.h); appends every problem to
 // `problems` (prefixed with `where`) and returns null when there is one.
+using ProviderMap = std::unordered_map<std::string, const Provider*>;
 std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const nlohmann::json& j, const std::string& where,
-                                       std::vector<std::string>& problems);
+                                       const ProviderMap& providers, std::vector<std::string>& problems);
 
 }  // namespace aigw::guardrails

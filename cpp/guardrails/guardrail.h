@@ -8,10 +8,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/event_loop.h"
 #include "providers/provider.h"
 
 namespace aigw::guardrails {
@@ -77,9 +80,28 @@ struct CheckInput {
 struct CheckResult {
   Verdict verdict = Verdict::Allow;
   bool error = false;       // the check could not decide: on_error does
+  bool timeout = false;     // ... because it ran out of time (counted apart)
   std::string reason;       // why it blocked; shown to the client only when it reveals no content
   bool reason_public = false;
+  // Rewrite from an asynchronous check: the new texts, one per CheckInput text, in order
+  // (a synchronous check edits the texts in place instead).
+  std::vector<std::string> rewritten;
 };
+
+// What an asynchronous check may use: the worker's call services (to call a provider).
+struct AsyncCheckContext {
+  CallContext& calls;
+  std::string_view request_id;
+};
+
+// An asynchronous check in flight. cancel() stops it for good (its callback never runs);
+// the owner then releases it through the loop's deferredDelete.
+class AsyncCheck : public DeferredDeletable {
+ public:
+  virtual void cancel() = 0;
+};
+using AsyncCheckPtr = std::unique_ptr<AsyncCheck>;
+using CheckDone = std::function<void(CheckResult)>;
 
 class Guardrail {
  public:
@@ -92,8 +114,15 @@ class Guardrail {
   const std::string& name() const { return settings_.name; }
   GuardrailCounters& counters() const { return counters_; }
 
-  // Checks synchronously (every built-in does).
+  // Checks synchronously (phrases, regex, limits do).
   virtual CheckResult check(CheckInput& in) const = 0;
+  // Asynchronous guardrails (moderation; Python ones later) answer through startCheck()
+  // instead: `done` runs on the loop thread, possibly before startCheck() returns. `in` is
+  // valid during the call only: copy what the check needs. Only the input stage runs them.
+  virtual bool asynchronous() const { return false; }
+  virtual AsyncCheckPtr startCheck(AsyncCheckContext& ctx, const CheckInput& in, CheckDone done) const {
+    return nullptr;
+  }
   // The longest text a match can span: streams hold back at least this much so a match split
   // across chunks is seen whole before any of it leaves.
   virtual size_t lookback() const { return 0; }

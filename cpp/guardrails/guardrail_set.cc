@@ -84,7 +84,8 @@ void Selection::add(const Guardrail* g) {
   }
 }
 
-std::unique_ptr<GuardrailSet> GuardrailSet::fromJson(const json& entries, const router::RouteTable& routes) {
+std::unique_ptr<GuardrailSet> GuardrailSet::fromJson(const json& entries, const router::RouteTable& routes,
+                                                    const std::unordered_map<std::string, const Provider*>& providers) {
   auto set = std::make_unique<GuardrailSet>();
   std::vector<std::string> problems;
   if (!entries.is_null() && !entries.is_array()) throw std::runtime_error("guardrails: must be a list");
@@ -106,7 +107,7 @@ std::unique_ptr<GuardrailSet> GuardrailSet::fromJson(const json& entries, const 
           problems.push_back(where + ".name: duplicate guardrail '" + s.name + "'");
         }
         if (problems.size() != before) continue;
-        std::unique_ptr<Guardrail> g = makeBuiltin(std::move(s), j, where, problems);
+        std::unique_ptr<Guardrail> g = makeBuiltin(std::move(s), j, where, providers, problems);
         if (!g) continue;
         set->by_name_[g->name()] = g.get();
         set->all_.push_back(std::move(g));

@@ -3,7 +3,7 @@
 // priority. Immutable after construction; the counters inside are atomics.
 //
 // Core config document, "guardrails" (Python's config.py produces it):
-//   {"name": "no-secrets", "kind": "phrases" | "regex" | "limits",
+//   {"name": "no-secrets", "kind": "phrases" | "regex" | "limits" | "moderation",
 //    "stages": ["input" | "output" | "stream", ...], "priority": 0,
 //    "action": "block" | "redact", "on_error": "block" | "allow",
 //    "default": false, "request_selectable": false, "passthrough": false,
@@ -11,7 +11,8 @@
 //    phrases: "phrases": [...], "whole_words": false, "replacement": "[REDACTED]"
 //    regex:   "patterns": [...], "presets": ["email", "phone", "card", "secrets"],
 //             "replacement": "[REDACTED]", "case_insensitive": false, "window": 64
-//    limits:  "max_input_tokens": 0, "max_messages": 0, "max_input_bytes": 0   (0: none)}
+//    limits:  "max_input_tokens": 0, "max_messages": 0, "max_input_bytes": 0   (0: none)
+//    moderation: "provider": "openai", "model": "omni-moderation-latest", "timeout_ms": 5000}
 // Routes: "guardrails": ["name", ...] selects by name; absent or null: the default ones.
 #pragma once
 
@@ -45,7 +46,9 @@ struct Selection {
 class GuardrailSet {
  public:
   // Throws std::runtime_error listing every problem (bad pattern, unknown name on a route ...).
-  static std::unique_ptr<GuardrailSet> fromJson(const nlohmann::json& entries, const router::RouteTable& routes);
+  // `providers` resolves the provider names of moderation guardrails.
+  static std::unique_ptr<GuardrailSet> fromJson(const nlohmann::json& entries, const router::RouteTable& routes,
+                                                const std::unordered_map<std::string, const Provider*>& providers = {});
 
   // What applies to requests resolved to `route` (null: the defaults).
   const Selection& forRoute(const router::Route* route) const;

@@ -42,6 +42,7 @@ CheckResult RequestGuardrails::record(const Guardrail& g, Stage stage, CheckResu
   GuardrailCounters& c = g.counters();
   if (r.error) {
     c.errors.fetch_add(1, std::memory_order_relaxed);
+    if (r.timeout) c.timeouts.fetch_add(1, std::memory_order_relaxed);
     if (g.settings().fail_open) {
       r.verdict = Verdict::Allow;
     } else {
@@ -79,8 +80,21 @@ CheckResult RequestGuardrails::record(const Guardrail& g, Stage stage, CheckResu
 }
 
 StageOutcome StageRun::run() {
+  if (outcome_.status == StageOutcome::Status::Blocked) return outcome_;
   while (next_ < list_.size()) {
-    const Guardrail& g = *list_[next_++];
+    const Guardrail& g = *list_[next_];
+    if (g.asynchronous()) {
+      if (in_.stage == Stage::Input) {
+        outcome_.status = StageOutcome::Status::Pending;
+        return outcome_;
+      }
+      CheckResult unsupported;  // config validation keeps these at the input stage
+      unsupported.error = true;
+      resume(std::move(unsupported), 0);
+      if (outcome_.status == StageOutcome::Status::Blocked) return outcome_;
+      continue;
+    }
+    ++next_;
     const CheckResult r = req_.runOne(g, in_);
     if (r.verdict == Verdict::Block) {
       outcome_.status = StageOutcome::Status::Blocked;
@@ -90,6 +104,25 @@ StageOutcome StageRun::run() {
   }
   outcome_.status = StageOutcome::Status::Done;
   return outcome_;
+}
+
+void StageRun::resume(CheckResult r, uint64_t duration_us) {
+  const Guardrail& g = *list_[next_++];
+  if (r.verdict == Verdict::Rewrite && !r.error) {
+    if (r.rewritten.size() == in_.texts->size()) {
+      for (size_t i = 0; i < r.rewritten.size(); ++i) *(*in_.texts)[i] = std::move(r.rewritten[i]);
+    } else {
+      r.error = true;  // a rewrite that does not fit the texts cannot be applied
+      r.reason = "the rewrite does not match the texts";
+    }
+  }
+  r = req_.record(g, in_.stage, std::move(r), duration_us);
+  if (r.verdict == Verdict::Block) {
+    outcome_.status = StageOutcome::Status::Blocked;
+  } else {
+    if (r.verdict != Verdict::Allow) outcome_.changed = true;
+    outcome_.status = StageOutcome::Status::Done;
+  }
 }
 
 bool RequestGuardrails::checkAnswer(std::string& body) {

@@ -33,6 +33,9 @@ class RequestGuardrails {
   // One entry per guardrail and stage that ran (a stream's windows add up into one).
   const std::vector<GuardrailResult>& results() const { return results_; }
   const BlockInfo& blocked() const { return block_; }
+  // Passthrough requests run only the input guardrails that ask for it (passthrough: true).
+  void setPassthroughInput(std::vector<const Guardrail*> list) { passthrough_input_ = std::move(list); }
+  const std::vector<const Guardrail*>& passthroughInput() const { return passthrough_input_; }
 
   // Runs one check and keeps the books (counters, result, on_error). A Block result has set
   // blocked(). Stream windows after the first of a stream add to its result instead of
@@ -59,6 +62,7 @@ class RequestGuardrails {
   Endpoint endpoint_;
   std::vector<GuardrailResult> results_;
   BlockInfo block_;
+  std::vector<const Guardrail*> passthrough_input_;
   std::unique_ptr<StreamGuard> stream_;
 };
 
@@ -69,19 +73,20 @@ struct StageOutcome {
 };
 
 // Runs the guardrails of one stage over `in`, in priority order, stopping at the first block.
-// Every built-in answers synchronously, so run() returns Done or Blocked today. The seam for a
-// guardrail whose check completes later (Python on the hook thread, a moderation call): run()
-// keeps its position in `next_`; such a guardrail would make it return Pending after posting
-// an owned snapshot of the texts, and its completion would call resume(result) on the loop
-// thread, which records the verdict (applying a Rewrite to the texts) and carries on from
-// next_. The input filter parks the exchange meanwhile (Exchange::park, cancelled by the
-// exchange's end) and calls continuePipeline() when the run is Done; the output stage keeps
-// the held answer until then. Guardrails of equal priority could run concurrently there.
+// A synchronous guardrail is checked in place. At an asynchronous one (moderation; Python
+// guardrails later) run() returns Pending with that guardrail as pending(): the caller starts
+// its check (Guardrail::startCheck), hands the verdict to resume() when it comes (a Rewrite
+// replaces the texts), and calls run() again to go on from there. The input stage parks the
+// exchange meanwhile (InputStage in guardrail_filter.cc); guardrails of equal priority could
+// later run concurrently at that point. Output and stream stages take synchronous ones only.
 class StageRun {
  public:
   StageRun(RequestGuardrails& req, const std::vector<const Guardrail*>& list, CheckInput in)
       : req_(req), list_(list), in_(in) {}
   StageOutcome run();
+  const Guardrail* pending() const { return next_ < list_.size() ? list_[next_] : nullptr; }
+  const CheckInput& input() const { return in_; }
+  void resume(CheckResult r, uint64_t duration_us);
 
  private:
   RequestGuardrails& req_;

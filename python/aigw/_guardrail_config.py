@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from aigw._config_sources import Loc, _problem
 
 GUARDRAIL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-GUARDRAIL_KINDS = ("phrases", "regex", "limits")
+GUARDRAIL_KINDS = ("phrases", "regex", "limits", "moderation")
 STAGES = ("input", "output", "stream")
 PRESETS = ("email", "phone", "card", "secrets")
 # The keys that belong to one kind only.
@@ -25,6 +25,7 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "phrases": ("phrases", "whole_words"),
     "regex": ("patterns", "presets", "case_insensitive", "window"),
     "limits": ("max_input_tokens", "max_messages", "max_input_bytes"),
+    "moderation": ("provider", "model", "timeout"),
 }
 _SHARED_KIND_KEYS = {"replacement": ("phrases", "regex")}
 _MAX_INT = 2**53 - 1
@@ -62,7 +63,7 @@ class GuardrailConfig(_Model):
     """One guardrail: a built-in check, where it runs, and what it does when it matches."""
 
     name: Annotated[str, Field(pattern=GUARDRAIL_NAME_PATTERN)]
-    kind: Literal["phrases", "regex", "limits"]
+    kind: Literal["phrases", "regex", "limits", "moderation"]
     stage: Stage | list[Stage] = "input"
     priority: Annotated[Int, Field(ge=-1_000_000, le=1_000_000)] = 0
     action: Literal["block", "redact"] = "block"
@@ -85,6 +86,10 @@ class GuardrailConfig(_Model):
     max_input_tokens: PosInt | None = None
     max_messages: PosInt | None = None
     max_input_bytes: PosInt | None = None
+    # moderation: a provider whose /v1/moderations answers like OpenAI's
+    provider: NonEmptyStr | None = None
+    model: NonEmptyStr | None = None
+    timeout: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)] | None = None
 
     @field_validator("block", mode="before")
     @classmethod
@@ -109,12 +114,28 @@ class GuardrailConfig(_Model):
             "passthrough": self.passthrough,
             "block": self.block.model_dump(),
         }
-        keys = (*KIND_KEYS[self.kind], "replacement")
+        keys = tuple(k for k in (*KIND_KEYS[self.kind], "replacement") if k != "timeout")
         for key in keys:
             value = getattr(self, key, None)
             if value is not None:
                 out[key] = list(value) if isinstance(value, list) else value
+        if self.kind == "moderation":
+            out["timeout_ms"] = max(1, round((self.timeout or 5.0) * 1000))
         return out
+
+
+def guardrails_core(guardrails: list[GuardrailConfig]) -> dict[str, Any]:
+    """The core document's "guardrails" entry (absent when none is configured)."""
+    return {"guardrails": [g.to_core_dict() for g in guardrails]} if guardrails else {}
+
+
+def guardrail_model_at(loc: Loc) -> type[BaseModel] | None:
+    """The model whose fields live at ``loc`` under ``guardrails`` (for "did you mean")."""
+    if len(loc) == 2 and isinstance(loc[1], int):
+        return GuardrailConfig
+    if len(loc) == 3 and isinstance(loc[1], int) and loc[2] == "block":
+        return GuardrailBlockConfig
+    return None
 
 
 def _suggest(word: Any, candidates: list[str]) -> str:
@@ -137,12 +158,14 @@ def check_guardrails(doc: Mapping[Any, Any], route_sections: tuple[str, ...]) ->
     """Checks that span fields of the guardrails and the routes that name them (raw data)."""
     problems: list[str] = []
     items = doc.get("guardrails")
+    providers = doc.get("providers")
+    known = [k for k in providers if isinstance(k, str)] if isinstance(providers, Mapping) else None
     names: list[str] = []
     seen: dict[str, int] = {}
     if isinstance(items, list):
         for i, g in enumerate(items):
             if isinstance(g, Mapping):
-                _check_one(("guardrails", i), g, problems)
+                _check_one(("guardrails", i), g, known, problems)
                 name = g.get("name")
                 if isinstance(name, str) and name:
                     if name in seen:
@@ -178,7 +201,9 @@ def check_guardrails(doc: Mapping[Any, Any], route_sections: tuple[str, ...]) ->
     return problems
 
 
-def _check_one(loc: Loc, g: Mapping[Any, Any], problems: list[str]) -> None:
+def _check_one(
+    loc: Loc, g: Mapping[Any, Any], providers: list[str] | None, problems: list[str]
+) -> None:
     kind = g.get("kind")
     if kind not in GUARDRAIL_KINDS:
         return  # a field error
@@ -187,7 +212,9 @@ def _check_one(loc: Loc, g: Mapping[Any, Any], problems: list[str]) -> None:
             continue
         for key in keys:
             if g.get(key) is not None:
-                problems.append(_problem((*loc, key), f"only for kind {other!r} (this is {kind!r})"))
+                problems.append(
+                    _problem((*loc, key), f"only for kind {other!r} (this is {kind!r})")
+                )
     for key, kinds in _SHARED_KIND_KEYS.items():
         if g.get(key) is not None and kind not in kinds:
             problems.append(_problem((*loc, key), f"only for kinds {' and '.join(kinds)}"))
@@ -211,18 +238,34 @@ def _check_one(loc: Loc, g: Mapping[Any, Any], problems: list[str]) -> None:
                     if isinstance(p, str) and p:
                         if errors[k]:
                             problems.append(
-                                _problem(
-                                    (*loc, "patterns", j), f"invalid RE2 pattern: {errors[k]}"
-                                )
+                                _problem((*loc, "patterns", j), f"invalid RE2 pattern: {errors[k]}")
                             )
                         k += 1
     elif kind == "limits":
         if not any(g.get(k) is not None for k in KIND_KEYS["limits"]):
             problems.append(
-                _problem(loc, "a limits guardrail needs max_input_tokens, max_messages or "
-                         "max_input_bytes")
+                _problem(
+                    loc,
+                    "a limits guardrail needs max_input_tokens, max_messages or max_input_bytes",
+                )
             )
         if any(s in ("output", "stream") for s in stages):
             problems.append(_problem((*loc, "stage"), "limits run at the input stage only"))
         if g.get("action") == "redact":
             problems.append(_problem((*loc, "action"), "limits can only block"))
+    elif kind == "moderation":
+        provider = g.get("provider")
+        if provider is None:
+            problems.append(_problem((*loc, "provider"), "a moderation guardrail needs a provider"))
+        elif providers is not None and isinstance(provider, str) and provider not in providers:
+            listing = ", ".join(sorted(providers)) or "none"
+            hint = _suggest(provider, providers)
+            problems.append(
+                _problem(
+                    (*loc, "provider"), f"unknown provider {provider!r} (known: {listing}){hint}"
+                )
+            )
+        if any(s in ("output", "stream") for s in stages):
+            problems.append(_problem((*loc, "stage"), "moderation runs at the input stage only"))
+        if g.get("action") == "redact":
+            problems.append(_problem((*loc, "action"), "moderation can only block"))

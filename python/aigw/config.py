@@ -44,7 +44,12 @@ from aigw._config_sources import (
     _read_file,
     _substitute,
 )
-from aigw._guardrail_config import GuardrailBlockConfig, GuardrailConfig, check_guardrails
+from aigw._guardrail_config import (
+    GuardrailConfig,
+    check_guardrails,
+    guardrail_model_at,
+    guardrails_core,
+)
 
 __all__ = [
     "PROVIDER_KINDS",
@@ -750,7 +755,7 @@ class Config(_Model):
             ],
             "routes": [r.to_core_dict() for r in self.all_routes],
             "default_provider": self.default_provider,
-            **({"guardrails": [g.to_core_dict() for g in self.guardrails]} if self.guardrails else {}),
+            **guardrails_core(self.guardrails),
         }
 
     def to_core_json(self) -> str:
@@ -1038,8 +1043,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         return Config
     if loc == ("server",):
         return ServerConfig
-    if len(loc) in (2, 3) and loc[0] == "guardrails" and isinstance(loc[1], int):
-        return GuardrailConfig if len(loc) == 2 else GuardrailBlockConfig if loc[2] == "block" else None
+    if loc[0] == "guardrails":
+        return guardrail_model_at(loc)
     if len(loc) < 2 or loc[0] not in _ROUTE_SECTIONS or not isinstance(loc[1], int):
         return None
     model: type[BaseModel] = RouteConfig

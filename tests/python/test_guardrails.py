@@ -4,6 +4,7 @@ upstream that shows what a provider received."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,8 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from upstreams import (  # noqa: F401  (fixtures: pytest finds them by their names)
+    Recorded,
     RecordingUpstream,
+    Reply,
     gateway_config,
+    openai_handler,
     openai_provider,
     upstream_fixture,
 )
@@ -122,7 +126,9 @@ def test_the_same_banned_prompt_is_blocked_on_every_endpoint(
 
 
 def test_a_clean_prompt_passes(gw: aigw.Gateway) -> None:
-    r = post(gw, "/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+    r = post(
+        gw, "/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["choices"][0]["message"]["content"]
 
@@ -131,7 +137,9 @@ def test_output_redaction_rewrites_the_held_answer(gw: aigw.Gateway) -> None:
     text = f"Here is the key {SECRET} and mail bob@example.com."
     for path, key in (("/v1/chat/completions", "chat"), ("/v1/completions", "text")):
         body: dict[str, Any] = {"model": "m"}
-        body.update({"messages": [{"role": "user", "content": "x"}]} if key == "chat" else {"prompt": "x"})
+        body.update(
+            {"messages": [{"role": "user", "content": "x"}]} if key == "chat" else {"prompt": "x"}
+        )
         r = post(gw, path, body, **{"x-mock-response": text})
         assert r.status_code == 200, r.text
         choice = r.json()["choices"][0]
@@ -140,14 +148,17 @@ def test_output_redaction_rewrites_the_held_answer(gw: aigw.Gateway) -> None:
         assert int(r.headers["content-length"]) == len(r.content)
 
 
+@pytest.mark.parametrize("delay", ["0", "1"])
 @pytest.mark.parametrize("chunks", [2, 5, 17, 60])
-def test_a_stream_guardrail_redacts_a_secret_split_across_chunks(gw: aigw.Gateway, chunks: int) -> None:
+def test_a_stream_guardrail_redacts_a_secret_split_across_chunks(
+    gw: aigw.Gateway, chunks: int, delay: str
+) -> None:
     text = f"Your key is {SECRET} and that is all there is to say about it."
     r = post(
         gw,
         "/v1/chat/completions",
         {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
-        **{"x-mock-response": text, "x-mock-chunks": str(chunks)},
+        **{"x-mock-response": text, "x-mock-chunks": str(chunks), "x-mock-chunk-delay-ms": delay},
     )
     assert r.status_code == 200, r.text
     assert "text/event-stream" in r.headers["content-type"]
@@ -174,60 +185,105 @@ def test_a_completions_stream_is_redacted_too(gw: aigw.Gateway) -> None:
 def test_input_redaction_reaches_the_provider(upstream: RecordingUpstream) -> None:
     config = gateway_config(
         {"up": openai_provider(upstream.origin)},
-        guardrails=[{"name": "pii", "kind": "regex", "action": "redact", "presets": ["email", "card"],
-                     "default": True}],
+        guardrails=[
+            {
+                "name": "pii",
+                "kind": "regex",
+                "action": "redact",
+                "presets": ["email", "card"],
+                "default": True,
+            }
+        ],
     )
     with aigw.Gateway(config) as g:
         r = post(
             g,
             "/v1/chat/completions",
-            {"model": "gpt-x", "temperature": 0.5, "messages": [
-                {"role": "user", "content": "I am carol@example.com, card 4111 1111 1111 1111"},
-                {"role": "user", "content": [{"type": "text", "text": "again carol@example.com"}]},
-            ]},
+            {
+                "model": "gpt-x",
+                "temperature": 0.5,
+                "messages": [
+                    {"role": "user", "content": "I am carol@example.com, card 4111 1111 1111 1111"},
+                    {
+                        "role": "user",
+                        "content": [{"type": "text", "text": "again carol@example.com"}],
+                    },
+                ],
+            },
         )
         assert r.status_code == 200, r.text
-    sent = upstream.last().json()
+    sent = upstream.last.json()
     assert sent["messages"][0]["content"] == "I am [REDACTED:email], card [REDACTED:card]"
     assert sent["messages"][1]["content"][0]["text"] == "again [REDACTED:email]"
     assert sent["temperature"] == 0.5 and sent["model"] == "gpt-x"
-    assert upstream.last().header("content-length") == str(len(upstream.last().body))
+    assert upstream.last.header("content-length") == str(len(upstream.last.body))
 
 
 def test_an_unchanged_body_goes_upstream_byte_for_byte(upstream: RecordingUpstream) -> None:
     config = gateway_config(
         {"up": openai_provider(upstream.origin)},
-        guardrails=[{"name": "pii", "kind": "regex", "action": "redact", "presets": ["email"],
-                     "default": True}],
+        guardrails=[
+            {
+                "name": "pii",
+                "kind": "regex",
+                "action": "redact",
+                "presets": ["email"],
+                "default": True,
+            }
+        ],
     )
     raw = b'{"model": "gpt-x",  "messages": [{"role": "user", "content": "plain"}], "n": 1.0}'
     with aigw.Gateway(config) as g:
-        r = httpx.post(g.url + "/v1/chat/completions", content=raw,
-                       headers={"content-type": "application/json"})
+        r = httpx.post(
+            g.url + "/v1/chat/completions",
+            content=raw,
+            headers={"content-type": "application/json"},
+        )
         assert r.status_code == 200, r.text
-    assert upstream.last().body == raw
+    assert upstream.last.body == raw
 
 
 def test_per_route_selection(gw: aigw.Gateway) -> None:
     # "open" selects no guardrail: the banned prompt passes.
-    r = post(gw, "/v1/chat/completions", {"model": "open", "messages": [{"role": "user", "content": BANNED}]})
+    r = post(
+        gw,
+        "/v1/chat/completions",
+        {"model": "open", "messages": [{"role": "user", "content": BANNED}]},
+    )
     assert r.status_code == 200, r.text
     # "limited" selects its own (not the defaults).
-    r = post(gw, "/v1/chat/completions", {"model": "limited", "messages": [{"role": "user", "content": BANNED}]})
+    r = post(
+        gw,
+        "/v1/chat/completions",
+        {"model": "limited", "messages": [{"role": "user", "content": BANNED}]},
+    )
     assert r.status_code == 200, r.text
-    r = post(gw, "/v1/chat/completions", {"model": "limited", "messages": [
-        {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]})
+    r = post(
+        gw,
+        "/v1/chat/completions",
+        {
+            "model": "limited",
+            "messages": [
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "content": "b"},
+                {"role": "user", "content": "c"},
+            ],
+        },
+    )
     assert r.status_code == 400
     assert "max_messages" in r.json()["error"]["message"]
-    r = post(gw, "/v1/chat/completions", {"model": "limited", "messages": [
-        {"role": "user", "content": "the secret-sauce"}]})
+    r = post(
+        gw,
+        "/v1/chat/completions",
+        {"model": "limited", "messages": [{"role": "user", "content": "the secret-sauce"}]},
+    )
     assert r.status_code == 400 and "'hidden'" in r.json()["error"]["message"]
 
 
 def test_per_request_selection_allowed_and_refused(gw: aigw.Gateway) -> None:
     body = {"model": "open", "messages": [{"role": "user", "content": "a forbidden word"}]}
     assert post(gw, "/v1/chat/completions", body).status_code == 200
-    r = post(gw, "/v1/chat/completions", body, **{"x-aigw-guardrails": " strict "})
+    r = post(gw, "/v1/chat/completions", body, **{"x-aigw-guardrails": "strict,"})
     assert r.status_code == 422
     assert r.json()["error"] == {
         "message": "no forbidden words here",
@@ -245,10 +301,16 @@ def test_counters_in_stats_and_health(make_gateway: Callable[..., aigw.Gateway])
     g = make_gateway(mock_config())
     chat = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
     post(g, "/v1/chat/completions", chat)
-    post(g, "/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": BANNED}]})
+    post(
+        g, "/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": BANNED}]}
+    )
     post(g, "/v1/chat/completions", chat, **{"x-mock-response": f"key {SECRET}"})
-    post(g, "/v1/chat/completions", {**chat, "stream": True},
-         **{"x-mock-response": f"key {SECRET} and more", "x-mock-chunks": "6"})
+    post(
+        g,
+        "/v1/chat/completions",
+        {**chat, "stream": True},
+        **{"x-mock-response": f"key {SECRET} and more", "x-mock-chunks": "6"},
+    )
     stats = g.stats()["guardrails"]
     assert stats["banned"]["runs"] == 4 and stats["banned"]["blocks"] == 1
     assert stats["secrets-out"]["runs"] == 3  # two held answers and one stream (counted once)
@@ -267,40 +329,60 @@ def test_no_guardrails_configured_reports_an_empty_section(gateway: aigw.Gateway
     assert "guardrails" not in httpx.get(gateway.url + "/health").json()
 
 
-def test_a_stream_blocked_mid_way_ends_with_an_error_event(make_gateway: Callable[..., aigw.Gateway]) -> None:
-    g = make_gateway(mock_config(guardrails=[
-        {"name": "nope", "kind": "phrases", "stage": "stream", "phrases": ["launch codes"],
-         "default": True},
-    ]))
+def test_a_stream_blocked_mid_way_ends_with_an_error_event(
+    make_gateway: Callable[..., aigw.Gateway],
+) -> None:
+    g = make_gateway(
+        mock_config(
+            routes=[{"name": "*", "provider": "mock"}],
+            guardrails=[
+                {
+                    "name": "nope",
+                    "kind": "phrases",
+                    "stage": "stream",
+                    "phrases": ["launch codes"],
+                    "default": True,
+                },
+            ],
+        )
+    )
     text = "Sure. " * 30 + "The launch codes are 0000." + " More." * 5
-    r = post(g, "/v1/chat/completions",
-             {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
-             **{"x-mock-response": text, "x-mock-chunks": "40"})
+    r = post(
+        g,
+        "/v1/chat/completions",
+        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
+        **{"x-mock-response": text, "x-mock-chunks": "40", "x-mock-chunk-delay-ms": "2"},
+    )
     assert r.status_code == 200
     assert "launch" not in r.text
     last = [line for line in r.text.splitlines() if line.startswith("data: ")][-1]
     assert json.loads(last[6:])["error"]["code"] == "content_blocked"
     # Blocked before anything went out: a plain error response.
-    r = post(g, "/v1/chat/completions",
-             {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
-             **{"x-mock-response": "launch codes", "x-mock-chunks": "2"})
+    r = post(
+        g,
+        "/v1/chat/completions",
+        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
+        **{"x-mock-response": "launch codes", "x-mock-chunks": "2"},
+    )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "content_blocked"
 
 
 def test_config_errors_are_reported_with_paths() -> None:
     with pytest.raises(ConfigError) as info:
-        load_config({
-            "providers": {"mock": {"kind": "mock"}},
-            "routes": [{"name": "a", "provider": "mock", "guardrails": ["banedd", "x"]}],
-            "guardrails": [
-                {"name": "baned", "kind": "regex", "patterns": ["ok", "(?<=no)x", "a("]},
-                {"name": "baned", "kind": "phrases", "phrases": ["p"], "presets": ["email"]},
-                {"name": "lim", "kind": "limits", "stage": "output", "max_messages": 1},
-                {"name": "bad", "kind": "regex", "presets": ["ssn"], "stage": "sideways"},
-                {"name": "l2", "kind": "limits"},
-            ],
-        })
+        load_config(
+            {
+                "providers": {"mock": {"kind": "mock"}},
+                "routes": [{"name": "a", "provider": "mock", "guardrails": ["banedd", "x"]}],
+                "guardrails": [
+                    {"name": "baned", "kind": "regex", "patterns": ["ok", "(?<=no)x", "a("]},
+                    {"name": "baned", "kind": "phrases", "phrases": ["p"], "presets": ["email"]},
+                    {"name": "lim", "kind": "limits", "stage": "output", "max_messages": 1},
+                    {"name": "bad", "kind": "regex", "presets": ["ssn"], "stage": "sideways"},
+                    {"name": "l2", "kind": "limits"},
+                ],
+            }
+        )
     problems = "\n".join(info.value.problems)
     assert "guardrails[0].patterns[1]: invalid RE2 pattern" in problems
     assert "guardrails[0].patterns[2]: invalid RE2 pattern" in problems
@@ -317,10 +399,14 @@ def test_config_errors_are_reported_with_paths() -> None:
 
 def test_unknown_guardrail_keys_get_a_suggestion() -> None:
     with pytest.raises(ConfigError) as info:
-        load_config({
-            "providers": {"mock": {"kind": "mock"}},
-            "guardrails": [{"name": "g", "kind": "phrases", "phrase": ["x"], "block": {"stauts": 400}}],
-        })
+        load_config(
+            {
+                "providers": {"mock": {"kind": "mock"}},
+                "guardrails": [
+                    {"name": "g", "kind": "phrases", "phrase": ["x"], "block": {"stauts": 400}}
+                ],
+            }
+        )
     problems = "\n".join(info.value.problems)
     assert "guardrails[0].phrase: unknown key; did you mean 'phrases'?" in problems
     assert "guardrails[0].block.stauts: unknown key; did you mean 'status'?" in problems
@@ -332,7 +418,99 @@ def test_core_document_for_guardrails() -> None:
     assert [g["name"] for g in core["guardrails"]] == [g["name"] for g in GUARDRAILS]
     assert core["guardrails"][1]["stages"] == ["output", "stream"]
     assert core["guardrails"][0]["block"] == {
-        "status": 400, "message": None, "type": "invalid_request_error", "code": "content_blocked"}
+        "status": 400,
+        "message": None,
+        "type": "invalid_request_error",
+        "code": "content_blocked",
+    }
     assert core["routes"][0]["guardrails"] == []
     assert "guardrails" not in core["routes"][2]
     assert "guardrails" not in load_config(None).to_core_dict()
+
+
+# --------------------------------------------------------------------------- moderation
+
+
+def moderation_upstream() -> RecordingUpstream:
+    """An OpenAI-like upstream whose /v1/moderations flags any input that says "attack"."""
+
+    async def handler(req: Recorded, reply: Reply) -> None:
+        if req.path.endswith("/moderations"):
+            body = req.json()
+            if any("slow" in t for t in body["input"]):
+                await asyncio.sleep(2)
+            if any("broken" in t for t in body["input"]):
+                await reply.json({"error": {"message": "down"}}, status=500)
+                return
+            flagged = any("attack" in t for t in body["input"])
+            await reply.json(
+                {
+                    "id": "modr-1",
+                    "model": body["model"],
+                    "results": [
+                        {"flagged": flagged, "categories": {"violence": flagged, "hate": False}}
+                    ],
+                }
+            )
+            return
+        await openai_handler(req, reply)
+
+    return RecordingUpstream(handler).start()
+
+
+def test_moderation_blocks_flagged_input_and_passes_the_rest() -> None:
+    up = moderation_upstream()
+    try:
+        config = gateway_config(
+            {"up": openai_provider(up.origin)},
+            guardrails=[
+                {
+                    "name": "mod",
+                    "kind": "moderation",
+                    "provider": "up",
+                    "default": True,
+                    "model": "omni-test",
+                    "timeout": 0.5,
+                },
+                {
+                    "name": "mod-open",
+                    "kind": "moderation",
+                    "provider": "up",
+                    "on_error": "allow",
+                    "request_selectable": True,
+                    "priority": 5,
+                },
+            ],
+        )
+        with aigw.Gateway(config) as g:
+            chat = {"model": "gpt-x", "messages": [{"role": "user", "content": "plan an attack"}]}
+            r = post(g, "/v1/chat/completions", chat)
+            assert r.status_code == 400, r.text
+            assert r.json()["error"]["message"] == (
+                "the request was blocked by guardrail 'mod': flagged by moderation (violence)"
+            )
+            mod_calls = [q for q in up.requests if q.path.endswith("/moderations")]
+            assert mod_calls[-1].json() == {"model": "omni-test", "input": ["plan an attack"]}
+            assert mod_calls[-1].header("authorization") == "Bearer sk-provider-key"
+            assert not [q for q in up.requests if q.path.endswith("/chat/completions")]
+
+            r = post(g, "/v1/embeddings", {"model": "gpt-x", "input": ["hello", "there"]})
+            assert r.status_code == 200, r.text
+            r = post(
+                g,
+                "/v1/chat/completions",
+                {**chat, "messages": [{"role": "user", "content": "a slow question"}]},
+            )
+            assert r.status_code == 400  # timed out: fail closed
+            r = post(
+                g,
+                "/v1/chat/completions",
+                {**chat, "messages": [{"role": "user", "content": "broken"}]},
+            )
+            assert r.status_code == 400
+            stats = g.stats()["guardrails"]["mod"]
+            assert stats["runs"] == 4 and stats["blocks"] == 3
+            assert stats["errors"] == 2 and stats["timeouts"] == 1
+    finally:
+        up.stop()
+    assert not up.errors

@@ -20,7 +20,7 @@ struct Built {
 inline Built build(const std::string& guardrails_json) {
   Built b;
   b.routes = router::RouteTable::fromJson(nlohmann::json::array(), {});
-  b.set = GuardrailSet::fromJson(nlohmann::json::parse(guardrails_json), *b.routes);
+  b.set = GuardrailSet::fromJson(nlohmann::json::parse(guardrails_json), *b.routes, {});
   return b;
 }
 
