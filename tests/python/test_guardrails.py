@@ -514,3 +514,54 @@ def test_moderation_blocks_flagged_input_and_passes_the_rest() -> None:
     finally:
         up.stop()
     assert not up.errors
+
+
+@pytest.mark.parametrize(("on_error", "status"), [("block", 400), ("allow", 200)])
+def test_moderation_errors_follow_on_error(
+    make_gateway: Callable[..., aigw.Gateway], on_error: str, status: int
+) -> None:
+    # The mock provider has no moderation endpoint (404), and answers at once: the check
+    # completes before the stage would park.
+    g = make_gateway(
+        mock_config(
+            routes=[{"name": "*", "provider": "mock"}],
+            guardrails=[
+                {
+                    "name": "mod",
+                    "kind": "moderation",
+                    "provider": "mock",
+                    "on_error": on_error,
+                    "default": True,
+                },
+                {
+                    "name": "ban",
+                    "kind": "phrases",
+                    "phrases": ["zzz"],
+                    "priority": 1,
+                    "default": True,
+                },
+            ],
+        )
+    )
+    r = post(
+        g, "/v1/chat/completions", {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    )
+    assert r.status_code == status, r.text
+    if status == 400:
+        assert r.json()["error"]["message"] == (
+            "the request was blocked by guardrail 'mod': the moderation endpoint answered 404"
+        )
+    stats = g.stats()["guardrails"]
+    assert stats["mod"]["errors"] == 1
+    assert stats["ban"]["runs"] == (1 if on_error == "allow" else 0)  # a block stops the stage
+
+
+def test_the_selection_header_is_refused_when_no_guardrail_exists(gateway: aigw.Gateway) -> None:
+    r = post(
+        gateway,
+        "/v1/chat/completions",
+        {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+        **{"x-aigw-guardrails": "anything"},
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "guardrail_not_selectable"
