@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from _util import wait_until
 from upstreams import (  # noqa: F401  (fixtures: pytest finds them by their names)
     Recorded,
     RecordingUpstream,
@@ -565,3 +567,47 @@ def test_the_selection_header_is_refused_when_no_guardrail_exists(gateway: aigw.
     )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "guardrail_not_selectable"
+
+
+def test_a_client_that_leaves_during_moderation_cancels_the_check() -> None:
+    up = moderation_upstream()
+    try:
+        config = gateway_config(
+            {"up": openai_provider(up.origin)},
+            guardrails=[
+                {
+                    "name": "mod",
+                    "kind": "moderation",
+                    "provider": "up",
+                    "default": True,
+                    "timeout": 5,
+                },
+            ],
+        )
+        with aigw.Gateway(config) as g:
+            body = json.dumps(
+                {"model": "gpt-x", "messages": [{"role": "user", "content": "a slow one"}]}
+            ).encode()
+            head = (
+                f"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n"
+                f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+            ).encode()
+            with socket.create_connection((g.host, g.port)) as s:
+                s.sendall(head + body)
+                assert up.wait_for(
+                    lambda: any(q.path.endswith("/moderations") for q in up.requests)
+                )
+            wait_until(lambda: g.stats()["requests_in_flight"] == 0, what="request ended")
+            r = post(
+                g,
+                "/v1/chat/completions",
+                {"model": "gpt-x", "messages": [{"role": "user", "content": "fine"}]},
+            )
+            assert r.status_code == 200, r.text
+            assert not [
+                q
+                for q in up.requests
+                if "slow" in q.body.decode() and q.path.endswith("/chat/completions")
+            ]
+    finally:
+        up.stop()
