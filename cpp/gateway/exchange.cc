@@ -186,6 +186,7 @@ void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_
   }
   const std::string* type = headers.find("content-type");
   event_stream_ = type != nullptr && type->find("text/event-stream") != std::string::npos;
+  if (guardrails_) guardrails_->resetStream();
   const bool has_body = status >= 200 && status != 204 && status != 304 && request_.method != "HEAD";
   if (status >= 400 && target_ != nullptr) {
     // A failed attempt: held whole, to be retried, routed elsewhere or relayed.

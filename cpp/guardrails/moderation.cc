@@ -101,7 +101,9 @@ CheckResult ModerationGuardrail::verdictFor(int status, std::string_view body) {
   std::string categories;
   bool flagged = false;
   for (const auto& result : *results) {
-    if (!result.is_object() || !result.value("flagged", false)) continue;
+    if (!result.is_object()) continue;
+    auto f = result.find("flagged");
+    if (f == result.end() || !f->is_boolean() || !f->get<bool>()) continue;
     flagged = true;
     if (auto c = result.find("categories"); c != result.end() && c->is_object()) {
       for (const auto& [name, value] : c->items()) {

@@ -162,6 +162,8 @@ bool RequestGuardrails::filterStream(std::string_view bytes, std::string& out) {
   return stream_->feed(bytes, out);
 }
 
+void RequestGuardrails::resetStream() { stream_.reset(); }
+
 bool RequestGuardrails::finishStream(std::string& out) {
   if (!stream_) return true;
   return stream_->finish(out);

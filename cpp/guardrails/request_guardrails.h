@@ -54,6 +54,9 @@ class RequestGuardrails {
   bool filterStream(std::string_view bytes, std::string& out);
   // The upstream stream ended: what was still held back. False: blocked.
   bool finishStream(std::string& out);
+  // A new attempt answers: forget what an earlier one streamed (nothing of it reached the
+  // client, or there would be no new attempt).
+  void resetStream();
 
  private:
   void setBlock(const Guardrail& g, Stage stage, const CheckResult& r);

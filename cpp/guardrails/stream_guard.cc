@@ -111,9 +111,13 @@ void StreamGuard::event(const http::SseDecoder::Event& e) {
   bool changed = false;
   int64_t position = 0;
   for (json& ch : *choices) {
-    const int64_t index = ch.is_object() ? ch.value("index", position) : position;
+    if (!ch.is_object()) {
+      ++position;
+      continue;
+    }
+    auto idx = ch.find("index");
+    const int64_t index = idx != ch.end() && idx->is_number_integer() ? idx->get<int64_t>() : position;
     ++position;
-    if (!ch.is_object()) continue;
     std::string* text = chunkChoiceText(endpoint_, ch);
     auto fr = ch.find("finish_reason");
     const bool final = fr != ch.end() && !fr->is_null();

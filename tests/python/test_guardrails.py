@@ -611,3 +611,47 @@ def test_a_client_that_leaves_during_moderation_cancels_the_check() -> None:
             ]
     finally:
         up.stop()
+
+
+def test_a_retried_stream_does_not_carry_the_failed_attempts_held_text(
+    make_gateway: Callable[..., aigw.Gateway],
+) -> None:
+    # The first target drops the stream after 3 events; everything it sent was still held
+    # in the window (so the head was too), and the retry on the second target starts afresh.
+    g = make_gateway(
+        {
+            "server": {"workers": 1},
+            "providers": {"bad": {"kind": "mock", "reset_after": 3}, "good": {"kind": "mock"}},
+            "routes": [
+                {
+                    "name": "*",
+                    "strategy": "fallback",
+                    "targets": [{"provider": "bad"}, {"provider": "good"}],
+                    "retry": {"attempts": 2, "backoff": 0.001},
+                    "circuit_breaker": {"enabled": False},
+                }
+            ],
+            "guardrails": [
+                {
+                    "name": "keys",
+                    "kind": "regex",
+                    "stage": "stream",
+                    "action": "redact",
+                    "presets": ["secrets"],
+                    "window": 200,
+                    "default": True,
+                },
+            ],
+        }
+    )
+    text = "one two three four five six seven eight"
+    r = post(
+        g,
+        "/v1/chat/completions",
+        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
+        **{"x-mock-response": text, "x-mock-chunks": "8"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["x-aigw-attempts"] == "2"
+    got, _ = stream_text(r)
+    assert got == text

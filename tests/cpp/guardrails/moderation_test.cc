@@ -24,6 +24,7 @@ TEST(Moderation, ErrorsAndOddAnswersCannotDecide) {
   EXPECT_TRUE(ModerationGuardrail::verdictFor(404, "").error);
   EXPECT_TRUE(ModerationGuardrail::verdictFor(200, "not json").error);
   EXPECT_TRUE(ModerationGuardrail::verdictFor(200, R"({"id":"x"})").error);
+  EXPECT_EQ(ModerationGuardrail::verdictFor(200, R"({"results":[{"flagged":"yes"},7]})").verdict, Verdict::Allow);
 }
 
 }  // namespace

@@ -115,6 +115,22 @@ TEST(StreamGuard, CompletionsStreamsUseChoiceText) {
   EXPECT_EQ(text, "mail [REDACTED:email] now");
 }
 
+TEST(StreamGuard, OddChunksPassWithoutHarm) {
+  auto b = build(kSecrets);
+  Selection sel;
+  sel.add(b.set->byName("secrets"));
+  RequestGuardrails r(sel, Endpoint::ChatCompletions);
+  std::string out;
+  for (const char* data : {R"({"choices":[{"index":"x","delta":{"content":"a"}}]})", R"({"choices":[7,null]})",
+                           R"({"choices":{}})", "not json", R"([1,2])", R"({"choices":[{"delta":{"content":5}}]})"}) {
+    std::string ev;
+    http::appendSseEvent(ev, data);
+    ASSERT_TRUE(r.filterStream(ev, out)) << data;
+  }
+  ASSERT_TRUE(r.finishStream(out));
+  EXPECT_NE(out.find("not json"), std::string::npos);
+}
+
 TEST(OutputStage, RedactsAndBlocksWholeAnswers) {
   auto b = build(R"([{"name":"mail","kind":"regex","stages":["output"],"action":"redact","presets":["email"]},
                      {"name":"ban","kind":"phrases","stages":["output"],"phrases":["nope"],"priority":5}])");
