@@ -22,11 +22,13 @@ std::string_view trim(std::string_view s) {
 class InputStage final : public DeferredDeletable {
  public:
   InputStage(Exchange& ex, RequestGuardrails& req, const std::vector<const Guardrail*>& list, nlohmann::json& doc)
-      : ex_(ex), doc_(doc), run_(req, list, inputFor(ex, doc, &texts)) {}
+      : ex_(ex), loop_(ex.worker().loop()), doc_(doc), run_(req, list, inputFor(ex, doc, &texts)) {}
+  // Runs when the exchange ends (or on the loop turn after the stage finished): a check still
+  // in flight is cancelled, and released after the provider call it may own.
   ~InputStage() override {
     if (check_) {
       check_->cancel();
-      ex_.worker().loop().deferredDelete(std::move(check_));
+      loop_.deferredDelete(std::move(check_));
     }
   }
 
@@ -40,7 +42,7 @@ class InputStage final : public DeferredDeletable {
       started_ns_ = monotonicNs();
       AsyncCheckContext ctx{ex_.worker().callContext(), ex_.id()};
       AsyncCheckPtr check = run_.pending()->startCheck(ctx, run_.input(), [this](CheckResult r) { onVerdict(std::move(r)); });
-      if (check_) ex_.worker().loop().deferredDelete(std::move(check_));
+      if (check_) loop_.deferredDelete(std::move(check_));
       check_ = std::move(check);
       if (waiting_) return FilterStatus::StopIteration;
       // Answered before startCheck returned: go on.
@@ -88,6 +90,7 @@ class InputStage final : public DeferredDeletable {
 
  private:
   Exchange& ex_;
+  EventLoop& loop_;
   nlohmann::json& doc_;
   StageRun run_;
   AsyncCheckPtr check_;
@@ -126,7 +129,8 @@ FilterStatus GuardrailFilter::onRequest(Exchange& ex) const {
     selection = &extended;
   }
   if (selection->empty()) return FilterStatus::Continue;
-  ex.setGuardrails(std::make_unique<RequestGuardrails>(*selection, api.endpoint));
+  ex.setGuardrails(selection == &extended ? std::make_unique<RequestGuardrails>(std::move(extended), api.endpoint)
+                                          : std::make_unique<RequestGuardrails>(*selection, api.endpoint));
   RequestGuardrails& req = *ex.mutableGuardrails();
   const std::vector<const Guardrail*>* input = &req.selection().input;
   std::vector<const Guardrail*> passthrough;

@@ -6,9 +6,14 @@
 
 namespace aigw::guardrails {
 
-RequestGuardrails::RequestGuardrails(Selection selection, Endpoint endpoint)
-    : selection_(std::move(selection)), endpoint_(endpoint) {
-  results_.reserve(selection_.input.size() + selection_.output.size() + selection_.stream.size());
+RequestGuardrails::RequestGuardrails(const Selection& selection, Endpoint endpoint)
+    : selection_(&selection), endpoint_(endpoint) {
+  results_.reserve(selection.input.size() + selection.output.size() + selection.stream.size());
+}
+
+RequestGuardrails::RequestGuardrails(Selection&& own, Endpoint endpoint)
+    : own_(std::move(own)), selection_(&own_), endpoint_(endpoint) {
+  results_.reserve(own_.input.size() + own_.output.size() + own_.stream.size());
 }
 
 RequestGuardrails::~RequestGuardrails() = default;
@@ -126,7 +131,7 @@ void StageRun::resume(CheckResult r, uint64_t duration_us) {
 }
 
 bool RequestGuardrails::checkAnswer(std::string& body) {
-  if (selection_.output.empty() || (endpoint_ != Endpoint::ChatCompletions && endpoint_ != Endpoint::Completions)) {
+  if (selection_->output.empty() || (endpoint_ != Endpoint::ChatCompletions && endpoint_ != Endpoint::Completions)) {
     return true;
   }
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
@@ -138,7 +143,7 @@ bool RequestGuardrails::checkAnswer(std::string& body) {
   in.texts = &texts;
   if (doc.is_discarded()) {
     // An answer that is not JSON cannot be checked: each guardrail's on_error decides.
-    for (const Guardrail* g : selection_.output) {
+    for (const Guardrail* g : selection_->output) {
       CheckResult r;
       r.error = true;
       r.reason = "the answer is not JSON";
@@ -146,7 +151,7 @@ bool RequestGuardrails::checkAnswer(std::string& body) {
     }
     return true;
   }
-  StageRun run(*this, selection_.output, in);
+  StageRun run(*this, selection_->output, in);
   const StageOutcome outcome = run.run();
   if (outcome.status == StageOutcome::Status::Blocked) return false;
   if (outcome.changed) body = dumpJson(doc);
@@ -154,7 +159,7 @@ bool RequestGuardrails::checkAnswer(std::string& body) {
 }
 
 bool RequestGuardrails::streaming() const {
-  return !selection_.stream.empty() && (endpoint_ == Endpoint::ChatCompletions || endpoint_ == Endpoint::Completions);
+  return !selection_->stream.empty() && (endpoint_ == Endpoint::ChatCompletions || endpoint_ == Endpoint::Completions);
 }
 
 bool RequestGuardrails::filterStream(std::string_view bytes, std::string& out) {

@@ -25,10 +25,15 @@ struct BlockInfo {
 
 class RequestGuardrails {
  public:
-  RequestGuardrails(Selection selection, Endpoint endpoint);
+  // `selection` is the config's (it outlives the request, like the route it belongs to).
+  RequestGuardrails(const Selection& selection, Endpoint endpoint);
+  // A selection of the request's own (extended by the x-aigw-guardrails header).
+  RequestGuardrails(Selection&& own, Endpoint endpoint);
   ~RequestGuardrails();
+  RequestGuardrails(const RequestGuardrails&) = delete;
+  RequestGuardrails& operator=(const RequestGuardrails&) = delete;
 
-  const Selection& selection() const { return selection_; }
+  const Selection& selection() const { return *selection_; }
   Endpoint endpoint() const { return endpoint_; }
   // One entry per guardrail and stage that ran (a stream's windows add up into one).
   const std::vector<GuardrailResult>& results() const { return results_; }
@@ -61,7 +66,8 @@ class RequestGuardrails {
  private:
   void setBlock(const Guardrail& g, Stage stage, const CheckResult& r);
 
-  Selection selection_;
+  Selection own_;
+  const Selection* selection_;
   Endpoint endpoint_;
   std::vector<GuardrailResult> results_;
   BlockInfo block_;
