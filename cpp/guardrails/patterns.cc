@@ -11,6 +11,9 @@ bool isWordChar(char c) {
          (static_cast<unsigned char>(c) & 0x80) != 0;
 }
 
+// RE2's \b knows ASCII word characters only.
+bool isAsciiWordChar(char c) { return (static_cast<unsigned char>(c) & 0x80) == 0 && isWordChar(c); }
+
 size_t nextChar(std::string_view text, size_t pos) {
   ++pos;
   while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
@@ -143,8 +146,8 @@ bool phrasePattern(const std::vector<std::string>& phrases, bool whole_words, Pa
   for (const std::string& phrase : phrases) {
     if (phrase.empty()) continue;
     if (!expr.empty()) expr += '|';
-    const bool left = whole_words && isWordChar(phrase.front());
-    const bool right = whole_words && isWordChar(phrase.back());
+    const bool left = whole_words && isAsciiWordChar(phrase.front());
+    const bool right = whole_words && isAsciiWordChar(phrase.back());
     if (left) expr += "\\b";
     expr += RE2::QuoteMeta(phrase);
     if (right) expr += "\\b";

@@ -97,6 +97,12 @@ TEST(Phrases, MatchCaseInsensitivelyAndOptionallyWholeWords) {
   EXPECT_EQ(scan(w, a, false, nullptr, true).matches, 0u);
   std::string b = "a bomb, really";
   EXPECT_EQ(scan(w, b, false, nullptr, true).matches, 1u);
+  Pattern u;
+  ASSERT_TRUE(phrasePattern({"\xC3\xA9lan"}, true, &u, &error));  // "élan": no ASCII boundary on its left
+  std::string c = "with \xC3\x89LAN today";                     // "ÉLAN": Unicode case folding
+  EXPECT_EQ(scan(u, c, false, nullptr, true).matches, 1u);
+  std::string d = "with \xC3\xA9lans";
+  EXPECT_EQ(scan(u, d, false, nullptr, true).matches, 0u);
 }
 
 TEST(Re2, ReportsSyntaxErrors) {
