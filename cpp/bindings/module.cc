@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gateway/gateway_server.h"
+#include "guardrails/patterns.h"
 
 namespace py = pybind11;
 
@@ -90,6 +91,15 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "aigw data plane (C++): HTTP server, pipeline, providers";
   m.attr("__version__") = AIGW_VERSION;
   m.def("default_workers", &aigw::defaultWorkerCount, "Worker threads used when the config says 0.");
+  m.def(
+      "re2_errors",
+      [](const std::vector<std::string>& patterns) {
+        std::vector<std::string> errors;
+        errors.reserve(patterns.size());
+        for (const auto& p : patterns) errors.push_back(aigw::guardrails::re2Error(p));
+        return errors;
+      },
+      py::arg("patterns"), "RE2's syntax error for each pattern (\"\" when it compiles).");
   py::class_<Server>(m, "Server")
       .def(py::init<const std::string&>(), py::arg("config_json"))
       .def("start", &Server::start, "Bind and start the workers; returns the port once every worker listens.")

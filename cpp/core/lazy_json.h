@@ -22,6 +22,13 @@ class LazyJson {
     if (!doc_) doc_ = nlohmann::json::parse(text_, nullptr, false);
     return *doc_;
   }
+  // For a stage that rewrites the body (guardrail redaction): edit the document in place, then
+  // retarget() it to the new text, which must say the same.
+  nlohmann::json& mutableDoc() {
+    get();
+    return *doc_;
+  }
+  void retarget(std::string_view text) { text_ = text; }
 
  private:
   std::string_view text_;

@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/json_text.h"
+#include "guardrails/guardrail_set.h"
 #include "providers/mock_provider.h"
 #include "providers/openai_provider.h"
 
@@ -124,6 +125,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     }
     cfg->routes_ = router::RouteTable::fromJson(routes, by_name);
     cfg->prices_ = cost::PriceTable::fromJson(doc.value("pricing", nlohmann::json()));
+    auto guardrails = guardrails::GuardrailSet::fromJson(doc.value("guardrails", nlohmann::json()), *cfg->routes_, by_name);
+    if (!guardrails->all().empty()) cfg->guardrails_ = std::move(guardrails);
 
     const uint64_t created = wallSeconds();
     std::string list = "{\"object\":\"list\",\"data\":[";
@@ -149,6 +152,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
   }
   return cfg;
 }
+
+GatewayConfig::~GatewayConfig() = default;
 
 const std::string* GatewayConfig::modelBody(std::string_view id) const {
   auto it = model_bodies_.find(std::string(id));

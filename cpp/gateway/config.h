@@ -17,6 +17,10 @@
 
 namespace aigw {
 
+namespace guardrails {
+class GuardrailSet;
+}
+
 struct ServerSettings {
   std::string host = "127.0.0.1";
   int port = 0;
@@ -55,6 +59,9 @@ class GatewayConfig {
   const router::Route* resolve(std::string_view model, std::string_view* captured) const {
     return routes_->resolve(model, captured);
   }
+  // Every configured guardrail and what each route selects; null when none is configured.
+  const guardrails::GuardrailSet* guardrails() const { return guardrails_.get(); }
+  ~GatewayConfig();
   // Precomputed body of GET /v1/models.
   const std::string& modelsListBody() const { return models_body_; }
   // Body of GET /v1/models/{id} for a listed model, or null.
@@ -68,6 +75,7 @@ class GatewayConfig {
   log::LogSettings log_;
   std::vector<ProviderPtr> providers_;
   std::unique_ptr<router::RouteTable> routes_;
+  std::unique_ptr<guardrails::GuardrailSet> guardrails_;
   std::unordered_map<std::string, std::string> model_bodies_;
   const Provider* default_provider_ = nullptr;
   std::string models_body_;

@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "gateway/config.h"
 #include "gateway/worker.h"
+#include "guardrails/request_guardrails.h"
 #include "http/response.h"
 #include "http/sse.h"
 
@@ -22,6 +23,8 @@ Exchange::~Exchange() {
 }
 
 const GatewayConfig& Exchange::config() const { return worker_.config(); }
+
+void Exchange::setGuardrails(std::unique_ptr<guardrails::RequestGuardrails> g) { guardrails_ = std::move(g); }
 
 void Exchange::start() {
   if (worker_.logRefuses()) {
@@ -195,6 +198,7 @@ void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_
   }
   const std::string* type = headers.find("content-type");
   event_stream_ = type != nullptr && type->find("text/event-stream") != std::string::npos;
+  if (guardrails_) guardrails_->resetStream();
   const bool has_body = status >= 200 && status != 204 && status != 304 && request_.method != "HEAD";
   if (status >= 400 && target_ != nullptr) {
     // A failed attempt: held whole, to be retried, routed elsewhere or relayed.
@@ -238,6 +242,12 @@ void Exchange::commitHeld() {
 
 void Exchange::onCallBody(std::string_view data) {
   if (done_) return;
+  std::string guarded;
+  if (guardrails_ && event_stream_ && !failing_ && status_ < 400 && guardrails_->streaming()) {
+    if (!guardrails_->filterStream(data, guarded)) return blockAnswer();
+    if (guarded.empty()) return;  // all held back for now
+    data = guarded;
+  }
   if (held_) {
     if (sse_head_held_) {
       commitHeld();
@@ -291,9 +301,20 @@ void Exchange::onCallEnd(const CallUsage& usage) {
              : failure == router::Failure::None ? router::Outcome::Success
                                                 : router::Outcome::Neutral,
              status_, {});
+  if (guardrails_ && event_stream_ && status_ < 400 && guardrails_->streaming()) {
+    std::string tail;
+    if (!guardrails_->finishStream(tail)) return blockAnswer();
+    if (!tail.empty()) {
+      if (held_ && sse_head_held_) commitHeld();
+      writer_.writeBody(tail);
+    }
+  }
   if (held_ && sse_head_held_) commitHeld();  // an event stream with no events
   accountUsage(usage);
   if (held_) {
+    if (guardrails_ && !event_stream_ && held_->status < 300 && !guardrails_->checkAnswer(held_->body)) {
+      return blockAnswer();
+    }
     respondHeld(std::move(held_));
     return;
   }
@@ -359,6 +380,26 @@ void Exchange::onCallError(CallErrorKind kind, std::string message) {
     // A partial fixed-length body cannot be finished honestly: drop the connection.
     writer_.resetConnection();
   }
+}
+
+// The answer stops here: a clean error response when nothing went out yet, else an error
+// event and a clean end of the stream. The provider did answer: its attempt counts as one.
+void Exchange::blockAnswer() {
+  const guardrails::BlockInfo block = guardrails_->blocked();
+  releaseCall();
+  if (target_ != nullptr) endAttempt(router::Outcome::Success, status_, {});
+  held_.reset();
+  sse_head_held_ = false;
+  failing_ = false;
+  if (!writer_.headSent()) {
+    sendError(block.status, block.message, block.type, block.code);
+    return;
+  }
+  done_ = true;
+  std::string event;
+  http::appendSseEvent(event, http::openAiErrorBody(block.message, block.type, block.code));
+  writer_.writeBody(event);
+  writer_.endResponse();
 }
 
 // After onClientGone the writer may already be freed (the call is deleted on the next idle

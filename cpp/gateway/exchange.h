@@ -21,6 +21,9 @@ namespace aigw {
 
 class Worker;
 class GatewayConfig;
+namespace guardrails {
+class RequestGuardrails;
+}
 
 // What an OpenAI-style API request asks for, filled in by the API request filter.
 struct ApiCall {
@@ -101,6 +104,12 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // For the guardrail stages: one result as a JSON value (object), in the order they ran.
   void addGuardrailResult(std::string json) { rec_.guardrails.push_back(std::move(json)); }
 
+  // The guardrails that apply to this request (null when none do), left by the guardrail
+  // filter; their results() are the request's guardrail outcomes (for the request log).
+  void setGuardrails(std::unique_ptr<guardrails::RequestGuardrails> g);
+  const guardrails::RequestGuardrails* guardrails() const { return guardrails_.get(); }
+  guardrails::RequestGuardrails* mutableGuardrails() { return guardrails_.get(); }
+
   // One attempt, for the x-aigw-attempts header and the routing summary.
   struct Attempt {
     const router::Target* target;
@@ -133,6 +142,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // Usage and cost of the answer that ended (exchange_cost.cc): counts it, and tells the
   // client the cost (a header on a held answer, a comment at the end of an event stream).
   void accountUsage(const CallUsage& usage);
+  void blockAnswer();  // an output or stream guardrail refused the answer
 
   // The attempt loop (exchange_routing.cc).
   void beginRouting();
@@ -173,6 +183,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   bool done_ = false;
   int status_ = 0;
   double cost_usd_ = -1;
+  std::unique_ptr<guardrails::RequestGuardrails> guardrails_;
 
   // Routing state (only used when api_.route is set).
   const router::Route* route_ = nullptr;

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "guardrails/guardrail_set.h"
 #include "net/listen_socket.h"
 
 namespace aigw {
@@ -133,6 +134,7 @@ std::string GatewayServer::statsJson() const {
               {"records_spilled", lc.spilled.load()},
               {"backpressure_refusals", lc.backpressure_refusals.load()},
               {"records_dropped", lc.dropped.load()}};
+  j["guardrails"] = config_->guardrails() != nullptr ? config_->guardrails()->statsJson() : nlohmann::json::object();
   j["usage"] = {{"prompt_tokens", shared_.prompt_tokens.load()}, {"completion_tokens", shared_.completion_tokens.load()}};
   return j.dump();
 }

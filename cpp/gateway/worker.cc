@@ -12,6 +12,8 @@
 #include "gateway/config.h"
 #include "gateway/exchange.h"
 #include "gateway/hook_guardrails.h"
+#include "guardrails/guardrail_filter.h"
+#include "guardrails/guardrail_set.h"
 #include "http/response.h"
 
 namespace aigw {
@@ -27,6 +29,7 @@ Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFa
   listener_.data = this;
   filters_.push_back(std::make_unique<BuiltinRoutesFilter>());
   filters_.push_back(std::make_unique<ApiRequestFilter>());
+  filters_.push_back(std::make_unique<guardrails::GuardrailFilter>());
   if (shared.config->hooks().input_guardrails) {
     filters_.push_back(std::make_unique<PythonInputGuardrailFilter>(shared.config->hooks().timeout_ms));
   }
@@ -204,6 +207,7 @@ std::string Worker::healthBody() const {
   }
   body["providers"] = std::move(providers);
   body["routes"] = std::move(routes);
+  if (const auto* g = config().guardrails()) body["guardrails"] = g->statsJson();
   return body.dump();
 }
 

@@ -243,6 +243,10 @@ std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
       route->plan = builder.node(*plan, "plan");
       route->retry = retryPolicy(j, builder);
       route->timeout_ms = get<uint64_t>(j, "timeout_ms", 0);
+      if (auto g = j.find("guardrails"); g != j.end() && !g->is_null()) {
+        route->guardrails = g->get<std::vector<std::string>>();
+        route->guardrails_given = true;
+      }
       fallbacks.push_back(get<json>(j, "fallbacks", json::object()));
       if (!fallbacks.back().is_object()) builder.fail("'fallbacks' must be an object");
     } catch (const json::exception& e) {

@@ -11,7 +11,8 @@
 //              "backoff_max_ms", "budget_ratio", "budget_min", "max_retry_after_ms"},
 //    "timeout_ms": 600000,                      overall deadline (0: none)
 //    "fallbacks": {"context_window_exceeded": "route", "content_policy_violation": "route",
-//                  "unavailable": "route"}}     each optional
+//                  "unavailable": "route"},     each optional
+//    "guardrails": ["name", ...] | null}        null or absent: the guardrails marked default
 //   NODE = {"type": "target", "provider": "openai", "model": "gpt-4o" | "*"-pattern | null,
 //           "weight": 1, "when": [COND...] | null, "transforms": [TRANSFORM...],
 //           "connect_timeout_ms": 0, "first_byte_timeout_ms": 0, "idle_timeout_ms": 0,  (0: provider's)
@@ -128,6 +129,9 @@ struct Route {
   const Route* fallback_context_window = nullptr;
   const Route* fallback_content_policy = nullptr;
   const Route* fallback_unavailable = nullptr;
+  // Guardrails selected by name (GuardrailSet compiles them); not given: the default ones.
+  std::vector<std::string> guardrails;
+  bool guardrails_given = false;
   mutable RetryBudget budget;
   mutable std::atomic<uint64_t> requests{0};
   mutable std::atomic<uint64_t> retries{0};

@@ -5,6 +5,9 @@ __version__: str
 def default_workers() -> int:
     """Worker threads used when the config says 0 (the CPUs this process may run on)."""
 
+def re2_errors(patterns: list[str]) -> list[str]:
+    """RE2's syntax error for each pattern ("" when it compiles)."""
+
 class Server:
     """The C++ gateway: N worker threads with their own loops and SO_REUSEPORT listeners."""
 

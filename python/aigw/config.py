@@ -46,12 +46,19 @@ from aigw._config_sources import (
 )
 from aigw._log_config import SINK_KINDS, LogConfig
 from aigw.cost import PriceConfig, PriceKey, merged_prices
+from aigw._guardrail_config import (
+    GuardrailConfig,
+    check_guardrails,
+    guardrail_model_at,
+    guardrails_core,
+)
 
 __all__ = [
     "PROVIDER_KINDS",
     "Config",
     "ConfigError",
     "LogConfig",
+    "GuardrailConfig",
     "MockProviderConfig",
     "ModelConfig",
     "ProviderConfig",
@@ -642,6 +649,8 @@ class RouteConfig(_TargetDefaults):
     retry: RetryConfig = Field(default_factory=RetryConfig)
     timeout: PosSeconds | None = 600.0
     fallbacks: FallbacksConfig = Field(default_factory=FallbacksConfig)
+    # Guardrails by name (see docs/guardrails.md); None: those marked `default: true`.
+    guardrails: list[NonEmptyStr] | None = None
 
     @field_validator("aliases", "transforms", "retry", "fallbacks", mode="before")
     @classmethod
@@ -672,7 +681,7 @@ class RouteConfig(_TargetDefaults):
         }
 
     def to_core_dict(self) -> dict[str, Any]:
-        return {
+        core = {
             "name": self.name,
             "aliases": list(self.aliases),
             "plan": self.plan(),
@@ -680,6 +689,9 @@ class RouteConfig(_TargetDefaults):
             "timeout_ms": 0 if self.timeout is None else _ms(self.timeout, positive=True),
             "fallbacks": self.fallbacks.to_core_dict(),
         }
+        if self.guardrails is not None:
+            core["guardrails"] = list(self.guardrails)
+        return core
 
 
 # The entries of the older `models:` list are routes too.
@@ -702,6 +714,7 @@ class Config(_Model):
     pricing: dict[PriceKey, PriceConfig] = Field(default_factory=dict)
     # The request log (aigw/_log_config.py); None: records in memory only.
     log: LogConfig | None = None
+    guardrails: list[GuardrailConfig] = Field(default_factory=list)
     source: str | None = None
 
     @field_validator("server", mode="before")
@@ -709,7 +722,7 @@ class Config(_Model):
     def _server_none(cls, value: Any) -> Any:
         return {} if value is None else value
 
-    @field_validator("routes", "models", mode="before")
+    @field_validator("routes", "models", "guardrails", mode="before")
     @classmethod
     def _routes_none(cls, value: Any) -> Any:
         return [] if value is None else value
@@ -731,6 +744,7 @@ class Config(_Model):
                 "models": [m.model_dump(exclude_unset=True) for m in self.models],
                 "routes": [r.model_dump(exclude_unset=True) for r in self.routes],
                 "default_provider": self.default_provider,
+                "guardrails": [g.model_dump(exclude_unset=True) for g in self.guardrails],
             }
         )
         if problems:
@@ -754,6 +768,7 @@ class Config(_Model):
             "routes": [r.to_core_dict() for r in self.all_routes],
             "default_provider": self.default_provider,
             "pricing": merged_prices(self.pricing),
+            **guardrails_core(self.guardrails),
         }
         if self.log is not None:  # the Gateway adds the journal's place (request_log)
             core["log"] = self.log.to_core_dict()
@@ -815,6 +830,7 @@ def _cross_check(doc: Mapping[Any, Any]) -> list[str]:
                 )
 
     problems.extend(_check_routes(doc, known))
+    problems.extend(check_guardrails(doc, _ROUTE_SECTIONS))
     default = doc.get("default_provider")
     if known is not None and isinstance(default, str) and default and default not in known:
         listing = ", ".join(sorted(known)) or "none"
@@ -1047,6 +1063,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         return PriceConfig
     if loc == ("log",):
         return LogConfig
+    if loc[0] == "guardrails":
+        return guardrail_model_at(loc)
     if len(loc) < 2 or loc[0] not in _ROUTE_SECTIONS or not isinstance(loc[1], int):
         return None
     model: type[BaseModel] = RouteConfig
@@ -1147,7 +1165,7 @@ def _validate(doc: Mapping[str, Any], source: str, env_problems: list[tuple[Loc,
     env_paths = {loc for loc, _ in env_problems}
 
     doc = dict(doc)
-    for section in ("server", "routes", "models", "providers", "pricing", "log"):
+    for section in ("server", "routes", "models", "providers", "pricing", "log", "guardrails"):
         if section in doc and doc[section] is None:
             del doc[section]
     if "source" in doc:

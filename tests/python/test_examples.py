@@ -14,6 +14,10 @@ def test_example_config_validates() -> None:
     assert {r.name for r in config.all_routes} >= {"gpt-4o-mini", "gpt-4o", "llama", "mock-gpt"}
     assert config.to_core_json()  # the core document builds
     assert config.default_provider == "openai"
+    assert [g.name for g in config.guardrails if g.default] == [
+        "no-secrets-out",
+        "no-card-numbers-in",
+    ]
 
 
 def test_quickstart_runs() -> None:

@@ -1,0 +1,197 @@
+#include "guardrails/guardrail_set.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "guardrails/builtins.h"
+#include "router/route_table.h"
+
+namespace aigw::guardrails {
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+T get(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  return it->get<T>();
+}
+
+bool before(const Guardrail* a, const Guardrail* b) {
+  const auto& x = a->settings();
+  const auto& y = b->settings();
+  return x.priority != y.priority ? x.priority < y.priority : x.index < y.index;
+}
+
+void insertSorted(std::vector<const Guardrail*>& list, const Guardrail* g) {
+  list.insert(std::upper_bound(list.begin(), list.end(), g, before), g);
+}
+
+GuardrailSettings settingsFrom(const json& j, const std::string& where, std::vector<std::string>& problems) {
+  GuardrailSettings s;
+  s.name = get<std::string>(j, "name", "");
+  s.kind = get<std::string>(j, "kind", "");
+  s.stages = 0;
+  for (const std::string& stage : get<std::vector<std::string>>(j, "stages", {"input"})) {
+    if (stage == "input") {
+      s.stages |= static_cast<uint8_t>(Stage::Input);
+    } else if (stage == "output") {
+      s.stages |= static_cast<uint8_t>(Stage::Output);
+    } else if (stage == "stream") {
+      s.stages |= static_cast<uint8_t>(Stage::Stream);
+    } else {
+      problems.push_back(where + ".stages: unknown stage '" + stage + "' (input, output, stream)");
+    }
+  }
+  if (s.stages == 0) s.stages = static_cast<uint8_t>(Stage::Input);
+  s.priority = get<int64_t>(j, "priority", 0);
+  const std::string action = get<std::string>(j, "action", "block");
+  if (action != "block" && action != "redact") problems.push_back(where + ".action: must be block or redact");
+  s.redact = action == "redact";
+  const std::string on_error = get<std::string>(j, "on_error", "block");
+  if (on_error != "block" && on_error != "allow") problems.push_back(where + ".on_error: must be block or allow");
+  s.fail_open = on_error == "allow";
+  s.is_default = get<bool>(j, "default", false);
+  s.request_selectable = get<bool>(j, "request_selectable", false);
+  s.passthrough = get<bool>(j, "passthrough", false);
+  if (auto b = j.find("block"); b != j.end() && b->is_object()) {
+    s.block.status = get<int>(*b, "status", s.block.status);
+    s.block.message = get<std::string>(*b, "message", "");
+    s.block.type = get<std::string>(*b, "type", s.block.type);
+    s.block.code = get<std::string>(*b, "code", s.block.code);
+    if (s.block.status < 400 || s.block.status > 599) problems.push_back(where + ".block.status: must be 4xx or 5xx");
+  }
+  return s;
+}
+
+}  // namespace
+
+bool Selection::contains(const Guardrail* g) const {
+  const auto& s = g->settings();
+  const auto& list = s.at(Stage::Input) ? input : s.at(Stage::Output) ? output : stream;
+  return std::find(list.begin(), list.end(), g) != list.end();
+}
+
+void Selection::add(const Guardrail* g) {
+  if (contains(g)) return;
+  const auto& s = g->settings();
+  if (s.at(Stage::Input)) insertSorted(input, g);
+  if (s.at(Stage::Output)) insertSorted(output, g);
+  if (s.at(Stage::Stream)) {
+    insertSorted(stream, g);
+    window = std::max(window, g->lookback());
+  }
+}
+
+std::unique_ptr<GuardrailSet> GuardrailSet::fromJson(const json& entries, const router::RouteTable& routes,
+                                                    const std::unordered_map<std::string, const Provider*>& providers) {
+  auto set = std::make_unique<GuardrailSet>();
+  std::vector<std::string> problems;
+  if (!entries.is_null() && !entries.is_array()) throw std::runtime_error("guardrails: must be a list");
+  std::unordered_map<std::string, size_t> seen;
+  if (entries.is_array()) {
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const json& j = entries[i];
+      const std::string where = "guardrails[" + std::to_string(i) + "]";
+      if (!j.is_object()) {
+        problems.push_back(where + ": must be an object");
+        continue;
+      }
+      try {
+        const size_t before = problems.size();
+        GuardrailSettings s = settingsFrom(j, where, problems);
+        s.index = static_cast<uint32_t>(i);
+        if (s.name.empty()) problems.push_back(where + ".name: required");
+        if (!s.name.empty() && !seen.emplace(s.name, i).second) {
+          problems.push_back(where + ".name: duplicate guardrail '" + s.name + "'");
+        }
+        if (problems.size() != before) continue;
+        std::unique_ptr<Guardrail> g = makeBuiltin(std::move(s), j, where, providers, problems);
+        if (!g) continue;
+        set->by_name_[g->name()] = g.get();
+        set->all_.push_back(std::move(g));
+      } catch (const json::exception& e) {
+        problems.push_back(where + ": " + e.what());
+      }
+    }
+  }
+  for (const auto& g : set->all_) {
+    if (g->settings().is_default) set->defaults_.add(g.get());
+  }
+  const auto& list = routes.routes();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const router::Route& route = *list[i];
+    if (!route.guardrails_given) continue;
+    Selection sel;
+    for (const std::string& name : route.guardrails) {
+      const Guardrail* g = set->byName(name);
+      if (g == nullptr) {
+        problems.push_back("route '" + route.name + "'.guardrails: unknown guardrail '" + name + "'");
+        continue;
+      }
+      sel.add(g);
+    }
+    set->routes_.emplace(&route, std::move(sel));
+  }
+  if (!problems.empty()) {
+    std::string message = std::to_string(problems.size()) + " guardrail problem(s): ";
+    for (size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
+    throw std::runtime_error(message);
+  }
+  return set;
+}
+
+const Selection& GuardrailSet::forRoute(const router::Route* route) const {
+  if (route != nullptr) {
+    auto it = routes_.find(route);
+    if (it != routes_.end()) return it->second;
+  }
+  return defaults_;
+}
+
+const Guardrail* GuardrailSet::byName(std::string_view name) const {
+  auto it = by_name_.find(std::string(name));
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+json GuardrailSet::statsJson() const {
+  json out = json::object();
+  for (const auto& g : all_) {
+    const GuardrailCounters& c = g->counters();
+    json stages = json::array();
+    for (Stage s : {Stage::Input, Stage::Output, Stage::Stream}) {
+      if (g->settings().at(s)) stages.push_back(stageName(s));
+    }
+    out[g->name()] = {{"kind", g->settings().kind},
+                      {"stages", std::move(stages)},
+                      {"runs", c.runs.load(std::memory_order_relaxed)},
+                      {"blocks", c.blocks.load(std::memory_order_relaxed)},
+                      {"redactions", c.redactions.load(std::memory_order_relaxed)},
+                      {"errors", c.errors.load(std::memory_order_relaxed)},
+                      {"timeouts", c.timeouts.load(std::memory_order_relaxed)},
+                      {"duration_us", c.duration_us.load(std::memory_order_relaxed)}};
+  }
+  return out;
+}
+
+const char* stageName(Stage s) {
+  switch (s) {
+    case Stage::Input: return "input";
+    case Stage::Output: return "output";
+    case Stage::Stream: return "stream";
+  }
+  return "input";
+}
+
+const char* verdictName(Verdict v) {
+  switch (v) {
+    case Verdict::Allow: return "allow";
+    case Verdict::Block: return "block";
+    case Verdict::Rewrite: return "rewrite";
+    case Verdict::Redact: return "redact";
+  }
+  return "allow";
+}
+
+}  // namespace aigw::guardrails

@@ -1,0 +1,27 @@
+// Builds guardrail sets from core-config JSON for the unit tests.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "guardrails/guardrail_set.h"
+#include "router/route_table.h"
+
+namespace aigw::guardrails::testing {
+
+struct Built {
+  std::unique_ptr<router::RouteTable> routes;
+  std::unique_ptr<GuardrailSet> set;
+};
+
+inline Built build(const std::string& guardrails_json) {
+  Built b;
+  b.routes = router::RouteTable::fromJson(nlohmann::json::array(), {});
+  b.set = GuardrailSet::fromJson(nlohmann::json::parse(guardrails_json), *b.routes, {});
+  return b;
+}
+
+}  // namespace aigw::guardrails::testing
