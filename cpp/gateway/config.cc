@@ -56,6 +56,10 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     const nlohmann::json hooks = doc.value("hooks", nlohmann::json::object());
     cfg->hooks_.input_guardrails = get<bool>(hooks, "input_guardrails", false);
     cfg->hooks_.timeout_ms = get<uint64_t>(hooks, "timeout_ms", cfg->hooks_.timeout_ms);
+    if (auto routes = hooks.find("routes"); routes != hooks.end() && routes->is_array()) {
+      cfg->hooks_.all_routes = false;
+      for (const auto& r : *routes) cfg->hooks_.routes.insert(r.get<std::string>());
+    }
     cfg->log_ = log::LogSettings::fromJson(doc);
 
     std::unordered_map<std::string, const Provider*> by_name;  // RouteTable resolves names with it

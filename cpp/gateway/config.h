@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cost/price_table.h"
@@ -40,6 +41,8 @@ struct ServerSettings {
 // where to park requests for them).
 struct HookSettings {
   bool input_guardrails = false;
+  bool all_routes = true;                     // else only the routes named here
+  std::unordered_set<std::string> routes;
   uint64_t timeout_ms = 60000;  // backstop for one verdict: Python enforces each hook's own timeout
 };
 

@@ -9,6 +9,7 @@
 #include "gateway/config.h"
 #include "gateway/exchange.h"
 #include "gateway/worker.h"
+#include "guardrails/request_guardrails.h"
 #include "log/request_record.h"
 
 namespace aigw {
@@ -141,7 +142,17 @@ void Exchange::writeRecord(bool client_gone) {
     out.error = a.error;
     if (a.end_ns == 0 && out.error.empty()) out.error = client_gone ? "cancelled: the client went away" : "unfinished";
   }
-  r.guardrails = std::move(rec_.guardrails);
+  r.guardrails = std::move(rec_.guardrails);  // Python guardrails' results, as JSON objects
+  if (guardrails_) {
+    for (const guardrails::GuardrailResult& g : guardrails_->results()) {
+      nlohmann::json one = {{"name", g.name()},
+                            {"stage", guardrails::stageName(g.stage)},
+                            {"verdict", guardrails::verdictName(g.verdict)},
+                            {"duration_ms", static_cast<double>(g.duration_us) / 1000.0},
+                            {"error", g.error ? nlohmann::json("the check failed") : nlohmann::json()}};
+      r.guardrails.push_back(one.dump());
+    }
+  }
   r.client_aborted = client_gone;
   r.partial = rec_.partial || (client_gone && rec_.head_sent);
   if (client_gone && rec_.error_message.empty()) {

@@ -116,6 +116,10 @@ std::string inputSnapshot(Exchange& ex) {
 
 FilterStatus PythonInputGuardrailFilter::onRequest(Exchange& ex) const {
   if (!ex.api().json_object || ex.bodyStreamed()) return FilterStatus::Continue;
+  const HookSettings& settings = ex.config().hooks();
+  if (!settings.all_routes && (ex.api().route == nullptr || settings.routes.count(ex.api().route->name) == 0)) {
+    return FilterStatus::Continue;  // no Python guardrail applies to this route
+  }
   Worker& worker = ex.worker();
   hooks::HookQueue& queue = worker.shared().hooks;
   auto wait = std::make_unique<HookWait>(queue, worker.loop());

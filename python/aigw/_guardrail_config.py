@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from aigw._config_sources import Loc, _problem
 
 GUARDRAIL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-GUARDRAIL_KINDS = ("phrases", "regex", "limits", "moderation")
+GUARDRAIL_KINDS = ("phrases", "regex", "limits", "moderation", "python")
 STAGES = ("input", "output", "stream")
 PRESETS = ("email", "phone", "card", "secrets")
 # The keys that belong to one kind only.
@@ -25,9 +25,10 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "phrases": ("phrases", "whole_words"),
     "regex": ("patterns", "presets", "case_insensitive", "window"),
     "limits": ("max_input_tokens", "max_messages", "max_input_bytes"),
-    "moderation": ("provider", "model", "timeout"),
+    "moderation": ("provider", "model"),
+    "python": ("hook", "options"),
 }
-_SHARED_KIND_KEYS = {"replacement": ("phrases", "regex")}
+_SHARED_KIND_KEYS = {"replacement": ("phrases", "regex"), "timeout": ("moderation", "python")}
 _MAX_INT = 2**53 - 1
 
 Stage = Literal["input", "output", "stream"]
@@ -63,7 +64,7 @@ class GuardrailConfig(_Model):
     """One guardrail: a built-in check, where it runs, and what it does when it matches."""
 
     name: Annotated[str, Field(pattern=GUARDRAIL_NAME_PATTERN)]
-    kind: Literal["phrases", "regex", "limits", "moderation"]
+    kind: Literal["phrases", "regex", "limits", "moderation", "python"]
     stage: Stage | list[Stage] = "input"
     priority: Annotated[Int, Field(ge=-1_000_000, le=1_000_000)] = 0
     action: Literal["block", "redact"] = "block"
@@ -90,6 +91,10 @@ class GuardrailConfig(_Model):
     provider: NonEmptyStr | None = None
     model: NonEmptyStr | None = None
     timeout: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)] | None = None
+    # python: "module:attribute" naming an aigw.Guardrail subclass (built with `options`), an
+    # instance, or a check function; it runs on the hook thread (docs/guardrails-python.md).
+    hook: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")] | None = None
+    options: dict[str, Any] | None = None
 
     @field_validator("block", mode="before")
     @classmethod
@@ -125,8 +130,10 @@ class GuardrailConfig(_Model):
 
 
 def guardrails_core(guardrails: list[GuardrailConfig]) -> dict[str, Any]:
-    """The core document's "guardrails" entry (absent when none is configured)."""
-    return {"guardrails": [g.to_core_dict() for g in guardrails]} if guardrails else {}
+    """The core document's "guardrails" entry (absent when none is configured). Python
+    guardrails are not the core's: they run on the hook thread."""
+    builtin = [g.to_core_dict() for g in guardrails if g.kind != "python"]
+    return {"guardrails": builtin} if builtin else {}
 
 
 def guardrail_model_at(loc: Loc) -> type[BaseModel] | None:
@@ -253,6 +260,18 @@ def _check_one(
             problems.append(_problem((*loc, "stage"), "limits run at the input stage only"))
         if g.get("action") == "redact":
             problems.append(_problem((*loc, "action"), "limits can only block"))
+    elif kind == "python":
+        if not g.get("hook"):
+            problems.append(
+                _problem((*loc, "hook"), 'a python guardrail needs hook: "module:name"')
+            )
+        if any(s in ("output", "stream") for s in stages):
+            problems.append(_problem((*loc, "stage"), "python guardrails run at the input stage"))
+        if g.get("action") == "redact":
+            problems.append(_problem((*loc, "action"), "a python guardrail decides by its verdict"))
+        for key in ("request_selectable", "passthrough"):
+            if g.get(key):
+                problems.append(_problem((*loc, key), "not supported for python guardrails yet"))
     elif kind == "moderation":
         provider = g.get("provider")
         if provider is None:

@@ -11,12 +11,14 @@ GIL.
 from __future__ import annotations
 
 import asyncio
+import copy
+import importlib
 import inspect
 import json
 import logging
 import threading
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,8 +28,10 @@ from aigw.guardrails import (
     GuardrailStats,
     Request,
     Verdict,
+    _check_settings,
     apply_redactions,
     apply_rewrite,
+    guardrail,
 )
 
 log = logging.getLogger("aigw.guardrails")
@@ -59,6 +63,14 @@ async def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
             return finished.value
 
 
+def _priority_groups(guardrails: Sequence[Guardrail]) -> list[list[Guardrail]]:
+    """Guardrails grouped by priority, lowest first (config order within a group)."""
+    groups: dict[int, list[Guardrail]] = {}
+    for g in guardrails:
+        groups.setdefault(g.priority, []).append(g)
+    return [groups[p] for p in sorted(groups)]
+
+
 def _apply(request: Request, verdict: Verdict) -> bool:
     """Applies a rewrite or redaction to the request; True when the body changed."""
     if verdict.action == "rewrite":
@@ -74,7 +86,7 @@ def _record(name: str, verdict: str, ms: float | None, error: str | None) -> dic
     return {"name": name, "verdict": verdict, "duration_ms": ms, "error": error}
 
 
-def verdict_timeout_ms(guardrails: Sequence[Guardrail]) -> int:
+def verdict_timeout_ms(guardrails: Iterable[Guardrail]) -> int:
     """The C++ backstop for one request's verdict: every priority group's longest timeout,
     one group after the other, plus a second of slack."""
     longest: dict[int, float] = {}
@@ -83,20 +95,65 @@ def verdict_timeout_ms(guardrails: Sequence[Guardrail]) -> int:
     return int((sum(longest.values()) + 1.0) * 1000)
 
 
+def load_guardrail(spec: Any) -> Guardrail:
+    """Builds the guardrail a ``kind: python`` config entry names (``hook: "module:attr"``):
+    an aigw.Guardrail subclass (built with ``options``), an instance, or a check function. The
+    entry's name, and its priority, timeout and on_error when given, override the object's."""
+    module_name, _, attr = spec.hook.partition(":")
+    where = f"guardrail {spec.name!r} (hook {spec.hook!r})"
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"{where}: cannot load it: {exc}") from exc
+    options = dict(spec.options or {})
+    if isinstance(obj, type) and issubclass(obj, Guardrail):
+        try:
+            g = obj(**options)
+        except TypeError as exc:
+            raise ValueError(f"{where}: bad options: {exc}") from exc
+    elif isinstance(obj, Guardrail) or callable(obj):
+        if options:
+            raise ValueError(f"{where}: options are only for a Guardrail class")
+        g = copy.copy(obj) if isinstance(obj, Guardrail) else guardrail(obj)
+    else:
+        raise ValueError(f"{where}: not a Guardrail, a Guardrail class or a function")
+    g.name = spec.name
+    for key in ("priority", "timeout", "on_error"):
+        if key in spec.model_fields_set and getattr(spec, key) is not None:
+            setattr(g, key, getattr(spec, key))
+    _check_settings(g)
+    return g
+
+
 class HookRunner:
-    def __init__(self, server: _core.Server, guardrails: Sequence[Guardrail]) -> None:
+    """Runs the Python guardrails. ``everywhere`` apply to every request; ``by_route`` maps a
+    route name to more that apply to its requests only."""
+
+    def __init__(
+        self,
+        server: _core.Server,
+        everywhere: Sequence[Guardrail],
+        by_route: Mapping[str, Sequence[Guardrail]] | None = None,
+    ) -> None:
         self._server = server
-        names = [g.name for g in guardrails]
+        by_route = by_route or {}
+        guardrails = {id(g): g for g in [*everywhere, *(g for gs in by_route.values() for g in gs)]}
+        names = [g.name for g in guardrails.values()]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"guardrail names must be unique: {', '.join(duplicates)}")
-        # Priority groups, lowest first.
-        groups: dict[int, list[Guardrail]] = {}
-        for g in guardrails:
-            groups.setdefault(g.priority, []).append(g)
-        self._groups = [groups[p] for p in sorted(groups)]
-        self._async = {g.name: inspect.iscoroutinefunction(g.check) for g in guardrails}
-        self._stats = {g.name: GuardrailStats() for g in guardrails}
+        self._groups = _priority_groups(everywhere)
+        # Parsing the snapshot to learn its route is only needed when routes differ.
+        self._by_route = (
+            {route: _priority_groups([*everywhere, *gs]) for route, gs in by_route.items()}
+            if by_route
+            else None
+        )
+        guardrails_list = list(guardrails.values())
+        self._async = {g.name: inspect.iscoroutinefunction(g.check) for g in guardrails_list}
+        self._stats = {g.name: GuardrailStats() for g in guardrails_list}
         self._stats_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aigw-guardrail")
         self._loop = asyncio.new_event_loop()
@@ -158,7 +215,10 @@ class HookRunner:
     async def _run_input(self, request: Request) -> dict[str, Any]:
         results: list[dict[str, Any]] = []
         changed = False
-        for group in self._groups:
+        groups = self._groups
+        if self._by_route is not None:
+            groups = self._by_route.get(request.route or "", self._groups)
+        for group in groups:
             blocked: tuple[Guardrail, Verdict] | None = None
             if len(group) == 1:  # the common case: no task to spawn
                 verdict, record = await self._run_one(group[0], request)

@@ -11,7 +11,7 @@ import atexit
 import json
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from os import PathLike
 from types import TracebackType
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from aigw._core import Server
     from aigw._hooks import HookRunner
     from aigw.config import Config
+    from aigw.events import Event
     from aigw.guardrails import Guardrail
     from aigw.request_log import RequestLog
 
@@ -71,6 +72,8 @@ class Gateway:
         env: Mapping[str, str] | None = None,
         guardrails: Sequence[Guardrail] = (),
         log_sinks: Sequence[Any] = (),
+        on_completed: Callable[[dict[str, Any]], Any] | None = None,
+        on_failed: Callable[[dict[str, Any]], Any] | None = None,
     ) -> None:
         from aigw.config import load_config
         from aigw.guardrails import Guardrail
@@ -87,6 +90,17 @@ class Gateway:
         self._config = load_config(
             config, env=env, overrides={"host": host, "port": port, "workers": workers}
         )
+        # `kind: python` guardrails of the config, loaded now so a bad hook fails here.
+        self._route_guardrails: dict[str, list[Guardrail]] = {}
+        python = [g for g in self._config.guardrails if g.kind == "python"]
+        if python:
+            from aigw._hooks import load_guardrail
+
+            loaded = {g.name: load_guardrail(g) for g in python}
+            self._route_guardrails = {
+                route: [loaded[n] for n in names]
+                for route, names in self._config.python_guardrail_selection().items()
+            }
         self._lock = threading.Lock()
         self._server: Server | None = None
         self._port: int | None = None
@@ -94,6 +108,14 @@ class Gateway:
             if not callable(getattr(sink, "write", None)):
                 raise TypeError(f"a log sink needs a write(records) method; {sink!r} has none")
         self._log_sinks = list(log_sinks)
+        from aigw.events import EventDispatcher
+
+        # Request events ride on the request log: never on the data path (aigw.events).
+        self._events = EventDispatcher()
+        if on_completed is not None:
+            self._events.on("completed", on_completed)
+        if on_failed is not None:
+            self._events.on("failed", on_failed)
         self._log: RequestLog | None = None
         self._last_log: RequestLog | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
@@ -115,19 +137,24 @@ class Gateway:
             if self._config.server.port is None:
                 core["server"]["port"] = 0
             hooks = None
-            if self._guardrails:
+            python_guardrails = bool(self._guardrails or self._route_guardrails)
+            if python_guardrails:
                 from aigw._hooks import HookRunner, verdict_timeout_ms
 
+                every = {g.name: g for gs in self._route_guardrails.values() for g in gs}
+                every.update((g.name, g) for g in self._guardrails)
                 core["hooks"] = {
                     "input_guardrails": True,
-                    "timeout_ms": verdict_timeout_ms(self._guardrails),
+                    "timeout_ms": verdict_timeout_ms(every.values()),
+                    # Only these routes' requests wait for Python (None: every request).
+                    "routes": None if self._guardrails else sorted(self._route_guardrails),
                 }
-            log = RequestLog(self._config.log, self._log_sinks)
+            log = RequestLog(self._config.log, [*self._log_sinks, self._events])
             core["log"] = log.prepare()
             try:
                 server = _core.Server(json.dumps(core))
-                if self._guardrails:
-                    hooks = HookRunner(server, self._guardrails).start()
+                if python_guardrails:
+                    hooks = HookRunner(server, self._guardrails, self._route_guardrails).start()
                 self._port = server.start()
             except BaseException:
                 if hooks is not None:
@@ -165,6 +192,12 @@ class Gateway:
                 log.stop()
                 self._last_log = log  # gw.logs() still answers after stop
             _running.discard(self)
+
+    def on(self, event: Event, callback: Callable[[dict[str, Any]], Any]) -> Callable[..., Any]:
+        """Calls ``callback(record)`` after each request that ``"completed"`` or ``"failed"``
+        (see :mod:`aigw.events`), on an events thread, never on the data path; returns the
+        callback. ``Gateway(on_completed=..., on_failed=...)`` does the same at construction."""
+        return self._events.on(event, callback)
 
     def end_drain_now(self) -> None:
         """Make a :meth:`stop` in progress (on another thread) stop waiting for in-flight

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from _util import mock_config
+from _util import mock_config, mock_route
 from upstreams import RecordingUpstream, gateway_config, openai_provider
 
 import aigw
@@ -305,3 +305,51 @@ def test_guardrail_results_and_cost_reach_the_request_record(gateways: list[aigw
     assert rec_ok["cost_usd"] == pytest.approx(float(ok.headers["x-aigw-cost-usd"]))
     assert rec_blocked["status"] == 400 and rec_blocked["guardrails"][0]["verdict"] == "block"
     assert rec_blocked["cost_usd"] is None
+
+
+def test_python_guardrails_from_the_config_follow_route_selection(
+    gateways: list[aigw.Gateway],
+) -> None:
+    config = mock_config()
+    config["guardrails"] = [
+        {
+            "name": "nofoo",
+            "kind": "python",
+            "hook": "guardrail_hooks:NoWord",
+            "options": {"word": "foo"},
+            "default": True,
+        },
+        {"name": "nobar", "kind": "python", "hook": "guardrail_hooks:no_bar", "timeout": 2},
+        {"name": "banned", "kind": "phrases", "phrases": ["qux"], "default": True},
+    ]
+    config["routes"].insert(0, {**mock_route("guarded"), "guardrails": ["nobar", "banned"]})
+    config["routes"].insert(0, {**mock_route("open"), "guardrails": []})
+    gw = aigw.Gateway(config).start()
+    gateways.append(gw)
+
+    def ask(model: str, text: str) -> int:
+        return chat(gw, text, model=model).status_code
+
+    assert ask("mock-gpt", "foo") == 400 and ask("mock-gpt", "bar") == 200  # the default
+    assert ask("mock-gpt", "qux") == 400  # a built-in default alongside
+    assert ask("guarded", "bar") == 400 and ask("guarded", "foo") == 200  # the route's own
+    assert ask("guarded", "qux") == 400
+    assert ask("open", "foo bar qux") == 200  # none
+    stats = gw.stats()["python_guardrails"]
+    # Built-in input guardrails run first: "qux" never reached Python.
+    assert stats["nofoo"]["runs"] == 2 and stats["nobar"]["runs"] == 2
+
+
+def test_python_guardrail_config_errors() -> None:
+    config = mock_config()
+    config["guardrails"] = [{"name": "g", "kind": "python", "hook": "guardrail_hooks:missing"}]
+    with pytest.raises(ValueError, match="cannot load it"):
+        aigw.Gateway(config)
+    config["guardrails"] = [
+        {"name": "g", "kind": "python", "hook": "guardrail_hooks:no_bar", "stage": "output"}
+    ]
+    with pytest.raises(aigw.ConfigError, match="input stage"):
+        aigw.Gateway(config)
+    config["guardrails"] = [{"name": "g", "kind": "python", "default": True}]
+    with pytest.raises(aigw.ConfigError, match="needs hook"):
+        aigw.Gateway(config)

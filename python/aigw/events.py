@@ -1,0 +1,121 @@
+"""Request events: Python callbacks when a request completed or failed.
+
+Callbacks never run on the data path. They get the request's log record (a dict, the same as
+``gw.logs()`` returns) after it reached the request log, on an events thread of their own:
+``async def`` callbacks run as tasks on its asyncio loop, plain functions run on that thread
+one after another. A callback that raises is logged on the ``aigw.events`` logger and changes
+nothing else.
+
+A request *completed* when its status is below 400, nothing went wrong on the way and the
+client got the whole answer; every other request *failed* (4xx, 5xx, a client that left, an
+interrupted stream).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Literal
+
+__all__ = ["EVENTS", "EventDispatcher", "Event", "completed"]
+
+log = logging.getLogger("aigw.events")
+
+Event = Literal["completed", "failed"]
+EVENTS: tuple[Event, ...] = ("completed", "failed")
+Callback = Callable[[dict[str, Any]], Any]
+
+
+def completed(record: dict[str, Any]) -> bool:
+    """True when the record is of a request that completed (see the module docstring)."""
+    status = record.get("status")
+    return (
+        isinstance(status, int)
+        and status < 400
+        and not record.get("error")
+        and not record.get("client_aborted")
+        and not record.get("partial")
+    )
+
+
+class EventDispatcher:
+    """A log sink that turns records into events (``write(records)``, ``close()``)."""
+
+    def __init__(self) -> None:
+        self._callbacks: dict[Event, list[Callback]] = {e: [] for e in EVENTS}
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pending: set[asyncio.Task[Any]] = set()
+
+    def on(self, event: Event, callback: Callback) -> Callback:
+        if event not in EVENTS:
+            raise ValueError(f"unknown event {event!r} (known: {', '.join(EVENTS)})")
+        if not callable(callback):
+            raise TypeError("an event callback must be callable")
+        with self._lock:
+            self._callbacks[event].append(callback)
+        return callback
+
+    def __bool__(self) -> bool:
+        with self._lock:
+            return any(self._callbacks.values())
+
+    # ------------------------------------------------------------------ sink interface
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        """Called by the log thread with each batch: hands it to the events thread."""
+        with self._lock:
+            if not any(self._callbacks.values()):
+                return
+            if self._loop is None:
+                self._start()
+            loop = self._loop
+        assert loop is not None
+        loop.call_soon_threadsafe(self._dispatch, records)
+
+    def close(self) -> None:
+        """Runs what is queued, waits for running async callbacks, joins the thread."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(lambda: loop.create_task(self._finish(loop)))
+        thread.join()
+        loop.close()
+
+    # ------------------------------------------------------------------ events thread
+
+    def _start(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name="aigw-events", daemon=True)
+        self._thread.start()
+
+    async def _finish(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+        loop.stop()
+
+    def _dispatch(self, records: list[dict[str, Any]]) -> None:
+        with self._lock:
+            callbacks = {e: list(cbs) for e, cbs in self._callbacks.items()}
+        for record in records:
+            for callback in callbacks["completed" if completed(record) else "failed"]:
+                try:
+                    result = callback(record)
+                    if inspect.isawaitable(result):
+                        task = asyncio.ensure_future(result)
+                        self._pending.add(task)
+                        task.add_done_callback(self._done)
+                except Exception:
+                    log.exception("event callback %r raised", callback)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("event callback raised", exc_info=task.exception())

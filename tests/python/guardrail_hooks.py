@@ -1,0 +1,20 @@
+"""Guardrails loaded by import path from test configs (`kind: python`, `hook: ...`)."""
+
+from __future__ import annotations
+
+import aigw
+
+
+class NoWord(aigw.Guardrail):
+    def __init__(self, word: str) -> None:
+        super().__init__()
+        self.word = word
+
+    async def check(self, request: aigw.Request) -> aigw.Verdict:
+        if self.word in request.text:
+            return aigw.block(f"{self.word!r} is not allowed")
+        return aigw.allow()
+
+
+def no_bar(request: aigw.Request) -> aigw.Verdict:
+    return aigw.block("no bar") if "bar" in request.text else aigw.allow()
