@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_field.h"
 #include "core/clock.h"
 #include "core/json_text.h"
 #include "guardrails/guardrail_set.h"
@@ -11,13 +12,6 @@
 namespace aigw {
 namespace {
 
-template <typename T>
-T get(const nlohmann::json& j, const char* key, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  return it->get<T>();
-}
-
 }  // namespace
 
 std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view text, std::string* error) {
@@ -26,23 +20,23 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     nlohmann::json doc = nlohmann::json::parse(text);
     const nlohmann::json server = doc.value("server", nlohmann::json::object());
     ServerSettings& s = cfg->server_;
-    s.host = get<std::string>(server, "host", s.host);
-    s.port = get<int>(server, "port", 0);
-    s.workers = get<int>(server, "workers", 0);
-    s.max_connections = get<int64_t>(server, "max_connections", s.max_connections);
-    s.limits.parser.max_header_bytes = get<size_t>(server, "max_header_bytes", s.limits.parser.max_header_bytes);
-    s.limits.parser.max_url_bytes = get<size_t>(server, "max_url_bytes", s.limits.parser.max_url_bytes);
-    s.limits.parser.max_body_bytes = get<size_t>(server, "max_body_bytes", s.limits.parser.max_body_bytes);
+    s.host = getOr<std::string>(server, "host", s.host);
+    s.port = getOr<int>(server, "port", 0);
+    s.workers = getOr<int>(server, "workers", 0);
+    s.max_connections = getOr<int64_t>(server, "max_connections", s.max_connections);
+    s.limits.parser.max_header_bytes = getOr<size_t>(server, "max_header_bytes", s.limits.parser.max_header_bytes);
+    s.limits.parser.max_url_bytes = getOr<size_t>(server, "max_url_bytes", s.limits.parser.max_url_bytes);
+    s.limits.parser.max_body_bytes = getOr<size_t>(server, "max_body_bytes", s.limits.parser.max_body_bytes);
     s.limits.parser.max_streamed_body_bytes =
-        get<size_t>(server, "max_upload_bytes", s.limits.parser.max_streamed_body_bytes);
-    s.limits.header_timeout_ms = get<uint64_t>(server, "header_timeout_ms", s.limits.header_timeout_ms);
-    s.limits.body_timeout_ms = get<uint64_t>(server, "body_timeout_ms", s.limits.body_timeout_ms);
-    s.limits.idle_timeout_ms = get<uint64_t>(server, "idle_timeout_ms", s.limits.idle_timeout_ms);
-    s.drain_timeout_ms = get<uint64_t>(server, "drain_timeout_ms", s.drain_timeout_ms);
-    s.log_level = get<std::string>(server, "log_level", s.log_level);
-    s.mock_mode = get<std::string>(server, "mode", "gateway") == "mock";
-    s.dns_ttl_ms = get<uint64_t>(server, "dns_ttl_ms", s.dns_ttl_ms);
-    const std::string summary = get<std::string>(server, "routing_summary", "header");
+        getOr<size_t>(server, "max_upload_bytes", s.limits.parser.max_streamed_body_bytes);
+    s.limits.header_timeout_ms = getOr<uint64_t>(server, "header_timeout_ms", s.limits.header_timeout_ms);
+    s.limits.body_timeout_ms = getOr<uint64_t>(server, "body_timeout_ms", s.limits.body_timeout_ms);
+    s.limits.idle_timeout_ms = getOr<uint64_t>(server, "idle_timeout_ms", s.limits.idle_timeout_ms);
+    s.drain_timeout_ms = getOr<uint64_t>(server, "drain_timeout_ms", s.drain_timeout_ms);
+    s.log_level = getOr<std::string>(server, "log_level", s.log_level);
+    s.mock_mode = getOr<std::string>(server, "mode", "gateway") == "mock";
+    s.dns_ttl_ms = getOr<uint64_t>(server, "dns_ttl_ms", s.dns_ttl_ms);
+    const std::string summary = getOr<std::string>(server, "routing_summary", "header");
     if (summary == "always") {
       s.routing_summary = ServerSettings::RoutingSummary::Always;
     } else if (summary == "never") {
@@ -54,8 +48,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     if (s.workers < 0 || s.workers > 256) throw std::runtime_error("server.workers out of range");
 
     const nlohmann::json hooks = doc.value("hooks", nlohmann::json::object());
-    cfg->hooks_.input_guardrails = get<bool>(hooks, "input_guardrails", false);
-    cfg->hooks_.timeout_ms = get<uint64_t>(hooks, "timeout_ms", cfg->hooks_.timeout_ms);
+    cfg->hooks_.input_guardrails = getOr<bool>(hooks, "input_guardrails", false);
+    cfg->hooks_.timeout_ms = getOr<uint64_t>(hooks, "timeout_ms", cfg->hooks_.timeout_ms);
     if (auto routes = hooks.find("routes"); routes != hooks.end() && routes->is_array()) {
       cfg->hooks_.all_routes = false;
       for (const auto& r : *routes) cfg->hooks_.routes.insert(r.get<std::string>());
@@ -75,7 +69,7 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
         if (!upstream::parseBaseUrl(p.at("base_url").get<std::string>(), &o.origin, &url_error)) {
           throw std::runtime_error("provider '" + name + "': " + url_error);
         }
-        o.api_key = get<std::string>(p, "api_key", "");
+        o.api_key = getOr<std::string>(p, "api_key", "");
         if (auto h = p.find("headers"); h != p.end() && h->is_object()) {
           for (const auto& [k, v] : h->items()) {
             std::string key = k;
@@ -83,14 +77,14 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
             o.headers.add(std::move(key), v.get<std::string>());
           }
         }
-        o.verify = get<bool>(p, "verify", true);
-        o.ca_file = get<std::string>(p, "ca_file", "");
-        o.pool.connect_timeout_ms = get<uint64_t>(p, "connect_timeout_ms", o.pool.connect_timeout_ms);
-        o.pool.keepalive_idle_ms = get<uint64_t>(p, "keepalive_idle_ms", o.pool.keepalive_idle_ms);
-        o.pool.max_connections = get<size_t>(p, "max_connections", o.pool.max_connections);
-        o.pool.max_pending = get<size_t>(p, "max_pending", o.pool.max_pending);
-        o.timeouts.first_byte_ms = get<uint64_t>(p, "first_byte_timeout_ms", o.timeouts.first_byte_ms);
-        o.timeouts.idle_ms = get<uint64_t>(p, "idle_timeout_ms", o.timeouts.idle_ms);
+        o.verify = getOr<bool>(p, "verify", true);
+        o.ca_file = getOr<std::string>(p, "ca_file", "");
+        o.pool.connect_timeout_ms = getOr<uint64_t>(p, "connect_timeout_ms", o.pool.connect_timeout_ms);
+        o.pool.keepalive_idle_ms = getOr<uint64_t>(p, "keepalive_idle_ms", o.pool.keepalive_idle_ms);
+        o.pool.max_connections = getOr<size_t>(p, "max_connections", o.pool.max_connections);
+        o.pool.max_pending = getOr<size_t>(p, "max_pending", o.pool.max_pending);
+        o.timeouts.first_byte_ms = getOr<uint64_t>(p, "first_byte_timeout_ms", o.timeouts.first_byte_ms);
+        o.timeouts.idle_ms = getOr<uint64_t>(p, "idle_timeout_ms", o.timeouts.idle_ms);
         std::string provider_error;
         provider = OpenAiProvider::create(name, std::move(o), &provider_error);
         if (!provider) throw std::runtime_error(provider_error);
@@ -102,7 +96,7 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
       cfg->providers_.push_back(std::move(provider));
     }
 
-    const std::string default_provider = get<std::string>(doc, "default_provider", "");
+    const std::string default_provider = getOr<std::string>(doc, "default_provider", "");
     if (!default_provider.empty()) {
       auto it = by_name.find(default_provider);
       if (it == by_name.end()) throw std::runtime_error("default_provider: unknown provider '" + default_provider + "'");

@@ -4,6 +4,7 @@
 
 #include <re2/re2.h>
 
+#include "core/json_field.h"
 #include "guardrails/moderation.h"
 #include "providers/mock_bodies.h"
 
@@ -11,13 +12,6 @@ namespace aigw::guardrails {
 namespace {
 
 using nlohmann::json;
-
-template <typename T>
-T get(const json& j, const char* key, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  return it->get<T>();
-}
 
 CheckResult blocked(std::string reason) {
   CheckResult r;
@@ -85,23 +79,23 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
   const std::string& kind = settings.kind;
   const size_t before = problems.size();
   if (kind == "phrases") {
-    const auto phrases = get<std::vector<std::string>>(j, "phrases", {});
+    const auto phrases = getOr<std::vector<std::string>>(j, "phrases", {});
     Pattern p;
     std::string error;
-    if (!phrasePattern(phrases, get<bool>(j, "whole_words", false), &p, &error)) {
+    if (!phrasePattern(phrases, getOr<bool>(j, "whole_words", false), &p, &error)) {
       problems.push_back(where + ".phrases: " + error);
       return nullptr;
     }
-    p.replacement = get<std::string>(j, "replacement", p.replacement);
+    p.replacement = getOr<std::string>(j, "replacement", p.replacement);
     std::vector<Pattern> patterns;
     patterns.push_back(std::move(p));
     return std::make_unique<PatternGuardrail>(std::move(settings), std::move(patterns), 0);
   }
   if (kind == "regex") {
     std::vector<Pattern> patterns;
-    const bool ci = get<bool>(j, "case_insensitive", false);
-    const std::string replacement = get<std::string>(j, "replacement", "[REDACTED]");
-    const auto exprs = get<std::vector<std::string>>(j, "patterns", {});
+    const bool ci = getOr<bool>(j, "case_insensitive", false);
+    const std::string replacement = getOr<std::string>(j, "replacement", "[REDACTED]");
+    const auto exprs = getOr<std::vector<std::string>>(j, "patterns", {});
     for (size_t i = 0; i < exprs.size(); ++i) {
       std::string error;
       Pattern p;
@@ -114,7 +108,7 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
       p.replacement = replacement;
       patterns.push_back(std::move(p));
     }
-    const auto presets = get<std::vector<std::string>>(j, "presets", {});
+    const auto presets = getOr<std::vector<std::string>>(j, "presets", {});
     for (size_t i = 0; i < presets.size(); ++i) {
       Pattern p;
       if (!presetPattern(presets[i], &p)) {
@@ -126,7 +120,7 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
     }
     if (patterns.empty() && problems.size() == before) problems.push_back(where + ": needs patterns or presets");
     if (problems.size() != before) return nullptr;
-    const int64_t window = get<int64_t>(j, "window", static_cast<int64_t>(kDefaultWindow));
+    const int64_t window = getOr<int64_t>(j, "window", static_cast<int64_t>(kDefaultWindow));
     if (window < 0 || window > (1 << 20)) {
       problems.push_back(where + ".window: must be within [0, 1048576]");
       return nullptr;
@@ -135,9 +129,9 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
   }
   if (kind == "limits") {
     InputLimits limits;
-    limits.max_input_tokens = get<int64_t>(j, "max_input_tokens", 0);
-    limits.max_messages = get<int64_t>(j, "max_messages", 0);
-    limits.max_input_bytes = get<int64_t>(j, "max_input_bytes", 0);
+    limits.max_input_tokens = getOr<int64_t>(j, "max_input_tokens", 0);
+    limits.max_messages = getOr<int64_t>(j, "max_messages", 0);
+    limits.max_input_bytes = getOr<int64_t>(j, "max_input_bytes", 0);
     if (limits.max_input_tokens < 0 || limits.max_messages < 0 || limits.max_input_bytes < 0) {
       problems.push_back(where + ": limits cannot be negative");
       return nullptr;
@@ -149,7 +143,7 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
     return std::make_unique<LimitsGuardrail>(std::move(settings), limits);
   }
   if (kind == "moderation") {
-    const std::string provider = get<std::string>(j, "provider", "");
+    const std::string provider = getOr<std::string>(j, "provider", "");
     auto it = providers.find(provider);
     if (it == providers.end()) {
       problems.push_back(where + ".provider: unknown provider '" + provider + "'");
@@ -163,9 +157,9 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
       problems.push_back(where + ".action: moderation can only block");
       return nullptr;
     }
-    const auto timeout_ms = get<uint64_t>(j, "timeout_ms", 5000);
+    const auto timeout_ms = getOr<uint64_t>(j, "timeout_ms", 5000);
     return std::make_unique<ModerationGuardrail>(std::move(settings), it->second,
-                                                 get<std::string>(j, "model", "omni-moderation-latest"),
+                                                 getOr<std::string>(j, "model", "omni-moderation-latest"),
                                                  timeout_ms == 0 ? 5000 : timeout_ms);
   }
   problems.push_back(where + ".kind: unsupported guardrail kind '" + kind + "'");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/json_field.h"
 #include "guardrails/builtins.h"
 #include "router/route_table.h"
 
@@ -10,13 +11,6 @@ namespace aigw::guardrails {
 namespace {
 
 using nlohmann::json;
-
-template <typename T>
-T get(const json& j, const char* key, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  return it->get<T>();
-}
 
 bool before(const Guardrail* a, const Guardrail* b) {
   const auto& x = a->settings();
@@ -30,10 +24,10 @@ void insertSorted(std::vector<const Guardrail*>& list, const Guardrail* g) {
 
 GuardrailSettings settingsFrom(const json& j, const std::string& where, std::vector<std::string>& problems) {
   GuardrailSettings s;
-  s.name = get<std::string>(j, "name", "");
-  s.kind = get<std::string>(j, "kind", "");
+  s.name = getOr<std::string>(j, "name", "");
+  s.kind = getOr<std::string>(j, "kind", "");
   s.stages = 0;
-  for (const std::string& stage : get<std::vector<std::string>>(j, "stages", {"input"})) {
+  for (const std::string& stage : getOr<std::vector<std::string>>(j, "stages", {"input"})) {
     if (stage == "input") {
       s.stages |= static_cast<uint8_t>(Stage::Input);
     } else if (stage == "output") {
@@ -45,21 +39,21 @@ GuardrailSettings settingsFrom(const json& j, const std::string& where, std::vec
     }
   }
   if (s.stages == 0) s.stages = static_cast<uint8_t>(Stage::Input);
-  s.priority = get<int64_t>(j, "priority", 0);
-  const std::string action = get<std::string>(j, "action", "block");
+  s.priority = getOr<int64_t>(j, "priority", 0);
+  const std::string action = getOr<std::string>(j, "action", "block");
   if (action != "block" && action != "redact") problems.push_back(where + ".action: must be block or redact");
   s.redact = action == "redact";
-  const std::string on_error = get<std::string>(j, "on_error", "block");
+  const std::string on_error = getOr<std::string>(j, "on_error", "block");
   if (on_error != "block" && on_error != "allow") problems.push_back(where + ".on_error: must be block or allow");
   s.fail_open = on_error == "allow";
-  s.is_default = get<bool>(j, "default", false);
-  s.request_selectable = get<bool>(j, "request_selectable", false);
-  s.passthrough = get<bool>(j, "passthrough", false);
+  s.is_default = getOr<bool>(j, "default", false);
+  s.request_selectable = getOr<bool>(j, "request_selectable", false);
+  s.passthrough = getOr<bool>(j, "passthrough", false);
   if (auto b = j.find("block"); b != j.end() && b->is_object()) {
-    s.block.status = get<int>(*b, "status", s.block.status);
-    s.block.message = get<std::string>(*b, "message", "");
-    s.block.type = get<std::string>(*b, "type", s.block.type);
-    s.block.code = get<std::string>(*b, "code", s.block.code);
+    s.block.status = getOr<int>(*b, "status", s.block.status);
+    s.block.message = getOr<std::string>(*b, "message", "");
+    s.block.type = getOr<std::string>(*b, "type", s.block.type);
+    s.block.code = getOr<std::string>(*b, "code", s.block.code);
     if (s.block.status < 400 || s.block.status > 599) problems.push_back(where + ".block.status: must be 4xx or 5xx");
   }
   return s;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/json_field.h"
 #include "providers/provider.h"
 #include "router/glob.h"
 
@@ -11,14 +12,6 @@ namespace aigw::router {
 namespace {
 
 using nlohmann::json;
-
-// Reads an optional field; null counts as absent.
-template <typename T>
-T get(const json& j, const char* key, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  return it->get<T>();
-}
 
 // Builds one route; every error names the route and, after it, where in the plan it is.
 class RouteBuilder {
@@ -29,7 +22,7 @@ class RouteBuilder {
   Node node(const json& j, const std::string& where) {
     if (!j.is_object()) fail("a plan node must be an object", where);
     Node n;
-    const int64_t weight = get<int64_t>(j, "weight", 1);
+    const int64_t weight = getOr<int64_t>(j, "weight", 1);
     if (weight < 1 || weight > UINT32_MAX) fail("weight must be a positive integer", where);
     n.weight = static_cast<uint32_t>(weight);
     if (auto it = j.find("when"); it != j.end() && !it->is_null()) {
@@ -38,12 +31,12 @@ class RouteBuilder {
         n.when.push_back(condition((*it)[i], where + ".when[" + std::to_string(i) + "]"));
       }
     }
-    const std::string type = get<std::string>(j, "type", "");
+    const std::string type = getOr<std::string>(j, "type", "");
     if (type == "target") {
       n.is_target = true;
       n.target = target(j, where);
     } else if (type == "group") {
-      n.strategy = strategy(get<std::string>(j, "strategy", ""), where);
+      n.strategy = strategy(getOr<std::string>(j, "strategy", ""), where);
       auto children = j.find("children");
       if (children == j.end() || !children->is_array() || children->empty()) fail("empty group", where);
       for (size_t i = 0; i < children->size(); ++i) {
@@ -62,11 +55,11 @@ class RouteBuilder {
  private:
   Target* target(const json& j, const std::string& where) {
     auto t = std::make_unique<Target>();
-    const std::string provider = get<std::string>(j, "provider", "");
+    const std::string provider = getOr<std::string>(j, "provider", "");
     auto it = providers_.find(provider);
     if (it == providers_.end()) fail("unknown provider '" + provider + "'", where);
     t->provider = it->second;
-    t->model = get<std::string>(j, "model", "");
+    t->model = getOr<std::string>(j, "model", "");
     if (std::count(t->model.begin(), t->model.end(), '*') > 1) {
       fail("target model '" + t->model + "' has more than one '*'", where);
     }
@@ -81,11 +74,11 @@ class RouteBuilder {
         }
       }
     }
-    t->timeouts.connect_ms = get<uint64_t>(j, "connect_timeout_ms", 0);
-    t->timeouts.first_byte_ms = get<uint64_t>(j, "first_byte_timeout_ms", 0);
-    t->timeouts.idle_ms = get<uint64_t>(j, "idle_timeout_ms", 0);
-    const int64_t max_in_flight = get<int64_t>(j, "max_in_flight", 0);
-    const int64_t max_pending = get<int64_t>(j, "max_pending", 0);
+    t->timeouts.connect_ms = getOr<uint64_t>(j, "connect_timeout_ms", 0);
+    t->timeouts.first_byte_ms = getOr<uint64_t>(j, "first_byte_timeout_ms", 0);
+    t->timeouts.idle_ms = getOr<uint64_t>(j, "idle_timeout_ms", 0);
+    const int64_t max_in_flight = getOr<int64_t>(j, "max_in_flight", 0);
+    const int64_t max_pending = getOr<int64_t>(j, "max_pending", 0);
     if (max_in_flight < 0 || max_pending < 0) fail("max_in_flight and max_pending cannot be negative", where);
     t->state = std::make_unique<TargetState>(breaker(j, where), max_in_flight, max_pending);
     route_.targets.push_back(std::move(t));
@@ -97,13 +90,13 @@ class RouteBuilder {
     auto it = target.find("breaker");
     if (it == target.end() || it->is_null()) return b;
     const json& j = *it;
-    b.enabled = get<bool>(j, "enabled", b.enabled);
-    b.consecutive_failures = get<uint32_t>(j, "consecutive_failures", b.consecutive_failures);
-    b.failure_rate = get<double>(j, "failure_rate", b.failure_rate);
-    b.min_requests = get<uint32_t>(j, "min_requests", b.min_requests);
-    b.window_ms = get<uint64_t>(j, "window_ms", b.window_ms);
-    b.ejection_ms = get<uint64_t>(j, "ejection_ms", b.ejection_ms);
-    b.max_ejection_ms = get<uint64_t>(j, "max_ejection_ms", b.max_ejection_ms);
+    b.enabled = getOr<bool>(j, "enabled", b.enabled);
+    b.consecutive_failures = getOr<uint32_t>(j, "consecutive_failures", b.consecutive_failures);
+    b.failure_rate = getOr<double>(j, "failure_rate", b.failure_rate);
+    b.min_requests = getOr<uint32_t>(j, "min_requests", b.min_requests);
+    b.window_ms = getOr<uint64_t>(j, "window_ms", b.window_ms);
+    b.ejection_ms = getOr<uint64_t>(j, "ejection_ms", b.ejection_ms);
+    b.max_ejection_ms = getOr<uint64_t>(j, "max_ejection_ms", b.max_ejection_ms);
     if (b.failure_rate < 0 || b.failure_rate > 1) fail("breaker failure_rate must be within [0, 1]", where);
     if (b.failure_rate > 0 && b.window_ms == 0) fail("breaker window_ms must be positive", where);
     return b;
@@ -112,7 +105,7 @@ class RouteBuilder {
   Condition condition(const json& j, const std::string& where) const {
     if (!j.is_object()) fail("a condition must be an object", where);
     Condition c;
-    const std::string source = get<std::string>(j, "source", "");
+    const std::string source = getOr<std::string>(j, "source", "");
     if (source == "model") {
       c.source = Condition::Source::Model;
     } else if (source == "header") {
@@ -123,11 +116,11 @@ class RouteBuilder {
       fail("unknown condition source '" + source + "'", where);
     }
     if (c.source == Condition::Source::Metadata) route_.needs_metadata = true;
-    c.key = get<std::string>(j, "key", "");
+    c.key = getOr<std::string>(j, "key", "");
     if (c.source != Condition::Source::Model && c.key.empty()) fail("condition on " + source + " needs a 'key'", where);
     // Header names are stored lower-cased (http::HeaderList).
     if (c.source == Condition::Source::Header) http::toLowerAscii(c.key);
-    c.values = get<std::vector<std::string>>(j, "values", {});
+    c.values = getOr<std::vector<std::string>>(j, "values", {});
     if (c.values.empty()) fail("condition without values", where);
     return c;
   }
@@ -152,16 +145,16 @@ RetryPolicy retryPolicy(const json& route, const RouteBuilder& b) {
   auto it = route.find("retry");
   if (it == route.end() || it->is_null()) return p;
   const json& j = *it;
-  p.attempts = get<int>(j, "attempts", p.attempts);
-  p.on_connect = get<bool>(j, "on_connect", p.on_connect);
-  p.on_timeout = get<bool>(j, "on_timeout", p.on_timeout);
-  p.on_5xx = get<bool>(j, "on_5xx", p.on_5xx);
-  p.on_429 = get<bool>(j, "on_429", p.on_429);
-  p.backoff_base_ms = get<uint64_t>(j, "backoff_base_ms", p.backoff_base_ms);
-  p.backoff_max_ms = get<uint64_t>(j, "backoff_max_ms", p.backoff_max_ms);
-  p.budget_ratio = get<double>(j, "budget_ratio", p.budget_ratio);
-  p.budget_min = get<int64_t>(j, "budget_min", p.budget_min);
-  p.max_retry_after_ms = get<uint64_t>(j, "max_retry_after_ms", p.max_retry_after_ms);
+  p.attempts = getOr<int>(j, "attempts", p.attempts);
+  p.on_connect = getOr<bool>(j, "on_connect", p.on_connect);
+  p.on_timeout = getOr<bool>(j, "on_timeout", p.on_timeout);
+  p.on_5xx = getOr<bool>(j, "on_5xx", p.on_5xx);
+  p.on_429 = getOr<bool>(j, "on_429", p.on_429);
+  p.backoff_base_ms = getOr<uint64_t>(j, "backoff_base_ms", p.backoff_base_ms);
+  p.backoff_max_ms = getOr<uint64_t>(j, "backoff_max_ms", p.backoff_max_ms);
+  p.budget_ratio = getOr<double>(j, "budget_ratio", p.budget_ratio);
+  p.budget_min = getOr<int64_t>(j, "budget_min", p.budget_min);
+  p.max_retry_after_ms = getOr<uint64_t>(j, "max_retry_after_ms", p.max_retry_after_ms);
   if (p.attempts < 1) b.fail("retry.attempts must be at least 1");
   if (p.budget_ratio < 0 || p.budget_min < 0) b.fail("the retry budget cannot be negative");
   return p;
@@ -232,7 +225,7 @@ std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
       const auto stars = std::count(route->name.begin(), route->name.end(), '*');
       if (stars > 1) builder.fail("more than one '*' in the name");
       route->pattern = stars == 1;
-      route->aliases = get<std::vector<std::string>>(j, "aliases", {});
+      route->aliases = getOr<std::vector<std::string>>(j, "aliases", {});
       for (const std::string& alias : route->aliases) {
         if (alias.empty() || alias.find('*') != std::string::npos) {
           builder.fail("alias '" + alias + "' must be a plain name");
@@ -242,12 +235,12 @@ std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
       if (plan == j.end()) builder.fail("missing plan");
       route->plan = builder.node(*plan, "plan");
       route->retry = retryPolicy(j, builder);
-      route->timeout_ms = get<uint64_t>(j, "timeout_ms", 0);
+      route->timeout_ms = getOr<uint64_t>(j, "timeout_ms", 0);
       if (auto g = j.find("guardrails"); g != j.end() && !g->is_null()) {
         route->guardrails = g->get<std::vector<std::string>>();
         route->guardrails_given = true;
       }
-      fallbacks.push_back(get<json>(j, "fallbacks", json::object()));
+      fallbacks.push_back(getOr<json>(j, "fallbacks", json::object()));
       if (!fallbacks.back().is_object()) builder.fail("'fallbacks' must be an object");
     } catch (const json::exception& e) {
       builder.fail(e.what());
