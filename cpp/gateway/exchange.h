@@ -13,6 +13,7 @@
 #include "core/timer.h"
 #include "gateway/api_body.h"
 #include "gateway/exchange_record.h"
+#include "log/request_record.h"
 #include "http/exchange_api.h"
 #include "providers/provider.h"
 #include "router/route_table.h"
@@ -120,6 +121,9 @@ class Exchange final : public http::RequestHandler, public CallObserver {
     std::string error;
   };
   const std::vector<Attempt>& attempts() const { return attempts_; }
+  // The attempts as the log and the routing summary write them; an attempt still running gets
+  // `unfinished` as its error (null: none).
+  std::vector<log::AttemptRecord> attemptRecords(uint64_t now, const char* unfinished) const;
 
   // The answer's cost in USD once it ended (exchange_cost.cc); < 0: unknown (no usage
   // reported, or no price for the model).

@@ -131,17 +131,7 @@ void Exchange::writeRecord(bool client_gone) {
   r.prompt_tokens = rec_.usage.prompt_tokens;
   r.completion_tokens = rec_.usage.completion_tokens;
   r.cost_usd = rec_.cost_usd;
-  r.attempts.reserve(attempts_.size());
-  for (const Attempt& a : attempts_) {
-    log::AttemptRecord& out = r.attempts.emplace_back();
-    out.target = a.target->label;
-    out.provider = a.target->provider->name();
-    out.model = a.model;
-    out.status = a.status;
-    out.duration_ms = static_cast<double>((a.end_ns != 0 ? a.end_ns : now) - a.start_ns) / 1e6;
-    out.error = a.error;
-    if (a.end_ns == 0 && out.error.empty()) out.error = client_gone ? "cancelled: the client went away" : "unfinished";
-  }
+  r.attempts = attemptRecords(now, client_gone ? "cancelled: the client went away" : "unfinished");
   r.guardrails = std::move(rec_.guardrails);  // Python guardrails' results, as JSON objects
   if (guardrails_) {
     for (const guardrails::GuardrailResult& g : guardrails_->results()) {
@@ -180,6 +170,22 @@ void Exchange::writeRecord(bool client_gone) {
   // The configured keys never reach a record, whichever field they found their way into.
   log::redactSecrets(line, settings.secrets);
   journal->append(line);
+}
+
+std::vector<log::AttemptRecord> Exchange::attemptRecords(uint64_t now, const char* unfinished) const {
+  std::vector<log::AttemptRecord> out;
+  out.reserve(attempts_.size());
+  for (const Attempt& a : attempts_) {
+    log::AttemptRecord& one = out.emplace_back();
+    one.target = a.target->label;
+    one.provider = a.target->provider->name();
+    one.model = a.model;
+    one.status = a.status;
+    one.duration_ms = static_cast<double>((a.end_ns != 0 ? a.end_ns : now) - a.start_ns) / 1e6;
+    one.error = a.error;
+    if (a.end_ns == 0 && one.error.empty() && unfinished != nullptr) one.error = unfinished;
+  }
+  return out;
 }
 
 }  // namespace aigw

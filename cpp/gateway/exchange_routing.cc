@@ -10,6 +10,7 @@
 #include "gateway/worker.h"
 #include "http/response.h"
 #include "http/sse.h"
+#include "log/request_record.h"
 #include "router/glob.h"
 
 namespace aigw {
@@ -354,34 +355,9 @@ void Exchange::finishRouting() {
 std::string Exchange::summaryJson() const {
   std::string out = "{\"route\":";
   appendJsonString(out, route_ != nullptr ? route_->name : api_.route->name);
-  out += ",\"attempts\":[";
-  for (size_t i = 0; i < attempts_.size(); ++i) {
-    const Attempt& a = attempts_[i];
-    if (i > 0) out += ",";
-    out += "{\"target\":";
-    appendJsonString(out, a.target->label);
-    out += ",\"provider\":";
-    appendJsonString(out, a.target->provider->name());
-    out += ",\"model\":";
-    appendJsonString(out, a.model);
-    out += ",\"status\":";
-    if (a.status != 0) {
-      appendJsonNumber(out, static_cast<int64_t>(a.status));
-    } else {
-      out += "null";
-    }
-    const uint64_t end = a.end_ns != 0 ? a.end_ns : monotonicNs();
-    out += ",\"duration_ms\":";
-    appendJsonNumber(out, static_cast<double>(end - a.start_ns) / 1e6);
-    out += ",\"error\":";
-    if (a.error.empty()) {
-      out += "null";
-    } else {
-      appendJsonString(out, a.error);
-    }
-    out += "}";
-  }
-  out += "]}";
+  out += ",\"attempts\":";
+  log::appendAttempts(out, attemptRecords(monotonicNs(), nullptr));  // the one answering is not over yet
+  out += "}";
   return out;
 }
 

@@ -43,6 +43,32 @@ bool startsWith(const std::string& text, size_t at, std::string_view prefix) {
 
 }  // namespace
 
+void appendAttempts(std::string& out, const std::vector<AttemptRecord>& attempts) {
+  out += "[";
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    const AttemptRecord& a = attempts[i];
+    if (i > 0) out += ",";
+    out += "{\"target\":";
+    appendJsonString(out, a.target);
+    key(out, "provider");
+    appendJsonString(out, a.provider);
+    key(out, "model");
+    appendJsonString(out, a.model);
+    key(out, "status");
+    if (a.status > 0) {
+      appendJsonNumber(out, static_cast<int64_t>(a.status));
+    } else {
+      out += "null";
+    }
+    key(out, "duration_ms");
+    appendJsonNumber(out, a.duration_ms);
+    key(out, "error");
+    stringOrNull(out, a.error);
+    out += "}";
+  }
+  out += "]";
+}
+
 void appendRecordLine(std::string& out, const RequestRecord& r) {
   out += "{\"id\":";
   appendJsonString(out, r.id);
@@ -99,29 +125,7 @@ void appendRecordLine(std::string& out, const RequestRecord& r) {
     out += "null";
   }
   key(out, "attempts");
-  out += "[";
-  for (size_t i = 0; i < r.attempts.size(); ++i) {
-    const AttemptRecord& a = r.attempts[i];
-    if (i > 0) out += ",";
-    out += "{\"target\":";
-    appendJsonString(out, a.target);
-    key(out, "provider");
-    appendJsonString(out, a.provider);
-    key(out, "model");
-    appendJsonString(out, a.model);
-    key(out, "status");
-    if (a.status > 0) {
-      appendJsonNumber(out, static_cast<int64_t>(a.status));
-    } else {
-      out += "null";
-    }
-    key(out, "duration_ms");
-    appendJsonNumber(out, a.duration_ms);
-    key(out, "error");
-    stringOrNull(out, a.error);
-    out += "}";
-  }
-  out += "]";
+  appendAttempts(out, r.attempts);
   key(out, "guardrails");
   out += "[";
   for (size_t i = 0; i < r.guardrails.size(); ++i) {

@@ -51,6 +51,9 @@ struct RequestRecord {
   bool response_body_truncated = false;
 };
 
+// The "attempts" array of a record: [{target, provider, model, status, duration_ms, error}].
+// The routing summary of a response uses it too.
+void appendAttempts(std::string& out, const std::vector<AttemptRecord>& attempts);
 // Appends `record` as one JSON object and a '\n' to `out`.
 void appendRecordLine(std::string& out, const RequestRecord& record);
 
