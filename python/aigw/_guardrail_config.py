@@ -8,13 +8,13 @@ it again when it compiles the config, so nothing invalid gets through either way
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from aigw._config_sources import Loc, _problem
+from aigw._config_types import Int, NonEmptyStr, PosInt, _Model, _suggest
 
 GUARDRAIL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 GUARDRAIL_KINDS = ("phrases", "regex", "limits", "moderation", "python")
@@ -29,25 +29,9 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "python": ("hook", "options"),
 }
 _SHARED_KIND_KEYS = {"replacement": ("phrases", "regex"), "timeout": ("moderation", "python")}
-_MAX_INT = 2**53 - 1
 
 Stage = Literal["input", "output", "stream"]
 Preset = Literal["email", "phone", "card", "secrets"]
-
-
-def _reject_bool_int(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("input should be a valid integer, not a boolean")
-    return value
-
-
-Int = Annotated[int, BeforeValidator(_reject_bool_int)]
-PosInt = Annotated[Int, Field(ge=1, le=_MAX_INT)]
-NonEmptyStr = Annotated[str, Field(min_length=1)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class GuardrailBlockConfig(_Model):
@@ -143,13 +127,6 @@ def guardrail_model_at(loc: Loc) -> type[BaseModel] | None:
     if len(loc) == 3 and isinstance(loc[1], int) and loc[2] == "block":
         return GuardrailBlockConfig
     return None
-
-
-def _suggest(word: Any, candidates: list[str]) -> str:
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _re2_errors(patterns: list[str]) -> list[str] | None:

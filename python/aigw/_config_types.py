@@ -1,0 +1,75 @@
+"""Field types shared by the config schema's modules (numbers that refuse booleans, bounded
+seconds, the strict base model) and the unit conversions of the core document."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+# Largest integer accepted where the schema sets no upper bound: exactly
+# representable in a JSON double and far inside int64 on the C++ side.
+_MAX_INT = 2**53 - 1
+# Largest timeout in seconds (its millisecond value still fits easily in int64).
+_MAX_SECONDS = 1e9
+
+PROVIDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_PROVIDER_NAME_RE = re.compile(PROVIDER_NAME_PATTERN)
+
+
+# Pydantic's lax mode turns True into 1; a bool where a number belongs is a mistake.
+def _reject_bool_int(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "input should be a valid integer, not a boolean")
+    return value
+
+
+def _reject_bool_float(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("float_type", "input should be a valid number, not a boolean")
+    return value
+
+
+def _lower_str(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+Int = Annotated[int, BeforeValidator(_reject_bool_int)]
+Float = Annotated[float, BeforeValidator(_reject_bool_float)]
+
+NonNegInt = Annotated[Int, Field(ge=0, le=_MAX_INT)]
+PosInt = Annotated[Int, Field(ge=1, le=_MAX_INT)]
+PosSeconds = Annotated[Float, Field(gt=0, le=_MAX_SECONDS, allow_inf_nan=False)]
+NonNegSeconds = Annotated[Float, Field(ge=0, le=_MAX_SECONDS, allow_inf_nan=False)]
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+def _ms(seconds: float, *, positive: bool) -> int:
+    ms = round(seconds * 1000)
+    return max(ms, 1) if positive else ms
+
+
+def _opt_int(value: int | None) -> int:
+    return -1 if value is None else value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# An HTTP header name (RFC 9110 token).
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+# The config sections that hold routes (`models` is the older name of `routes`).
+_ROUTE_SECTIONS = ("models", "routes")
+
+
+def _suggest(word: Any, candidates: list[str]) -> str:
+    """ "; did you mean 'x'?" for the closest candidate, or nothing."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
