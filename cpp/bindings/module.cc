@@ -51,18 +51,7 @@ class Server {
     return server_->usageJson({day, provider, model});
   }
 
-  // The Python hook thread's side of the HookQueue. take() waits without the GIL.
-  std::vector<std::tuple<uint64_t, std::string, std::string>> takeHookJobs(size_t max, double timeout) {
-    std::vector<aigw::hooks::Job> jobs;
-    {
-      py::gil_scoped_release release;
-      jobs = server_->hooks().take(max, static_cast<int>(timeout * 1000.0));
-    }
-    std::vector<std::tuple<uint64_t, std::string, std::string>> out;
-    out.reserve(jobs.size());
-    for (auto& j : jobs) out.emplace_back(j.id, std::move(j.kind), std::move(j.payload));
-    return out;
-  }
+  // The Python hook thread's side of the HookQueue (it waits on hook_fd in its event loop).
   std::vector<std::tuple<uint64_t, std::string, std::string>> drainHookJobs() {
     std::vector<aigw::hooks::Job> jobs = server_->hooks().drain();
     std::vector<std::tuple<uint64_t, std::string, std::string>> out;
@@ -111,15 +100,13 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("port", &Server::port)
       .def_property_readonly("workers", &Server::workers)
       .def("stats_json", &Server::stats)
-      .def("take_hook_jobs", &Server::takeHookJobs, py::arg("max"), py::arg("timeout"),
-           "Wait up to timeout seconds for hook jobs; returns up to max (id, kind, payload JSON).")
       .def("drain_hook_jobs", &Server::drainHookJobs,
            "Every waiting hook job, without blocking; resets hook_fd. Call when hook_fd is readable.")
       .def_property_readonly("hook_fd", &Server::hookFd,
                              "An eventfd that becomes readable when hook jobs are waiting.")
       .def("complete_hook", &Server::completeHook, py::arg("id"), py::arg("ok"), py::arg("result"),
            "Deliver a hook's result (JSON) to the request waiting for it.")
-      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and stop take_hook_jobs waiting.")
+      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and wake the hook_fd reader.")
       .def("usage_json", &Server::usage, py::arg("day") = "", py::arg("provider") = "", py::arg("model") = "",
            "Usage and cost totals (JSON); empty filters match everything.")
       .def("set_log_consumed", &Server::setLogConsumed, py::arg("bytes"),

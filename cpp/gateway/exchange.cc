@@ -138,7 +138,8 @@ void Exchange::dispatch() {
 // mock does, and a failure may already have led to the next attempt.
 void Exchange::startCall(const Provider& provider, const router::Target* target) {
   const bool transformed = target != nullptr && !attempt_body_.empty();
-  const std::string_view model = target != nullptr ? std::string_view(upstream_model_) : std::string_view(api_.model);
+  // A routed attempt goes to the upstream model launch() recorded for it.
+  const std::string_view model = target != nullptr ? std::string_view(attempts_.back().model) : std::string_view(api_.model);
   CallRequest req{api_.endpoint,
                   request_,
                   transformed ? std::string_view(attempt_body_) : std::string_view(request_.body),

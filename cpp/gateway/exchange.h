@@ -204,7 +204,6 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   std::vector<const router::Target*> failed_;
   std::vector<const router::Target*> skip_;
   std::vector<Attempt> attempts_;
-  std::string upstream_model_;
   std::string attempt_body_;                  // the body rewritten by the target's transforms
   LazyJson attempt_json_;
   std::unique_ptr<HeldResponse> failure_;     // the last failed attempt's answer, relayed on giving up

@@ -119,7 +119,6 @@ void Exchange::launch() {
   state.in_flight.fetch_add(1, std::memory_order_relaxed);
   state.attempts.fetch_add(1, std::memory_order_relaxed);
   ++route_attempts_;
-  upstream_model_ = target.upstreamModel(api_.model, captured_);
   attempt_body_.clear();
   if (!target.transforms.empty() && api_.json_object) {
     nlohmann::json copy = api_.body.get();
@@ -130,7 +129,7 @@ void Exchange::launch() {
   }
   Attempt& attempt = attempts_.emplace_back();
   attempt.target = &target;
-  attempt.model = upstream_model_;
+  attempt.model = target.upstreamModel(api_.model, captured_);
   attempt.start_ns = monotonicNs();
   startCall(*target.provider, &target);
 }

@@ -3,7 +3,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <chrono>
 
 namespace aigw::hooks {
 
@@ -47,7 +46,6 @@ HookQueue::TicketPtr HookQueue::submit(EventLoop& loop, std::string kind, std::s
     if (!closed_) {
       queue_.push_back(Job{ticket->id_, std::move(kind), std::move(payload)});
       waiting_.emplace(ticket->id_, ticket);
-      cv_.notify_one();
       if (!notified_ && event_fd_ >= 0) {
         notified_ = true;  // one write until the reader drains: the loop wakes once per batch
         const uint64_t one = 1;
@@ -75,18 +73,6 @@ void HookQueue::cancel(const TicketPtr& ticket) {
     }
   }
   --taken_;
-}
-
-std::vector<Job> HookQueue::take(size_t max, int timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return closed_ || !queue_.empty(); });
-  std::vector<Job> out;
-  while (!queue_.empty() && out.size() < max) {
-    out.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-  }
-  taken_ += out.size();
-  return out;
 }
 
 std::vector<Job> HookQueue::drain() {
@@ -124,7 +110,6 @@ void HookQueue::close() {
     waiting.swap(waiting_);
     queue_.clear();
     taken_ = 0;
-    cv_.notify_all();
     if (event_fd_ >= 0) {
       const uint64_t one = 1;  // wake a reader so it sees the end
       [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof(one));

@@ -1,11 +1,10 @@
 // The bridge between loop threads and the Python hook thread (DESIGN.md, threading model).
 // A loop thread copies what a hook needs into an owned snapshot (a JSON text) and submits it;
-// the hook thread takes jobs in batches (blocking without the GIL), runs them, and completes
-// each one; the result is posted back to the submitting loop, where `done` runs unless the
-// submitter cancelled first (its request went away). No Python type crosses this file.
+// an eventfd wakes the hook thread's event loop, which drains every waiting job, runs them and
+// completes each one; the result is posted back to the submitting loop, where `done` runs
+// unless the submitter cancelled first (its request went away). No Python type crosses here.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -54,18 +53,14 @@ class HookQueue {
   // Submitter's loop thread: `done` will not run. Safe after completion too.
   void cancel(const TicketPtr& ticket);
 
-  // Hook thread: waits up to timeout_ms for at least one job; returns up to `max` (empty on
-  // timeout or once closed and empty).
-  std::vector<Job> take(size_t max, int timeout_ms);
-  // An eventfd that becomes readable when jobs are waiting (for an event loop's reader: one
-  // thread serves the hooks without a second thread waiting in take()).
+  // An eventfd that becomes readable when jobs are waiting (for an event loop's reader).
   // Created on first use: a gateway without Python hooks holds no descriptor for it.
   int notifyFd();
   // Hook thread: resets notifyFd() and returns every waiting job without blocking.
   std::vector<Job> drain();
   // Hook thread: delivers a result. Unknown ids (cancelled, already completed) are ignored.
   void complete(uint64_t id, bool ok, std::string result);
-  // Every waiting and future job completes with ok = false; take() returns at once.
+  // Every waiting and future job completes with ok = false; the eventfd wakes its reader.
   void close();
   bool closed() const;
 
@@ -76,7 +71,6 @@ class HookQueue {
   static void deliver(const TicketPtr& ticket, bool ok, std::string result);
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Job> queue_;
   std::unordered_map<uint64_t, TicketPtr> waiting_;  // queued or taken
   size_t taken_ = 0;

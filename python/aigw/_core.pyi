@@ -25,8 +25,6 @@ class Server:
     @property
     def workers(self) -> int: ...
     def stats_json(self) -> str: ...
-    def take_hook_jobs(self, max: int, timeout: float) -> list[tuple[int, str, str]]:
-        """Wait up to timeout seconds for hook jobs; returns up to max (id, kind, payload)."""
     def drain_hook_jobs(self) -> list[tuple[int, str, str]]:
         """Every waiting hook job, without blocking; resets hook_fd."""
     @property
@@ -35,7 +33,7 @@ class Server:
     def complete_hook(self, id: int, ok: bool, result: str) -> None:
         """Deliver a hook's result (JSON) to the request waiting for it."""
     def close_hooks(self) -> None:
-        """Fail every waiting hook job and stop take_hook_jobs waiting."""
+        """Fail every waiting hook job and wake the hook_fd reader."""
     def usage_json(self, day: str = "", provider: str = "", model: str = "") -> str:
         """Usage and cost totals (JSON); empty filters match everything."""
     def set_log_consumed(self, bytes: int) -> None:
