@@ -342,7 +342,7 @@ TEST(ServerConnectionHalfClose, PipelinedRequestsReceivedBeforeEofAreAllAnswered
   auto rs = parseResponses(raw);
   ASSERT_EQ(rs.size(), 3u) << "got " << raw.size() << " bytes";
   for (const auto& r : rs) {
-    EXPECT_TRUE(r.complete);
+    EXPECT_TRUE(r.complete) << "got " << raw.size() << " bytes; body " << r.body.size() << " of " << r.header("content-length") << " closed=" << c.closed() << " reset=" << c.reset();
     EXPECT_EQ(r.status, 200);
   }
   EXPECT_TRUE(c.closed());
