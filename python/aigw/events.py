@@ -64,6 +64,10 @@ class EventDispatcher:
         with self._lock:
             return any(self._callbacks.values())
 
+    def wants_records(self) -> bool:
+        """Whether a callback would see records (the log thread skips parsing otherwise)."""
+        return bool(self)
+
     # ------------------------------------------------------------------ sink interface
 
     def write(self, records: list[dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ import fcntl
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 JOURNAL_RE = re.compile(r"^(?P<run>[A-Za-z0-9_.-]+)-w(?P<worker>\d{3})-(?P<seq>\d{6})\.jsonl$")
@@ -31,13 +31,80 @@ class JournalFile:
     finished: bool = False  # no writer will append to it again
 
 
-@dataclass
+# The data plane writes every record as one line that starts with the request id. Lines that
+# do not look like that are counted as malformed without parsing them.
+_RECORD_START = b'{"id":"'
+
+
 class Batch:
-    records: list[dict[str, Any]] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    cursor: Cursor = field(default_factory=dict)  # the cursor after this batch
-    torn: int = 0  # unterminated tails of finished files (a write cut by a crash), skipped
-    bad: int = 0  # lines that were not JSON objects, skipped
+    """Complete journal lines past a cursor. The lines are parsed only when a sink asks for
+    ``records`` or ``lines``: the default in-memory log keeps them raw, so a gateway whose
+    records nobody reads spends no interpreter time on them."""
+
+    __slots__ = ("raw", "cursor", "torn", "_bad", "_records", "_lines")
+
+    def __init__(self, cursor: Cursor | None = None) -> None:
+        self.raw: list[bytes] = []
+        self.cursor: Cursor = {} if cursor is None else cursor  # the cursor after this batch
+        # Unterminated tails of finished files (a write cut by a crash), skipped.
+        self.torn = 0
+        self._bad = 0  # lines that are not JSON objects with a string id, skipped
+        self._records: list[dict[str, Any]] | None = None
+        self._lines: list[str] = []
+
+    def add(self, raw: bytes) -> None:
+        """One complete line (without its newline); one that cannot be a record is counted."""
+        if raw.startswith(_RECORD_START) and raw.endswith(b"}"):
+            self.raw.append(raw)
+        else:
+            self._bad += 1
+
+    @property
+    def parsed(self) -> bool:
+        return self._records is not None
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        if self._records is None:
+            self._parse()
+        assert self._records is not None
+        return self._records
+
+    @property
+    def lines(self) -> list[str]:
+        """The text of each record in ``records``, in the same order."""
+        if self._records is None:
+            self._parse()
+        return self._lines
+
+    @property
+    def bad(self) -> int:
+        """Malformed lines skipped: those seen so far (all of them once parsed)."""
+        return self._bad
+
+    def _parse(self) -> None:
+        records: list[dict[str, Any]] = []
+        lines: list[str] = []
+        for raw in self.raw:
+            record = parse_record(raw)
+            if record is None:
+                self._bad += 1
+                continue
+            records.append(record)
+            lines.append(raw.decode("utf-8", "replace"))
+        self._records = records
+        self._lines = lines
+
+
+def parse_record(raw: bytes) -> dict[str, Any] | None:
+    """One journal line as a record, or None when it is not a JSON object with a string id."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+        return None
+    return record
 
 
 class RunLock:
@@ -102,9 +169,9 @@ def read_batch(directory: str, files: list[JournalFile], cursor: Cursor, max_rec
     write(2)). The unterminated tail of a finished file was cut by a crash before the client got
     its answer: it is skipped and counted as ``torn``.
     """
-    batch = Batch(cursor=dict(cursor))
+    batch = Batch(dict(cursor))
     for f in files:
-        if len(batch.records) >= max_records:
+        if len(batch.raw) >= max_records:
             break
         start = cursor.get(f.name, 0)
         if start >= f.size:
@@ -117,22 +184,13 @@ def read_batch(directory: str, files: list[JournalFile], cursor: Cursor, max_rec
                 data += fh.read(remaining - len(data))  # one record longer than a chunk
         complete = len(data) == remaining
         pos = 0
-        while len(batch.records) < max_records:
+        while len(batch.raw) < max_records:
             nl = data.find(b"\n", pos)
             if nl < 0:
                 break
             raw = data[pos:nl]
             pos = nl + 1
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                batch.bad += 1
-                continue
-            if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                batch.bad += 1
-                continue
-            batch.records.append(record)
-            batch.lines.append(raw.decode("utf-8", "replace"))
+            batch.add(raw)
         if complete and pos < len(data) and f.finished and data.find(b"\n", pos) < 0:
             batch.torn += 1
             pos = len(data)

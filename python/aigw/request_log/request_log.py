@@ -286,14 +286,6 @@ class RequestLog:
             batch: Batch = read_batch(self.dir, files, cursor, batch_size)
             if batch.cursor == cursor:
                 return
-            self.torn_lines += batch.torn
-            self.bad_lines += batch.bad
-            if batch.torn or batch.bad:
-                _log.warning(
-                    "request log: skipped %d torn and %d malformed journal line(s)",
-                    batch.torn,
-                    batch.bad,
-                )
             for st in list(group):
                 try:
                     st.sink.write(batch)
@@ -302,8 +294,17 @@ class RequestLog:
                     group.remove(st)
                     continue
                 st.cursor = dict(batch.cursor)
-                st.records += len(batch.records)
+                st.records += len(batch.records) if batch.parsed else len(batch.raw)
                 st.failures = 0
+            # After the sinks: a line is known to be malformed once some sink parsed it.
+            self.torn_lines += batch.torn
+            self.bad_lines += batch.bad
+            if batch.torn or batch.bad:
+                _log.warning(
+                    "request log: skipped %d torn and %d malformed journal line(s)",
+                    batch.torn,
+                    batch.bad,
+                )
             cursor = batch.cursor
 
     def _delete_consumed(self, files: list[JournalFile]) -> None:

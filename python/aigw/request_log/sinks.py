@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from aigw.request_log.journal import Batch, Cursor
+from aigw.request_log.journal import Batch, Cursor, parse_record
 
 __all__ = [
     "JsonlSink",
@@ -275,6 +275,11 @@ class ObjectSink(Sink):
         self.name = f"object:{type(obj).__qualname__}"
 
     def write(self, batch: Batch) -> None:
+        # An object may say it has no use for records right now (the event dispatcher with no
+        # callbacks): then the batch is not even parsed for it.
+        wants = getattr(self._obj, "wants_records", None)
+        if callable(wants) and not wants():
+            return
         _deliver(self._obj, batch.records)
 
     def close(self) -> None:
@@ -284,23 +289,35 @@ class ObjectSink(Sink):
 
 
 class MemoryRing(Sink):
-    """The most recent records, for ``gw.logs()``."""
+    """The most recent records, for ``gw.logs()``. Kept as journal lines and parsed when
+    something reads them (each at most once), so a gateway nobody asks costs no parsing."""
 
     durable = False
     name = "memory"
 
     def __init__(self, size: int) -> None:
-        self._ring: collections.deque[dict[str, Any]] = collections.deque(maxlen=max(size, 0))
+        # One cell per record: its raw line until parsed, then the record (None: malformed).
+        self._ring: collections.deque[list[Any]] = collections.deque(maxlen=max(size, 0))
         self._lock = threading.Lock()
 
     def write(self, batch: Batch) -> None:
-        if self._ring.maxlen:
-            with self._lock:
-                self._ring.extend(batch.records)
+        if not self._ring.maxlen:
+            return
+        cells = [[r] for r in batch.records] if batch.parsed else [[raw] for raw in batch.raw]
+        with self._lock:
+            self._ring.extend(cells)
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
-            return list(self._ring)
+            cells = list(self._ring)
+        out: list[dict[str, Any]] = []
+        for cell in cells:
+            value = cell[0]
+            if isinstance(value, bytes):
+                value = cell[0] = parse_record(value)
+            if value is not None:
+                out.append(value)
+        return out
 
 
 def query(
