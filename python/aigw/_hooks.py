@@ -32,6 +32,7 @@ from aigw.guardrails import (
     Response,
     Verdict,
     _check_settings,
+    _FunctionGuardrail,
     _Snapshot,
     apply_rewrite,
     guardrail,
@@ -140,6 +141,8 @@ class _Check:
         self.guardrail = g
         self.stage = stage
         self.fn: Callable[[Any], Any] = g.check if stage == "input" else g.check_output
+        if isinstance(g, _FunctionGuardrail):
+            self.fn = g.function  # so an async function is seen as one (fast path, no thread)
         self.is_async = inspect.iscoroutinefunction(self.fn)
 
 
@@ -247,9 +250,7 @@ class HookRunner:
             finally:
                 coro.close()
 
-    async def _finish(
-        self, job_id: int, check: _Check, view: Any, coro: Any, first: Any
-    ) -> None:
+    async def _finish(self, job_id: int, check: _Check, view: Any, coro: Any, first: Any) -> None:
         g = check.guardrail
         try:
             async with asyncio.timeout(g.timeout):
@@ -260,7 +261,9 @@ class HookRunner:
                     if inspect.isawaitable(outcome):
                         outcome = await outcome
         except TimeoutError:
-            log.error("guardrail %r timed out after %g s (on_error=%s)", g.name, g.timeout, g.on_error)
+            log.error(
+                "guardrail %r timed out after %g s (on_error=%s)", g.name, g.timeout, g.on_error
+            )
             result = json.dumps(
                 {"verdict": "error", "message": f"timed out after {g.timeout:g} s", "timeout": True}
             )
