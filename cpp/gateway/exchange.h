@@ -103,10 +103,10 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   void setGuardrails(std::unique_ptr<guardrails::RequestGuardrails> g);
   const guardrails::RequestGuardrails* guardrails() const { return guardrails_.get(); }
   guardrails::RequestGuardrails* mutableGuardrails() { return guardrails_.get(); }
-  // The output guardrails decided about the held answer (exchange_answer.cc): it goes out,
-  // with `body` instead when they changed it, or the client gets the block. Ignored when the
-  // request already ended (deadline, client gone) while they ran.
-  void answerChecked(bool blocked, const std::string* body);
+  // The output guardrails decided about the held answer (exchange_answer.cc): it goes out
+  // with `body` (its body, lent to them, as they left it), or the client gets the block.
+  // Ignored when the request already ended (deadline, client gone) while they ran.
+  void answerChecked(bool blocked, std::string body);
 
   // One attempt, for the x-aigw-attempts header and the routing summary.
   struct Attempt {

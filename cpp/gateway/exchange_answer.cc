@@ -8,13 +8,15 @@
 
 namespace aigw {
 
-void Exchange::holdAnswer() { guardrails::runOutputStage(*this, *guardrails_, held_->body); }
+// The body goes to the stage while it runs (so a deadline that drops held_ meanwhile leaves
+// it nothing dangling) and comes back with the verdict.
+void Exchange::holdAnswer() { guardrails::runOutputStage(*this, *guardrails_, std::move(held_->body)); }
 
-void Exchange::answerChecked(bool blocked, const std::string* body) {
+void Exchange::answerChecked(bool blocked, std::string body) {
   if (done_ || !held_) return;
   if (parked_) worker_.loop().deferredDelete(std::move(parked_));  // the stage is on the stack
   if (blocked) return blockAnswer();
-  if (body != nullptr) held_->body = *body;
+  held_->body = std::move(body);
   respondHeld(std::move(held_));
 }
 

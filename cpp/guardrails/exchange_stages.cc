@@ -127,19 +127,16 @@ class InputStage final : public ExchangeStage {
 
 class OutputStage final : public ExchangeStage {
  public:
-  OutputStage(Exchange& ex, RequestGuardrails& req, nlohmann::json doc, const std::string& body)
-      : ExchangeStage(ex, req, req.selection().output, own_, Stage::Output), own_(std::move(doc)), body_(body) {
+  OutputStage(Exchange& ex, RequestGuardrails& req, nlohmann::json doc, std::string body)
+      : ExchangeStage(ex, req, req.selection().output, own_, Stage::Output), own_(std::move(doc)),
+        body_(std::move(body)) {
     answerTexts(req.endpoint(), own_, texts_);
   }
 
   void finish() {
     const bool blocked = outcome_.status == StageOutcome::Status::Blocked;
-    if (!blocked && outcome_.changed) {
-      std::string body = dumpJson(own_);
-      ex_.answerChecked(false, &body);
-    } else {
-      ex_.answerChecked(blocked, nullptr);
-    }
+    if (!blocked && outcome_.changed) body_ = dumpJson(own_);
+    ex_.answerChecked(blocked, std::move(body_));
   }
 
   bool replaceDocument(nlohmann::json doc) override {
@@ -167,7 +164,7 @@ class OutputStage final : public ExchangeStage {
   }
 
   nlohmann::json own_;
-  const std::string& body_;  // the held answer (unchanged while this stage runs)
+  std::string body_;  // the held answer's body, lent by the exchange until answerChecked()
 };
 
 }  // namespace
@@ -180,7 +177,7 @@ FilterStatus runInputStage(Exchange& ex, RequestGuardrails& req, const std::vect
   return FilterStatus::StopIteration;
 }
 
-void runOutputStage(Exchange& ex, RequestGuardrails& req, const std::string& body) {
+void runOutputStage(Exchange& ex, RequestGuardrails& req, std::string body) {
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded()) {
     // An answer that is not JSON cannot be checked: each guardrail's on_error decides.
@@ -189,14 +186,14 @@ void runOutputStage(Exchange& ex, RequestGuardrails& req, const std::string& bod
       r.error = true;
       r.reason = "the answer is not JSON";
       if (req.record(*g, Stage::Output, std::move(r), 0).verdict == Verdict::Block) {
-        ex.answerChecked(true, nullptr);
+        ex.answerChecked(true, std::move(body));
         return;
       }
     }
-    ex.answerChecked(false, nullptr);
+    ex.answerChecked(false, std::move(body));
     return;
   }
-  auto stage = std::make_unique<OutputStage>(ex, req, std::move(doc), body);
+  auto stage = std::make_unique<OutputStage>(ex, req, std::move(doc), std::move(body));
   if (!stage->start()) {
     stage->finish();
     return;

@@ -27,9 +27,10 @@ class RequestGuardrails;
 FilterStatus runInputStage(Exchange& ex, RequestGuardrails& req, const std::vector<const Guardrail*>& list,
                            nlohmann::json& doc);
 
-// Runs the output stage over the exchange's held answer `body`; the verdict reaches the
-// exchange through Exchange::answerChecked (at once, or later from the parked stage).
-void runOutputStage(Exchange& ex, RequestGuardrails& req, const std::string& body);
+// Runs the output stage over the exchange's held answer `body` (moved in: the stage owns it
+// while it runs); the verdict and the body (rewritten or not) go back to the exchange through
+// Exchange::answerChecked (at once, or later from the parked stage).
+void runOutputStage(Exchange& ex, RequestGuardrails& req, std::string body);
 
 // Appends `"request":{...}`: the request as a Python guardrail sees it (request_id, endpoint,
 // path, model, route, stream, headers without credentials, and `body`, a JSON object text).
