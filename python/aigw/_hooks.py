@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import importlib
 import inspect
 import json
@@ -231,10 +232,10 @@ class HookRunner:
             first = None
             task = self._loop.create_task(self._finish(job_id, check, view, None, None))
         self._running[job_id] = task
-        task.add_done_callback(lambda t, i=job_id, c=coro, f=first: self._done(t, i, c, f))
+        task.add_done_callback(functools.partial(self._done, job_id=job_id, coro=coro, first=first))
         return None
 
-    def _done(self, task: asyncio.Task[None], job_id: int, coro: Any, first: Any) -> None:
+    def _done(self, task: asyncio.Task[None], *, job_id: int, coro: Any, first: Any) -> None:
         self._running.pop(job_id, None)
         if task.cancelled() and coro is not None and coro.cr_frame is not None:
             # Cancelled before the task's first step: the check still waits where its first

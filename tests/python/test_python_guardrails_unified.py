@@ -345,3 +345,27 @@ def test_guardrail_stage_declarations_are_checked() -> None:
         {"model": "m", "body": {"messages": [{"role": "user", "content": "q"}]}},
     )
     assert view.texts() == ["x", "y"] and view.request.text == "q" and view.usage is None
+
+
+def test_a_request_that_ends_while_its_answer_is_checked_cancels_the_check(
+    gateways: list[aigw.Gateway],
+) -> None:
+    cancelled = threading.Event()
+
+    @aigw.guardrail(name="slow_output", stages="output", timeout=10)
+    async def slow_output(response: aigw.Response) -> aigw.Verdict:
+        try:
+            await asyncio.sleep(3)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return aigw.allow()
+
+    config = mock_config()
+    config["routes"][0]["timeout"] = 0.3  # mock-gpt: the deadline passes while the answer waits
+    _, client = start(gateways, slow_output, config=config)
+    t0 = time.monotonic()
+    with pytest.raises(openai.APIStatusError) as info:
+        ask(client)
+    assert info.value.status_code == 504 and time.monotonic() - t0 < 2
+    assert cancelled.wait(2)  # the request ended: its check in Python was cancelled
