@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "guardrails/python_guardrail.h"
 #include "guardrails/request_guardrails.h"
 #include "guardrails/text_views.h"
 
@@ -301,35 +300,6 @@ TEST(ReplaceAll, LongestFirstInOnePass) {
   std::string v = "nothing";
   EXPECT_FALSE(replaceAll(v, {{"x", "y"}, {"", "z"}}));
   EXPECT_EQ(v, "nothing");
-}
-
-TEST(PythonGuardrail, VerdictsFromTheHookThread) {
-  GuardrailSettings s = settings("py", 0, 0);
-  s.kind = "python";
-  PythonGuardrail g(s, 2000);
-  EXPECT_EQ(g.backstopMs(), 3000u);
-  EXPECT_EQ(g.verdictFor(true, R"({"verdict":"allow"})").verdict, Verdict::Allow);
-  CheckResult b = g.verdictFor(true, R"({"verdict":"block","status":422,"message":"no","type":"t","code":"c"})");
-  ASSERT_TRUE(b.block);
-  EXPECT_EQ(b.verdict, Verdict::Block);
-  EXPECT_EQ(b.block->status, 422);
-  EXPECT_EQ(b.block->code, "c");
-  EXPECT_EQ(g.verdictFor(true, R"({"verdict":"block","status":200})").block->status, 400);
-  CheckResult red = g.verdictFor(true, R"({"verdict":"redact","redactions":[["a","b"]]})");
-  ASSERT_EQ(red.redactions.size(), 1u);
-  EXPECT_EQ(red.redactions[0].second, "b");
-  EXPECT_EQ(g.verdictFor(true, R"({"verdict":"rewrite","texts":["x"]})").rewritten.size(), 1u);
-  EXPECT_TRUE(g.verdictFor(true, R"({"verdict":"rewrite","body":{"a":1}})").document.is_object());
-  CheckResult err = g.verdictFor(true, R"({"verdict":"error","message":"boom","timeout":true})");
-  EXPECT_TRUE(err.error && err.timeout);
-  EXPECT_EQ(err.block->status, 503);
-  EXPECT_EQ(err.block->code, "guardrail_error");
-  EXPECT_EQ(err.block->message, "guardrail 'py' failed: boom");
-  for (const char* bad : {"nope", R"({"verdict":"maybe"})", R"({"verdict":"redact","redactions":[["a"]]})",
-                          R"({"verdict":"rewrite"})", R"({"verdict":"rewrite","texts":[1]})"}) {
-    EXPECT_TRUE(g.verdictFor(true, bad).error) << bad;
-  }
-  EXPECT_TRUE(g.verdictFor(false, "stopped").error);
 }
 
 }  // namespace
