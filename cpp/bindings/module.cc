@@ -59,10 +59,15 @@ class Server {
     for (auto& j : jobs) out.emplace_back(j.id, std::move(j.kind), std::move(j.payload));
     return out;
   }
+  std::vector<uint64_t> drainHookCancels() { return server_->hooks().drainCancelled(); }
   int hookFd() { return server_->hooks().notifyFd(); }
   void completeHook(uint64_t id, bool ok, std::string result) {
     py::gil_scoped_release release;
     server_->hooks().complete(id, ok, std::move(result));
+  }
+  void completeHooks(std::vector<std::tuple<uint64_t, bool, std::string>> results) {
+    py::gil_scoped_release release;
+    for (auto& [id, ok, result] : results) server_->hooks().complete(id, ok, std::move(result));
   }
   void closeHooks() {
     py::gil_scoped_release release;
@@ -102,10 +107,14 @@ PYBIND11_MODULE(_core, m) {
       .def("stats_json", &Server::stats)
       .def("drain_hook_jobs", &Server::drainHookJobs,
            "Every waiting hook job, without blocking; resets hook_fd. Call when hook_fd is readable.")
+      .def("drain_hook_cancels", &Server::drainHookCancels,
+           "Ids of taken hook jobs cancelled since the last call (their requests no longer wait).")
       .def_property_readonly("hook_fd", &Server::hookFd,
                              "An eventfd that becomes readable when hook jobs are waiting.")
       .def("complete_hook", &Server::completeHook, py::arg("id"), py::arg("ok"), py::arg("result"),
            "Deliver a hook's result (JSON) to the request waiting for it.")
+      .def("complete_hooks", &Server::completeHooks, py::arg("results"),
+           "Deliver several hook results at once: (id, ok, result) each.")
       .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and wake the hook_fd reader.")
       .def("usage_json", &Server::usage, py::arg("day") = "", py::arg("provider") = "", py::arg("model") = "",
            "Usage and cost totals (JSON); empty filters match everything.")

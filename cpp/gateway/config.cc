@@ -47,13 +47,6 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     if (s.port < 0 || s.port > 65535) throw std::runtime_error("server.port out of range");
     if (s.workers < 0 || s.workers > 256) throw std::runtime_error("server.workers out of range");
 
-    const nlohmann::json hooks = doc.value("hooks", nlohmann::json::object());
-    cfg->hooks_.input_guardrails = getOr<bool>(hooks, "input_guardrails", false);
-    cfg->hooks_.timeout_ms = getOr<uint64_t>(hooks, "timeout_ms", cfg->hooks_.timeout_ms);
-    if (auto routes = hooks.find("routes"); routes != hooks.end() && routes->is_array()) {
-      cfg->hooks_.all_routes = false;
-      for (const auto& r : *routes) cfg->hooks_.routes.insert(r.get<std::string>());
-    }
     cfg->log_ = log::LogSettings::fromJson(doc);
 
     std::unordered_map<std::string, const Provider*> by_name;  // RouteTable resolves names with it

@@ -37,22 +37,12 @@ struct ServerSettings {
   enum class RoutingSummary { Header, Always, Never } routing_summary = RoutingSummary::Header;
 };
 
-// Which Python hooks the gateway calls (Python registers them; the core only needs to know
-// where to park requests for them).
-struct HookSettings {
-  bool input_guardrails = false;
-  bool all_routes = true;                     // else only the routes named here
-  std::unordered_set<std::string> routes;
-  uint64_t timeout_ms = 60000;  // backstop for one verdict: Python enforces each hook's own timeout
-};
-
 class GatewayConfig {
  public:
   // Returns null and sets `error` when the document is not a valid core config.
   static std::shared_ptr<const GatewayConfig> fromJson(std::string_view json, std::string* error);
 
   const ServerSettings& server() const { return server_; }
-  const HookSettings& hooks() const { return hooks_; }
   const log::LogSettings& log() const { return log_; }
   const std::vector<ProviderPtr>& providers() const { return providers_; }
   const router::RouteTable& routes() const { return *routes_; }
@@ -74,7 +64,6 @@ class GatewayConfig {
 
  private:
   ServerSettings server_;
-  HookSettings hooks_;
   log::LogSettings log_;
   std::vector<ProviderPtr> providers_;
   std::unique_ptr<router::RouteTable> routes_;

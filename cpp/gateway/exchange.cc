@@ -313,9 +313,7 @@ void Exchange::onCallEnd(const CallUsage& usage) {
   if (held_ && sse_head_held_) commitHeld();  // an event stream with no events
   accountUsage(usage);
   if (held_) {
-    if (guardrails_ && !event_stream_ && held_->status < 300 && !guardrails_->checkAnswer(held_->body)) {
-      return blockAnswer();
-    }
+    if (guardrails_ && !event_stream_ && held_->status < 300 && guardrails_->checksAnswer()) return holdAnswer();
     respondHeld(std::move(held_));
     return;
   }
@@ -393,7 +391,9 @@ void Exchange::blockAnswer() {
   sse_head_held_ = false;
   failing_ = false;
   if (!writer_.headSent()) {
-    sendError(block.status, block.message, block.type, block.code);
+    http::HeaderList extra;
+    if (block.guardrail != nullptr) extra.add("x-aigw-guardrail", block.guardrail->name());
+    sendError(block.status, block.message, block.type, block.code, {}, &extra);
     return;
   }
   done_ = true;

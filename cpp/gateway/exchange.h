@@ -89,11 +89,6 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   static constexpr int kMaxRouteHops = 3;
 
   bool bodyStreamed() const { return request_.body_streamed; }
-  // A stage rewrote the request (a guardrail's redaction): the new JSON body replaces the old.
-  void replaceBody(std::string body) {
-    request_.body = std::move(body);
-    api_.body.reset(request_.body);
-  }
 
   // The request log (exchange_record.cc). The record is written once: just before the
   // response's last write, when the client goes away, or at destruction, whichever is first.
@@ -102,14 +97,16 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   void notePartial(std::string_view type, std::string_view message);
   // For the cost stage: the request's cost in USD (null in the record until set).
   void setCost(double usd) { rec_.cost_usd = usd; }
-  // For the guardrail stages: one result as a JSON value (object), in the order they ran.
-  void addGuardrailResult(std::string json) { rec_.guardrails.push_back(std::move(json)); }
 
   // The guardrails that apply to this request (null when none do), left by the guardrail
   // filter; their results() are the request's guardrail outcomes (for the request log).
   void setGuardrails(std::unique_ptr<guardrails::RequestGuardrails> g);
   const guardrails::RequestGuardrails* guardrails() const { return guardrails_.get(); }
   guardrails::RequestGuardrails* mutableGuardrails() { return guardrails_.get(); }
+  // The output guardrails decided about the held answer (exchange_answer.cc): it goes out
+  // with `body` (its body, lent to them, as they left it), or the client gets the block.
+  // Ignored when the request already ended (deadline, client gone) while they ran.
+  void answerChecked(bool blocked, std::string body);
 
   // One attempt, for the x-aigw-attempts header and the routing summary.
   struct Attempt {
@@ -147,6 +144,9 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // client the cost (a header on a held answer, a comment at the end of an event stream).
   void accountUsage(const CallUsage& usage);
   void blockAnswer();  // an output or stream guardrail refused the answer
+  // The answer hold (exchange_answer.cc): a complete held answer waits for the output
+  // guardrails (which may be asynchronous) before it goes out; answerChecked() releases it.
+  void holdAnswer();
 
   // The attempt loop (exchange_routing.cc).
   void beginRouting();

@@ -132,14 +132,16 @@ void Exchange::writeRecord(bool client_gone) {
   r.completion_tokens = rec_.usage.completion_tokens;
   r.cost_usd = rec_.cost_usd;
   r.attempts = attemptRecords(now, client_gone ? "cancelled: the client went away" : "unfinished");
-  r.guardrails = std::move(rec_.guardrails);  // Python guardrails' results, as JSON objects
   if (guardrails_) {
+    r.guardrails.reserve(guardrails_->results().size());
     for (const guardrails::GuardrailResult& g : guardrails_->results()) {
       nlohmann::json one = {{"name", g.name()},
+                            {"kind", g.guardrail->settings().kind},
                             {"stage", guardrails::stageName(g.stage)},
-                            {"verdict", guardrails::verdictName(g.verdict)},
+                            {"verdict", g.cancelled ? "cancelled" : guardrails::verdictName(g.verdict)},
                             {"duration_ms", static_cast<double>(g.duration_us) / 1000.0},
-                            {"error", g.error ? nlohmann::json("the check failed") : nlohmann::json()}};
+                            {"error", g.error ? nlohmann::json(g.error_reason) : nlohmann::json()},
+                            {"timeout", g.timeout}};
       r.guardrails.push_back(one.dump());
     }
   }

@@ -27,7 +27,6 @@ struct RecordState {
   uint64_t start_wall_ms = 0;
   CallUsage usage;
   std::optional<double> cost_usd;
-  std::vector<std::string> guardrails;  // one JSON value each
   std::string response_body;            // captured when log.bodies is on (capped)
   bool response_truncated = false;
   std::string error_type;               // set by the stage that failed the request, if it knows

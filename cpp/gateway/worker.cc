@@ -11,7 +11,6 @@
 #include "gateway/builtin_routes.h"
 #include "gateway/config.h"
 #include "gateway/exchange.h"
-#include "gateway/hook_guardrails.h"
 #include "guardrails/guardrail_filter.h"
 #include "guardrails/guardrail_set.h"
 #include "http/response.h"
@@ -30,9 +29,6 @@ Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFa
   filters_.push_back(std::make_unique<BuiltinRoutesFilter>());
   filters_.push_back(std::make_unique<ApiRequestFilter>());
   filters_.push_back(std::make_unique<guardrails::GuardrailFilter>());
-  if (shared.config->hooks().input_guardrails) {
-    filters_.push_back(std::make_unique<PythonInputGuardrailFilter>(shared.config->hooks().timeout_ms));
-  }
   for (const auto& make : extra) filters_.push_back(make());
   filters_.push_back(std::make_unique<ProviderDispatchFilter>());
   if (shared.config->log().enabled) journal_ = std::make_unique<log::Journal>(shared.config->log(), index, shared.log);

@@ -6,6 +6,7 @@
 
 #include "core/json_field.h"
 #include "guardrails/moderation.h"
+#include "guardrails/python_guardrail.h"
 #include "providers/mock_bodies.h"
 
 namespace aigw::guardrails {
@@ -149,8 +150,8 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
       problems.push_back(where + ".provider: unknown provider '" + provider + "'");
       return nullptr;
     }
-    if (settings.stages != static_cast<uint8_t>(Stage::Input)) {
-      problems.push_back(where + ".stages: moderation runs at the input stage only");
+    if (settings.at(Stage::Stream)) {
+      problems.push_back(where + ".stages: moderation runs at the input and output stages only");
       return nullptr;
     }
     if (settings.redact) {
@@ -161,6 +162,14 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
     return std::make_unique<ModerationGuardrail>(std::move(settings), it->second,
                                                  getOr<std::string>(j, "model", "omni-moderation-latest"),
                                                  timeout_ms == 0 ? 5000 : timeout_ms);
+  }
+  if (kind == "python") {
+    if (settings.at(Stage::Stream)) {
+      problems.push_back(where + ".stages: python guardrails run at the input and output stages only");
+      return nullptr;
+    }
+    const auto timeout_ms = getOr<uint64_t>(j, "timeout_ms", 5000);
+    return std::make_unique<PythonGuardrail>(std::move(settings), timeout_ms == 0 ? 5000 : timeout_ms);
   }
   problems.push_back(where + ".kind: unsupported guardrail kind '" + kind + "'");
   return nullptr;

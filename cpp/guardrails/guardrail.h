@@ -1,7 +1,7 @@
 // The guardrail interface: one check over the texts of a request, a whole answer, or a window
 // of a streamed answer, returning a verdict. Built-ins (phrases, regex, limits) implement it in
-// C++ and run on the loop thread without the GIL; a Python-backed guardrail will be one more
-// implementation whose check completes later (see StageRun in stage_run.h for that seam).
+// C++ and run on the loop thread without the GIL; moderation and Python guardrails are
+// asynchronous implementations whose check completes later (StageRun in stage_run.h).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,12 +10,17 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/event_loop.h"
 #include "providers/provider.h"
+
+namespace aigw::hooks {
+class HookQueue;
+}
 
 namespace aigw::guardrails {
 
@@ -45,6 +50,7 @@ struct GuardrailSettings {
   bool is_default = false;       // applies to routes without a `guardrails` key
   bool request_selectable = false;  // may be added by the x-aigw-guardrails header
   bool passthrough = false;      // input: also checks passthrough JSON bodies (every string)
+  bool everywhere = false;       // applies to every route, whatever its `guardrails` list says
   BlockResponse block;
   uint32_t index = 0;            // position in the config (ties of priority keep this order)
 
@@ -83,15 +89,26 @@ struct CheckResult {
   bool timeout = false;     // ... because it ran out of time (counted apart)
   std::string reason;       // why it blocked; shown to the client only when it reveals no content
   bool reason_public = false;
-  // Rewrite from an asynchronous check: the new texts, one per CheckInput text, in order
-  // (a synchronous check edits the texts in place instead).
+  // Edits from an asynchronous check (a synchronous one edits the texts in place instead),
+  // applied by StageRun: Rewrite: the new texts, one per CheckInput text, in order, or a whole
+  // new document (`document` not null); Redact: literal replacements in every text.
   std::vector<std::string> rewritten;
+  nlohmann::json document;
+  std::vector<std::pair<std::string, std::string>> redactions;
+  // A block (or a failed-closed error) that answers with its own response instead of the
+  // guardrail's configured one (Python verdicts carry theirs).
+  std::optional<BlockResponse> block;
 };
 
-// What an asynchronous check may use: the worker's call services (to call a provider).
+// What an asynchronous check may use: the worker's call services (to call a provider), the
+// queue to the Python hook thread, and the stage's subject as Python sees it.
 struct AsyncCheckContext {
   CallContext& calls;
   std::string_view request_id;
+  hooks::HookQueue* hooks = nullptr;
+  // JSON object members (no braces) describing what the stage checks, as it is now:
+  // `"request":{...}` (input), plus `,"response":{...}` (output). Built on first use.
+  std::function<std::string_view()> subject;
 };
 
 // An asynchronous check in flight. cancel() stops it for good (its callback never runs);
@@ -116,9 +133,10 @@ class Guardrail {
 
   // Checks synchronously (phrases, regex, limits do).
   virtual CheckResult check(CheckInput& in) const = 0;
-  // Asynchronous guardrails (moderation; Python ones later) answer through startCheck()
-  // instead: `done` runs on the loop thread, possibly before startCheck() returns. `in` is
-  // valid during the call only: copy what the check needs. Only the input stage runs them.
+  // Asynchronous guardrails (moderation, Python) answer through startCheck() instead: `done`
+  // runs on the loop thread, possibly before startCheck() returns, and never after the
+  // returned check was cancelled. `in` is valid during the call only: copy what the check
+  // needs. The input and output stages run them; the stream stage does not.
   virtual bool asynchronous() const { return false; }
   virtual AsyncCheckPtr startCheck(AsyncCheckContext& ctx, const CheckInput& in, CheckDone done) const {
     return nullptr;
@@ -138,6 +156,9 @@ struct GuardrailResult {
   Stage stage = Stage::Input;
   Verdict verdict = Verdict::Allow;
   bool error = false;
+  bool timeout = false;
+  bool cancelled = false;  // a sibling of equal priority blocked first: its verdict never came
+  std::string error_reason;
   uint64_t duration_us = 0;
   std::string_view name() const { return guardrail->name(); }
 };

@@ -1,11 +1,9 @@
 #include "guardrails/guardrail_filter.h"
 
-#include "core/clock.h"
 #include "gateway/config.h"
 #include "gateway/exchange.h"
-#include "gateway/worker.h"
+#include "guardrails/exchange_stages.h"
 #include "guardrails/request_guardrails.h"
-#include "guardrails/text_views.h"
 
 namespace aigw::guardrails {
 namespace {
@@ -15,89 +13,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-
-// The input stage of one request. Synchronous guardrails run at once; at an asynchronous one
-// (moderation) the request parks: this object is handed to Exchange::park (which destroys it,
-// cancelling the check, if the request ends first) and resumes the pipeline when it is done.
-class InputStage final : public DeferredDeletable {
- public:
-  InputStage(Exchange& ex, RequestGuardrails& req, const std::vector<const Guardrail*>& list, nlohmann::json& doc)
-      : ex_(ex), loop_(ex.worker().loop()), doc_(doc), run_(req, list, inputFor(ex, doc, &texts)) {}
-  // Runs when the exchange ends (or on the loop turn after the stage finished): a check still
-  // in flight is cancelled, and released after the provider call it may own.
-  ~InputStage() override {
-    if (check_) {
-      check_->cancel();
-      loop_.deferredDelete(std::move(check_));
-    }
-  }
-
-  // Continue: done, the request goes on. StopIteration: answered (blocked), or waiting for
-  // an asynchronous check (waiting() is then true and the caller must park this object).
-  FilterStatus advance() {
-    for (;;) {
-      const StageOutcome outcome = run_.run();
-      if (outcome.status != StageOutcome::Status::Pending) return finish(outcome);
-      waiting_ = true;
-      started_ns_ = monotonicNs();
-      AsyncCheckContext ctx{ex_.worker().callContext(), ex_.id()};
-      AsyncCheckPtr check = run_.pending()->startCheck(ctx, run_.input(), [this](CheckResult r) { onVerdict(std::move(r)); });
-      if (check_) loop_.deferredDelete(std::move(check_));
-      check_ = std::move(check);
-      if (waiting_) return FilterStatus::StopIteration;
-      // Answered before startCheck returned: go on.
-    }
-  }
-  bool waiting() const { return waiting_; }
-  void setParked() { parked_ = true; }
-
- private:
-  static CheckInput inputFor(Exchange& ex, nlohmann::json& doc, TextRefs* texts) {
-    CheckInput in;
-    in.texts = texts;
-    in.stage = Stage::Input;
-    in.endpoint = ex.api().endpoint;
-    in.body = &doc;
-    in.body_bytes = ex.request().body.size();
-    return in;
-  }
-
-  void onVerdict(CheckResult r) {
-    waiting_ = false;
-    run_.resume(std::move(r), (monotonicNs() - started_ns_) / 1000);
-    if (!parked_) return;  // advance() is still on the stack and goes on
-    if (advance() == FilterStatus::Continue) ex_.continuePipeline();  // releases this object
-  }
-
-  FilterStatus finish(const StageOutcome& outcome) {
-    if (outcome.status == StageOutcome::Status::Blocked) {
-      const BlockInfo& b = ex_.guardrails()->blocked();
-      ex_.sendError(b.status, b.message, b.type, b.code);
-      return FilterStatus::StopIteration;
-    }
-    if (outcome.changed) {
-      // The redacted document is what every attempt sends (CallRequest reads request.body
-      // and api.body; transforms start from api.body's document).
-      http::Request& request = ex_.request();
-      request.body = dumpJson(doc_);
-      ex_.api().body.retarget(request.body);
-    }
-    return FilterStatus::Continue;
-  }
-
- public:
-  TextRefs texts;  // filled before advance(); the run's CheckInput points here
-
- private:
-  Exchange& ex_;
-  EventLoop& loop_;
-  nlohmann::json& doc_;
-  StageRun run_;
-  AsyncCheckPtr check_;
-  uint64_t started_ns_ = 0;
-  bool waiting_ = false;
-  bool parked_ = false;
-};
 
 }  // namespace
 
@@ -148,14 +63,7 @@ FilterStatus GuardrailFilter::onRequest(Exchange& ex) const {
     req.setPassthroughInput(std::move(passthrough));
     input = &req.passthroughInput();
   }
-  auto stage = std::make_unique<InputStage>(ex, req, *input, doc);
-  requestTexts(api.endpoint, doc, stage->texts);
-  const FilterStatus status = stage->advance();
-  if (stage->waiting()) {
-    stage->setParked();
-    ex.park(std::move(stage));
-  }
-  return status;
+  return runInputStage(ex, req, *input, doc);
 }
 
 }  // namespace aigw::guardrails

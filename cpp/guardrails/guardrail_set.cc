@@ -49,6 +49,8 @@ GuardrailSettings settingsFrom(const json& j, const std::string& where, std::vec
   s.is_default = getOr<bool>(j, "default", false);
   s.request_selectable = getOr<bool>(j, "request_selectable", false);
   s.passthrough = getOr<bool>(j, "passthrough", false);
+  s.everywhere = getOr<bool>(j, "everywhere", false);
+  if (s.everywhere) s.is_default = true;
   if (auto b = j.find("block"); b != j.end() && b->is_object()) {
     s.block.status = getOr<int>(*b, "status", s.block.status);
     s.block.message = getOr<std::string>(*b, "message", "");
@@ -125,6 +127,9 @@ std::unique_ptr<GuardrailSet> GuardrailSet::fromJson(const json& entries, const 
         continue;
       }
       sel.add(g);
+    }
+    for (const auto& g : set->all_) {
+      if (g->settings().everywhere) sel.add(g.get());
     }
     set->routes_.emplace(&route, std::move(sel));
   }

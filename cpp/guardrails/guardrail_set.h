@@ -3,7 +3,7 @@
 // priority. Immutable after construction; the counters inside are atomics.
 //
 // Core config document, "guardrails" (Python's config.py produces it):
-//   {"name": "no-secrets", "kind": "phrases" | "regex" | "limits" | "moderation",
+//   {"name": "no-secrets", "kind": "phrases" | "regex" | "limits" | "moderation" | "python",
 //    "stages": ["input" | "output" | "stream", ...], "priority": 0,
 //    "action": "block" | "redact", "on_error": "block" | "allow",
 //    "default": false, "request_selectable": false, "passthrough": false,
@@ -12,7 +12,9 @@
 //    regex:   "patterns": [...], "presets": ["email", "phone", "card", "secrets"],
 //             "replacement": "[REDACTED]", "case_insensitive": false, "window": 64
 //    limits:  "max_input_tokens": 0, "max_messages": 0, "max_input_bytes": 0   (0: none)
-//    moderation: "provider": "openai", "model": "omni-moderation-latest", "timeout_ms": 5000}
+//    moderation: "provider": "openai", "model": "omni-moderation-latest", "timeout_ms": 5000
+//    python:  "timeout_ms": 5000, "everywhere": false  (the check runs on the Python hook thread;
+//             everywhere: passed to aigw.Gateway(guardrails=...), it applies to every route)}
 // Routes: "guardrails": ["name", ...] selects by name; absent or null: the default ones.
 #pragma once
 

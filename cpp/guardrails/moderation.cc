@@ -80,7 +80,7 @@ class ModerationCall final : public AsyncCheck, public CallObserver {
 CheckResult ModerationGuardrail::check(CheckInput&) const {
   CheckResult r;
   r.error = true;
-  r.reason = "moderation runs at the input stage only";
+  r.reason = "moderation cannot run synchronously";
   return r;
 }
 

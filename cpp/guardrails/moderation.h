@@ -1,7 +1,7 @@
 // The moderation guardrail: asks a provider's moderation endpoint (POST /v1/moderations,
 // OpenAI's shape) about the request's texts and blocks when any result is flagged. It is the
-// asynchronous built-in: the check is a provider call, so the input stage parks the request
-// until the answer (or the timeout) comes.
+// asynchronous built-in: the check is a provider call, so the input (or output) stage parks
+// the request until the answer (or the timeout) comes.
 #pragma once
 
 #include <string>

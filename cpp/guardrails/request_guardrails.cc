@@ -29,10 +29,10 @@ std::string blockMessage(const Guardrail& g, Stage stage, const CheckResult& r) 
 }
 
 void RequestGuardrails::setBlock(const Guardrail& g, Stage stage, const CheckResult& r) {
-  const BlockResponse& b = g.settings().block;
+  const BlockResponse& b = r.block ? *r.block : g.settings().block;
   block_.guardrail = &g;
   block_.status = b.status;
-  block_.message = blockMessage(g, stage, r);
+  block_.message = r.block && !r.block->message.empty() ? r.block->message : blockMessage(g, stage, r);
   block_.type = b.type;
   block_.code = b.code;
 }
@@ -41,6 +41,25 @@ CheckResult RequestGuardrails::runOne(const Guardrail& g, CheckInput& in) {
   const uint64_t t0 = monotonicNs();
   CheckResult r = g.check(in);
   return record(g, in.stage, std::move(r), (monotonicNs() - t0) / 1000);
+}
+
+GuardrailResult& RequestGuardrails::entryFor(const Guardrail& g, Stage stage, uint64_t us) {
+  GuardrailResult* entry = nullptr;
+  if (stage == Stage::Stream) {
+    for (GuardrailResult& x : results_) {
+      if (x.guardrail == &g && x.stage == Stage::Stream) entry = &x;
+    }
+  }
+  GuardrailCounters& c = g.counters();
+  if (entry == nullptr) {
+    entry = &results_.emplace_back();
+    entry->guardrail = &g;
+    entry->stage = stage;
+    c.runs.fetch_add(1, std::memory_order_relaxed);
+  }
+  entry->duration_us += us;
+  c.duration_us.fetch_add(us, std::memory_order_relaxed);
+  return *entry;
 }
 
 CheckResult RequestGuardrails::record(const Guardrail& g, Stage stage, CheckResult r, uint64_t us) {
@@ -56,106 +75,30 @@ CheckResult RequestGuardrails::record(const Guardrail& g, Stage stage, CheckResu
       r.reason_public = true;
     }
   }
-  GuardrailResult* entry = nullptr;
-  if (stage == Stage::Stream) {
-    for (GuardrailResult& x : results_) {
-      if (x.guardrail == &g && x.stage == Stage::Stream) entry = &x;
-    }
+  GuardrailResult& entry = entryFor(g, stage, us);
+  if (r.error) {
+    entry.error = true;
+    entry.timeout = entry.timeout || r.timeout;
+    if (entry.error_reason.empty()) entry.error_reason = r.reason.empty() ? "the check failed" : r.reason;
   }
-  const bool first = entry == nullptr;
-  if (first) {
-    entry = &results_.emplace_back();
-    entry->guardrail = &g;
-    entry->stage = stage;
-    c.runs.fetch_add(1, std::memory_order_relaxed);
-  }
-  entry->duration_us += us;
-  entry->error = entry->error || r.error;
-  c.duration_us.fetch_add(us, std::memory_order_relaxed);
   if (r.verdict == Verdict::Block) {
-    entry->verdict = Verdict::Block;
+    entry.verdict = Verdict::Block;
     c.blocks.fetch_add(1, std::memory_order_relaxed);
     setBlock(g, stage, r);
   } else if (r.verdict == Verdict::Redact || r.verdict == Verdict::Rewrite) {
     // A stream counts one redaction however many of its windows were redacted.
-    if (entry->verdict == Verdict::Allow) c.redactions.fetch_add(1, std::memory_order_relaxed);
-    if (entry->verdict != Verdict::Block) entry->verdict = r.verdict;
+    if (entry.verdict == Verdict::Allow) c.redactions.fetch_add(1, std::memory_order_relaxed);
+    if (entry.verdict != Verdict::Block) entry.verdict = r.verdict;
   }
   return r;
 }
 
-StageOutcome StageRun::run() {
-  if (outcome_.status == StageOutcome::Status::Blocked) return outcome_;
-  while (next_ < list_.size()) {
-    const Guardrail& g = *list_[next_];
-    if (g.asynchronous()) {
-      if (in_.stage == Stage::Input) {
-        outcome_.status = StageOutcome::Status::Pending;
-        return outcome_;
-      }
-      CheckResult unsupported;  // config validation keeps these at the input stage
-      unsupported.error = true;
-      resume(std::move(unsupported), 0);
-      if (outcome_.status == StageOutcome::Status::Blocked) return outcome_;
-      continue;
-    }
-    ++next_;
-    const CheckResult r = req_.runOne(g, in_);
-    if (r.verdict == Verdict::Block) {
-      outcome_.status = StageOutcome::Status::Blocked;
-      return outcome_;
-    }
-    if (r.verdict != Verdict::Allow) outcome_.changed = true;
-  }
-  outcome_.status = StageOutcome::Status::Done;
-  return outcome_;
+void RequestGuardrails::recordCancelled(const Guardrail& g, Stage stage, uint64_t us) {
+  entryFor(g, stage, us).cancelled = true;
 }
 
-void StageRun::resume(CheckResult r, uint64_t duration_us) {
-  const Guardrail& g = *list_[next_++];
-  if (r.verdict == Verdict::Rewrite && !r.error) {
-    if (r.rewritten.size() == in_.texts->size()) {
-      for (size_t i = 0; i < r.rewritten.size(); ++i) *(*in_.texts)[i] = std::move(r.rewritten[i]);
-    } else {
-      r.error = true;  // a rewrite that does not fit the texts cannot be applied
-      r.reason = "the rewrite does not match the texts";
-    }
-  }
-  r = req_.record(g, in_.stage, std::move(r), duration_us);
-  if (r.verdict == Verdict::Block) {
-    outcome_.status = StageOutcome::Status::Blocked;
-  } else {
-    if (r.verdict != Verdict::Allow) outcome_.changed = true;
-    outcome_.status = StageOutcome::Status::Done;
-  }
-}
-
-bool RequestGuardrails::checkAnswer(std::string& body) {
-  if (selection_->output.empty() || (endpoint_ != Endpoint::ChatCompletions && endpoint_ != Endpoint::Completions)) {
-    return true;
-  }
-  nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
-  TextRefs texts;
-  if (!doc.is_discarded()) answerTexts(endpoint_, doc, texts);
-  CheckInput in;
-  in.stage = Stage::Output;
-  in.endpoint = endpoint_;
-  in.texts = &texts;
-  if (doc.is_discarded()) {
-    // An answer that is not JSON cannot be checked: each guardrail's on_error decides.
-    for (const Guardrail* g : selection_->output) {
-      CheckResult r;
-      r.error = true;
-      r.reason = "the answer is not JSON";
-      if (record(*g, Stage::Output, std::move(r), 0).verdict == Verdict::Block) return false;
-    }
-    return true;
-  }
-  StageRun run(*this, selection_->output, in);
-  const StageOutcome outcome = run.run();
-  if (outcome.status == StageOutcome::Status::Blocked) return false;
-  if (outcome.changed) body = dumpJson(doc);
-  return true;
+bool RequestGuardrails::checksAnswer() const {
+  return !selection_->output.empty() && (endpoint_ == Endpoint::ChatCompletions || endpoint_ == Endpoint::Completions);
 }
 
 bool RequestGuardrails::streaming() const {

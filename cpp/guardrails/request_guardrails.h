@@ -1,5 +1,5 @@
 // One request's guardrails: what was selected for it, the results so far (for the request
-// log), and the stage runs over its input, its held answer and its stream.
+// log), the books of every check (counters, results, the block), and the stream stage.
 #pragma once
 
 #include <memory>
@@ -9,6 +9,7 @@
 
 #include "guardrails/guardrail.h"
 #include "guardrails/guardrail_set.h"
+#include "guardrails/stage_run.h"
 
 namespace aigw::guardrails {
 
@@ -49,10 +50,13 @@ class RequestGuardrails {
   // Keeps the books for a result obtained otherwise (an async verdict, a check that could not
   // run: `r.error`), applying on_error. Returns the effective result.
   CheckResult record(const Guardrail& g, Stage stage, CheckResult r, uint64_t duration_us);
+  // A check that was cancelled because a sibling blocked first (a run, without a verdict).
+  void recordCancelled(const Guardrail& g, Stage stage, uint64_t duration_us);
 
-  // Output stage over a whole answer body (JSON). Returns false when a guardrail blocked;
-  // rewrites `body` when one redacted.
-  bool checkAnswer(std::string& body);
+  // Whether the output stage checks this request's whole (non-streamed) answers. The stage
+  // itself runs from the Exchange (OutputStage, exchange_stages.cc): it may wait for
+  // asynchronous guardrails.
+  bool checksAnswer() const;
   // Stream stage: whether the answer's stream is checked at all.
   bool streaming() const;
   // Upstream SSE bytes in, what may reach the client appended to `out`. False: blocked.
@@ -65,6 +69,7 @@ class RequestGuardrails {
 
  private:
   void setBlock(const Guardrail& g, Stage stage, const CheckResult& r);
+  GuardrailResult& entryFor(const Guardrail& g, Stage stage, uint64_t duration_us);
 
   Selection own_;
   const Selection* selection_;
@@ -73,36 +78,6 @@ class RequestGuardrails {
   BlockInfo block_;
   std::vector<const Guardrail*> passthrough_input_;
   std::unique_ptr<StreamGuard> stream_;
-};
-
-struct StageOutcome {
-  enum class Status { Done, Blocked, Pending };
-  Status status = Status::Done;
-  bool changed = false;  // some text was redacted or rewritten
-};
-
-// Runs the guardrails of one stage over `in`, in priority order, stopping at the first block.
-// A synchronous guardrail is checked in place. At an asynchronous one (moderation; Python
-// guardrails later) run() returns Pending with that guardrail as pending(): the caller starts
-// its check (Guardrail::startCheck), hands the verdict to resume() when it comes (a Rewrite
-// replaces the texts), and calls run() again to go on from there. The input stage parks the
-// exchange meanwhile (InputStage in guardrail_filter.cc); guardrails of equal priority could
-// later run concurrently at that point. Output and stream stages take synchronous ones only.
-class StageRun {
- public:
-  StageRun(RequestGuardrails& req, const std::vector<const Guardrail*>& list, CheckInput in)
-      : req_(req), list_(list), in_(in) {}
-  StageOutcome run();
-  const Guardrail* pending() const { return next_ < list_.size() ? list_[next_] : nullptr; }
-  const CheckInput& input() const { return in_; }
-  void resume(CheckResult r, uint64_t duration_us);
-
- private:
-  RequestGuardrails& req_;
-  const std::vector<const Guardrail*>& list_;
-  CheckInput in_;
-  size_t next_ = 0;
-  StageOutcome outcome_;
 };
 
 // The block message for a guardrail (its configured one, or one that names it).

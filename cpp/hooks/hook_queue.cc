@@ -46,16 +46,19 @@ HookQueue::TicketPtr HookQueue::submit(EventLoop& loop, std::string kind, std::s
     if (!closed_) {
       queue_.push_back(Job{ticket->id_, std::move(kind), std::move(payload)});
       waiting_.emplace(ticket->id_, ticket);
-      if (!notified_ && event_fd_ >= 0) {
-        notified_ = true;  // one write until the reader drains: the loop wakes once per batch
-        const uint64_t one = 1;
-        [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof(one));
-      }
+      notifyLocked();
       return ticket;
     }
   }
   deliver(ticket, false, "the hook layer is stopped");
   return ticket;
+}
+
+void HookQueue::notifyLocked() {
+  if (notified_ || event_fd_ < 0) return;
+  notified_ = true;  // one write until the reader drains: the loop wakes once per batch
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(event_fd_, &one, sizeof(one));
 }
 
 void HookQueue::cancel(const TicketPtr& ticket) {
@@ -73,6 +76,15 @@ void HookQueue::cancel(const TicketPtr& ticket) {
     }
   }
   --taken_;
+  cancelled_.push_back(ticket->id_);
+  notifyLocked();
+}
+
+std::vector<uint64_t> HookQueue::drainCancelled() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<uint64_t> out;
+  out.swap(cancelled_);
+  return out;
 }
 
 std::vector<Job> HookQueue::drain() {
@@ -109,6 +121,7 @@ void HookQueue::close() {
     closed_ = true;
     waiting.swap(waiting_);
     queue_.clear();
+    cancelled_.clear();
     taken_ = 0;
     if (event_fd_ >= 0) {
       const uint64_t one = 1;  // wake a reader so it sees the end

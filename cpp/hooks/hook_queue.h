@@ -2,7 +2,9 @@
 // A loop thread copies what a hook needs into an owned snapshot (a JSON text) and submits it;
 // an eventfd wakes the hook thread's event loop, which drains every waiting job, runs them and
 // completes each one; the result is posted back to the submitting loop, where `done` runs
-// unless the submitter cancelled first (its request went away). No Python type crosses here.
+// unless the submitter cancelled first (its request went away). A job cancelled after the hook
+// thread took it is reported back to the hook thread (drainCancelled), which stops its work
+// (a Python task gets CancelledError). No Python type crosses here.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +22,7 @@ namespace aigw::hooks {
 
 struct Job {
   uint64_t id = 0;
-  std::string kind;     // which handler: "guardrails.input", "guardrails.output", ...
+  std::string kind;     // which handler: "guardrail", ...
   std::string payload;  // the snapshot, JSON
 };
 
@@ -50,7 +52,8 @@ class HookQueue {
 
   // Loop thread. Never blocks. After close(), `done` runs (posted) with ok = false.
   TicketPtr submit(EventLoop& loop, std::string kind, std::string payload, Done done);
-  // Submitter's loop thread: `done` will not run. Safe after completion too.
+  // Submitter's loop thread: `done` will not run. Safe after completion too. A job still
+  // queued is withdrawn; one the hook thread took is reported by drainCancelled().
   void cancel(const TicketPtr& ticket);
 
   // An eventfd that becomes readable when jobs are waiting (for an event loop's reader).
@@ -58,6 +61,9 @@ class HookQueue {
   int notifyFd();
   // Hook thread: resets notifyFd() and returns every waiting job without blocking.
   std::vector<Job> drain();
+  // Hook thread: the ids of taken jobs cancelled since the last call (their results are no
+  // longer wanted). Call it with drain(), after it, on each wake-up.
+  std::vector<uint64_t> drainCancelled();
   // Hook thread: delivers a result. Unknown ids (cancelled, already completed) are ignored.
   void complete(uint64_t id, bool ok, std::string result);
   // Every waiting and future job completes with ok = false; the eventfd wakes its reader.
@@ -69,9 +75,11 @@ class HookQueue {
 
  private:
   static void deliver(const TicketPtr& ticket, bool ok, std::string result);
+  void notifyLocked();
 
   mutable std::mutex mu_;
   std::deque<Job> queue_;
+  std::vector<uint64_t> cancelled_;  // taken, then cancelled: for the hook thread to stop
   std::unordered_map<uint64_t, TicketPtr> waiting_;  // queued or taken
   size_t taken_ = 0;
   uint64_t next_id_ = 1;

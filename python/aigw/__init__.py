@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from aigw.guardrails import (
         Guardrail,
         Request,
+        Response,
         Verdict,
         allow,
         block,
@@ -34,6 +35,7 @@ __all__ = [
     "Gateway",
     "Guardrail",
     "Request",
+    "Response",
     "Verdict",
     "__version__",
     "allow",
@@ -50,6 +52,7 @@ _LAZY = {
     "load_config": "aigw.config",
     "Guardrail": "aigw.guardrails",
     "Request": "aigw.guardrails",
+    "Response": "aigw.guardrails",
     "Verdict": "aigw.guardrails",
     "allow": "aigw.guardrails",
     "block": "aigw.guardrails",

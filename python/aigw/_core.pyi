@@ -27,11 +27,15 @@ class Server:
     def stats_json(self) -> str: ...
     def drain_hook_jobs(self) -> list[tuple[int, str, str]]:
         """Every waiting hook job, without blocking; resets hook_fd."""
+    def drain_hook_cancels(self) -> list[int]:
+        """Ids of taken hook jobs cancelled since the last call (their requests no longer wait)."""
     @property
     def hook_fd(self) -> int:
         """An eventfd that becomes readable when hook jobs are waiting."""
     def complete_hook(self, id: int, ok: bool, result: str) -> None:
         """Deliver a hook's result (JSON) to the request waiting for it."""
+    def complete_hooks(self, results: list[tuple[int, bool, str]]) -> None:
+        """Deliver several hook results at once: (id, ok, result) each."""
     def close_hooks(self) -> None:
         """Fail every waiting hook job and wake the hook_fd reader."""
     def usage_json(self, day: str = "", provider: str = "", model: str = "") -> str:

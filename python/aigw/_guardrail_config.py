@@ -103,21 +103,21 @@ class GuardrailConfig(_Model):
             "passthrough": self.passthrough,
             "block": self.block.model_dump(),
         }
-        keys = tuple(k for k in (*KIND_KEYS[self.kind], "replacement") if k != "timeout")
-        for key in keys:
-            value = getattr(self, key, None)
-            if value is not None:
-                out[key] = list(value) if isinstance(value, list) else value
-        if self.kind == "moderation":
+        if self.kind != "python":  # hook and options are the Gateway's (it loads the hook)
+            for key in (*KIND_KEYS[self.kind], "replacement"):
+                value = getattr(self, key, None)
+                if value is not None:
+                    out[key] = list(value) if isinstance(value, list) else value
+        if self.kind in ("moderation", "python"):
             out["timeout_ms"] = max(1, round((self.timeout or 5.0) * 1000))
         return out
 
 
 def guardrails_core(guardrails: list[GuardrailConfig]) -> dict[str, Any]:
-    """The core document's "guardrails" entry (absent when none is configured). Python
-    guardrails are not the core's: they run on the hook thread."""
-    builtin = [g.to_core_dict() for g in guardrails if g.kind != "python"]
-    return {"guardrails": builtin} if builtin else {}
+    """The core document's "guardrails" entry (absent when none is configured). A Gateway
+    replaces the ``kind: python`` entries with its loaded hooks' own settings."""
+    entries = [g.to_core_dict() for g in guardrails]
+    return {"guardrails": entries} if entries else {}
 
 
 def guardrail_model_at(loc: Loc) -> type[BaseModel] | None:
@@ -242,13 +242,12 @@ def _check_one(
             problems.append(
                 _problem((*loc, "hook"), 'a python guardrail needs hook: "module:name"')
             )
-        if any(s in ("output", "stream") for s in stages):
-            problems.append(_problem((*loc, "stage"), "python guardrails run at the input stage"))
+        if "stream" in stages:
+            problems.append(
+                _problem((*loc, "stage"), "python guardrails run at the input and output stages")
+            )
         if g.get("action") == "redact":
             problems.append(_problem((*loc, "action"), "a python guardrail decides by its verdict"))
-        for key in ("request_selectable", "passthrough"):
-            if g.get(key):
-                problems.append(_problem((*loc, key), "not supported for python guardrails yet"))
     elif kind == "moderation":
         provider = g.get("provider")
         if provider is None:
@@ -261,7 +260,9 @@ def _check_one(
                     (*loc, "provider"), f"unknown provider {provider!r} (known: {listing}){hint}"
                 )
             )
-        if any(s in ("output", "stream") for s in stages):
-            problems.append(_problem((*loc, "stage"), "moderation runs at the input stage only"))
+        if "stream" in stages:
+            problems.append(
+                _problem((*loc, "stage"), "moderation runs at the input and output stages only")
+            )
         if g.get("action") == "redact":
             problems.append(_problem((*loc, "action"), "moderation can only block"))

@@ -1,40 +1,47 @@
-"""The hook thread: runs Python guardrails for the C++ data plane.
+"""The hook thread: runs Python guardrail checks for the C++ data plane.
 
-One thread per gateway with hooks owns an asyncio loop where every check runs (async checks
-directly, sync checks through a small thread pool). The C++ HookQueue makes an eventfd readable
-when jobs wait; the loop's reader drains them all at once (one wake-up per batch, no second
-thread handing the GIL back and forth). A verdict goes back with ``Server.complete_hook``; C++
-posts it to the worker that parked the request. The data plane's loop threads never take the
-GIL.
+Each Python guardrail is a guardrail of the C++ GuardrailSet (kind "python"): the worker's
+stage run orders it among the built-ins by priority and, when its turn comes, submits one job
+per (guardrail, stage) to the HookQueue. One thread per gateway with Python guardrails owns an
+asyncio loop; the queue makes an eventfd readable when jobs wait and the loop's reader drains
+them all at once (jobs submitted in one worker loop turn arrive together). A check whose
+coroutine finishes on its first step is answered at once, without a task; the others run as a
+task, which a cancelled job (a sibling blocked first, the client left, the backstop fired)
+cancels: the check gets ``asyncio.CancelledError``. Sync checks run in a small thread pool.
+The verdict goes back with ``Server.complete_hook(s)``; C++ posts it to the worker that parked
+the request. The data plane's loop threads never take the GIL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import importlib
 import inspect
 import json
 import logging
 import threading
-import time
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aigw import _core
 from aigw.guardrails import (
     Guardrail,
-    GuardrailStats,
     Request,
+    Response,
     Verdict,
     _check_settings,
-    apply_redactions,
+    _FunctionGuardrail,
+    _Snapshot,
     apply_rewrite,
     guardrail,
 )
 
 log = logging.getLogger("aigw.guardrails")
+
+_ALLOW = '{"verdict":"allow"}'
 
 
 async def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
@@ -63,42 +70,34 @@ async def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
             return finished.value
 
 
-def _priority_groups(guardrails: Sequence[Guardrail]) -> list[list[Guardrail]]:
-    """Guardrails grouped by priority, lowest first (config order within a group)."""
-    groups: dict[int, list[Guardrail]] = {}
-    for g in guardrails:
-        groups.setdefault(g.priority, []).append(g)
-    return [groups[p] for p in sorted(groups)]
-
-
-def _apply(request: Request, verdict: Verdict) -> bool:
-    """Applies a rewrite or redaction to the request; True when the body changed."""
-    if verdict.action == "rewrite":
-        apply_rewrite(request.body, verdict)
-        return True
-    if verdict.action == "redact":
-        return apply_redactions(request.body, verdict.redactions)
-    return False
-
-
-def _record(name: str, verdict: str, ms: float | None, error: str | None) -> dict[str, Any]:
-    """One guardrail's result, as the request's record keeps it."""
-    return {"name": name, "verdict": verdict, "duration_ms": ms, "error": error}
-
-
-def verdict_timeout_ms(guardrails: Iterable[Guardrail]) -> int:
-    """The C++ backstop for one request's verdict: every priority group's longest timeout,
-    one group after the other, plus a second of slack."""
-    longest: dict[int, float] = {}
-    for g in guardrails:
-        longest[g.priority] = max(longest.get(g.priority, 0.0), float(g.timeout))
-    return int((sum(longest.values()) + 1.0) * 1000)
+def core_entry(g: Guardrail, spec: Any = None) -> dict[str, Any]:
+    """The core config entry (kind "python") of a loaded guardrail: its own settings, the
+    config entry's selection fields (``spec``), or, without one (passed to
+    ``aigw.Gateway(guardrails=...)``), every route and every JSON request."""
+    entry: dict[str, Any] = {
+        "name": g.name,
+        "kind": "python",
+        "stages": list(g.stages),
+        "priority": g.priority,
+        "on_error": g.on_error,
+        "timeout_ms": max(1, round(g.timeout * 1000)),
+    }
+    if spec is None:
+        entry.update(everywhere=True, default=True, passthrough=True)
+    else:
+        entry.update(
+            default=spec.default,
+            request_selectable=spec.request_selectable,
+            passthrough=spec.passthrough,
+        )
+    return entry
 
 
 def load_guardrail(spec: Any) -> Guardrail:
     """Builds the guardrail a ``kind: python`` config entry names (``hook: "module:attr"``):
     an aigw.Guardrail subclass (built with ``options``), an instance, or a check function. The
-    entry's name, and its priority, timeout and on_error when given, override the object's."""
+    entry's name, and its stage, priority, timeout and on_error when given, override the
+    object's."""
     module_name, _, attr = spec.hook.partition(":")
     where = f"guardrail {spec.name!r} (hook {spec.hook!r})"
     try:
@@ -108,57 +107,59 @@ def load_guardrail(spec: Any) -> Guardrail:
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"{where}: cannot load it: {exc}") from exc
     options = dict(spec.options or {})
-    if isinstance(obj, type) and issubclass(obj, Guardrail):
-        try:
-            g = obj(**options)
-        except TypeError as exc:
-            raise ValueError(f"{where}: bad options: {exc}") from exc
-    elif isinstance(obj, Guardrail) or callable(obj):
-        if options:
-            raise ValueError(f"{where}: options are only for a Guardrail class")
-        g = copy.copy(obj) if isinstance(obj, Guardrail) else guardrail(obj)
-    else:
-        raise ValueError(f"{where}: not a Guardrail, a Guardrail class or a function")
-    g.name = spec.name
-    for key in ("priority", "timeout", "on_error"):
-        if key in spec.model_fields_set and getattr(spec, key) is not None:
-            setattr(g, key, getattr(spec, key))
-    _check_settings(g)
+    try:
+        if isinstance(obj, type) and issubclass(obj, Guardrail):
+            try:
+                g = obj(**options)
+            except TypeError as exc:
+                raise ValueError(f"{where}: bad options: {exc}") from exc
+        elif isinstance(obj, Guardrail) or callable(obj):
+            if options:
+                raise ValueError(f"{where}: options are only for a Guardrail class")
+            g = copy.copy(obj) if isinstance(obj, Guardrail) else guardrail(obj)
+        else:
+            raise ValueError(f"{where}: not a Guardrail, a Guardrail class or a function")
+        g.name = spec.name
+        if "stage" in spec.model_fields_set:
+            g.stages = tuple(spec.stages)
+        for key in ("priority", "timeout", "on_error"):
+            if key in spec.model_fields_set and getattr(spec, key) is not None:
+                setattr(g, key, getattr(spec, key))
+        _check_settings(g)
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith(where):
+            raise
+        raise ValueError(f"{where}: {exc}") from exc
     return g
 
 
-class HookRunner:
-    """Runs the Python guardrails. ``everywhere`` apply to every request; ``by_route`` maps a
-    route name to more that apply to its requests only."""
+class _Check:
+    """One guardrail at one stage: the function to call and how."""
 
-    def __init__(
-        self,
-        server: _core.Server,
-        everywhere: Sequence[Guardrail],
-        by_route: Mapping[str, Sequence[Guardrail]] | None = None,
-    ) -> None:
+    __slots__ = ("fn", "guardrail", "is_async", "stage")
+
+    def __init__(self, g: Guardrail, stage: str) -> None:
+        self.guardrail = g
+        self.stage = stage
+        self.fn: Callable[[Any], Any] = g.check if stage == "input" else g.check_output
+        if isinstance(g, _FunctionGuardrail):
+            self.fn = g.function  # so an async function is seen as one (fast path, no thread)
+        self.is_async = inspect.iscoroutinefunction(self.fn)
+
+
+class HookRunner:
+    """Runs the checks of the Python guardrails the C++ core asks for, by name and stage."""
+
+    def __init__(self, server: _core.Server, guardrails: Iterable[Guardrail]) -> None:
         self._server = server
-        by_route = by_route or {}
-        guardrails = {id(g): g for g in [*everywhere, *(g for gs in by_route.values() for g in gs)]}
-        names = [g.name for g in guardrails.values()]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"guardrail names must be unique: {', '.join(duplicates)}")
-        self._groups = _priority_groups(everywhere)
-        # Parsing the snapshot to learn its route is only needed when routes differ.
-        self._by_route = (
-            {route: _priority_groups([*everywhere, *gs]) for route, gs in by_route.items()}
-            if by_route
-            else None
-        )
-        guardrails_list = list(guardrails.values())
-        self._async = {g.name: inspect.iscoroutinefunction(g.check) for g in guardrails_list}
-        self._stats = {g.name: GuardrailStats() for g in guardrails_list}
-        self._stats_lock = threading.Lock()
+        self._checks: dict[str, _Check] = {}
+        for g in guardrails:
+            for stage in g.stages:
+                self._checks[f"{stage}:{g.name}"] = _Check(g, stage)
+        self._running: dict[int, asyncio.Task[None]] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aigw-guardrail")
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
         self._thread = threading.Thread(target=self._run_loop, name="aigw-hooks", daemon=True)
 
     # ------------------------------------------------------------------ lifecycle
@@ -176,10 +177,6 @@ class HookRunner:
         self._loop.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def stats(self) -> dict[str, Any]:
-        with self._stats_lock:
-            return {name: s.as_dict() for name, s in self._stats.items()}
-
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)
         fd = self._server.hook_fd
@@ -193,132 +190,148 @@ class HookRunner:
         self._loop.run_until_complete(asyncio.sleep(0))
 
     def _on_jobs(self) -> None:
+        done: list[tuple[int, bool, str]] = []
         for job_id, kind, payload in self._server.drain_hook_jobs():
-            task = self._loop.create_task(self._handle(job_id, kind, payload))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            result = self._start(job_id, kind, payload)
+            if result is not None:
+                done.append((job_id, True, result))
+        if done:
+            self._server.complete_hooks(done)
+        for job_id in self._server.drain_hook_cancels():
+            task = self._running.pop(job_id, None)
+            if task is not None:
+                task.cancel()
 
-    # ------------------------------------------------------------------ one request
+    # ------------------------------------------------------------------ one check
 
-    async def _handle(self, job_id: int, kind: str, payload: str) -> None:
+    def _start(self, job_id: int, kind: str, payload: str) -> str | None:
+        """Runs a check as far as it goes without waiting: its verdict (JSON) when it is done,
+        else None (a task finishes it)."""
+        head, _, body = payload.partition("\n")
+        check = self._checks.get(head) if kind == "guardrail" else None
+        if check is None:
+            log.error("unknown hook job %r %r", kind, head)
+            return json.dumps({"verdict": "error", "message": f"unknown hook job {kind} {head}"})
+        snap = _Snapshot(body)
+        view: Any = (
+            Request._of_job(snap, texts=True) if check.stage == "input" else Response._of_job(snap)
+        )
+        coro: Any = None
+        if check.is_async:
+            # Most checks finish without waiting for anything: run the coroutine's first step
+            # here, and make a task (and arm the timeout) only if it actually waits.
+            try:
+                coro = check.fn(view)
+                first = coro.send(None)
+            except StopIteration as finished:
+                return self._verdict(check, view, finished.value)
+            except Exception as exc:
+                return self._failed(check, exc)
+            task = self._loop.create_task(self._finish(job_id, check, view, coro, first))
+        else:
+            first = None
+            task = self._loop.create_task(self._finish(job_id, check, view, None, None))
+        self._running[job_id] = task
+        task.add_done_callback(functools.partial(self._done, job_id=job_id, coro=coro, first=first))
+        return None
+
+    def _done(self, task: asyncio.Task[None], *, job_id: int, coro: Any, first: Any) -> None:
+        self._running.pop(job_id, None)
+        if task.cancelled() and coro is not None and coro.cr_frame is not None:
+            # Cancelled before the task's first step: the check still waits where its first
+            # step left it. It gets the CancelledError a task would have given it.
+            if isinstance(first, asyncio.Future):
+                first.cancel()
+            try:
+                coro.throw(asyncio.CancelledError())
+            except (asyncio.CancelledError, StopIteration):
+                pass
+            except Exception:
+                log.exception("guardrail check failed while being cancelled")
+            finally:
+                coro.close()
+
+    async def _finish(self, job_id: int, check: _Check, view: Any, coro: Any, first: Any) -> None:
+        g = check.guardrail
         try:
-            if kind != "guardrails.input":
-                raise ValueError(f"unknown hook job kind {kind!r}")
-            result = await self._run_input(Request(payload))
-            self._server.complete_hook(job_id, True, json.dumps(result))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the layer itself failed: the request fails closed
-            log.exception("guardrail layer failed on job %s", job_id)
-            self._server.complete_hook(job_id, False, f"{type(exc).__name__}: {exc}")
-
-    async def _run_input(self, request: Request) -> dict[str, Any]:
-        results: list[dict[str, Any]] = []
-        changed = False
-        groups = self._groups
-        if self._by_route is not None:
-            groups = self._by_route.get(request.route or "", self._groups)
-        for group in groups:
-            blocked: tuple[Guardrail, Verdict] | None = None
-            if len(group) == 1:  # the common case: no task to spawn
-                verdict, record = await self._run_one(group[0], request)
-                results.append(record)
-                changed = _apply(request, verdict) or changed
-                if verdict.action == "block":
-                    blocked = (group[0], verdict)
-            else:
-                tasks = {asyncio.ensure_future(self._run_one(g, request)): g for g in group}
-                pending = set(tasks)
-                while pending:
-                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                    for fut in done:
-                        verdict, record = fut.result()
-                        results.append(record)
-                        if verdict.action == "block":
-                            blocked = blocked or (tasks[fut], verdict)
-                        else:
-                            changed = _apply(request, verdict) or changed
-                    if blocked is not None and pending:
-                        for fut in pending:
-                            fut.cancel()
-                            results.append(_record(tasks[fut].name, "cancelled", None, None))
-                        await asyncio.gather(*pending, return_exceptions=True)
-                        pending = set()
-            if blocked is not None:
-                g, v = blocked
-                return {
-                    "action": "block",
-                    "guardrail": g.name,
-                    "status": v.status,
-                    "message": v.message,
-                    "type": v.type,
-                    "code": v.code,
-                    "results": results,
-                }
-        if changed:
-            return {"action": "rewrite", "body": request.body, "results": results}
-        return {"action": "allow", "results": results}
-
-    async def _run_one(self, g: Guardrail, request: Request) -> tuple[Verdict, dict[str, Any]]:
-        started = time.perf_counter()
-        error: str | None = None
-        timed_out = False
-        try:
-            if self._async[g.name]:
-                # Most checks finish without waiting for anything: run the coroutine's first
-                # step here, and arm the timeout only if it actually waits.
-                coro = g.check(request)
-                try:
-                    first = coro.send(None)  # type: ignore[union-attr]
-                except StopIteration as finished:
-                    outcome: Any = finished.value
+            async with asyncio.timeout(g.timeout):
+                if coro is not None:
+                    outcome = await _resume(coro, first)
                 else:
-                    async with asyncio.timeout(g.timeout):
-                        outcome = await _resume(coro, first)  # type: ignore[arg-type]
-            else:
-                async with asyncio.timeout(g.timeout):
-                    outcome = await self._loop.run_in_executor(self._pool, g.check, request)
+                    outcome = await self._loop.run_in_executor(self._pool, check.fn, view)
                     if inspect.isawaitable(outcome):
                         outcome = await outcome
-            if not isinstance(outcome, Verdict):
-                raise TypeError(f"check() returned {type(outcome).__name__}, not an aigw.Verdict")
-            verdict = outcome
+        except TimeoutError:
+            log.error(
+                "guardrail %r timed out after %g s (on_error=%s)", g.name, g.timeout, g.on_error
+            )
+            result = json.dumps(
+                {"verdict": "error", "message": f"timed out after {g.timeout:g} s", "timeout": True}
+            )
         except asyncio.CancelledError:
-            raise
-        except asyncio.TimeoutError:
-            timed_out = True
-            error = f"timed out after {g.timeout:g} s"
-            log.error("guardrail %r %s (on_error=%s)", g.name, error, g.on_error)
-            verdict = self._on_error(g, error)
+            raise  # the request no longer waits for it
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            log.error("guardrail %r raised (on_error=%s)", g.name, g.on_error, exc_info=True)
-            verdict = self._on_error(g, error)
-        ms = (time.perf_counter() - started) * 1000.0
-        with self._stats_lock:
-            s = self._stats[g.name]
-            s.runs += 1
-            s.total_ms += ms
-            s.blocks += verdict.action == "block"
-            s.rewrites += verdict.action in ("rewrite", "redact")
-            s.errors += error is not None and not timed_out
-            s.timeouts += timed_out
-        record = {
-            "name": g.name,
-            "verdict": verdict.action,
-            "duration_ms": round(ms, 3),
-            "error": error,
-        }
-        return verdict, record
+            result = self._failed(check, exc)
+        else:
+            result = self._verdict(check, view, outcome)
+        self._server.complete_hook(job_id, True, result)
+
+    def _verdict(self, check: _Check, view: Any, outcome: Any) -> str:
+        """The verdict as the C++ core reads it (python_guardrail.h)."""
+        try:
+            if not isinstance(outcome, Verdict):
+                raise TypeError(f"returned {type(outcome).__name__}, not an aigw.Verdict")
+            return _encode(check.stage, view, outcome)
+        except Exception as exc:
+            return self._failed(check, exc)
 
     @staticmethod
-    def _on_error(g: Guardrail, error: str) -> Verdict:
-        if g.on_error == "allow":
-            return Verdict("allow")
-        return Verdict(
-            "block",
-            message=f"guardrail {g.name!r} failed: {error}",
-            status=503,
-            type="service_unavailable_error",
-            code="guardrail_error",
+    def _failed(check: _Check, exc: BaseException) -> str:
+        g = check.guardrail
+        log.error(
+            "guardrail %r failed at the %s stage (on_error=%s)",
+            g.name,
+            check.stage,
+            g.on_error,
+            exc_info=exc,
         )
+        return json.dumps({"verdict": "error", "message": f"{type(exc).__name__}: {exc}"})
+
+
+def _encode(stage: str, view: Any, v: Verdict) -> str:
+    if v.action == "allow":
+        return _ALLOW
+    if v.action == "block":
+        return json.dumps(
+            {
+                "verdict": "block",
+                "status": v.status,
+                "message": v.message,
+                "type": v.type,
+                "code": v.code,
+            }
+        )
+    if v.action == "redact":
+        return json.dumps({"verdict": "redact", "redactions": [list(p) for p in v.redactions]})
+    if v.texts is not None:
+        return json.dumps({"verdict": "rewrite", "texts": list(v.texts)})
+    if stage == "input":
+        body = view.body
+        apply_rewrite(body, v)
+        return json.dumps({"verdict": "rewrite", "body": body})
+    if not v.replace or v.body is None:
+        raise ValueError("at the output stage, rewrite() takes texts, text or body")
+    return json.dumps({"verdict": "rewrite", "body": v.body})
+
+
+def python_entries(
+    config_guardrails: Iterable[Any], loaded: Mapping[str, Guardrail], extra: Iterable[Guardrail]
+) -> list[dict[str, Any]]:
+    """The core "guardrails" list: the config's entries in order (``kind: python`` ones built
+    from the loaded objects), then the guardrails passed to the Gateway (every route)."""
+    out = [
+        core_entry(loaded[g.name], g) if g.kind == "python" else g.to_core_dict()
+        for g in config_guardrails
+    ]
+    out.extend(core_entry(g) for g in extra)
+    return out

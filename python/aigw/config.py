@@ -338,22 +338,6 @@ class Config(_Model):
             raise ValueError("; ".join(problems))
         return self
 
-    def python_guardrail_selection(self) -> dict[str, list[str]]:
-        """Route name -> the Python guardrails (``kind: python``) that apply to it, by name;
-        routes without one are left out."""
-        python = [g for g in self.guardrails if g.kind == "python"]
-        if not python:
-            return {}
-        selection: dict[str, list[str]] = {}
-        for route in self.all_routes:
-            if route.guardrails is None:
-                names = [g.name for g in python if g.default]
-            else:
-                names = [g.name for g in python if g.name in route.guardrails]
-            if names:
-                selection[route.name] = names
-        return selection
-
     @property
     def all_routes(self) -> list[RouteConfig]:
         """Every route: the entries of ``models`` (the older name), then those of ``routes``."""
@@ -373,11 +357,6 @@ class Config(_Model):
             "pricing": merged_prices(self.pricing),
             **guardrails_core(self.guardrails),
         }
-        python = {g.name for g in self.guardrails if g.kind == "python"}
-        if python:  # the core selects built-ins only; Python ones are the hook thread's
-            for route in core["routes"]:
-                if "guardrails" in route:
-                    route["guardrails"] = [n for n in route["guardrails"] if n not in python]
         if self.log is not None:  # the Gateway adds the journal's place (request_log)
             core["log"] = self.log.to_core_dict()
         return core

@@ -91,16 +91,16 @@ class Gateway:
             config, env=env, overrides={"host": host, "port": port, "workers": workers}
         )
         # `kind: python` guardrails of the config, loaded now so a bad hook fails here.
-        self._route_guardrails: dict[str, list[Guardrail]] = {}
+        self._loaded: dict[str, Guardrail] = {}
         python = [g for g in self._config.guardrails if g.kind == "python"]
         if python:
             from aigw._hooks import load_guardrail
 
-            loaded = {g.name: load_guardrail(g) for g in python}
-            self._route_guardrails = {
-                route: [loaded[n] for n in names]
-                for route, names in self._config.python_guardrail_selection().items()
-            }
+            self._loaded = {g.name: load_guardrail(g) for g in python}
+        names = [g.name for g in self._config.guardrails] + [g.name for g in self._guardrails]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"guardrail names must be unique: {', '.join(duplicates)}")
         self._lock = threading.Lock()
         self._server: Server | None = None
         self._port: int | None = None
@@ -137,24 +137,21 @@ class Gateway:
             if self._config.server.port is None:
                 core["server"]["port"] = 0
             hooks = None
-            python_guardrails = bool(self._guardrails or self._route_guardrails)
+            python_guardrails = [*self._loaded.values(), *self._guardrails]
             if python_guardrails:
-                from aigw._hooks import HookRunner, verdict_timeout_ms
+                from aigw._hooks import HookRunner, python_entries
 
-                every = {g.name: g for gs in self._route_guardrails.values() for g in gs}
-                every.update((g.name, g) for g in self._guardrails)
-                core["hooks"] = {
-                    "input_guardrails": True,
-                    "timeout_ms": verdict_timeout_ms(every.values()),
-                    # Only these routes' requests wait for Python (None: every request).
-                    "routes": None if self._guardrails else sorted(self._route_guardrails),
-                }
+                # Python guardrails are guardrails of the core's set (kind "python"): one
+                # priority order with the built-ins, selection by route and by header.
+                core["guardrails"] = python_entries(
+                    self._config.guardrails, self._loaded, self._guardrails
+                )
             log = RequestLog(self._config.log, [*self._log_sinks, self._events])
             core["log"] = log.prepare()
             try:
                 server = _core.Server(json.dumps(core))
                 if python_guardrails:
-                    hooks = HookRunner(server, self._guardrails, self._route_guardrails).start()
+                    hooks = HookRunner(server, python_guardrails).start()
                 self._port = server.start()
             except BaseException:
                 if hooks is not None:
@@ -274,14 +271,13 @@ class Gateway:
         return f"http://{host}:{self._port}"
 
     def stats(self) -> dict[str, Any]:
-        """Counters of the data plane: connections, requests, refusals, errors, timeouts, and
-        the request log's (``stats()["log"]``, see docs/logging.md)."""
+        """Counters of the data plane: connections, requests, refusals, errors, timeouts, the
+        guardrails' (``stats()["guardrails"]``, built-in and Python alike, see
+        docs/guardrails.md) and the request log's (``stats()["log"]``, see docs/logging.md)."""
         server = self._server
         if server is None:
             return {"running": False}
         stats: dict[str, Any] = json.loads(server.stats_json())
-        if self._hooks is not None:
-            stats["python_guardrails"] = self._hooks.stats()
         log = self._log
         if log is not None:
             stats["log"].update(log.stats())

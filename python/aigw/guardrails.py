@@ -1,35 +1,39 @@
 """Guardrails written in Python.
 
-A guardrail looks at a request before it goes upstream (stage ``input``) and returns a
-:class:`Verdict`: :func:`allow`, :func:`block`, :func:`rewrite` or :func:`redact`. It is a
-subclass of :class:`Guardrail` or a function decorated with :func:`guardrail`; ``check`` may
-be ``async def`` (runs on the gateway's hook thread, in its asyncio loop) or a plain function
-(runs in a small thread pool, so it may block).
+A guardrail looks at a request before it goes upstream (stage ``input``) and, if it asks for
+it, at a whole non-streamed answer before it reaches the client (stage ``output``), and
+returns a :class:`Verdict`: :func:`allow`, :func:`block`, :func:`rewrite` or :func:`redact`.
+It is a subclass of :class:`Guardrail` (``check(request)`` for the input stage,
+``check_output(response)`` for the output stage) or a function decorated with
+:func:`guardrail`; a check may be ``async def`` (runs on the gateway's hook thread, in its
+asyncio loop) or a plain function (runs in a small thread pool, so it may block).
 
 Semantics (docs/guardrails-python.md has the whole story):
 
-- Lower ``priority`` runs first. Guardrails with equal priority run concurrently; the first
-  block stops the request and cancels its still-running siblings; later priorities do not run.
-- A rewrite or redaction changes the request that later priorities and the provider see.
+- Python and built-in guardrails share one order: lower ``priority`` first, config order
+  breaking ties. Guardrails with equal priority run concurrently; the first block stops the
+  stage and cancels its still-running siblings (``asyncio.CancelledError``); later
+  priorities do not run.
+- A rewrite or redaction changes what later priorities and the provider (or the client) see.
 - Each check has a ``timeout``. A check that raises, times out or returns something that is
   not a Verdict follows ``on_error``: ``"block"`` (the default: fail closed, 503) or
   ``"allow"``. It never crashes anything; the error is logged on the ``aigw.guardrails`` logger.
-- Every guardrail runs at most once per request. The C++ event loop never waits for Python: the
-  request is parked until the verdict arrives.
+- Every guardrail runs at most once per request and stage. The C++ event loop never waits for
+  Python: the request is parked until the verdict arrives.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
 __all__ = [
     "Guardrail",
     "Request",
+    "Response",
     "Verdict",
     "allow",
     "block",
@@ -38,9 +42,9 @@ __all__ = [
     "rewrite",
 ]
 
-Stage = Literal["input"]
+Stage = Literal["input", "output"]
 OnError = Literal["block", "allow"]
-_STAGES = ("input",)
+_STAGES = ("input", "output")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Verdict:
     body: dict[str, Any] | None = None  # rewrite: fields to set, or the whole new body
     replace: bool = False  # rewrite: `body` is the whole new body
     redactions: tuple[tuple[str, str], ...] = ()  # redact: (text, replacement) pairs
+    texts: tuple[str, ...] | None = None  # rewrite: the new texts, one per texts()
 
 
 def allow() -> Verdict:
@@ -67,14 +72,15 @@ _ALLOW = Verdict("allow")
 
 
 def block(
-    message: str = "the request was blocked by a guardrail",
+    message: str = "",
     *,
     status: int = 400,
     type: str = "invalid_request_error",  # noqa: A002 - OpenAI's field name
     code: str = "content_blocked",
 ) -> Verdict:
-    """Refuse the request: the client gets an OpenAI-shaped error with this status, message,
-    type and code (the upstream is never called)."""
+    """Refuse the request (or the answer): the client gets an OpenAI-shaped error with this
+    status, message, type and code. The default message names the guardrail ("the request was
+    blocked by guardrail 'name'"; "the response ..." at the output stage)."""
     if not 400 <= status <= 599:
         raise ValueError(f"a block status must be 4xx or 5xx, not {status}")
     return Verdict("block", message=message, status=status, type=type, code=code)
@@ -86,11 +92,29 @@ def rewrite(
     prompt: str | list[str] | None = None,
     input: str | list[str] | None = None,  # noqa: A002 - the embeddings field's name
     body: Mapping[str, Any] | None = None,
+    texts: Sequence[str] | None = None,
+    text: str | None = None,
 ) -> Verdict:
-    """Replace parts of the request: chat ``messages``, a completion ``prompt``, an embeddings
-    ``input``, or the whole ``body`` (its ``model`` is kept: routing already happened)."""
+    """Replace parts of what the guardrail checks.
+
+    - ``texts``: new texts, one per ``texts()`` of the request or response, in order;
+      ``text``: the same for exactly one text (a one-choice answer, a one-message prompt).
+    - Input stage: chat ``messages``, a completion ``prompt``, an embeddings ``input``, or the
+      whole request ``body`` (its ``model`` is kept: routing already happened).
+    - Output stage: the whole answer ``body``.
+    """
+    if text is not None:
+        if texts is not None:
+            raise ValueError("rewrite() takes texts or text, not both")
+        texts = [text]
+    if texts is not None:
+        if body is not None or messages is not None or prompt is not None or input is not None:
+            raise ValueError("rewrite(texts=...) cannot be combined with body fields")
+        if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+            raise TypeError("rewrite(texts=...) takes a sequence of strings")
+        return Verdict("rewrite", texts=tuple(texts))
     if body is None and messages is None and prompt is None and input is None:
-        raise ValueError("rewrite() needs messages, prompt, input or body")
+        raise ValueError("rewrite() needs texts, text, messages, prompt, input or body")
     new: dict[str, Any] = copy.deepcopy(dict(body)) if body is not None else {}
     if messages is not None:
         new["messages"] = messages
@@ -103,7 +127,7 @@ def rewrite(
 
 def redact(found: Iterable[str] | Mapping[str, str], replacement: str = "[REDACTED]") -> Verdict:
     """Replace every occurrence of each text in ``found`` (or each key of a mapping, by its
-    value) in every text of the request (message contents, prompt, input)."""
+    value) in every text of the request or response (``texts()``); longer ones first."""
     if isinstance(found, Mapping):
         pairs = tuple((str(k), str(v)) for k, v in found.items() if k)
     else:
@@ -111,21 +135,49 @@ def redact(found: Iterable[str] | Mapping[str, str], replacement: str = "[REDACT
     return Verdict("redact", redactions=pairs)
 
 
-class Request:
-    """What a guardrail sees of a request: an owned copy, safe to keep or change. (It is parsed
-    from the gateway's snapshot on first use: a check that reads nothing costs nothing.)"""
+class _Snapshot:
+    """A job's JSON (from the gateway), parsed on first use: a check that reads nothing costs
+    nothing."""
 
-    __slots__ = ("_body", "_payload", "_snap")
+    __slots__ = ("_data", "_text")
+
+    def __init__(self, source: str | Mapping[str, Any]) -> None:
+        self._text = source if isinstance(source, str) else ""
+        self._data: dict[str, Any] | None = None if isinstance(source, str) else dict(source)
+
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = json.loads(self._text or "{}")
+        return self._data
+
+
+class Request:
+    """What a guardrail sees of a request: an owned copy, safe to keep or change (changing it
+    changes nothing by itself: return a Verdict).
+
+    ``Request(snapshot)`` builds one from a dict (or its JSON) with the fields below, for
+    tests of a guardrail."""
+
+    __slots__ = ("_body", "_part", "_snap", "_texts")
 
     def __init__(self, snapshot: str | Mapping[str, Any]) -> None:
-        self._payload = snapshot if isinstance(snapshot, str) else None
-        self._snap: dict[str, Any] | None = None if isinstance(snapshot, str) else dict(snapshot)
+        self._snap = _Snapshot(snapshot)
+        self._part: str | None = None
+        self._texts = False  # the snapshot carries the gateway's texts
         self._body: dict[str, Any] | None = None
 
+    @classmethod
+    def _of_job(cls, snap: _Snapshot, *, texts: bool) -> Request:
+        r = cls.__new__(cls)
+        r._snap, r._part, r._texts, r._body = snap, "request", texts, None
+        return r
+
     def _data(self) -> dict[str, Any]:
-        if self._snap is None:
-            self._snap = json.loads(self._payload or "{}")
-        return self._snap
+        data = self._snap.data()
+        if self._part is None:
+            return data
+        part: dict[str, Any] = data[self._part]
+        return part
 
     @property
     def request_id(self) -> str:
@@ -164,7 +216,7 @@ class Request:
 
     @property
     def body(self) -> dict[str, Any]:
-        """The JSON body (the same dict on every access: rewrites change it)."""
+        """The JSON body, as earlier guardrails left it (the same dict on every access)."""
         if self._body is None:
             self._body = self._data()["body"]
         return self._body
@@ -176,9 +228,13 @@ class Request:
         return messages if isinstance(messages, list) else []
 
     def texts(self) -> list[str]:
-        """Every text of the request a model would read: message contents (strings and text
-        parts), the completion prompt, the embeddings input."""
-        return [t for t, _ in _text_slots(self.body)]
+        """Every text of the request a model would read, in the gateway's order: message
+        contents (strings and text parts), the completion prompt, the embeddings input (on a
+        passthrough request: every string of the body). What redact() and rewrite(texts=)
+        work on."""
+        if self._texts:
+            return list(self._snap.data()["texts"])
+        return _request_texts(self.body)
 
     @property
     def text(self) -> str:
@@ -189,60 +245,113 @@ class Request:
         return f"<aigw.Request {self.request_id} {self.endpoint} model={self.model!r}>"
 
 
-def _text_slots(body: dict[str, Any]) -> list[tuple[str, Callable[[str], None]]]:
-    """(text, setter) for every model-readable text of a body."""
-    slots: list[tuple[str, Callable[[str], None]]] = []
+class Response:
+    """What an output guardrail sees of a whole (non-streamed, 2xx) answer: an owned copy.
 
-    def add(container: Any, key: Any) -> None:
-        value = container[key]
-        if isinstance(value, str):
+    ``Response(body, request)`` builds one from an answer dict, for tests of a guardrail."""
 
-            def setter(new: str, c: Any = container, k: Any = key) -> None:
-                c[k] = new
+    __slots__ = ("_body", "_request", "_snap")
 
-            slots.append((value, setter))
+    def __init__(
+        self, body: Mapping[str, Any], request: Request | Mapping[str, Any] | None = None
+    ) -> None:
+        req = request if isinstance(request, Request) or request is None else Request(request)
+        self._snap = _Snapshot({"response": dict(body)})
+        self._request = req
+        self._body: dict[str, Any] | None = None
 
+    @classmethod
+    def _of_job(cls, snap: _Snapshot) -> Response:
+        r = cls.__new__(cls)
+        r._snap, r._request, r._body = snap, None, None
+        return r
+
+    @property
+    def request(self) -> Request:
+        """The request it answers (as the provider received it)."""
+        if self._request is None:
+            self._request = Request._of_job(self._snap, texts=False)
+        return self._request
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The answer's JSON (the same dict on every access)."""
+        if self._body is None:
+            self._body = self._snap.data()["response"]
+        return self._body
+
+    @property
+    def model(self) -> str | None:
+        """The model that answered, as the answer says."""
+        model = self.body.get("model")
+        return None if model is None else str(model)
+
+    @property
+    def choices(self) -> list[dict[str, Any]]:
+        choices = self.body.get("choices")
+        return choices if isinstance(choices, list) else []
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        usage = self.body.get("usage")
+        return usage if isinstance(usage, dict) else None
+
+    def texts(self) -> list[str]:
+        """The answer's texts, one per choice that has one: ``message.content`` (chat) or
+        ``text`` (completions). What redact() and rewrite(texts=) work on."""
+        data = self._snap.data()
+        if "texts" in data:
+            return list(data["texts"])
+        return _answer_texts(self.body)
+
+    @property
+    def text(self) -> str:
+        """All texts joined by newlines."""
+        return "\n".join(self.texts())
+
+    def __repr__(self) -> str:
+        return f"<aigw.Response model={self.model!r} choices={len(self.choices)}>"
+
+
+def _request_texts(body: dict[str, Any]) -> list[str]:
+    """Every model-readable text of a request body (the gateway sends its own list)."""
+    out: list[str] = []
     for message in body.get("messages") or []:
         if not isinstance(message, dict):
             continue
         content = message.get("content")
         if isinstance(content, str):
-            add(message, "content")
+            out.append(content)
         elif isinstance(content, list):
             for part in content:
-                if isinstance(part, dict) and part.get("type") == "text" and "text" in part:
-                    add(part, "text")
+                if isinstance(part, dict) and part.get("type") == "text":
+                    if isinstance(part.get("text"), str):
+                        out.append(part["text"])
     for key in ("prompt", "input"):
         value = body.get(key)
         if isinstance(value, str):
-            add(body, key)
+            out.append(value)
         elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, str):
-                    add(value, i)
-    return slots
+            out.extend(v for v in value if isinstance(v, str))
+    return out
 
 
-def apply_redactions(body: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> bool:
-    """Replaces each (text, replacement) in every text slot; True when something changed."""
-    pairs = list(pairs)
-    if not pairs:
-        return False
-    pattern = re.compile(
-        "|".join(re.escape(old) for old, _ in sorted(pairs, key=lambda p: -len(p[0])))
-    )
-    table = dict(pairs)
-    changed = False
-    for text, setter in _text_slots(body):
-        new = pattern.sub(lambda m: table[m.group(0)], text)
-        if new != text:
-            setter(new)
-            changed = True
-    return changed
+def _answer_texts(body: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for choice in body.get("choices") or []:
+        if not isinstance(choice, dict):
+            continue
+        message = choice.get("message")
+        if isinstance(message, dict) and isinstance(message.get("content"), str):
+            out.append(message["content"])
+        elif isinstance(choice.get("text"), str):
+            out.append(choice["text"])
+    return out
 
 
 def apply_rewrite(body: dict[str, Any], verdict: Verdict) -> None:
-    """Applies a rewrite verdict to the body; the model stays (routing already happened)."""
+    """Applies a rewrite verdict's body fields to a request body; the model stays (routing
+    already happened)."""
     if verdict.body is None:
         return
     model = body.get("model")
@@ -254,15 +363,18 @@ def apply_rewrite(body: dict[str, Any], verdict: Verdict) -> None:
 
 
 class Guardrail:
-    """Base class of Python guardrails. Override :meth:`check` (``def`` or ``async def``).
+    """Base class of Python guardrails. Override :meth:`check` (input stage) and/or
+    :meth:`check_output` (output stage), as ``def`` or ``async def``.
 
     Class attributes (or constructor arguments) set how it runs: ``name`` (default: the class
-    name), ``stage`` (``"input"``), ``priority`` (lower first; equal ones run concurrently),
-    ``timeout`` (seconds) and ``on_error`` (``"block"``: fail closed, or ``"allow"``).
+    name), ``stages`` (``("input",)``; add ``"output"`` to check whole answers), ``priority``
+    (lower first, shared with the built-in guardrails; equal ones run concurrently),
+    ``timeout`` (seconds, per check) and ``on_error`` (``"block"``: fail closed, or
+    ``"allow"``).
     """
 
     name: str = ""
-    stage: Stage = "input"
+    stages: tuple[Stage, ...] = ("input",)
     priority: int = 0
     timeout: float = 5.0
     on_error: OnError = "block"
@@ -271,7 +383,7 @@ class Guardrail:
         self,
         *,
         name: str | None = None,
-        stage: Stage | None = None,
+        stages: Stage | Sequence[Stage] | None = None,
         priority: int | None = None,
         timeout: float | None = None,
         on_error: OnError | None = None,
@@ -280,8 +392,8 @@ class Guardrail:
             self.name = name
         if not self.name:
             self.name = type(self).__name__
-        if stage is not None:
-            self.stage = stage
+        if stages is not None:
+            self.stages = _stages(stages)
         if priority is not None:
             self.priority = priority
         if timeout is not None:
@@ -291,18 +403,35 @@ class Guardrail:
         _check_settings(self)
 
     def check(self, request: Request) -> Verdict | Awaitable[Verdict]:
+        """The input stage: decide about a request before it goes upstream."""
         raise NotImplementedError(f"{type(self).__name__}.check() is not implemented")
+
+    def check_output(self, response: Response) -> Verdict | Awaitable[Verdict]:
+        """The output stage: decide about a whole answer before it reaches the client."""
+        raise NotImplementedError(f"{type(self).__name__}.check_output() is not implemented")
 
     def __repr__(self) -> str:
         return (
-            f"<aigw.Guardrail {self.name!r} stage={self.stage} priority={self.priority} "
-            f"timeout={self.timeout}s on_error={self.on_error}>"
+            f"<aigw.Guardrail {self.name!r} stages={','.join(self.stages)} "
+            f"priority={self.priority} timeout={self.timeout}s on_error={self.on_error}>"
         )
 
 
+def _stages(stages: str | Sequence[str]) -> tuple[Stage, ...]:
+    given = [stages] if isinstance(stages, str) else list(stages)
+    bad = [s for s in given if s not in _STAGES]
+    if bad or not given:
+        raise ValueError(f"stages must be a non-empty selection of {_STAGES}, not {stages!r}")
+    return tuple(s for s in _STAGES if s in given)  # type: ignore[misc]
+
+
 def _check_settings(g: Guardrail) -> None:
-    if g.stage not in _STAGES:
-        raise ValueError(f"guardrail {g.name!r}: stage must be one of {_STAGES}, not {g.stage!r}")
+    if not isinstance(g.name, str) or not g.name or not g.name.isprintable():
+        raise ValueError(f"guardrail name must be a printable, non-empty string: {g.name!r}")
+    g.stages = _stages(g.stages)
+    for stage, method in (("input", "check"), ("output", "check_output")):
+        if stage in g.stages and getattr(type(g), method) is getattr(Guardrail, method):
+            raise TypeError(f"guardrail {g.name!r} runs at the {stage} stage but has no {method}()")
     if isinstance(g.priority, bool) or not isinstance(g.priority, int):
         raise TypeError(f"guardrail {g.name!r}: priority must be an int")
     if not (isinstance(g.timeout, (int, float)) and 0 < g.timeout <= 3600):
@@ -312,7 +441,10 @@ def _check_settings(g: Guardrail) -> None:
 
 
 class _FunctionGuardrail(Guardrail):
-    def __init__(self, fn: Callable[[Request], Any], **settings: Any) -> None:
+    """A check function as a guardrail: it gets the Request at the input stage and the
+    Response at the output stage."""
+
+    def __init__(self, fn: Callable[[Any], Any], **settings: Any) -> None:
         self._fn = fn
         if settings.get("name") is None:
             settings["name"] = getattr(fn, "__name__", None) or "guardrail"
@@ -322,12 +454,15 @@ class _FunctionGuardrail(Guardrail):
     def check(self, request: Request) -> Any:
         return self._fn(request)
 
+    def check_output(self, response: Response) -> Any:
+        return self._fn(response)
+
     @property
-    def function(self) -> Callable[[Request], Any]:
+    def function(self) -> Callable[[Any], Any]:
         return self._fn
 
 
-CheckFn = Callable[[Request], "Verdict | Awaitable[Verdict]"]
+CheckFn = Callable[[Any], "Verdict | Awaitable[Verdict]"]
 
 
 @overload
@@ -336,7 +471,7 @@ def guardrail(fn: CheckFn, /) -> Guardrail: ...
 def guardrail(
     *,
     name: str | None = None,
-    stage: Stage = "input",
+    stages: Stage | Sequence[Stage] = "input",
     priority: int = 0,
     timeout: float = 5.0,
     on_error: OnError = "block",
@@ -348,12 +483,14 @@ def guardrail(
     /,
     *,
     name: str | None = None,
-    stage: Stage = "input",
+    stages: Stage | Sequence[Stage] = "input",
     priority: int = 0,
     timeout: float = 5.0,
     on_error: OnError = "block",
 ) -> Guardrail | Callable[[CheckFn], Guardrail]:
-    """Turns a function ``(request) -> Verdict`` (sync or async) into a guardrail::
+    """Turns a function (sync or async) into a guardrail; it receives an
+    :class:`aigw.Request` at the input stage and an :class:`aigw.Response` at the output
+    stage::
 
     @aigw.guardrail(priority=10)
     async def no_secrets(request: aigw.Request) -> aigw.Verdict:
@@ -362,27 +499,7 @@ def guardrail(
 
     def wrap(f: CheckFn) -> Guardrail:
         return _FunctionGuardrail(
-            f, name=name, stage=stage, priority=priority, timeout=timeout, on_error=on_error
+            f, name=name, stages=stages, priority=priority, timeout=timeout, on_error=on_error
         )
 
     return wrap(fn) if fn is not None else wrap
-
-
-@dataclass
-class GuardrailStats:
-    runs: int = 0
-    blocks: int = 0
-    rewrites: int = 0
-    errors: int = 0
-    timeouts: int = 0
-    total_ms: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "runs": self.runs,
-            "blocks": self.blocks,
-            "rewrites": self.rewrites,
-            "errors": self.errors,
-            "timeouts": self.timeouts,
-            "total_ms": round(self.total_ms, 3),
-        }

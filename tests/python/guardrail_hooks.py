@@ -15,6 +15,11 @@ class NoWord(aigw.Guardrail):
             return aigw.block(f"{self.word!r} is not allowed")
         return aigw.allow()
 
+    def check_output(self, response: aigw.Response) -> aigw.Verdict:  # when the config says so
+        if self.word in response.text:
+            return aigw.block(f"{self.word!r} is not allowed in answers")
+        return aigw.allow()
+
 
 def no_bar(request: aigw.Request) -> aigw.Verdict:
     return aigw.block("no bar") if "bar" in request.text else aigw.allow()

@@ -518,6 +518,42 @@ def test_moderation_blocks_flagged_input_and_passes_the_rest() -> None:
     assert not up.errors
 
 
+def test_moderation_at_the_output_stage_checks_whole_answers() -> None:
+    up = moderation_upstream()
+    try:
+        config = gateway_config(
+            {"mock": {"kind": "mock"}, "up": openai_provider(up.origin)},
+            guardrails=[
+                {
+                    "name": "mod-out",
+                    "kind": "moderation",
+                    "provider": "up",
+                    "stage": ["output"],
+                    "default": True,
+                }
+            ],
+        )
+        with aigw.Gateway(config) as g:
+            chat = {"model": "m", "messages": [{"role": "user", "content": "an attack plan?"}]}
+            ok = post(g, "/v1/chat/completions", chat, **{"x-mock-response": "no, sorry"})
+            assert ok.status_code == 200  # the request may say it: only answers are checked
+            bad = post(g, "/v1/chat/completions", chat, **{"x-mock-response": "the attack: ..."})
+            assert bad.status_code == 400 and bad.headers["x-aigw-guardrail"] == "mod-out"
+            assert bad.json()["error"]["message"] == (
+                "the response was blocked by guardrail 'mod-out': flagged by moderation (violence)"
+            )
+            inputs = [q.json()["input"] for q in up.requests if q.path.endswith("/moderations")]
+            assert inputs == [["no, sorry"], ["the attack: ..."]]
+            streamed = post(
+                g, "/v1/chat/completions", {**chat, "stream": True}, **{"x-mock-response": "attack"}
+            )
+            assert streamed.status_code == 200  # not on streams
+            assert g.stats()["guardrails"]["mod-out"]["runs"] == 2
+    finally:
+        up.stop()
+    assert not up.errors
+
+
 @pytest.mark.parametrize(("on_error", "status"), [("block", 400), ("allow", 200)])
 def test_moderation_errors_follow_on_error(
     make_gateway: Callable[..., aigw.Gateway], on_error: str, status: int

@@ -55,7 +55,7 @@ def test_a_python_guardrail_blocks_before_the_provider(gateways: list[aigw.Gatew
     assert err["code"] == "no_forbidden" and err["message"] == "forbidden words are not allowed"
     assert r.headers["x-aigw-guardrail"] == "NoForbidden"
     assert "x-aigw-provider" not in r.headers  # never reached a provider
-    assert gw.stats()["python_guardrails"]["NoForbidden"]["blocks"] == 1
+    assert gw.stats()["guardrails"]["NoForbidden"]["blocks"] == 1
 
 
 def test_the_same_banned_prompt_is_blocked_on_every_endpoint(gateways: list[aigw.Gateway]) -> None:
@@ -174,7 +174,7 @@ def test_the_first_block_cancels_its_siblings(gateways: list[aigw.Gateway]) -> N
     assert r.status_code == 400 and r.headers["x-aigw-guardrail"] == "blocker"
     assert time.monotonic() - t0 < 1.5
     assert cancelled.wait(2)
-    stats = gw.stats()["python_guardrails"]
+    stats = gw.stats()["guardrails"]
     assert stats["never"]["runs"] == 0 and stats["blocker"]["blocks"] == 1
 
 
@@ -220,7 +220,7 @@ def test_raising_and_timing_out_fail_closed_unless_told_otherwise(
             wrong.status_code == 503 and "not an aigw.Verdict" in wrong.json()["error"]["message"]
         )
     assert any("raiser" in rec.getMessage() for rec in caplog.records)
-    stats = gw.stats()["python_guardrails"]
+    stats = gw.stats()["guardrails"]
     assert stats["raiser"]["errors"] == 1 and stats["sleepy"]["timeouts"] == 1
     assert stats["lenient"]["errors"] == 1
     assert chat(gw).status_code == 200  # nothing is broken afterwards
@@ -335,9 +335,11 @@ def test_python_guardrails_from_the_config_follow_route_selection(
     assert ask("guarded", "bar") == 400 and ask("guarded", "foo") == 200  # the route's own
     assert ask("guarded", "qux") == 400
     assert ask("open", "foo bar qux") == 200  # none
-    stats = gw.stats()["python_guardrails"]
-    # Built-in input guardrails run first: "qux" never reached Python.
+    stats = gw.stats()["guardrails"]
+    # One order: at equal priority the synchronous built-in runs first and blocks "qux" before
+    # any Python check starts.
     assert stats["nofoo"]["runs"] == 2 and stats["nobar"]["runs"] == 2
+    assert stats["nofoo"]["kind"] == "python" and stats["banned"]["kind"] == "phrases"
 
 
 def test_python_guardrail_config_errors() -> None:
@@ -346,9 +348,9 @@ def test_python_guardrail_config_errors() -> None:
     with pytest.raises(ValueError, match="cannot load it"):
         aigw.Gateway(config)
     config["guardrails"] = [
-        {"name": "g", "kind": "python", "hook": "guardrail_hooks:no_bar", "stage": "output"}
+        {"name": "g", "kind": "python", "hook": "guardrail_hooks:no_bar", "stage": "stream"}
     ]
-    with pytest.raises(aigw.ConfigError, match="input stage"):
+    with pytest.raises(aigw.ConfigError, match="input and output stages"):
         aigw.Gateway(config)
     config["guardrails"] = [{"name": "g", "kind": "python", "default": True}]
     with pytest.raises(aigw.ConfigError, match="needs hook"):

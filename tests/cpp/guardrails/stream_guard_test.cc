@@ -131,6 +131,20 @@ TEST(StreamGuard, OddChunksPassWithoutHarm) {
   EXPECT_NE(out.find("not json"), std::string::npos);
 }
 
+// The output stage over a whole answer, as exchange_stages.cc runs it (all synchronous here).
+StageOutcome checkAnswer(RequestGuardrails& r, std::string& body) {
+  json doc = json::parse(body);
+  TextRefs texts;
+  answerTexts(Endpoint::ChatCompletions, doc, texts);
+  CheckInput in;
+  in.stage = Stage::Output;
+  in.texts = &texts;
+  StageRun run(r, r.selection().output, in);
+  const StageOutcome outcome = run.run();
+  if (outcome.changed) body = dumpJson(doc);
+  return outcome;
+}
+
 TEST(OutputStage, RedactsAndBlocksWholeAnswers) {
   auto b = build(R"([{"name":"mail","kind":"regex","stages":["output"],"action":"redact","presets":["email"]},
                      {"name":"ban","kind":"phrases","stages":["output"],"phrases":["nope"],"priority":5}])");
@@ -139,17 +153,17 @@ TEST(OutputStage, RedactsAndBlocksWholeAnswers) {
   sel.add(b.set->byName("mail"));
   ASSERT_EQ(sel.output.front()->name(), "mail");  // lower priority first
   RequestGuardrails r(sel, Endpoint::ChatCompletions);
+  ASSERT_TRUE(r.checksAnswer());
   std::string body = R"({"choices":[{"message":{"role":"assistant","content":"mail me at a@b.io"}}]})";
-  ASSERT_TRUE(r.checkAnswer(body));
+  EXPECT_EQ(checkAnswer(r, body).status, StageOutcome::Status::Done);
   EXPECT_EQ(json::parse(body)["choices"][0]["message"]["content"], "mail me at [REDACTED:email]");
   std::string bad = R"({"choices":[{"message":{"content":"nope"}}]})";
   RequestGuardrails r2(sel, Endpoint::ChatCompletions);
-  EXPECT_FALSE(r2.checkAnswer(bad));
+  EXPECT_EQ(checkAnswer(r2, bad).status, StageOutcome::Status::Blocked);
   std::string same = R"({"choices":[{"message":{"content":"fine"}}], "x": 1.50})";
-  const std::string copy = same;
   RequestGuardrails r3(sel, Endpoint::ChatCompletions);
-  ASSERT_TRUE(r3.checkAnswer(same));
-  EXPECT_EQ(same, copy);  // nothing changed: the bytes are untouched
+  EXPECT_FALSE(checkAnswer(r3, same).changed);
+  EXPECT_FALSE(RequestGuardrails(sel, Endpoint::Embeddings).checksAnswer());
 }
 
 TEST(Limits, BlockMessagesTokensAndBytes) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <future>
 #include <thread>
+#include <vector>
 
 namespace aigw::hooks {
 namespace {
@@ -100,12 +101,43 @@ TEST(HookQueue, ACancelledJobIsNeverTakenAndALateResultIsDropped) {
     queue.cancel(queued);  // still queued: it disappears
   });
   EXPECT_TRUE(queue.drain().empty());
+  // Only the taken one is reported to the hook thread (so it can stop working on it).
+  EXPECT_EQ(queue.drainCancelled(), std::vector<uint64_t>{jobs[0].id});
+  EXPECT_TRUE(queue.drainCancelled().empty());
   queue.complete(jobs[0].id, true, "late");
   onLoop(loop, [] {});  // let any posted result run
   onLoop(loop, [] {});
   EXPECT_EQ(calls.load(), 0);
   EXPECT_EQ(queue.inFlight(), 0u);
   EXPECT_EQ(queue.queued(), 0u);
+  loop.stopAndJoin();
+}
+
+TEST(HookQueue, CancellingATakenJobWakesTheHookThread) {
+  EventLoop loop;
+  loop.startThread(nullptr);
+  HookQueue queue;
+  const int fd = queue.notifyFd();
+  HookQueue::TicketPtr a, b;
+  onLoop(loop, [&] {
+    a = queue.submit(loop, "k", "a", [](bool, std::string) {});
+    b = queue.submit(loop, "k", "b", [](bool, std::string) {});
+  });
+  auto jobs = queue.drain();
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_FALSE(readable(fd));
+  onLoop(loop, [&] {
+    queue.cancel(a);
+    queue.cancel(b);
+    queue.cancel(a);  // twice: reported once
+  });
+  EXPECT_TRUE(readable(fd));  // one wake-up for both
+  EXPECT_TRUE(queue.drain().empty());
+  EXPECT_EQ(queue.drainCancelled(), (std::vector<uint64_t>{jobs[0].id, jobs[1].id}));
+  EXPECT_FALSE(readable(fd));
+  queue.complete(jobs[1].id, true, "late");  // after cancel: ignored
+  EXPECT_EQ(queue.inFlight(), 0u);
+  queue.close();
   loop.stopAndJoin();
 }
 

@@ -1,0 +1,157 @@
+#include "guardrails/python_guardrail.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/json_text.h"
+#include "core/timer.h"
+#include "hooks/hook_queue.h"
+
+namespace aigw::guardrails {
+namespace {
+
+// One check in flight: the job's ticket and the backstop timer. Destroying or cancelling it
+// cancels the job (Python's task for it gets CancelledError) and the timer.
+class PythonCheck final : public AsyncCheck {
+ public:
+  PythonCheck(hooks::HookQueue& queue, EventLoop& loop, const PythonGuardrail& g, CheckDone done)
+      : queue_(queue), loop_(loop), guardrail_(g), done_(std::move(done)), timer_(loop.uv(), [this] { onBackstop(); }) {}
+  ~PythonCheck() override { queue_.cancel(ticket_); }
+
+  void start(std::string payload) {
+    // `done` runs on this loop and only while the ticket is not cancelled (our destructor).
+    ticket_ = queue_.submit(loop_, "guardrail", std::move(payload),
+                            [this](bool ok, std::string result) { finish(guardrail_.verdictFor(ok, result)); });
+    if (!finished_) timer_.start(guardrail_.backstopMs());
+  }
+
+  void cancel() override {
+    finished_ = true;
+    done_ = nullptr;
+    timer_.stop();
+    queue_.cancel(ticket_);
+  }
+
+ private:
+  void onBackstop() {
+    queue_.cancel(ticket_);
+    finish(guardrail_.failure("no verdict came within " + std::to_string(guardrail_.backstopMs()) + " ms", true));
+  }
+
+  void finish(CheckResult r) {
+    if (finished_) return;
+    finished_ = true;
+    timer_.stop();
+    CheckDone done = std::move(done_);
+    done(std::move(r));  // may release this object (deferred): nothing after this line
+  }
+
+  hooks::HookQueue& queue_;
+  EventLoop& loop_;
+  const PythonGuardrail& guardrail_;
+  CheckDone done_;
+  Timer timer_;
+  hooks::HookQueue::TicketPtr ticket_;
+  bool finished_ = false;
+};
+
+std::string stringOr(const nlohmann::json& v, const char* key, std::string fallback) {
+  auto it = v.find(key);
+  return it != v.end() && it->is_string() ? it->get<std::string>() : std::move(fallback);
+}
+
+}  // namespace
+
+CheckResult PythonGuardrail::check(CheckInput&) const {
+  return failure("a python guardrail cannot run synchronously", false);
+}
+
+CheckResult PythonGuardrail::failure(std::string reason, bool timeout) const {
+  CheckResult r;
+  r.error = true;
+  r.timeout = timeout;
+  r.block = BlockResponse{503, "guardrail '" + name() + "' failed: " + reason, "service_unavailable_error",
+                          "guardrail_error"};
+  r.reason = std::move(reason);
+  return r;
+}
+
+CheckResult PythonGuardrail::verdictFor(bool ok, const std::string& result) const {
+  if (!ok) return failure("the hook layer failed: " + result, false);
+  nlohmann::json v = nlohmann::json::parse(result, nullptr, false);
+  if (!v.is_object()) return failure("unreadable verdict", false);
+  const std::string verdict = stringOr(v, "verdict", "");
+  CheckResult r;
+  if (verdict == "allow") return r;
+  if (verdict == "block") {
+    r.verdict = Verdict::Block;
+    BlockResponse b;
+    auto status = v.find("status");
+    if (status != v.end() && status->is_number_integer()) b.status = status->get<int>();
+    if (b.status < 400 || b.status > 599) b.status = 400;
+    b.message = stringOr(v, "message", "");
+    b.type = stringOr(v, "type", b.type);
+    b.code = stringOr(v, "code", b.code);
+    r.block = std::move(b);
+    return r;
+  }
+  if (verdict == "redact") {
+    r.verdict = Verdict::Redact;
+    auto pairs = v.find("redactions");
+    if (pairs == v.end() || !pairs->is_array()) return failure("a redaction without redactions", false);
+    for (const auto& p : *pairs) {
+      if (!p.is_array() || p.size() != 2 || !p[0].is_string() || !p[1].is_string()) {
+        return failure("a redaction must be [text, replacement] pairs", false);
+      }
+      r.redactions.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
+    }
+    return r;
+  }
+  if (verdict == "rewrite") {
+    r.verdict = Verdict::Rewrite;
+    if (auto texts = v.find("texts"); texts != v.end() && texts->is_array()) {
+      for (auto& t : *texts) {
+        if (!t.is_string()) return failure("a rewrite's texts must be strings", false);
+        r.rewritten.push_back(std::move(t.get_ref<std::string&>()));
+      }
+      return r;
+    }
+    if (auto body = v.find("body"); body != v.end() && body->is_object()) {
+      r.document = std::move(*body);
+      return r;
+    }
+    return failure("a rewrite without texts or body", false);
+  }
+  if (verdict == "error") {
+    auto timeout = v.find("timeout");
+    return failure(stringOr(v, "message", "the check failed"), timeout != v.end() && timeout->is_boolean() && timeout->get<bool>());
+  }
+  return failure("unknown verdict '" + verdict + "'", false);
+}
+
+AsyncCheckPtr PythonGuardrail::startCheck(AsyncCheckContext& ctx, const CheckInput& in, CheckDone done) const {
+  if (ctx.hooks == nullptr || !ctx.subject) {
+    done(failure("no Python hook layer is running", false));
+    return nullptr;
+  }
+  const std::string_view subject = ctx.subject();
+  size_t size = name().size() + subject.size() + 64;
+  for (const std::string* t : *in.texts) size += t->size() + 8;
+  std::string payload;
+  payload.reserve(size);
+  payload += stageName(in.stage);
+  payload += ':';
+  payload += name();
+  payload += "\n{\"texts\":[";
+  for (size_t i = 0; i < in.texts->size(); ++i) {
+    if (i != 0) payload += ',';
+    appendJsonString(payload, *(*in.texts)[i]);
+  }
+  payload += "],";
+  payload += subject;
+  payload += '}';
+  auto check = std::make_unique<PythonCheck>(*ctx.hooks, ctx.calls.loop, *this, std::move(done));
+  check->start(std::move(payload));
+  return check;
+}
+
+}  // namespace aigw::guardrails

@@ -1,0 +1,48 @@
+// A guardrail written in Python (kind "python"): asynchronous like moderation. Its check is a
+// job on the worker's HookQueue naming the guardrail and the stage, with an owned snapshot of
+// what the stage checks; the Python hook thread runs the guardrail's check and answers with a
+// verdict (JSON), which comes back to the worker's loop as a CheckResult. A backstop timer
+// fails the check if no verdict comes (Python enforces the guardrail's own timeout first).
+//
+// Job: kind "guardrail", payload "<stage>:<name>\n{"texts":[...],<subject>}" (stage: input or
+//   output; the first line lets Python pick the check without parsing the JSON), where
+//   <subject> is AsyncCheckContext::subject() ("request":{...}[,"response":{...}]).
+// Verdict: {"verdict":"allow"}
+//          {"verdict":"block","status":400,"message":"...","type":"...","code":"..."}
+//          {"verdict":"redact","redactions":[["text","replacement"],...]}
+//          {"verdict":"rewrite","texts":[...]}   one per text sent, in order
+//          {"verdict":"rewrite","body":{...}}    the whole new document (request or answer)
+//          {"verdict":"error","message":"...","timeout":false}   the check failed: on_error
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "guardrails/guardrail.h"
+
+namespace aigw::guardrails {
+
+class PythonGuardrail final : public Guardrail {
+ public:
+  PythonGuardrail(GuardrailSettings settings, uint64_t timeout_ms)
+      : Guardrail(std::move(settings)), timeout_ms_(timeout_ms) {}
+
+  // Used synchronously (it never is: StageRun starts it), it cannot decide.
+  CheckResult check(CheckInput& in) const override;
+  bool asynchronous() const override { return true; }
+  AsyncCheckPtr startCheck(AsyncCheckContext& ctx, const CheckInput& in, CheckDone done) const override;
+
+  uint64_t timeoutMs() const { return timeout_ms_; }
+  // The backstop: how long a check may wait for its verdict before it fails as timed out.
+  uint64_t backstopMs() const { return timeout_ms_ + 1000; }
+
+  // The CheckResult for a verdict from the hook thread (ok = false: the hook layer failed).
+  CheckResult verdictFor(bool ok, const std::string& result) const;
+  // A failed check: 503 guardrail_error naming the guardrail, when on_error blocks.
+  CheckResult failure(std::string reason, bool timeout) const;
+
+ private:
+  uint64_t timeout_ms_;
+};
+
+}  // namespace aigw::guardrails
