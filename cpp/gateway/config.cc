@@ -50,6 +50,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     const nlohmann::json hooks = doc.value("hooks", nlohmann::json::object());
     cfg->hooks_.input_guardrails = getOr<bool>(hooks, "input_guardrails", false);
     cfg->hooks_.timeout_ms = getOr<uint64_t>(hooks, "timeout_ms", cfg->hooks_.timeout_ms);
+    cfg->hooks_.cost = getOr<bool>(hooks, "cost", false);
+    cfg->hooks_.cost_timeout_ms = getOr<uint64_t>(hooks, "cost_timeout_ms", 0);
     if (auto routes = hooks.find("routes"); routes != hooks.end() && routes->is_array()) {
       cfg->hooks_.all_routes = false;
       for (const auto& r : *routes) cfg->hooks_.routes.insert(r.get<std::string>());

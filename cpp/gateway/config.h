@@ -44,6 +44,9 @@ struct HookSettings {
   bool all_routes = true;                     // else only the routes named here
   std::unordered_set<std::string> routes;
   uint64_t timeout_ms = 60000;  // backstop for one verdict: Python enforces each hook's own timeout
+  // A Python cost hook prices every answer with usage (docs/cost.md, "Custom cost").
+  bool cost = false;
+  uint64_t cost_timeout_ms = 0;  // backstop: no result by then keeps the table's cost
 };
 
 class GatewayConfig {
