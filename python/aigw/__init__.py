@@ -17,6 +17,7 @@ from aigw.gateway import Gateway
 
 if TYPE_CHECKING:
     from aigw.config import Config, ConfigError, load_config
+    from aigw.cost import CostContext
     from aigw.guardrails import (
         Guardrail,
         Request,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Config",
     "ConfigError",
+    "CostContext",
     "Gateway",
     "Guardrail",
     "Request",
@@ -48,6 +50,7 @@ _LAZY = {
     "Config": "aigw.config",
     "ConfigError": "aigw.config",
     "load_config": "aigw.config",
+    "CostContext": "aigw.cost",
     "Guardrail": "aigw.guardrails",
     "Request": "aigw.guardrails",
     "Verdict": "aigw.guardrails",

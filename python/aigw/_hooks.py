@@ -1,11 +1,12 @@
-"""The hook thread: runs Python guardrails for the C++ data plane.
+"""The hook thread: runs Python guardrails and the custom cost hook for the C++ data plane.
 
-One thread per gateway with hooks owns an asyncio loop where every check runs (async checks
-directly, sync checks through a small thread pool). The C++ HookQueue makes an eventfd readable
-when jobs wait; the loop's reader drains them all at once (one wake-up per batch, no second
-thread handing the GIL back and forth). A verdict goes back with ``Server.complete_hook``; C++
-posts it to the worker that parked the request. The data plane's loop threads never take the
-GIL.
+One thread per gateway with hooks owns an asyncio loop where every hook runs (async ones
+directly, sync ones through a small thread pool). A job's kind says which: ``guardrails.input``
+(a request's input guardrails) or ``cost`` (pricing an answer, aigw._cost_hook). The C++
+HookQueue makes an eventfd readable when jobs wait; the loop's reader drains them all at once
+(one wake-up per batch, no second thread handing the GIL back and forth). A result goes back
+with ``Server.complete_hook``; C++ posts it to the worker that parked the request. The data
+plane's loop threads never take the GIL.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import threading
 import time
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aigw import _core
 from aigw.guardrails import (
@@ -33,6 +34,9 @@ from aigw.guardrails import (
     apply_rewrite,
     guardrail,
 )
+
+if TYPE_CHECKING:
+    from aigw._cost_hook import CostHookRunner
 
 log = logging.getLogger("aigw.guardrails")
 
@@ -128,16 +132,19 @@ def load_guardrail(spec: Any) -> Guardrail:
 
 
 class HookRunner:
-    """Runs the Python guardrails. ``everywhere`` apply to every request; ``by_route`` maps a
-    route name to more that apply to its requests only."""
+    """Runs the Python guardrails and the cost hook. ``everywhere`` apply to every request;
+    ``by_route`` maps a route name to more that apply to its requests only; ``cost`` prices
+    answers (None: no cost hook)."""
 
     def __init__(
         self,
         server: _core.Server,
         everywhere: Sequence[Guardrail],
         by_route: Mapping[str, Sequence[Guardrail]] | None = None,
+        cost: CostHookRunner | None = None,
     ) -> None:
         self._server = server
+        self._cost = cost
         by_route = by_route or {}
         guardrails = {id(g): g for g in [*everywhere, *(g for gs in by_route.values() for g in gs)]}
         names = [g.name for g in guardrails.values()]
@@ -180,6 +187,9 @@ class HookRunner:
         with self._stats_lock:
             return {name: s.as_dict() for name, s in self._stats.items()}
 
+    def cost_stats(self) -> dict[str, Any] | None:
+        return None if self._cost is None else self._cost.stats()
+
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)
         fd = self._server.hook_fd
@@ -202,14 +212,17 @@ class HookRunner:
 
     async def _handle(self, job_id: int, kind: str, payload: str) -> None:
         try:
-            if kind != "guardrails.input":
+            if kind == "cost" and self._cost is not None:
+                result = await self._cost.run(payload, self._loop, self._pool, _resume)
+            elif kind == "guardrails.input":
+                result = await self._run_input(Request(payload))
+            else:
                 raise ValueError(f"unknown hook job kind {kind!r}")
-            result = await self._run_input(Request(payload))
             self._server.complete_hook(job_id, True, json.dumps(result))
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the layer itself failed: the request fails closed
-            log.exception("guardrail layer failed on job %s", job_id)
+        except Exception as exc:  # the layer failed: guardrails fail closed, cost takes the table's
+            log.exception("hook layer failed on %s job %s", kind, job_id)
             self._server.complete_hook(job_id, False, f"{type(exc).__name__}: {exc}")
 
     async def _run_input(self, request: Request) -> dict[str, Any]:
