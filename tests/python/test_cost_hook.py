@@ -271,7 +271,7 @@ def test_a_slow_hook_times_out_to_the_table_without_holding_the_answer(
     resp = httpx.post(gw.url + "/v1/chat/completions", json=chat(), timeout=10)
     took = time.monotonic() - t0
     assert resp.status_code == 200
-    assert 0.15 < took < 1.5
+    assert 0.15 < took < 3.0  # its 0.2 s timeout, not the 5 s sleep
     expected = table_cost(resp.json()["usage"])
     assert float(resp.headers["x-aigw-cost-usd"]) == pytest.approx(expected, rel=1e-6)
     stats = gw.stats()["cost_hook"]
