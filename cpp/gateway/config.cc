@@ -47,6 +47,9 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     if (s.port < 0 || s.port > 65535) throw std::runtime_error("server.port out of range");
     if (s.workers < 0 || s.workers > 256) throw std::runtime_error("server.workers out of range");
 
+    const nlohmann::json hooks = doc.value("hooks", nlohmann::json::object());
+    cfg->hooks_.cost = getOr<bool>(hooks, "cost", false);
+    cfg->hooks_.cost_timeout_ms = getOr<uint64_t>(hooks, "cost_timeout_ms", 0);
     cfg->log_ = log::LogSettings::fromJson(doc);
 
     std::unordered_map<std::string, const Provider*> by_name;  // RouteTable resolves names with it

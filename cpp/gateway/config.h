@@ -7,7 +7,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "cost/price_table.h"
@@ -37,6 +36,14 @@ struct ServerSettings {
   enum class RoutingSummary { Header, Always, Never } routing_summary = RoutingSummary::Header;
 };
 
+// Which Python hooks outside the guardrail set the gateway calls (Python guardrails are
+// guardrails of the set, see guardrails/python_guardrail.h).
+struct HookSettings {
+  // A Python cost hook prices every answer with usage (docs/cost.md, "Custom cost").
+  bool cost = false;
+  uint64_t cost_timeout_ms = 0;  // backstop: no result by then keeps the table's cost
+};
+
 class GatewayConfig {
  public:
   // Returns null and sets `error` when the document is not a valid core config.
@@ -61,6 +68,7 @@ class GatewayConfig {
   const std::string* modelBody(std::string_view id) const;
   // Model prices (the shipped table merged with the config's `pricing:`).
   const cost::PriceTable& prices() const { return prices_; }
+  const HookSettings& hooks() const { return hooks_; }
 
  private:
   ServerSettings server_;
@@ -72,6 +80,7 @@ class GatewayConfig {
   const Provider* default_provider_ = nullptr;
   std::string models_body_;
   cost::PriceTable prices_;
+  HookSettings hooks_;
 };
 
 }  // namespace aigw

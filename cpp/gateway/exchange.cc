@@ -17,6 +17,7 @@ Exchange::Exchange(Worker& worker, http::Request&& request, http::ResponseWriter
 }
 
 Exchange::~Exchange() {
+  settleCostNow();
   writeRecord(false);
   finishRouting();
   worker_.shared().requests_in_flight.fetch_sub(1, std::memory_order_relaxed);
@@ -51,6 +52,7 @@ void Exchange::continuePipeline() {
 }
 
 void Exchange::onClientGone() {
+  settleCostNow();  // usage already reported still counts; a cost hook at work is cancelled
   writeRecord(true);
   done_ = true;
   if (parked_) worker_.loop().deferredDelete(std::move(parked_));
@@ -157,6 +159,7 @@ void Exchange::startCall(const Provider& provider, const router::Target* target)
     req.idle_timeout_ms = target->timeouts.idle_ms;
   }
   const size_t attempt = attempts_.size();  // launch() recorded this attempt already
+  rec_.usage = CallUsage{};                 // usage is the answering attempt's
   ProviderCallPtr call = provider.start(worker_.callContext(), req, *this);
   if (done_ || (target != nullptr && (attempts_.size() != attempt || attempts_.back().end_ns != 0))) {
     // Answered (or failed) synchronously: nothing more will come from this call.
@@ -249,6 +252,10 @@ void Exchange::onCallBody(std::string_view data) {
     if (guarded.empty()) return;  // all held back for now
     data = guarded;
   }
+  if (event_stream_ && config().hooks().cost && status_ < 400) {
+    holdStreamEnd(data);
+    if (data.empty()) return;
+  }
   if (held_) {
     if (sse_head_held_) {
       commitHeld();
@@ -292,6 +299,7 @@ void Exchange::onCallEnd(const CallUsage& usage) {
     endAttempt(router::countsAsFailure(failure) ? router::Outcome::Failure : router::Outcome::Neutral, held->status,
                error);
     failure_ = std::move(held);
+    failure_usage_ = usage;
     afterFailure(failure);
     return;
   }
@@ -305,20 +313,17 @@ void Exchange::onCallEnd(const CallUsage& usage) {
   if (guardrails_ && event_stream_ && status_ < 400 && guardrails_->streaming()) {
     std::string tail;
     if (!guardrails_->finishStream(tail)) return blockAnswer();
+    std::string_view rest = tail;
+    if (config().hooks().cost) holdStreamEnd(rest);
+    tail.resize(rest.size());
     if (!tail.empty()) {
       if (held_ && sse_head_held_) commitHeld();
       writer_.writeBody(tail);
     }
   }
   if (held_ && sse_head_held_) commitHeld();  // an event stream with no events
-  accountUsage(usage);
-  if (held_) {
-    if (guardrails_ && !event_stream_ && held_->status < 300 && guardrails_->checksAnswer()) return holdAnswer();
-    respondHeld(std::move(held_));
-    return;
-  }
-  done_ = true;
-  writer_.endResponse();
+  if (priceAnswer()) return;                   // the cost hook prices it first, then releaseAnswer()
+  releaseAnswer();
 }
 
 void Exchange::onCallError(CallErrorKind kind, std::string message) {
@@ -374,9 +379,10 @@ void Exchange::onCallError(CallErrorKind kind, std::string message) {
     http::appendSseEvent(event, http::openAiErrorBody("provider '" + provider + "' failed mid-stream: " + message,
                                                       "upstream_error"));
     writer_.writeBody(event);
-    writer_.endResponse();
+    endCutStream();
   } else {
     // A partial fixed-length body cannot be finished honestly: drop the connection.
+    settleCostNow();
     writer_.resetConnection();
   }
 }

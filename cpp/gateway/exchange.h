@@ -78,6 +78,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   void onCallBody(std::string_view data) override;
   void onCallEnd(const CallUsage& usage) override;
   void onCallError(CallErrorKind kind, std::string message) override;
+  void onCallUsage(const CallUsage& usage) override;
   bool callBlocked() const override;
   void pauseRequestBody(bool pause) override;
 
@@ -140,9 +141,26 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   void releaseCall();
   void commitHeld();
   void respondHeld(std::unique_ptr<HeldResponse> held);
-  // Usage and cost of the answer that ended (exchange_cost.cc): counts it, and tells the
-  // client the cost (a header on a held answer, a comment at the end of an event stream).
-  void accountUsage(const CallUsage& usage);
+  // Usage and cost of the answer that ended or was cut (exchange_cost.cc, rec_.usage): prices
+  // it, counts it, and tells the client the cost (a header on a held answer, a comment at the
+  // end of an event stream). Returns true when the Python cost hook prices it first: the
+  // answer then waits, and releaseAnswer() follows once the cost is known.
+  bool priceAnswer();
+  void costHookDone(double usd);
+  // The client left, or the answer is cut with no way to tell its cost: usage already seen
+  // is counted at the table's cost (a cost hook still working is cancelled by the caller).
+  void settleCostNow();
+  void bookCost(double usd);
+  void tellCost();
+  void answeredBy(std::string_view* model, const Provider** provider) const;
+  // The answer is complete (and priced): a held one goes out (output guardrails first), a
+  // stream ends.
+  void releaseAnswer();
+  // A stream cut after its head went out, its error event written: its usage is priced, then it ends.
+  void endCutStream();
+  // With a cost hook: a stream's closing "data: [DONE]" (at the end of `data`) is kept back
+  // until the cost is known, so clients that stop reading there (the OpenAI SDKs) wait for it.
+  void holdStreamEnd(std::string_view& data);
   void blockAnswer();  // an output or stream guardrail refused the answer
   // The answer hold (exchange_answer.cc): a complete held answer waits for the output
   // guardrails (which may be asynchronous) before it goes out; answerChecked() releases it.
@@ -187,6 +205,10 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   bool done_ = false;
   int status_ = 0;
   double cost_usd_ = -1;
+  enum class CostStep : uint8_t { Open, Waiting, Settled };
+  CostStep cost_step_ = CostStep::Open;
+  double table_cost_ = -1;          // the table's cost, kept while the cost hook works
+  std::string stream_end_;          // a held "data: [DONE]" event (holdStreamEnd)
   std::unique_ptr<guardrails::RequestGuardrails> guardrails_;
 
   // Routing state (only used when api_.route is set).
@@ -207,6 +229,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   std::string attempt_body_;                  // the body rewritten by the target's transforms
   LazyJson attempt_json_;
   std::unique_ptr<HeldResponse> failure_;     // the last failed attempt's answer, relayed on giving up
+  CallUsage failure_usage_;                   // and the usage it reported (counted if it is relayed)
   CallErrorKind last_error_kind_ = CallErrorKind::Internal;
   std::string last_error_;                    // the last attempt's error with no answer
   uint64_t deadline_ns_ = 0;

@@ -279,9 +279,13 @@ void Exchange::giveUp() {
     route_->budget.retryEnded();
   }
   if (failure_) {
-    std::unique_ptr<HeldResponse> held = std::move(failure_);
-    addRoutingHeaders(held->headers);
-    respondHeld(std::move(held));
+    // The failure is the answer: usage it reported is counted (and priced) like any answer's.
+    held_ = std::move(failure_);
+    addRoutingHeaders(held_->headers);
+    status_ = held_->status;
+    rec_.usage = failure_usage_;
+    if (priceAnswer()) return;
+    releaseAnswer();
     return;
   }
   const int status = last_error_kind_ == CallErrorKind::Timeout ? 504 : last_error_kind_ == CallErrorKind::Overflow ? 503 : 502;
@@ -328,8 +332,9 @@ void Exchange::onDeadline() {
       std::string event;
       http::appendSseEvent(event, http::openAiErrorBody(message, "timeout_error", "deadline_exceeded"));
       writer_.writeBody(event);
-      writer_.endResponse();
+      endCutStream();
     } else {
+      settleCostNow();
       writer_.resetConnection();
     }
     return;

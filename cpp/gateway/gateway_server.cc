@@ -136,6 +136,7 @@ std::string GatewayServer::statsJson() const {
               {"records_dropped", lc.dropped.load()}};
   j["guardrails"] = config_->guardrails() != nullptr ? config_->guardrails()->statsJson() : nlohmann::json::object();
   j["usage"] = {{"prompt_tokens", shared_.prompt_tokens.load()}, {"completion_tokens", shared_.completion_tokens.load()}};
+  if (config_->hooks().cost) j["cost_hook"] = {{"backstop_timeouts", shared_.cost_hook_backstops.load()}};
   return j.dump();
 }
 

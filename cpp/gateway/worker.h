@@ -38,6 +38,7 @@ struct GatewayShared {
   uint64_t start_ns = 0;
   int workers = 0;
   hooks::HookQueue hooks;  // jobs for the Python hook thread
+  std::atomic<uint64_t> cost_hook_backstops{0};  // answers the cost hook left past its backstop
 };
 
 class Worker final : public http::RequestHandlerFactory {

@@ -235,6 +235,7 @@ void MockCall::streamNext() {
     return;
   }
   std::string batch;
+  bool usage_in_batch = false;
   auto flush = [&] {
     if (!head_sent_) {
       head_sent_ = true;
@@ -242,6 +243,10 @@ void MockCall::streamNext() {
       h.add("content-type", "text/event-stream; charset=utf-8");
       h.add("cache-control", "no-cache");
       obs_.onCallHead(200, std::move(h), -1);
+    }
+    if (usage_in_batch) {
+      usage_in_batch = false;  // like an upstream: the usage is known once its event is relayed
+      obs_.onCallUsage(CallUsage{completion_.prompt_tokens, completion_.completion_tokens()});
     }
     if (!batch.empty()) {
       obs_.onCallBody(batch);
@@ -268,6 +273,7 @@ void MockCall::streamNext() {
       return;
     }
     delay_done_ = false;
+    if (include_usage_ && next_event_ + 2 == total) usage_in_batch = true;  // the usage chunk
     batch += event;
     ++next_event_;
     ++sent_events_;

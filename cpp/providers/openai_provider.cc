@@ -50,7 +50,9 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
  private:
   static void onEvent(void* self, const http::SseDecoder::Event& event) {
     auto* call = static_cast<OpenAiCall*>(self);
-    if (event.data.find("\"usage\"") != std::string_view::npos) extractUsage(event.data, &call->usage_);
+    if (event.data.find("\"usage\"") != std::string_view::npos && extractUsage(event.data, &call->usage_)) {
+      call->usage_seen_ = true;
+    }
   }
 
   void onUpstreamHead(int status, http::HeaderList& headers, int64_t content_length) override {
@@ -72,12 +74,17 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
 
   void onUpstreamBody(std::string_view data) override {
     if (failed_) return;
-    if (status_ < 300) {
-      if (sse_) {
-        decoder_->feed(data);
-      } else if (body_.size() + data.size() <= kMaxUsageScan) {
-        body_.append(data);
-      }
+    // Usage is looked for in answers and in error bodies (a failed request may still have
+    // consumed, and report, prompt tokens).
+    if (sse_) {
+      if (status_ < 300) decoder_->feed(data);
+    } else if (body_.size() + data.size() <= kMaxUsageScan) {
+      body_.append(data);
+    }
+    if (usage_seen_) {
+      // Told before the bytes that carry it: a stream cut after them still knows its usage.
+      usage_seen_ = false;
+      observer_.onCallUsage(usage_);
     }
     observer_.onCallBody(data);
     if (observer_.callBlocked()) call_.pause();
@@ -105,6 +112,7 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
   bool sse_ = false;
   bool failed_ = false;
   bool chunked_upload_ = false;
+  bool usage_seen_ = false;  // a stream event reported usage not yet told to the observer
   std::unique_ptr<http::SseDecoder> decoder_;
   std::string body_;
   CallUsage usage_;

@@ -1,7 +1,8 @@
 // The provider seam: how the pipeline asks one provider (mock, OpenAI-compatible upstream,
 // later Anthropic, Gemini ...) to answer one API call, and how the answer comes back.
 // A call reports, in order: onCallHead once, onCallBody any number of times, then exactly one
-// of onCallEnd or onCallError (onCallError may also come before any head). Destroying the
+// of onCallEnd or onCallError (onCallError may also come before any head); onCallUsage may come
+// any time after the head, each time the call learns more of its usage. Destroying the
 // ProviderCall cancels it; no observer method runs after that.
 #pragma once
 
@@ -45,6 +46,9 @@ class CallObserver {
   virtual void onCallBody(std::string_view data) = 0;
   virtual void onCallEnd(const CallUsage& usage) = 0;
   virtual void onCallError(CallErrorKind kind, std::string message) = 0;
+  // The usage the answer reported so far (a stream's usage event), so a call that fails or is
+  // abandoned afterwards still counts it. onCallEnd carries the final counts.
+  virtual void onCallUsage(const CallUsage& usage) {}
   // True while the client cannot take more bytes; the call should wait for resume().
   virtual bool callBlocked() const = 0;
   // Streamed request bodies: the call cannot take more body bytes for now (true) / again (false).

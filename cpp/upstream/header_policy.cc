@@ -20,8 +20,7 @@ bool startsWith(std::string_view s, std::string_view prefix) { return s.substr(0
 bool dropFromRequest(std::string_view n) {
   return isHopByHop(n) || n == "host" || n == "content-length" || n == "expect" ||
          // Client credentials: the provider's key replaces them.
-         n == "authorization" || n == "proxy-authorization" || n == "x-api-key" || n == "api-key" ||
-         n == "cookie" || n == "openai-organization" || n == "openai-project" ||
+         isClientCredential(n) || n == "openai-organization" || n == "openai-project" ||
          // We relay bodies byte for byte and inspect them: no compression upstream.
          n == "accept-encoding" ||
          // Addressing is ours to decide.
@@ -38,6 +37,10 @@ bool dropFromResponse(std::string_view n) {
 }
 
 }  // namespace
+
+bool isClientCredential(std::string_view n) {
+  return n == "authorization" || n == "proxy-authorization" || n == "x-api-key" || n == "api-key" || n == "cookie";
+}
 
 void copyForwardableRequestHeaders(const http::HeaderList& client, http::HeaderList* out) {
   for (const auto& h : client) {

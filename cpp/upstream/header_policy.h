@@ -9,6 +9,8 @@
 
 namespace aigw::upstream {
 
+// A client credential (authorization, api keys, cookies): never forwarded, never shown to hooks.
+bool isClientCredential(std::string_view name);
 // Copies the client headers that may reach a provider into `out`.
 void copyForwardableRequestHeaders(const http::HeaderList& client, http::HeaderList* out);
 // Sets the provider's configured headers over `out` (replacing client values), except those

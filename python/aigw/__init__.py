@@ -17,6 +17,7 @@ from aigw.gateway import Gateway
 
 if TYPE_CHECKING:
     from aigw.config import Config, ConfigError, load_config
+    from aigw.cost import CostContext
     from aigw.guardrails import (
         Guardrail,
         Request,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Config",
     "ConfigError",
+    "CostContext",
     "Gateway",
     "Guardrail",
     "Request",
@@ -50,6 +52,7 @@ _LAZY = {
     "Config": "aigw.config",
     "ConfigError": "aigw.config",
     "load_config": "aigw.config",
+    "CostContext": "aigw.cost",
     "Guardrail": "aigw.guardrails",
     "Request": "aigw.guardrails",
     "Response": "aigw.guardrails",

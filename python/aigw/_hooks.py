@@ -1,4 +1,4 @@
-"""The hook thread: runs Python guardrail checks for the C++ data plane.
+"""The hook thread: runs Python guardrail checks and the custom cost hook for the C++ data plane.
 
 Each Python guardrail is a guardrail of the C++ GuardrailSet (kind "python"): the worker's
 stage run orders it among the built-ins by priority and, when its turn comes, submits one job
@@ -8,8 +8,9 @@ them all at once (jobs submitted in one worker loop turn arrive together). A che
 coroutine finishes on its first step is answered at once, without a task; the others run as a
 task, which a cancelled job (a sibling blocked first, the client left, the backstop fired)
 cancels: the check gets ``asyncio.CancelledError``. Sync checks run in a small thread pool.
-The verdict goes back with ``Server.complete_hook(s)``; C++ posts it to the worker that parked
-the request. The data plane's loop threads never take the GIL.
+A ``cost`` job prices one answer with the cost hook (aigw._cost_hook). The verdict goes back
+with ``Server.complete_hook(s)``; C++ posts it to the worker that parked the request. The data
+plane's loop threads never take the GIL.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aigw import _core
 from aigw.guardrails import (
@@ -38,6 +39,9 @@ from aigw.guardrails import (
     apply_rewrite,
     guardrail,
 )
+
+if TYPE_CHECKING:
+    from aigw._cost_hook import CostHookRunner
 
 log = logging.getLogger("aigw.guardrails")
 
@@ -150,8 +154,14 @@ class _Check:
 class HookRunner:
     """Runs the checks of the Python guardrails the C++ core asks for, by name and stage."""
 
-    def __init__(self, server: _core.Server, guardrails: Iterable[Guardrail]) -> None:
+    def __init__(
+        self,
+        server: _core.Server,
+        guardrails: Iterable[Guardrail],
+        cost: CostHookRunner | None = None,
+    ) -> None:
         self._server = server
+        self._cost = cost  # None: no cost hook
         self._checks: dict[str, _Check] = {}
         for g in guardrails:
             for stage in g.stages:
@@ -204,9 +214,17 @@ class HookRunner:
 
     # ------------------------------------------------------------------ one check
 
+    def cost_stats(self) -> dict[str, Any] | None:
+        return None if self._cost is None else self._cost.stats()
+
     def _start(self, job_id: int, kind: str, payload: str) -> str | None:
         """Runs a check as far as it goes without waiting: its verdict (JSON) when it is done,
         else None (a task finishes it)."""
+        if kind == "cost" and self._cost is not None:
+            task = self._loop.create_task(self._price(job_id, self._cost, payload))
+            self._running[job_id] = task
+            task.add_done_callback(functools.partial(self._done, job_id=job_id, coro=None, first=None))
+            return None
         head, _, body = payload.partition("\n")
         check = self._checks.get(head) if kind == "guardrail" else None
         if check is None:
@@ -275,6 +293,17 @@ class HookRunner:
         else:
             result = self._verdict(check, view, outcome)
         self._server.complete_hook(job_id, True, result)
+
+    async def _price(self, job_id: int, cost: CostHookRunner, payload: str) -> None:
+        try:
+            result = await cost.run(payload, self._loop, self._pool, _resume)
+        except asyncio.CancelledError:
+            raise  # the client left: the core books the table's cost
+        except Exception as exc:  # the layer failed: the core takes the table's cost
+            logging.getLogger("aigw.cost").exception("cost hook layer failed on job %s", job_id)
+            self._server.complete_hook(job_id, False, f"{type(exc).__name__}: {exc}")
+            return
+        self._server.complete_hook(job_id, True, json.dumps(result))
 
     def _verdict(self, check: _Check, view: Any, outcome: Any) -> str:
         """The verdict as the C++ core reads it (python_guardrail.h)."""

@@ -74,7 +74,7 @@ from aigw._route_config import (
     WhenConfig,
     _check_routes,
 )
-from aigw.cost import PriceConfig, PriceKey, merged_prices
+from aigw.cost import CostConfig, PriceConfig, PriceKey, merged_prices
 
 __all__ = [
     "PROVIDER_KINDS",
@@ -299,6 +299,8 @@ class Config(_Model):
     default_provider: NonEmptyStr | None = None
     # Model prices (USD per million tokens) over the shipped table: see aigw.cost, docs/cost.md.
     pricing: dict[PriceKey, PriceConfig] = Field(default_factory=dict)
+    # A custom cost hook (aigw.cost.CostConfig); None: the table prices every answer.
+    cost: CostConfig | None = None
     # The request log (aigw/_log_config.py); None: records in memory only.
     log: LogConfig | None = None
     guardrails: list[GuardrailConfig] = Field(default_factory=list)
@@ -455,6 +457,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         return PriceConfig
     if loc == ("log",):
         return LogConfig
+    if loc == ("cost",):
+        return CostConfig
     if loc[0] == "guardrails":
         return guardrail_model_at(loc)
     if len(loc) < 2 or loc[0] not in _ROUTE_SECTIONS or not isinstance(loc[1], int):
@@ -557,7 +561,16 @@ def _validate(doc: Mapping[str, Any], source: str, env_problems: list[tuple[Loc,
     env_paths = {loc for loc, _ in env_problems}
 
     doc = dict(doc)
-    for section in ("server", "routes", "models", "providers", "pricing", "log", "guardrails"):
+    for section in (
+        "server",
+        "routes",
+        "models",
+        "providers",
+        "pricing",
+        "cost",
+        "log",
+        "guardrails",
+    ):
         if section in doc and doc[section] is None:
             del doc[section]
     if "source" in doc:

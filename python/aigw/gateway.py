@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from aigw._core import Server
     from aigw._hooks import HookRunner
     from aigw.config import Config
+    from aigw.cost import CostHook
     from aigw.events import Event
     from aigw.guardrails import Guardrail
     from aigw.request_log import RequestLog
@@ -58,6 +59,10 @@ class Gateway:
     ``host``, ``port`` and ``workers`` override the config's ``server`` section. In process the
     port defaults to 0: the kernel picks a free one, and :attr:`url` tells which.
 
+    ``cost_hook`` prices answers in Python (``fn(ctx: aigw.CostContext) -> float | None``,
+    sync or async; None keeps the table's cost): it replaces the config's ``cost.hook``, and the
+    config's ``cost.timeout`` and ``cost.on_error`` apply to it (docs/cost.md).
+
     ``start()`` returns once every worker listens; ``stop()`` drains and joins every thread.
     Use it as a context manager, sync or async, or call ``start()``/``stop()`` (notebooks).
     """
@@ -74,6 +79,7 @@ class Gateway:
         log_sinks: Sequence[Any] = (),
         on_completed: Callable[[dict[str, Any]], Any] | None = None,
         on_failed: Callable[[dict[str, Any]], Any] | None = None,
+        cost_hook: CostHook | None = None,
     ) -> None:
         from aigw.config import load_config
         from aigw.guardrails import Guardrail
@@ -101,6 +107,14 @@ class Gateway:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"guardrail names must be unique: {', '.join(duplicates)}")
+        # The cost hook: the argument, else the config's (loaded now so a bad path fails here).
+        if cost_hook is not None and not callable(cost_hook):
+            raise TypeError(f"cost_hook must be callable, not {type(cost_hook).__name__}")
+        self._cost_hook: CostHook | None = cost_hook
+        if cost_hook is None and self._config.cost is not None and self._config.cost.hook:
+            from aigw._cost_hook import load_cost_hook
+
+            self._cost_hook = load_cost_hook(self._config.cost.hook)
         self._lock = threading.Lock()
         self._server: Server | None = None
         self._port: int | None = None
@@ -146,12 +160,22 @@ class Gateway:
                 core["guardrails"] = python_entries(
                     self._config.guardrails, self._loaded, self._guardrails
                 )
+            cost_runner = None
+            if self._cost_hook is not None:
+                from aigw._cost_hook import CostHookRunner, backstop_ms
+                from aigw.cost import CostConfig
+
+                settings = self._config.cost or CostConfig()
+                cost_runner = CostHookRunner(self._cost_hook, settings)
+                core["hooks"] = {"cost": True, "cost_timeout_ms": backstop_ms(settings)}
             log = RequestLog(self._config.log, [*self._log_sinks, self._events])
             core["log"] = log.prepare()
             try:
                 server = _core.Server(json.dumps(core))
-                if python_guardrails:
-                    hooks = HookRunner(server, python_guardrails).start()
+                if python_guardrails or cost_runner is not None:
+                    from aigw._hooks import HookRunner
+
+                    hooks = HookRunner(server, python_guardrails, cost_runner).start()
                 self._port = server.start()
             except BaseException:
                 if hooks is not None:
@@ -278,6 +302,10 @@ class Gateway:
         if server is None:
             return {"running": False}
         stats: dict[str, Any] = json.loads(server.stats_json())
+        if self._hooks is not None:
+            cost = self._hooks.cost_stats()
+            if cost is not None:  # the hook thread's counts, with the C++ backstop's
+                stats["cost_hook"] = {**cost, **stats.get("cost_hook", {})}
         log = self._log
         if log is not None:
             stats["log"].update(log.stats())

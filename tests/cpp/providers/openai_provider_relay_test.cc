@@ -150,7 +150,8 @@ TEST_F(OpenAiRelay, StreamIsRelayedByteForByteAndUsageTakenFromTheLastChunk) {
   EXPECT_EQ(*observer_.headers.find("content-type"), "text/event-stream");
 }
 
-TEST_F(OpenAiRelay, ErrorStatusIsRelayedWithoutUsage) {
+// A failed request may still have consumed tokens: what its error body reports is kept.
+TEST_F(OpenAiRelay, ErrorStatusIsRelayedWithTheUsageItReports) {
   const std::string body = R"({"error":{"message":"slow down"},"usage":{"prompt_tokens":1}})";
   ScriptedUpstream server({rawResponse("HTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\ncontent-length: " +
                                        std::to_string(body.size()) + "\r\n\r\n" + body)});
@@ -161,7 +162,8 @@ TEST_F(OpenAiRelay, ErrorStatusIsRelayedWithoutUsage) {
   EXPECT_EQ(observer_.status, 429);
   EXPECT_EQ(*observer_.headers.find("retry-after"), "7");
   EXPECT_EQ(observer_.body, body);
-  EXPECT_EQ(observer_.usage.prompt_tokens, -1);
+  EXPECT_EQ(observer_.usage.prompt_tokens, 1);
+  EXPECT_EQ(observer_.usage.completion_tokens, -1);
 }
 
 TEST_F(OpenAiRelay, RedirectIsNotFollowedButReportedOnce) {

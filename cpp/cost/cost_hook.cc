@@ -1,0 +1,108 @@
+#include "cost/cost_hook.h"
+
+#include <cmath>
+
+#include "core/json_text.h"
+#include "upstream/header_policy.h"
+
+namespace aigw::cost {
+namespace {
+
+void stringOrNull(std::string& out, std::string_view value) {
+  if (value.empty()) {
+    out += "null";
+  } else {
+    appendJsonString(out, value);
+  }
+}
+
+void countOrNull(std::string& out, int64_t value) {
+  if (value < 0) {
+    out += "null";
+  } else {
+    appendJsonNumber(out, value);
+  }
+}
+
+}  // namespace
+
+std::string costHookSnapshot(const CostHookInput& in) {
+  std::string out;
+  out.reserve(512);
+  out += "{\"request_id\":";
+  appendJsonString(out, in.request_id);
+  out += ",\"endpoint\":";
+  stringOrNull(out, in.endpoint);
+  out += ",\"provider\":";
+  stringOrNull(out, in.provider);
+  out += ",\"model\":";
+  stringOrNull(out, in.model);
+  out += ",\"requested_model\":";
+  stringOrNull(out, in.requested_model);
+  out += ",\"route\":";
+  stringOrNull(out, in.route);
+  out += ",\"stream\":";
+  out += in.stream ? "true" : "false";
+  out += ",\"status\":";
+  appendJsonNumber(out, static_cast<int64_t>(in.status));
+  out += ",\"partial\":";
+  out += in.partial ? "true" : "false";
+  out += ",\"usage\":{\"prompt_tokens\":";
+  countOrNull(out, in.usage.prompt_tokens);
+  out += ",\"completion_tokens\":";
+  countOrNull(out, in.usage.completion_tokens);
+  out += ",\"cached_tokens\":";
+  countOrNull(out, in.usage.cached_tokens);
+  out += "},\"price\":";
+  if (in.price != nullptr) {
+    out += "{\"input\":";
+    appendJsonNumber(out, in.price->input);
+    out += ",\"output\":";
+    appendJsonNumber(out, in.price->output);
+    out += ",\"cached_input\":";
+    appendJsonNumber(out, in.price->cached_input);
+    out += "}";
+  } else {
+    out += "null";
+  }
+  out += ",\"table_cost_usd\":";
+  if (in.table_cost_usd >= 0) {
+    appendJsonNumber(out, in.table_cost_usd);
+  } else {
+    out += "null";
+  }
+  out += ",\"headers\":{";
+  bool first = true;
+  if (in.headers != nullptr) {
+    for (const auto& h : *in.headers) {
+      if (upstream::isClientCredential(h.name)) continue;
+      if (!first) out += ",";
+      first = false;
+      appendJsonString(out, h.name);
+      out += ":";
+      appendJsonString(out, h.value);
+    }
+  }
+  out += "},\"metadata\":";
+  if (in.metadata != nullptr && in.metadata->is_object()) {
+    out += in.metadata->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
+    out += "null";
+  }
+  out += "}";
+  return out;
+}
+
+double costHookResult(std::string_view result, double fallback) {
+  const nlohmann::json doc = nlohmann::json::parse(result, nullptr, false);
+  if (!doc.is_object()) return fallback;
+  auto it = doc.find("cost_usd");
+  if (it == doc.end()) return fallback;
+  if (it->is_null()) return -1;
+  if (!it->is_number()) return fallback;
+  const double usd = it->get<double>();
+  if (!std::isfinite(usd) || usd < 0) return fallback;
+  return usd;
+}
+
+}  // namespace aigw::cost
