@@ -6,14 +6,10 @@
 #include "guardrails/request_guardrails.h"
 #include "guardrails/stage_run.h"
 #include "guardrails/text_views.h"
+#include "upstream/header_policy.h"
 
 namespace aigw::guardrails {
 namespace {
-
-bool isCredential(std::string_view name) {
-  return name == "authorization" || name == "proxy-authorization" || name == "cookie" || name == "x-api-key" ||
-         name == "api-key";
-}
 
 // What the input and output stages share: the document and its texts, the StageRun over them,
 // the starting of asynchronous checks with the worker's context, and the subject Python sees
@@ -223,7 +219,7 @@ void appendRequestSubject(std::string& out, Exchange& ex, std::string_view body)
   out += ",\"headers\":{";
   bool first = true;
   for (const auto& h : ex.request().headers) {
-    if (isCredential(h.name)) continue;
+    if (upstream::isClientCredential(h.name)) continue;
     if (!first) out += ",";
     first = false;
     appendJsonString(out, h.name);
