@@ -149,8 +149,8 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
       problems.push_back(where + ".provider: unknown provider '" + provider + "'");
       return nullptr;
     }
-    if (settings.stages != static_cast<uint8_t>(Stage::Input)) {
-      problems.push_back(where + ".stages: moderation runs at the input stage only");
+    if ((settings.stages & ~static_cast<uint8_t>(Stage::Input) & ~static_cast<uint8_t>(Stage::During)) != 0) {
+      problems.push_back(where + ".stages: moderation runs at the input and during stages only");
       return nullptr;
     }
     if (settings.redact) {
