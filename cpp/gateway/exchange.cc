@@ -10,7 +10,7 @@
 namespace aigw {
 
 Exchange::Exchange(Worker& worker, http::Request&& request, http::ResponseWriter& writer)
-    : worker_(worker), request_(std::move(request)), recorder_(writer, *this, rec_), writer_(recorder_),
+    : worker_(worker), request_(std::move(request)), recorder_(writer, *this, rec_), gate_(recorder_), writer_(gate_),
       id_(worker.newRequestId()), start_ns_(monotonicNs()) {
   rec_.start_wall_ms = wallMs();
   worker_.shared().requests_in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -56,6 +56,8 @@ void Exchange::onClientGone() {
   writeRecord(true);
   done_ = true;
   if (parked_) worker_.loop().deferredDelete(std::move(parked_));
+  during_.reset();  // cancels the during checks now: none of their callbacks runs after this
+  gate_.discard();
   releaseCall();
   finishRouting();
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/timer.h"
+#include "gateway/answer_gate.h"
 #include "gateway/api_body.h"
 #include "gateway/exchange_record.h"
 #include "log/request_record.h"
@@ -109,6 +110,16 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // Ignored when the request already ended (deadline, client gone) while they ran.
   void answerChecked(bool blocked, std::string body);
 
+  // The during stage (guardrails/during_filter.cc; exchange_during.cc): its checks run beside
+  // the attempts. holdForDuring() keeps everything the client would get in the AnswerGate
+  // (and the checks, destroyed, cancelling them, if the exchange ends first) until
+  // releaseDuring() (every check allowed: it goes out, the rest follows as usual) or
+  // blockDuring() (a check blocked: the call in flight is cancelled, what was held dropped,
+  // the block is the answer).
+  void holdForDuring(DeferredDeletablePtr checks);
+  void releaseDuring();
+  void blockDuring();
+
   // One attempt, for the x-aigw-attempts header and the routing summary.
   struct Attempt {
     const router::Target* target;
@@ -189,8 +200,9 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   Worker& worker_;
   http::Request request_;
   RecordState rec_;
-  RecordingWriter recorder_;        // what the log sees of the response; writer_ refers to it
-  http::ResponseWriter& writer_;
+  RecordingWriter recorder_;        // what the log sees of the response
+  AnswerGate gate_;                 // in front of recorder_: holds the answer while during checks run
+  http::ResponseWriter& writer_;    // gate_
   std::string id_;
   uint64_t start_ns_;
   size_t next_filter_ = 0;
@@ -210,6 +222,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   double table_cost_ = -1;          // the table's cost, kept while the cost hook works
   std::string stream_end_;          // a held "data: [DONE]" event (holdStreamEnd)
   std::unique_ptr<guardrails::RequestGuardrails> guardrails_;
+  DeferredDeletablePtr during_;     // the during checks still running (after guardrails_: destroyed first)
 
   // Routing state (only used when api_.route is set).
   const router::Route* route_ = nullptr;

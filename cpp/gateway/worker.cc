@@ -11,6 +11,7 @@
 #include "gateway/builtin_routes.h"
 #include "gateway/config.h"
 #include "gateway/exchange.h"
+#include "guardrails/during_filter.h"
 #include "guardrails/guardrail_filter.h"
 #include "guardrails/guardrail_set.h"
 #include "http/response.h"
@@ -30,6 +31,11 @@ Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFa
   filters_.push_back(std::make_unique<ApiRequestFilter>());
   filters_.push_back(std::make_unique<guardrails::GuardrailFilter>());
   for (const auto& make : extra) filters_.push_back(make());
+  // Last before dispatch: the during checks see the request as it goes upstream.
+  const guardrails::GuardrailSet* set = shared.config->guardrails();
+  if ((set != nullptr && set->hasDuring()) || !extra.empty()) {
+    filters_.push_back(std::make_unique<guardrails::DuringGuardrailFilter>());
+  }
   filters_.push_back(std::make_unique<ProviderDispatchFilter>());
   if (shared.config->log().enabled) journal_ = std::make_unique<log::Journal>(shared.config->log(), index, shared.log);
 }

@@ -151,7 +151,7 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
       return nullptr;
     }
     if (settings.at(Stage::Stream)) {
-      problems.push_back(where + ".stages: moderation runs at the input and output stages only");
+      problems.push_back(where + ".stages: moderation runs at the input, during and output stages only");
       return nullptr;
     }
     if (settings.redact) {
@@ -165,7 +165,7 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
   }
   if (kind == "python") {
     if (settings.at(Stage::Stream)) {
-      problems.push_back(where + ".stages: python guardrails run at the input and output stages only");
+      problems.push_back(where + ".stages: python guardrails run at the input, during and output stages only");
       return nullptr;
     }
     const auto timeout_ms = getOr<uint64_t>(j, "timeout_ms", 5000);

@@ -24,8 +24,9 @@ class HookQueue;
 
 namespace aigw::guardrails {
 
-// Where a guardrail runs (a guardrail may run at several: a bit set).
-enum class Stage : uint8_t { Input = 1, Output = 2, Stream = 4 };
+// Where a guardrail runs (a guardrail may run at several: a bit set). `During` checks the
+// request's texts beside the upstream call (during_checks.h); it can only block.
+enum class Stage : uint8_t { Input = 1, Output = 2, Stream = 4, During = 8 };
 const char* stageName(Stage s);
 
 enum class Verdict : uint8_t { Allow, Block, Rewrite, Redact };
@@ -65,6 +66,7 @@ struct GuardrailCounters {
   std::atomic<uint64_t> errors{0};
   std::atomic<uint64_t> timeouts{0};
   std::atomic<uint64_t> duration_us{0};
+  std::atomic<uint64_t> upstream_cancels{0};  // during blocks that cancelled an upstream call in flight
 };
 
 // What one check looks at. `texts` point into a document the stage owns: a guardrail that
@@ -136,7 +138,7 @@ class Guardrail {
   // Asynchronous guardrails (moderation, Python) answer through startCheck() instead: `done`
   // runs on the loop thread, possibly before startCheck() returns, and never after the
   // returned check was cancelled. `in` is valid during the call only: copy what the check
-  // needs. The input and output stages run them; the stream stage does not.
+  // needs. The input, during and output stages run them; the stream stage does not.
   virtual bool asynchronous() const { return false; }
   virtual AsyncCheckPtr startCheck(AsyncCheckContext& ctx, const CheckInput& in, CheckDone done) const {
     return nullptr;

@@ -34,8 +34,10 @@ GuardrailSettings settingsFrom(const json& j, const std::string& where, std::vec
       s.stages |= static_cast<uint8_t>(Stage::Output);
     } else if (stage == "stream") {
       s.stages |= static_cast<uint8_t>(Stage::Stream);
+    } else if (stage == "during") {
+      s.stages |= static_cast<uint8_t>(Stage::During);
     } else {
-      problems.push_back(where + ".stages: unknown stage '" + stage + "' (input, output, stream)");
+      problems.push_back(where + ".stages: unknown stage '" + stage + "' (input, during, output, stream)");
     }
   }
   if (s.stages == 0) s.stages = static_cast<uint8_t>(Stage::Input);
@@ -43,6 +45,9 @@ GuardrailSettings settingsFrom(const json& j, const std::string& where, std::vec
   const std::string action = getOr<std::string>(j, "action", "block");
   if (action != "block" && action != "redact") problems.push_back(where + ".action: must be block or redact");
   s.redact = action == "redact";
+  if (s.redact && s.at(Stage::During)) {
+    problems.push_back(where + ".action: a during guardrail can only block (the request is already on its way)");
+  }
   const std::string on_error = getOr<std::string>(j, "on_error", "block");
   if (on_error != "block" && on_error != "allow") problems.push_back(where + ".on_error: must be block or allow");
   s.fail_open = on_error == "allow";
@@ -65,7 +70,10 @@ GuardrailSettings settingsFrom(const json& j, const std::string& where, std::vec
 
 bool Selection::contains(const Guardrail* g) const {
   const auto& s = g->settings();
-  const auto& list = s.at(Stage::Input) ? input : s.at(Stage::Output) ? output : stream;
+  const auto& list = s.at(Stage::Input)    ? input
+                     : s.at(Stage::During) ? during
+                     : s.at(Stage::Output) ? output
+                                           : stream;
   return std::find(list.begin(), list.end(), g) != list.end();
 }
 
@@ -73,6 +81,7 @@ void Selection::add(const Guardrail* g) {
   if (contains(g)) return;
   const auto& s = g->settings();
   if (s.at(Stage::Input)) insertSorted(input, g);
+  if (s.at(Stage::During)) insertSorted(during, g);
   if (s.at(Stage::Output)) insertSorted(output, g);
   if (s.at(Stage::Stream)) {
     insertSorted(stream, g);
@@ -106,6 +115,7 @@ std::unique_ptr<GuardrailSet> GuardrailSet::fromJson(const json& entries, const 
         std::unique_ptr<Guardrail> g = makeBuiltin(std::move(s), j, where, providers, problems);
         if (!g) continue;
         set->by_name_[g->name()] = g.get();
+        if (g->settings().at(Stage::During)) set->has_during_ = true;
         set->all_.push_back(std::move(g));
       } catch (const json::exception& e) {
         problems.push_back(where + ": " + e.what());
@@ -159,7 +169,7 @@ json GuardrailSet::statsJson() const {
   for (const auto& g : all_) {
     const GuardrailCounters& c = g->counters();
     json stages = json::array();
-    for (Stage s : {Stage::Input, Stage::Output, Stage::Stream}) {
+    for (Stage s : {Stage::Input, Stage::During, Stage::Output, Stage::Stream}) {
       if (g->settings().at(s)) stages.push_back(stageName(s));
     }
     out[g->name()] = {{"kind", g->settings().kind},
@@ -169,7 +179,8 @@ json GuardrailSet::statsJson() const {
                       {"redactions", c.redactions.load(std::memory_order_relaxed)},
                       {"errors", c.errors.load(std::memory_order_relaxed)},
                       {"timeouts", c.timeouts.load(std::memory_order_relaxed)},
-                      {"duration_us", c.duration_us.load(std::memory_order_relaxed)}};
+                      {"duration_us", c.duration_us.load(std::memory_order_relaxed)},
+                      {"upstream_cancels", c.upstream_cancels.load(std::memory_order_relaxed)}};
   }
   return out;
 }
@@ -179,6 +190,7 @@ const char* stageName(Stage s) {
     case Stage::Input: return "input";
     case Stage::Output: return "output";
     case Stage::Stream: return "stream";
+    case Stage::During: return "during";
   }
   return "input";
 }

@@ -4,7 +4,7 @@
 //
 // Core config document, "guardrails" (Python's config.py produces it):
 //   {"name": "no-secrets", "kind": "phrases" | "regex" | "limits" | "moderation" | "python",
-//    "stages": ["input" | "output" | "stream", ...], "priority": 0,
+//    "stages": ["input" | "during" | "output" | "stream", ...], "priority": 0,
 //    "action": "block" | "redact", "on_error": "block" | "allow",
 //    "default": false, "request_selectable": false, "passthrough": false,
 //    "block": {"status": 400, "message": null, "type": "invalid_request_error", "code": "content_blocked"},
@@ -37,9 +37,10 @@ namespace aigw::guardrails {
 
 struct Selection {
   std::vector<const Guardrail*> input, output, stream;  // each by priority, then config order
+  std::vector<const Guardrail*> during;                 // all run at once; kept in the same order
   size_t window = 0;  // stream hold-back: the longest lookback among `stream`
 
-  bool empty() const { return input.empty() && output.empty() && stream.empty(); }
+  bool empty() const { return input.empty() && output.empty() && stream.empty() && during.empty(); }
   bool contains(const Guardrail* g) const;
   // Adds `g` at every stage it runs at, keeping the order.
   void add(const Guardrail* g);
@@ -56,13 +57,17 @@ class GuardrailSet {
   const Selection& forRoute(const router::Route* route) const;
   const Guardrail* byName(std::string_view name) const;
   const std::vector<std::unique_ptr<Guardrail>>& all() const { return all_; }
-  // {"<name>": {"kind", "stages", "runs", "blocks", "redactions", "errors", "timeouts", "duration_us"}}
+  // {"<name>": {"kind", "stages", "runs", "blocks", "redactions", "errors", "timeouts", "duration_us",
+  //             "upstream_cancels"}}
   nlohmann::json statsJson() const;
+  // Some guardrail runs at the during stage (the pipeline then has a during filter).
+  bool hasDuring() const { return has_during_; }
 
  private:
   std::vector<std::unique_ptr<Guardrail>> all_;
   std::unordered_map<std::string, const Guardrail*> by_name_;
   Selection defaults_;
+  bool has_during_ = false;
   std::unordered_map<const router::Route*, Selection> routes_;
 };
 

@@ -8,12 +8,13 @@ namespace aigw::guardrails {
 
 RequestGuardrails::RequestGuardrails(const Selection& selection, Endpoint endpoint)
     : selection_(&selection), endpoint_(endpoint) {
-  results_.reserve(selection.input.size() + selection.output.size() + selection.stream.size());
+  results_.reserve(selection.input.size() + selection.during.size() + selection.output.size() +
+                   selection.stream.size());
 }
 
 RequestGuardrails::RequestGuardrails(Selection&& own, Endpoint endpoint)
     : own_(std::move(own)), selection_(&own_), endpoint_(endpoint) {
-  results_.reserve(own_.input.size() + own_.output.size() + own_.stream.size());
+  results_.reserve(own_.input.size() + own_.during.size() + own_.output.size() + own_.stream.size());
 }
 
 RequestGuardrails::~RequestGuardrails() = default;
@@ -21,7 +22,7 @@ RequestGuardrails::~RequestGuardrails() = default;
 std::string blockMessage(const Guardrail& g, Stage stage, const CheckResult& r) {
   const BlockResponse& b = g.settings().block;
   if (!b.message.empty()) return b.message;
-  std::string m = stage == Stage::Input ? "the request was blocked by guardrail '" : "the response was blocked by guardrail '";
+  std::string m = stage == Stage::Input || stage == Stage::During ? "the request was blocked by guardrail '" : "the response was blocked by guardrail '";
   m += g.name();
   m += "'";
   if (r.reason_public && !r.reason.empty()) m += ": " + r.reason;

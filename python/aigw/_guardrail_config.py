@@ -18,7 +18,7 @@ from aigw._config_types import Int, NonEmptyStr, PosInt, _Model, _suggest
 
 GUARDRAIL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 GUARDRAIL_KINDS = ("phrases", "regex", "limits", "moderation", "python")
-STAGES = ("input", "output", "stream")
+STAGES = ("input", "during", "output", "stream")
 PRESETS = ("email", "phone", "card", "secrets")
 # The keys that belong to one kind only.
 KIND_KEYS: dict[str, tuple[str, ...]] = {
@@ -30,7 +30,7 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
 }
 _SHARED_KIND_KEYS = {"replacement": ("phrases", "regex"), "timeout": ("moderation", "python")}
 
-Stage = Literal["input", "output", "stream"]
+Stage = Literal["input", "during", "output", "stream"]
 Preset = Literal["email", "phone", "card", "secrets"]
 
 
@@ -206,6 +206,13 @@ def _check_one(
     stages = [stage] if isinstance(stage, str) else stage if isinstance(stage, list) else []
     if isinstance(stage, list) and not stage:
         problems.append(_problem((*loc, "stage"), "must name at least one stage"))
+    if "during" in stages and g.get("action") == "redact" and kind in ("phrases", "regex"):
+        problems.append(
+            _problem(
+                (*loc, "action"),
+                "a during guardrail can only block (the request is already on its way upstream)",
+            )
+        )
     if kind == "phrases":
         if not g.get("phrases"):
             problems.append(_problem((*loc, "phrases"), "a phrases guardrail needs phrases"))
@@ -233,7 +240,7 @@ def _check_one(
                     "a limits guardrail needs max_input_tokens, max_messages or max_input_bytes",
                 )
             )
-        if any(s in ("output", "stream") for s in stages):
+        if any(s in ("during", "output", "stream") for s in stages):
             problems.append(_problem((*loc, "stage"), "limits run at the input stage only"))
         if g.get("action") == "redact":
             problems.append(_problem((*loc, "action"), "limits can only block"))
@@ -244,7 +251,9 @@ def _check_one(
             )
         if "stream" in stages:
             problems.append(
-                _problem((*loc, "stage"), "python guardrails run at the input and output stages")
+                _problem(
+                    (*loc, "stage"), "python guardrails run at the input, during and output stages"
+                )
             )
         if g.get("action") == "redact":
             problems.append(_problem((*loc, "action"), "a python guardrail decides by its verdict"))
@@ -262,7 +271,9 @@ def _check_one(
             )
         if "stream" in stages:
             problems.append(
-                _problem((*loc, "stage"), "moderation runs at the input and output stages only")
+                _problem(
+                    (*loc, "stage"), "moderation runs at the input, during and output stages only"
+                )
             )
         if g.get("action") == "redact":
             problems.append(_problem((*loc, "action"), "moderation can only block"))

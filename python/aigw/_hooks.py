@@ -145,7 +145,7 @@ class _Check:
     def __init__(self, g: Guardrail, stage: str) -> None:
         self.guardrail = g
         self.stage = stage
-        self.fn: Callable[[Any], Any] = g.check if stage == "input" else g.check_output
+        self.fn: Callable[[Any], Any] = g.check_output if stage == "output" else g.check
         if isinstance(g, _FunctionGuardrail):
             self.fn = g.function  # so an async function is seen as one (fast path, no thread)
         self.is_async = inspect.iscoroutinefunction(self.fn)
@@ -223,7 +223,9 @@ class HookRunner:
         if kind == "cost" and self._cost is not None:
             task = self._loop.create_task(self._price(job_id, self._cost, payload))
             self._running[job_id] = task
-            task.add_done_callback(functools.partial(self._done, job_id=job_id, coro=None, first=None))
+            task.add_done_callback(
+                functools.partial(self._done, job_id=job_id, coro=None, first=None)
+            )
             return None
         head, _, body = payload.partition("\n")
         check = self._checks.get(head) if kind == "guardrail" else None
@@ -232,7 +234,7 @@ class HookRunner:
             return json.dumps({"verdict": "error", "message": f"unknown hook job {kind} {head}"})
         snap = _Snapshot(body)
         view: Any = (
-            Request._of_job(snap, texts=True) if check.stage == "input" else Response._of_job(snap)
+            Response._of_job(snap) if check.stage == "output" else Request._of_job(snap, texts=True)
         )
         coro: Any = None
         if check.is_async:
@@ -340,6 +342,9 @@ def _encode(stage: str, view: Any, v: Verdict) -> str:
                 "code": v.code,
             }
         )
+    if stage == "during":
+        # The request is already upstream: there is nothing left to change.
+        raise ValueError(f"at the during stage a check can only allow or block, not {v.action}")
     if v.action == "redact":
         return json.dumps({"verdict": "redact", "redactions": [list(p) for p in v.redactions]})
     if v.texts is not None:

@@ -42,9 +42,9 @@ __all__ = [
     "rewrite",
 ]
 
-Stage = Literal["input", "output"]
+Stage = Literal["input", "during", "output"]
 OnError = Literal["block", "allow"]
-_STAGES = ("input", "output")
+_STAGES = ("input", "during", "output")
 
 
 @dataclass(frozen=True)
@@ -363,11 +363,12 @@ def apply_rewrite(body: dict[str, Any], verdict: Verdict) -> None:
 
 
 class Guardrail:
-    """Base class of Python guardrails. Override :meth:`check` (input stage) and/or
+    """Base class of Python guardrails. Override :meth:`check` (input and during stages) and/or
     :meth:`check_output` (output stage), as ``def`` or ``async def``.
 
     Class attributes (or constructor arguments) set how it runs: ``name`` (default: the class
-    name), ``stages`` (``("input",)``; add ``"output"`` to check whole answers), ``priority``
+    name), ``stages`` (``("input",)``; ``"during"`` runs :meth:`check` beside the upstream call
+    instead, allow or block only; add ``"output"`` to check whole answers), ``priority``
     (lower first, shared with the built-in guardrails; equal ones run concurrently),
     ``timeout`` (seconds, per check) and ``on_error`` (``"block"``: fail closed, or
     ``"allow"``).
@@ -403,7 +404,8 @@ class Guardrail:
         _check_settings(self)
 
     def check(self, request: Request) -> Verdict | Awaitable[Verdict]:
-        """The input stage: decide about a request before it goes upstream."""
+        """The input stage: decide about a request before it goes upstream (at the during
+        stage: while it is upstream; only allow and block count there)."""
         raise NotImplementedError(f"{type(self).__name__}.check() is not implemented")
 
     def check_output(self, response: Response) -> Verdict | Awaitable[Verdict]:
@@ -429,7 +431,7 @@ def _check_settings(g: Guardrail) -> None:
     if not isinstance(g.name, str) or not g.name or not g.name.isprintable():
         raise ValueError(f"guardrail name must be a printable, non-empty string: {g.name!r}")
     g.stages = _stages(g.stages)
-    for stage, method in (("input", "check"), ("output", "check_output")):
+    for stage, method in (("input", "check"), ("during", "check"), ("output", "check_output")):
         if stage in g.stages and getattr(type(g), method) is getattr(Guardrail, method):
             raise TypeError(f"guardrail {g.name!r} runs at the {stage} stage but has no {method}()")
     if isinstance(g.priority, bool) or not isinstance(g.priority, int):

@@ -350,7 +350,7 @@ def test_python_guardrail_config_errors() -> None:
     config["guardrails"] = [
         {"name": "g", "kind": "python", "hook": "guardrail_hooks:no_bar", "stage": "stream"}
     ]
-    with pytest.raises(aigw.ConfigError, match="input and output stages"):
+    with pytest.raises(aigw.ConfigError, match="input, during and output stages"):
         aigw.Gateway(config)
     config["guardrails"] = [{"name": "g", "kind": "python", "default": True}]
     with pytest.raises(aigw.ConfigError, match="needs hook"):

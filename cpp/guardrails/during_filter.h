@@ -1,0 +1,18 @@
+// The pipeline stage that starts a request's during guardrails, last before dispatch (after
+// the input stages, so they see the request as it goes upstream). The upstream call starts
+// at once beside them; the Exchange holds the answer until they decide (exchange_during.cc).
+// In the pipeline only when some guardrail runs at the during stage (or an embedder added
+// stages that may select one); a request without during guardrails passes untouched.
+#pragma once
+
+#include "gateway/pipeline.h"
+
+namespace aigw::guardrails {
+
+class DuringGuardrailFilter final : public Filter {
+ public:
+  const char* name() const override { return "during_guardrails"; }
+  FilterStatus onRequest(Exchange& exchange) const override;
+};
+
+}  // namespace aigw::guardrails
