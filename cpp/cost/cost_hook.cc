@@ -71,19 +71,13 @@ std::string costHookSnapshot(const CostHookInput& in) {
   } else {
     out += "null";
   }
-  out += ",\"headers\":{";
-  bool first = true;
+  out += ",\"headers\":";
   if (in.headers != nullptr) {
-    for (const auto& h : *in.headers) {
-      if (upstream::isClientCredential(h.name)) continue;
-      if (!first) out += ",";
-      first = false;
-      appendJsonString(out, h.name);
-      out += ":";
-      appendJsonString(out, h.value);
-    }
+    upstream::appendHeadersJsonWithoutCredentials(out, *in.headers);
+  } else {
+    out += "{}";
   }
-  out += "},\"metadata\":";
+  out += ",\"metadata\":";
   if (in.metadata != nullptr && in.metadata->is_object()) {
     out += in.metadata->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {

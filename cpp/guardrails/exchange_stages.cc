@@ -216,17 +216,9 @@ void appendRequestSubject(std::string& out, Exchange& ex, std::string_view body)
   }
   out += ",\"stream\":";
   out += api.stream ? "true" : "false";
-  out += ",\"headers\":{";
-  bool first = true;
-  for (const auto& h : ex.request().headers) {
-    if (upstream::isClientCredential(h.name)) continue;
-    if (!first) out += ",";
-    first = false;
-    appendJsonString(out, h.name);
-    out += ":";
-    appendJsonString(out, h.value);
-  }
-  out += "},\"body\":";
+  out += ",\"headers\":";
+  upstream::appendHeadersJsonWithoutCredentials(out, ex.request().headers);
+  out += ",\"body\":";
   out += body;  // a JSON object: the API request filter checked it
   out += "}";
 }

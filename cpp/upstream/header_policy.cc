@@ -1,5 +1,7 @@
 #include "upstream/header_policy.h"
 
+#include "core/json_text.h"
+
 namespace aigw::upstream {
 namespace {
 
@@ -40,6 +42,20 @@ bool dropFromResponse(std::string_view n) {
 
 bool isClientCredential(std::string_view n) {
   return n == "authorization" || n == "proxy-authorization" || n == "x-api-key" || n == "api-key" || n == "cookie";
+}
+
+void appendHeadersJsonWithoutCredentials(std::string& out, const http::HeaderList& headers) {
+  out += '{';
+  bool first = true;
+  for (const auto& h : headers) {
+    if (isClientCredential(h.name)) continue;
+    if (!first) out += ',';
+    first = false;
+    appendJsonString(out, h.name);
+    out += ':';
+    appendJsonString(out, h.value);
+  }
+  out += '}';
 }
 
 void copyForwardableRequestHeaders(const http::HeaderList& client, http::HeaderList* out) {

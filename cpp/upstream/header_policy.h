@@ -3,6 +3,7 @@
 // encoding negotiation never pass; the provider's own key and headers are added by the caller.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "http/headers.h"
@@ -11,6 +12,9 @@ namespace aigw::upstream {
 
 // A client credential (authorization, api keys, cookies): never forwarded, never shown to hooks.
 bool isClientCredential(std::string_view name);
+// Appends `headers` without client credentials as a JSON object ({"name":"value",...}): what
+// Python hooks are shown of a request.
+void appendHeadersJsonWithoutCredentials(std::string& out, const http::HeaderList& headers);
 // Copies the client headers that may reach a provider into `out`.
 void copyForwardableRequestHeaders(const http::HeaderList& client, http::HeaderList* out);
 // Sets the provider's configured headers over `out` (replacing client values), except those
