@@ -66,8 +66,14 @@ def chat(model: str = "mock-gpt", content: str = "What does a gateway do?", **ex
 
 
 def record(gw: aigw.Gateway, request_id: str) -> dict[str, Any]:
-    assert gw.flush_logs()
-    found = gw.logs(request_id=request_id)
+    # A client that left: the gateway sees it a moment later, and writes the record then.
+    deadline = time.monotonic() + 5
+    while True:
+        assert gw.flush_logs()
+        found = gw.logs(request_id=request_id)
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
     assert len(found) == 1, found
     return found[0]
 
