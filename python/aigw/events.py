@@ -20,6 +20,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal
 
+from aigw.request_log.journal import Batch
+from aigw.request_log.sinks import Sink
+
 __all__ = ["EVENTS", "EventDispatcher", "Event", "completed"]
 
 log = logging.getLogger("aigw.events")
@@ -41,8 +44,11 @@ def completed(record: dict[str, Any]) -> bool:
     )
 
 
-class EventDispatcher:
-    """A log sink that turns records into events (``write(records)``, ``close()``)."""
+class EventDispatcher(Sink):
+    """The log sink that turns records into events. A batch is parsed for it only when some
+    callback is registered."""
+
+    name = "events"
 
     def __init__(self) -> None:
         self._callbacks: dict[Event, list[Callback]] = {e: [] for e in EVENTS}
@@ -60,18 +66,10 @@ class EventDispatcher:
             self._callbacks[event].append(callback)
         return callback
 
-    def __bool__(self) -> bool:
-        with self._lock:
-            return any(self._callbacks.values())
-
-    def wants_records(self) -> bool:
-        """Whether a callback would see records (the log thread skips parsing otherwise)."""
-        return bool(self)
-
     # ------------------------------------------------------------------ sink interface
 
-    def write(self, records: list[dict[str, Any]]) -> None:
-        """Called by the log thread with each batch: hands it to the events thread."""
+    def write(self, batch: Batch) -> None:
+        """Called by the log thread with each batch: hands its records to the events thread."""
         with self._lock:
             if not any(self._callbacks.values()):
                 return
@@ -79,7 +77,8 @@ class EventDispatcher:
                 self._start()
             loop = self._loop
         assert loop is not None
-        loop.call_soon_threadsafe(self._dispatch, records)
+        if batch.records:
+            loop.call_soon_threadsafe(self._dispatch, batch.records)
 
     def close(self) -> None:
         """Runs what is queued, waits for running async callbacks, joins the thread."""

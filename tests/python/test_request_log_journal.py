@@ -9,7 +9,7 @@ from typing import Any
 
 from aigw.events import EventDispatcher
 from aigw.request_log.journal import JournalFile, read_batch
-from aigw.request_log.sinks import MemoryRing, ObjectSink
+from aigw.request_log.sinks import MemoryRing
 
 
 def record(i: int) -> bytes:
@@ -78,13 +78,12 @@ def test_the_memory_ring_takes_records_another_sink_already_parsed(tmp_path: Pat
 
 def test_the_event_dispatcher_without_callbacks_leaves_the_batch_unparsed(tmp_path: Path) -> None:
     events = EventDispatcher()
-    sink = ObjectSink(events)
     batch = read_batch(str(tmp_path), journal(tmp_path, [record(1)]), {}, 100)
-    sink.write(batch)
+    events.write(batch)
     assert not batch.parsed
     seen: list[dict[str, Any]] = []
     events.on("completed", seen.append)
-    sink.write(batch)
+    events.write(batch)
     assert batch.parsed
     events.close()
     assert [r["id"] for r in seen] == ["req-1"]

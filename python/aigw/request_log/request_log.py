@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from aigw._log_config import LogConfig
 from aigw.request_log.journal import (
     Batch,
     Cursor,
@@ -43,11 +44,10 @@ from aigw.request_log.sinks import (
 
 if TYPE_CHECKING:
     from aigw._core import Server
-    from aigw._log_config import LogConfig, SinkConfig
+    from aigw._log_config import SinkConfig
 
 _log = logging.getLogger("aigw.request_log")
 
-_DEFAULT_MEMORY_RECORDS = 1000
 _MAX_BACKOFF = 30.0
 
 
@@ -81,7 +81,8 @@ class RequestLog:
     """Owns the journal directory of one Gateway run, its sinks and the log thread."""
 
     def __init__(self, config: LogConfig | None, objects: Sequence[Any] = ()) -> None:
-        self._cfg = config
+        # No `log:` section: the defaults, no sinks but memory, in a private directory.
+        self._cfg = config if config is not None else LogConfig(sinks=[])
         self._objects = list(objects)
         self._private = config is None
         self.dir = ""
@@ -89,9 +90,7 @@ class RequestLog:
         self._lock: RunLock | None = None
         self._claimed: dict[str, RunLock] = {}
         self._states: list[_SinkState] = []
-        self._ring = MemoryRing(
-            config.memory_records if config is not None else _DEFAULT_MEMORY_RECORDS
-        )
+        self._ring = MemoryRing(self._cfg.memory_records)
         # Weak: a Gateway dropped without stop() must still free its server (see gateway.py).
         self._server: weakref.ref[Server] | None = None
         self._stopped = False
@@ -110,7 +109,7 @@ class RequestLog:
         """Create the journal directory, take this run's lock, open the sinks and claim the
         journals of dead runs. Returns the core config's ``log`` section."""
         cfg = self._cfg
-        if cfg is None:
+        if self._private:
             self.dir = tempfile.mkdtemp(prefix="aigw-log-")
         else:
             self.dir = os.path.abspath(cfg.dir)
@@ -119,23 +118,19 @@ class RequestLog:
         self._lock = RunLock(self.dir, self.run)
         if not self._lock.acquire():  # pragma: no cover - the name is unique
             raise OSError(f"cannot lock the request log run {self.run} in {self.dir}")
-        sinks: list[Sink] = [self._ring]
         try:
-            if cfg is not None:
-                sinks.extend(build_sink(s) for s in cfg.sinks)
-            sinks.extend(ObjectSink(obj) for obj in self._objects)
+            sinks: list[Sink] = [build_sink(s) for s in cfg.sinks]
+            sinks.extend(o if isinstance(o, Sink) else ObjectSink(o) for o in self._objects)
         except BaseException:
             self._release_all()
             raise
+        # Last: it keeps the records another sink parsed, or the raw lines if none did.
+        sinks.append(self._ring)
         self._states = [_SinkState(s) for s in sinks]
         for st in self._states:
             self._try_open(st)
         self._claim_dead_runs()
-        core: dict[str, Any] = (
-            cfg.to_core_dict()
-            if cfg is not None
-            else {"enabled": True, "overflow": "spill", "max_pending_bytes": 256 << 20}
-        )
+        core = cfg.to_core_dict()
         core["dir"] = self.dir
         core["run"] = self.run
         return core
@@ -158,7 +153,7 @@ class RequestLog:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        timeout = self._cfg.stop_timeout if self._cfg is not None else 10.0
+        timeout = self._cfg.stop_timeout
         deadline = time.monotonic() + timeout
         while True:
             done = self._pump(final=True)
@@ -205,7 +200,7 @@ class RequestLog:
     # ------------------------------------------------------------------ the thread
 
     def _loop(self) -> None:
-        interval = self._cfg.flush_interval if self._cfg is not None else 0.05
+        interval = self._cfg.flush_interval
         while not self._stop.is_set():
             try:
                 self._pump(final=False)
@@ -263,7 +258,7 @@ class RequestLog:
     def _pump(self, *, final: bool) -> bool:
         """Deliver everything readable now; returns True when every sink has every record."""
         with self._pump_lock:
-            batch_size = self._cfg.batch_size if self._cfg is not None else 1000
+            batch_size = self._cfg.batch_size
             files = self._files(final)
             now = time.monotonic()
             for st in self._states:

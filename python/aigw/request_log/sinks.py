@@ -39,8 +39,6 @@ class Sink:
     """Base of the built-in sinks (internal interface of the log thread)."""
 
     name: str = "sink"
-    # Keeps its cursor across restarts (so the journal must be kept until it has the records).
-    durable: bool = True
 
     def open(self, log_dir: str) -> Cursor:
         """Prepare; return the stored cursor (empty: from the beginning)."""
@@ -266,20 +264,11 @@ class ObjectSink(Sink):
     """An object given to ``Gateway(log_sinks=[...])``: ``write(records)`` and optional
     ``close()``. It lives as long as the process, so its cursor does too."""
 
-    durable = False
-
     def __init__(self, obj: Any) -> None:
-        if not callable(getattr(obj, "write", None)):
-            raise TypeError(f"a log sink needs a write(records) method; {obj!r} has none")
-        self._obj = obj
+        self._obj = obj  # aigw.Gateway checked it has write()
         self.name = f"object:{type(obj).__qualname__}"
 
     def write(self, batch: Batch) -> None:
-        # An object may say it has no use for records right now (the event dispatcher with no
-        # callbacks): then the batch is not even parsed for it.
-        wants = getattr(self._obj, "wants_records", None)
-        if callable(wants) and not wants():
-            return
         _deliver(self._obj, batch.records)
 
     def close(self) -> None:
@@ -292,7 +281,6 @@ class MemoryRing(Sink):
     """The most recent records, for ``gw.logs()``. Kept as journal lines and parsed when
     something reads them (each at most once), so a gateway nobody asks costs no parsing."""
 
-    durable = False
     name = "memory"
 
     def __init__(self, size: int) -> None:
