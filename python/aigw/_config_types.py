@@ -1,9 +1,13 @@
 """Field types shared by the config schema's modules (numbers that refuse booleans, bounded
-seconds, the strict base model) and the unit conversions of the core document."""
+seconds, names, import paths, the strict base model), the unit conversions of the core
+document, and the loader of the objects import paths name.
+
+It imports nothing from the rest of ``aigw`` at module level (every config module uses it)."""
 
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 from typing import Annotated, Any
 
@@ -16,8 +20,11 @@ _MAX_INT = 2**53 - 1
 # Largest timeout in seconds (its millisecond value still fits easily in int64).
 _MAX_SECONDS = 1e9
 
-PROVIDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-_PROVIDER_NAME_RE = re.compile(PROVIDER_NAME_PATTERN)
+# The name of a provider or a guardrail.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_NAME_RE = re.compile(NAME_PATTERN)
+# An object of yours, "package.module:attribute" (the attribute may be dotted: "mod:Class.name").
+IMPORT_PATH_PATTERN = r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$"
 
 
 # Pydantic's lax mode turns True into 1; a bool where a number belongs is a mistake.
@@ -45,6 +52,22 @@ PosInt = Annotated[Int, Field(ge=1, le=_MAX_INT)]
 PosSeconds = Annotated[Float, Field(gt=0, le=_MAX_SECONDS, allow_inf_nan=False)]
 NonNegSeconds = Annotated[Float, Field(ge=0, le=_MAX_SECONDS, allow_inf_nan=False)]
 NonEmptyStr = Annotated[str, Field(min_length=1)]
+ImportPath = Annotated[str, Field(pattern=IMPORT_PATH_PATTERN)]
+
+
+def load_object(path: str, *, what: str = "import path") -> Any:
+    """The object an import path ``"package.module:attribute"`` names (the attribute may be
+    dotted). Raises ValueError ``"<what> '<path>': cannot load it: <why>"`` when the module
+    cannot be imported or has no such attribute; what the object must be is the caller's to
+    check."""
+    module_name, _, attr = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"{what} {path!r}: cannot load it: {exc}") from exc
+    return obj
 
 
 def _ms(seconds: float, *, positive: bool) -> int:

@@ -11,16 +11,15 @@ logged on the ``aigw.cost`` logger and counted in ``gw.stats()["cost_hook"]``.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import inspect
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
 from typing import Any
 
+from aigw._config_types import load_object
+from aigw._hooks import call_hook, is_async
 from aigw.cost import CostConfig, CostContext, CostHook
 
 log = logging.getLogger("aigw.cost")
@@ -28,13 +27,7 @@ log = logging.getLogger("aigw.cost")
 
 def load_cost_hook(path: str) -> CostHook:
     """The function ``cost.hook: "module:attr"`` names (it must be callable)."""
-    module_name, _, attr = path.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"cost hook {path!r}: cannot load it: {exc}") from exc
+    obj = load_object(path, what="cost hook")
     if not callable(obj):
         raise ValueError(f"cost hook {path!r}: not callable ({type(obj).__name__})")
     hook: CostHook = obj
@@ -46,20 +39,13 @@ def backstop_ms(settings: CostConfig) -> int:
     return int((settings.timeout + 1.0) * 1000)
 
 
-def _is_async(fn: Callable[..., Any]) -> bool:
-    call = getattr(fn, "__call__", None)  # noqa: B004 - an object with an async __call__
-    return inspect.iscoroutinefunction(fn) or (
-        not inspect.isfunction(fn) and call is not None and inspect.iscoroutinefunction(call)
-    )
-
-
 class CostHookRunner:
     """Runs one cost hook on the hook thread's loop (sync hooks in ``pool``)."""
 
     def __init__(self, hook: CostHook, settings: CostConfig) -> None:
         self.hook = hook
         self.settings = settings
-        self._async = _is_async(hook)
+        self._async = is_async(hook)
         self._name = getattr(hook, "__qualname__", None) or type(hook).__name__
         self._lock = threading.Lock()
         self._calls = 0
@@ -81,7 +67,6 @@ class CostHookRunner:
         payload: str,
         loop: asyncio.AbstractEventLoop,
         pool: Executor,
-        resume: Callable[[Coroutine[Any, Any, Any], Any], Coroutine[Any, Any, Any]],
     ) -> dict[str, Any]:
         """The result for the data plane: ``{"cost_usd": float | None}``."""
         ctx = CostContext.from_snapshot(payload)
@@ -89,22 +74,14 @@ class CostHookRunner:
         error = timed_out = False
         cost: float | None
         try:
-            if self._async:
-                # Most hooks finish without waiting: run the first step here, arm the timeout
-                # only if it actually waits (as the guardrails do).
-                coro = self.hook(ctx)
-                try:
-                    first = coro.send(None)  # type: ignore[union-attr]
-                except StopIteration as finished:
-                    outcome: Any = finished.value
-                else:
-                    async with asyncio.timeout(self.settings.timeout):
-                        outcome = await resume(coro, first)  # type: ignore[arg-type]
-            else:
-                async with asyncio.timeout(self.settings.timeout):
-                    outcome = await loop.run_in_executor(pool, self.hook, ctx)
-                    if inspect.isawaitable(outcome):
-                        outcome = await outcome
+            outcome = await call_hook(
+                self.hook,
+                ctx,
+                is_async=self._async,
+                timeout=self.settings.timeout,
+                loop=loop,
+                pool=pool,
+            )
             cost = self._checked(outcome, ctx)
         except asyncio.CancelledError:
             raise

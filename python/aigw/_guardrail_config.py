@@ -9,17 +9,26 @@ it again when it compiles the config, so nothing invalid gets through either way
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
 
 from aigw._config_sources import Loc, _problem
-from aigw._config_types import Int, NonEmptyStr, PosInt, _Model, _suggest
+from aigw._config_types import (
+    NAME_PATTERN,
+    Float,
+    ImportPath,
+    Int,
+    NonEmptyStr,
+    PosInt,
+    _Model,
+    _suggest,
+)
 
-GUARDRAIL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-GUARDRAIL_KINDS = ("phrases", "regex", "limits", "moderation", "python")
-STAGES = ("input", "during", "output", "stream")
-PRESETS = ("email", "phone", "card", "secrets")
+Kind = Literal["phrases", "regex", "limits", "moderation", "python"]
+Stage = Literal["input", "during", "output", "stream"]
+Preset = Literal["email", "phone", "card", "secrets"]
+STAGES: tuple[str, ...] = get_args(Stage)
 # The keys that belong to one kind only.
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "phrases": ("phrases", "whole_words"),
@@ -29,9 +38,6 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "python": ("hook", "options"),
 }
 _SHARED_KIND_KEYS = {"replacement": ("phrases", "regex"), "timeout": ("moderation", "python")}
-
-Stage = Literal["input", "during", "output", "stream"]
-Preset = Literal["email", "phone", "card", "secrets"]
 
 
 class GuardrailBlockConfig(_Model):
@@ -47,8 +53,8 @@ class GuardrailBlockConfig(_Model):
 class GuardrailConfig(_Model):
     """One guardrail: a built-in check, where it runs, and what it does when it matches."""
 
-    name: Annotated[str, Field(pattern=GUARDRAIL_NAME_PATTERN)]
-    kind: Literal["phrases", "regex", "limits", "moderation", "python"]
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    kind: Kind
     stage: Stage | list[Stage] = "input"
     priority: Annotated[Int, Field(ge=-1_000_000, le=1_000_000)] = 0
     action: Literal["block", "redact"] = "block"
@@ -74,10 +80,10 @@ class GuardrailConfig(_Model):
     # moderation: a provider whose /v1/moderations answers like OpenAI's
     provider: NonEmptyStr | None = None
     model: NonEmptyStr | None = None
-    timeout: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)] | None = None
+    timeout: Annotated[Float, Field(gt=0, le=600, allow_inf_nan=False)] | None = None
     # python: "module:attribute" naming an aigw.Guardrail subclass (built with `options`), an
     # instance, or a check function; it runs on the hook thread (docs/guardrails-python.md).
-    hook: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")] | None = None
+    hook: ImportPath | None = None
     options: dict[str, Any] | None = None
 
     @field_validator("block", mode="before")
@@ -189,7 +195,7 @@ def _check_one(
     loc: Loc, g: Mapping[Any, Any], providers: list[str] | None, problems: list[str]
 ) -> None:
     kind = g.get("kind")
-    if kind not in GUARDRAIL_KINDS:
+    if kind not in get_args(Kind):
         return  # a field error
     for other, keys in KIND_KEYS.items():
         if other == kind:

@@ -18,16 +18,16 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
-import importlib
 import inspect
 import json
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from aigw import _core
+from aigw._config_types import load_object
 from aigw.guardrails import (
     Guardrail,
     Request,
@@ -74,6 +74,60 @@ async def _resume(coro: Coroutine[Any, Any, Any], yielded: Any) -> Any:
             return finished.value
 
 
+def is_async(fn: Callable[..., Any]) -> bool:
+    """Whether calling ``fn`` gives a coroutine: an ``async def`` function or method, or an
+    object (not a class: calling one builds an instance) whose ``__call__`` is one."""
+    if inspect.iscoroutinefunction(fn):
+        return True
+    if inspect.isfunction(fn) or inspect.ismethod(fn) or isinstance(fn, type):
+        return False
+    return inspect.iscoroutinefunction(getattr(fn, "__call__", None))  # noqa: B004
+
+
+async def finish_hook(
+    fn: Callable[[Any], Any],
+    arg: Any,
+    coro: Coroutine[Any, Any, Any] | None,
+    first: Any,
+    *,
+    timeout: float,
+    loop: asyncio.AbstractEventLoop,
+    pool: Executor,
+) -> Any:
+    """The rest of a hook call, within ``timeout`` seconds (else TimeoutError): ``coro``, which
+    already ran its first step (that yielded ``first``), to its end; or, ``coro`` None, the sync
+    ``fn(arg)`` in ``pool`` (and the awaitable it may return)."""
+    async with asyncio.timeout(timeout):
+        if coro is not None:
+            return await _resume(coro, first)
+        outcome = await loop.run_in_executor(pool, fn, arg)
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        return outcome
+
+
+async def call_hook(
+    fn: Callable[[Any], Any],
+    arg: Any,
+    *,
+    is_async: bool,
+    timeout: float,
+    loop: asyncio.AbstractEventLoop,
+    pool: Executor,
+) -> Any:
+    """What ``fn(arg)`` returns. An async hook runs its first step at once and gets its timeout
+    only if it waits (most finish without waiting); a sync one runs in ``pool``."""
+    coro: Any = None
+    first: Any = None
+    if is_async:
+        coro = fn(arg)
+        try:
+            first = coro.send(None)
+        except StopIteration as finished:
+            return finished.value
+    return await finish_hook(fn, arg, coro, first, timeout=timeout, loop=loop, pool=pool)
+
+
 def core_entry(g: Guardrail, spec: Any = None) -> dict[str, Any]:
     """The core config entry (kind "python") of a loaded guardrail: its own settings, the
     config entry's selection fields (``spec``), or, without one (passed to
@@ -87,7 +141,7 @@ def core_entry(g: Guardrail, spec: Any = None) -> dict[str, Any]:
         "timeout_ms": max(1, round(g.timeout * 1000)),
     }
     if spec is None:
-        entry.update(everywhere=True, default=True, passthrough=True)
+        entry.update(everywhere=True, passthrough=True)  # the core makes it a default too
     else:
         entry.update(
             default=spec.default,
@@ -102,14 +156,8 @@ def load_guardrail(spec: Any) -> Guardrail:
     an aigw.Guardrail subclass (built with ``options``), an instance, or a check function. The
     entry's name, and its stage, priority, timeout and on_error when given, override the
     object's."""
-    module_name, _, attr = spec.hook.partition(":")
+    obj = load_object(spec.hook, what=f"guardrail {spec.name!r}: hook")
     where = f"guardrail {spec.name!r} (hook {spec.hook!r})"
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"{where}: cannot load it: {exc}") from exc
     options = dict(spec.options or {})
     try:
         if isinstance(obj, type) and issubclass(obj, Guardrail):
@@ -148,7 +196,7 @@ class _Check:
         self.fn: Callable[[Any], Any] = g.check_output if stage == "output" else g.check
         if isinstance(g, _FunctionGuardrail):
             self.fn = g.function  # so an async function is seen as one (fast path, no thread)
-        self.is_async = inspect.iscoroutinefunction(self.fn)
+        self.is_async = is_async(self.fn)
 
 
 class HookRunner:
@@ -274,13 +322,9 @@ class HookRunner:
     async def _finish(self, job_id: int, check: _Check, view: Any, coro: Any, first: Any) -> None:
         g = check.guardrail
         try:
-            async with asyncio.timeout(g.timeout):
-                if coro is not None:
-                    outcome = await _resume(coro, first)
-                else:
-                    outcome = await self._loop.run_in_executor(self._pool, check.fn, view)
-                    if inspect.isawaitable(outcome):
-                        outcome = await outcome
+            outcome = await finish_hook(
+                check.fn, view, coro, first, timeout=g.timeout, loop=self._loop, pool=self._pool
+            )
         except TimeoutError:
             log.error(
                 "guardrail %r timed out after %g s (on_error=%s)", g.name, g.timeout, g.on_error
@@ -298,7 +342,7 @@ class HookRunner:
 
     async def _price(self, job_id: int, cost: CostHookRunner, payload: str) -> None:
         try:
-            result = await cost.run(payload, self._loop, self._pool, _resume)
+            result = await cost.run(payload, self._loop, self._pool)
         except asyncio.CancelledError:
             raise  # the client left: the core books the table's cost
         except Exception as exc:  # the layer failed: the core takes the table's cost

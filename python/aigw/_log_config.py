@@ -1,6 +1,7 @@
 """The ``log:`` section of the config: where request records go (sinks), how the journal is
 bounded, and whether bodies are kept. Split from config.py (which embeds it as ``Config.log``);
-like it, it imports nothing from the rest of ``aigw``. See docs/logging.md.
+like it, it imports nothing from the rest of ``aigw`` but the shared field types
+(``aigw._config_types``). See docs/logging.md.
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+
+from aigw._config_types import _MAX_INT, Float, ImportPath, Int, _Model
 
 __all__ = [
     "JsonlSinkConfig",
@@ -23,14 +26,6 @@ DEFAULT_SQLITE_PATH = "aigw-logs.db"
 DEFAULT_JOURNAL_DIR = "aigw-journal"
 
 
-def _reject_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("input should be a number, not a boolean")
-    return value
-
-
-_Int = Annotated[int, BeforeValidator(_reject_bool)]
-_Float = Annotated[float, BeforeValidator(_reject_bool)]
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -48,11 +43,7 @@ def _size(value: Any) -> Any:
     return value
 
 
-Size = Annotated[int, BeforeValidator(_size), Field(ge=0, le=2**53 - 1)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Size = Annotated[int, BeforeValidator(_size), Field(ge=0, le=_MAX_INT)]
 
 
 class SqliteSinkConfig(_Model):
@@ -75,8 +66,8 @@ class PostgresSinkConfig(_Model):
     kind: Literal["postgres"]
     dsn: SecretStr
     table: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,50}$")] = "aigw_requests"
-    batch_size: Annotated[_Int, Field(ge=1, le=100000)] = 500
-    connect_timeout: Annotated[_Float, Field(gt=0, le=600)] = 5.0
+    batch_size: Annotated[Int, Field(ge=1, le=100000)] = 500
+    connect_timeout: Annotated[Float, Field(gt=0, le=600)] = 5.0
 
 
 class PythonSinkConfig(_Model):
@@ -86,7 +77,7 @@ class PythonSinkConfig(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     kind: Literal["python"]
-    class_: Annotated[str, Field(alias="class", pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")]
+    class_: Annotated[ImportPath, Field(alias="class")]
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -122,12 +113,12 @@ class LogConfig(_Model):
     bodies: bool = False
     max_body_bytes: Annotated[Size, Field(le=16 * 1024**2)] = 4096
     # Records kept in memory for gw.logs().
-    memory_records: Annotated[_Int, Field(ge=0, le=1_000_000)] = 1000
-    batch_size: Annotated[_Int, Field(ge=1, le=100000)] = 1000
-    flush_interval: Annotated[_Float, Field(gt=0, le=60)] = 0.05
+    memory_records: Annotated[Int, Field(ge=0, le=1_000_000)] = 1000
+    batch_size: Annotated[Int, Field(ge=1, le=100000)] = 1000
+    flush_interval: Annotated[Float, Field(gt=0, le=60)] = 0.05
     # How long stop() keeps retrying a failing sink before leaving the rest in the journal
     # (replayed on the next start).
-    stop_timeout: Annotated[_Float, Field(ge=0, le=3600)] = 10.0
+    stop_timeout: Annotated[Float, Field(ge=0, le=3600)] = 10.0
 
     @field_validator("sinks", mode="before")
     @classmethod

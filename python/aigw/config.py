@@ -40,9 +40,9 @@ from aigw._config_sources import (
 )
 from aigw._config_types import (
     _HEADER_NAME_RE,
-    _PROVIDER_NAME_RE,
+    _NAME_RE,
     _ROUTE_SECTIONS,
-    PROVIDER_NAME_PATTERN,
+    NAME_PATTERN,
     Float,
     Int,
     NonEmptyStr,
@@ -410,11 +410,11 @@ def _cross_check(doc: Mapping[Any, Any]) -> list[str]:
         for key in providers:
             if not isinstance(key, str):
                 problems.append(_problem(("providers", str(key)), "provider name must be a string"))
-            elif not _PROVIDER_NAME_RE.match(key):
+            elif not _NAME_RE.match(key):
                 problems.append(
                     _problem(
                         ("providers", key),
-                        f"invalid provider name {key!r} (must match {PROVIDER_NAME_PATTERN})",
+                        f"invalid provider name {key!r} (must match {NAME_PATTERN})",
                     )
                 )
 

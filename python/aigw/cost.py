@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
+
+from aigw._config_types import Float, ImportPath, _Model
 
 __all__ = [
     "CostConfig",
@@ -44,29 +46,19 @@ __all__ = [
 _MAX_PRICE = 1_000_000.0
 
 
-def _reject_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise PydanticCustomError("float_type", "input should be a valid number, not a boolean")
-    return value
-
-
 def _check_key(value: Any) -> Any:
     if isinstance(value, str) and value.count("*") > 1:
         raise PydanticCustomError("price_key", "{key} has more than one '*'", {"key": repr(value)})
     return value
 
 
-Usd = Annotated[
-    float, BeforeValidator(_reject_bool), Field(ge=0, le=_MAX_PRICE, allow_inf_nan=False)
-]
+Usd = Annotated[Float, Field(ge=0, le=_MAX_PRICE, allow_inf_nan=False)]
 # A model name as the provider reports it, or a pattern with one '*'.
 PriceKey = Annotated[str, BeforeValidator(_check_key), Field(min_length=1)]
 
 
-class PriceConfig(BaseModel):
+class PriceConfig(_Model):
     """One model's price, in USD per million tokens."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     input: Usd
     output: Usd = 0.0
@@ -94,13 +86,20 @@ def shipped_prices_info() -> dict[str, str]:
     return {"updated": str(doc["updated"]), "source": str(doc["source"])}
 
 
-def shipped_prices() -> dict[str, dict[str, float]]:
-    """The shipped table, flat: model name -> {"input", "output", "cached_input"}."""
+@functools.cache
+def _shipped_flat() -> dict[str, dict[str, float]]:
+    """The shipped table, validated once (every start and core document reads it)."""
     out: dict[str, dict[str, float]] = {}
     for models in _shipped()["providers"].values():
         for name, price in models.items():
             out[name] = PriceConfig.model_validate(price).to_core_dict()
     return out
+
+
+def shipped_prices() -> dict[str, dict[str, float]]:
+    """The shipped table, flat: model name -> {"input", "output", "cached_input"} (a copy the
+    caller may change)."""
+    return {name: dict(price) for name, price in _shipped_flat().items()}
 
 
 def merged_prices(overrides: Mapping[str, PriceConfig]) -> dict[str, dict[str, float]]:
@@ -187,11 +186,9 @@ class CostContext:
 
 # The function a cost hook is: USD (a number >= 0), or None for the table's cost.
 CostHook = Callable[[CostContext], float | None | Awaitable[float | None]]
-# Cost hooks are given as "module:attr" in the config.
-_HOOK_PATTERN = r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$"
 
 
-class CostConfig(BaseModel):
+class CostConfig(_Model):
     """The ``cost:`` section: a custom cost hook and how long an answer waits for it.
 
     ``on_error`` says what an answer costs when the hook raises, times out or returns something
@@ -199,10 +196,6 @@ class CostConfig(BaseModel):
     ``"null"`` leaves the answer without a cost (an unpriced request).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    hook: Annotated[str, Field(pattern=_HOOK_PATTERN)] | None = None
-    timeout: Annotated[
-        float, BeforeValidator(_reject_bool), Field(gt=0, le=600, allow_inf_nan=False)
-    ] = 1.0
+    hook: ImportPath | None = None  # "module:attr"
+    timeout: Annotated[Float, Field(gt=0, le=600, allow_inf_nan=False)] = 1.0
     on_error: Literal["table", "null"] = "table"

@@ -153,7 +153,7 @@ class Gateway:
             hooks = None
             python_guardrails = [*self._loaded.values(), *self._guardrails]
             if python_guardrails:
-                from aigw._hooks import HookRunner, python_entries
+                from aigw._hooks import python_entries
 
                 # Python guardrails are guardrails of the core's set (kind "python"): one
                 # priority order with the built-ins, selection by route and by header.

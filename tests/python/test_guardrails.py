@@ -414,6 +414,23 @@ def test_unknown_guardrail_keys_get_a_suggestion() -> None:
     assert "guardrails[0].block.stauts: unknown key; did you mean 'status'?" in problems
 
 
+def test_a_boolean_timeout_is_a_config_error() -> None:
+    # Pydantic's lax mode would read `timeout: true` as 1.0 seconds.
+    for kind, keys in (
+        ("moderation", {"provider": "mock"}),
+        ("python", {"hook": "guardrail_hooks:no_bar"}),
+    ):
+        with pytest.raises(ConfigError) as info:
+            load_config(
+                {
+                    "providers": {"mock": {"kind": "mock"}},
+                    "guardrails": [{"name": "g", "kind": kind, "timeout": True, **keys}],
+                }
+            )
+        problems = "\n".join(info.value.problems)
+        assert "guardrails[0].timeout: input should be a valid number, not a boolean" in problems
+
+
 def test_core_document_for_guardrails() -> None:
     cfg = load_config(mock_config())
     core = cfg.to_core_dict()

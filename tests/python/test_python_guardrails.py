@@ -273,6 +273,25 @@ def test_a_client_that_leaves_while_its_request_is_parked(gateways: list[aigw.Ga
     assert chat(gw).status_code == 200
 
 
+def test_an_object_with_an_async_call_is_an_async_check(gateways: list[aigw.Gateway]) -> None:
+    class Checker:
+        def __init__(self) -> None:
+            self.tasks: list[asyncio.Task[Any] | None] = []
+
+        async def __call__(self, request: aigw.Request) -> aigw.Verdict:
+            self.tasks.append(asyncio.current_task())
+            return aigw.block("no") if "forbidden" in request.text else aigw.allow()
+
+    checker = Checker()
+    gw = start(aigw.guardrail(name="obj")(checker))
+    gateways.append(gw)
+    assert chat(gw).status_code == 200
+    assert chat(gw, "forbidden").status_code == 400
+    # Like an async def check that does not wait: answered on its first step, without a task
+    # (a sync check's result would have been awaited in one).
+    assert checker.tasks == [None, None]
+
+
 def test_guardrail_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="timeout"):
         aigw.guardrail(timeout=0)(lambda r: aigw.allow())

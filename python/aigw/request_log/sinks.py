@@ -14,7 +14,6 @@ cursor with the rows as atomically as it can, so that a restart replays exactly 
 from __future__ import annotations
 
 import collections
-import importlib
 import json
 import os
 import sqlite3
@@ -22,6 +21,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from aigw._config_types import load_object
 from aigw.request_log.journal import Batch, Cursor, parse_record
 
 __all__ = [
@@ -221,10 +221,7 @@ class JsonlSink(Sink):
 
 def load_class(spec: str) -> type:
     """``"package.module:Class"`` → the class."""
-    module_name, _, attr = spec.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
+    obj = load_object(spec, what="log sink class")
     if not isinstance(obj, type):
         raise TypeError(f"{spec} is not a class")
     return obj
