@@ -103,6 +103,30 @@ void appendJsonNumber(std::string& out, double value) {
   out.append(buf, res.ptr);
 }
 
+void appendJsonStringOrNull(std::string& out, std::string_view text) {
+  if (text.empty()) {
+    out.append("null");
+  } else {
+    appendJsonString(out, text);
+  }
+}
+
+void appendJsonNumberOrNull(std::string& out, int64_t value) {
+  if (value < 0) {
+    out.append("null");
+  } else {
+    appendJsonNumber(out, value);
+  }
+}
+
+void appendJsonNumberOrNull(std::string& out, double value) {
+  if (value < 0) {
+    out.append("null");
+  } else {
+    appendJsonNumber(out, value);
+  }
+}
+
 }  // namespace aigw
 
 namespace aigw {

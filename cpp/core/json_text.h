@@ -12,6 +12,11 @@ namespace aigw {
 void appendJsonString(std::string& out, std::string_view text);
 void appendJsonNumber(std::string& out, int64_t value);
 void appendJsonNumber(std::string& out, double value);
+// `text` as a JSON string, or null when it is empty.
+void appendJsonStringOrNull(std::string& out, std::string_view text);
+// `value` as a JSON number, or null when it is negative (unknown counts, costs, times).
+void appendJsonNumberOrNull(std::string& out, int64_t value);
+void appendJsonNumberOrNull(std::string& out, double value);
 
 }  // namespace aigw
 

@@ -6,41 +6,21 @@
 #include "upstream/header_policy.h"
 
 namespace aigw::cost {
-namespace {
-
-void stringOrNull(std::string& out, std::string_view value) {
-  if (value.empty()) {
-    out += "null";
-  } else {
-    appendJsonString(out, value);
-  }
-}
-
-void countOrNull(std::string& out, int64_t value) {
-  if (value < 0) {
-    out += "null";
-  } else {
-    appendJsonNumber(out, value);
-  }
-}
-
-}  // namespace
-
 std::string costHookSnapshot(const CostHookInput& in) {
   std::string out;
   out.reserve(512);
   out += "{\"request_id\":";
   appendJsonString(out, in.request_id);
   out += ",\"endpoint\":";
-  stringOrNull(out, in.endpoint);
+  appendJsonStringOrNull(out, in.endpoint);
   out += ",\"provider\":";
-  stringOrNull(out, in.provider);
+  appendJsonStringOrNull(out, in.provider);
   out += ",\"model\":";
-  stringOrNull(out, in.model);
+  appendJsonStringOrNull(out, in.model);
   out += ",\"requested_model\":";
-  stringOrNull(out, in.requested_model);
+  appendJsonStringOrNull(out, in.requested_model);
   out += ",\"route\":";
-  stringOrNull(out, in.route);
+  appendJsonStringOrNull(out, in.route);
   out += ",\"stream\":";
   out += in.stream ? "true" : "false";
   out += ",\"status\":";
@@ -48,11 +28,11 @@ std::string costHookSnapshot(const CostHookInput& in) {
   out += ",\"partial\":";
   out += in.partial ? "true" : "false";
   out += ",\"usage\":{\"prompt_tokens\":";
-  countOrNull(out, in.usage.prompt_tokens);
+  appendJsonNumberOrNull(out, in.usage.prompt_tokens);
   out += ",\"completion_tokens\":";
-  countOrNull(out, in.usage.completion_tokens);
+  appendJsonNumberOrNull(out, in.usage.completion_tokens);
   out += ",\"cached_tokens\":";
-  countOrNull(out, in.usage.cached_tokens);
+  appendJsonNumberOrNull(out, in.usage.cached_tokens);
   out += "},\"price\":";
   if (in.price != nullptr) {
     out += "{\"input\":";
@@ -66,11 +46,7 @@ std::string costHookSnapshot(const CostHookInput& in) {
     out += "null";
   }
   out += ",\"table_cost_usd\":";
-  if (in.table_cost_usd >= 0) {
-    appendJsonNumber(out, in.table_cost_usd);
-  } else {
-    out += "null";
-  }
+  appendJsonNumberOrNull(out, in.table_cost_usd);
   out += ",\"headers\":";
   if (in.headers != nullptr) {
     upstream::appendHeadersJsonWithoutCredentials(out, *in.headers);

@@ -35,7 +35,6 @@ class PriceTable {
   const Price* find(std::string_view model) const;
 
   bool empty() const { return exact_.empty() && patterns_.empty(); }
-  size_t size() const { return exact_.size() + patterns_.size(); }
 
  private:
   struct NameHash {

@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "gateway/config.h"
 #include "gateway/worker.h"
+#include "guardrails/during_checks.h"
 #include "guardrails/request_guardrails.h"
 #include "http/response.h"
 #include "http/sse.h"
@@ -121,13 +122,14 @@ void Exchange::sendError(int status, std::string_view message, std::string_view 
   if (done_) return;
   done_ = true;
   status_ = status;
+  if (type.empty()) type = http::errorTypeForStatus(status);
+  rec_.noteError(type, message);  // the record needs no parse of the body we make here
   http::HeaderList h = baseHeaders();
   h.add("content-type", "application/json");
   if (extra != nullptr) {
     for (const auto& x : *extra) h.add(x.name, x.value);
   }
-  writer_.respond(status, h,
-                  http::openAiErrorBody(message, type.empty() ? http::errorTypeForStatus(status) : type, code, param));
+  writer_.respond(status, h, http::openAiErrorBody(message, type, code, param));
 }
 
 void Exchange::dispatch() {

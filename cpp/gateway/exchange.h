@@ -25,6 +25,7 @@ class Worker;
 class GatewayConfig;
 namespace guardrails {
 class RequestGuardrails;
+class DuringChecks;
 }
 
 // What an OpenAI-style API request asks for, filled in by the API request filter.
@@ -97,9 +98,6 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   void writeRecord(bool client_gone);
   // A response that had started was cut (error event after bytes went out).
   void notePartial(std::string_view type, std::string_view message);
-  // For the cost stage: the request's cost in USD (null in the record until set).
-  void setCost(double usd) { rec_.cost_usd = usd; }
-
   // The guardrails that apply to this request (null when none do), left by the guardrail
   // filter; their results() are the request's guardrail outcomes (for the request log).
   void setGuardrails(std::unique_ptr<guardrails::RequestGuardrails> g);
@@ -116,7 +114,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // releaseDuring() (every check allowed: it goes out, the rest follows as usual) or
   // blockDuring() (a check blocked: the call in flight is cancelled, what was held dropped,
   // the block is the answer).
-  void holdForDuring(DeferredDeletablePtr checks);
+  void holdForDuring(std::unique_ptr<guardrails::DuringChecks> checks);
   void releaseDuring();
   void blockDuring();
 
@@ -133,10 +131,6 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // The attempts as the log and the routing summary write them; an attempt still running gets
   // `unfinished` as its error (null: none).
   std::vector<log::AttemptRecord> attemptRecords(uint64_t now, const char* unfinished) const;
-
-  // The answer's cost in USD once it ended (exchange_cost.cc); < 0: unknown (no usage
-  // reported, or no price for the model).
-  double costUsd() const { return cost_usd_; }
 
  private:
   struct HeldResponse {
@@ -216,13 +210,12 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   bool early_end_ = false;
   bool done_ = false;
   int status_ = 0;
-  double cost_usd_ = -1;
   enum class CostStep : uint8_t { Open, Waiting, Settled };
   CostStep cost_step_ = CostStep::Open;
   double table_cost_ = -1;          // the table's cost, kept while the cost hook works
   std::string stream_end_;          // a held "data: [DONE]" event (holdStreamEnd)
   std::unique_ptr<guardrails::RequestGuardrails> guardrails_;
-  DeferredDeletablePtr during_;     // the during checks still running (after guardrails_: destroyed first)
+  std::unique_ptr<guardrails::DuringChecks> during_;  // the during checks still running (after guardrails_: destroyed first)
 
   // Routing state (only used when api_.route is set).
   const router::Route* route_ = nullptr;

@@ -94,13 +94,12 @@ bool Exchange::priceAnswer() {
 
   hooks::HookQueue& queue = worker_.shared().hooks;
   auto wait = std::make_unique<hooks::HookWait>(queue, worker_.loop());
-  hooks::HookWait* raw = wait.get();
   // `done` and the timer only run while the exchange holds `wait` (its destructor cancels both).
   auto ticket = queue.submit(worker_.loop(), cost::kCostJob, cost::costHookSnapshot(in),
                              [this](bool ok, std::string result) {
                                costHookDone(ok ? cost::costHookResult(result, table_cost_) : table_cost_);
                              });
-  raw->arm(std::move(ticket), hooks.cost_timeout_ms, [this] {
+  wait->arm(std::move(ticket), hooks.cost_timeout_ms, [this] {
     worker_.shared().cost_hook_backstops.fetch_add(1, std::memory_order_relaxed);
     costHookDone(table_cost_);
   });
@@ -142,19 +141,16 @@ void Exchange::bookCost(double usd) {
   std::string_view model;
   const Provider* provider = nullptr;
   answeredBy(&model, &provider);
-  if (usd >= 0) {
-    cost_usd_ = usd;
-    setCost(usd);  // the request's record
-  }
+  if (usd >= 0) rec_.cost_usd = usd;  // the request's record (null until priced)
   shared.usage.record(cost::utcDay(wallSeconds()), provider != nullptr ? std::string_view(provider->name()) : "",
-                      model, usage, cost_usd_);
+                      model, usage, usd >= 0 ? usd : -1);
 }
 
 void Exchange::tellCost() {
   // Serving as a mock upstream the gateway plays the provider: no gateway metadata.
-  if (cost_usd_ < 0 || config().server().mock_mode) return;
+  if (!rec_.cost_usd || config().server().mock_mode) return;
   char amount[64];
-  const size_t n = cost::formatUsd(cost_usd_, amount, sizeof(amount));
+  const size_t n = cost::formatUsd(*rec_.cost_usd, amount, sizeof(amount));
   if (held_ && !sse_head_held_) {
     held_->headers.add("x-aigw-cost-usd", std::string(amount, n));
   } else if (event_stream_ && writer_.headSent()) {

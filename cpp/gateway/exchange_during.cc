@@ -5,12 +5,13 @@
 #include "core/clock.h"
 #include "gateway/exchange.h"
 #include "gateway/worker.h"
+#include "guardrails/during_checks.h"
 #include "guardrails/request_guardrails.h"
 #include "http/response.h"
 
 namespace aigw {
 
-void Exchange::holdForDuring(DeferredDeletablePtr checks) {
+void Exchange::holdForDuring(std::unique_ptr<guardrails::DuringChecks> checks) {
   during_ = std::move(checks);
   gate_.close();
 }

@@ -18,22 +18,29 @@ namespace {
 constexpr size_t kMaxErrorMessage = 2000;
 
 // The type and message of an OpenAI-shaped (or Anthropic-shaped) error body.
-void errorFromBody(std::string_view body, std::string* type, std::string* message) {
+void errorFromBody(std::string_view body, RecordState* state) {
   if (body.empty() || body.size() > (1u << 20)) return;
   const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
   if (!doc.is_object()) return;
   auto it = doc.find("error");
   if (it == doc.end()) return;
   if (it->is_string()) {
-    *message = it->get<std::string>();
+    state->noteError("", it->get_ref<const std::string&>());
   } else if (it->is_object()) {
-    if (auto t = it->find("type"); t != it->end() && t->is_string()) *type = t->get<std::string>();
-    if (auto m = it->find("message"); m != it->end() && m->is_string()) *message = m->get<std::string>();
+    auto t = it->find("type");
+    auto m = it->find("message");
+    state->noteError(t != it->end() && t->is_string() ? std::string_view(t->get_ref<const std::string&>()) : "",
+                     m != it->end() && m->is_string() ? std::string_view(m->get_ref<const std::string&>()) : "");
   }
-  if (message->size() > kMaxErrorMessage) message->resize(kMaxErrorMessage);
 }
 
 }  // namespace
+
+void RecordState::noteError(std::string_view type, std::string_view message) {
+  if (!error_message.empty() || !error_type.empty()) return;
+  error_type = type;
+  error_message = message.substr(0, kMaxErrorMessage);
+}
 
 void RecordingWriter::firstByte() {
   if (state_.first_byte_ns == 0) state_.first_byte_ns = monotonicNs();
@@ -56,7 +63,11 @@ void RecordingWriter::respond(int status, const http::HeaderList& headers, std::
   state_.head_sent = true;
   firstByte();
   capture(body);
-  if (status >= 400 && state_.error_message.empty()) errorFromBody(body, &state_.error_type, &state_.error_message);
+  // An error answer the gateway did not make itself (sendError notes its own): read why, if
+  // there is a record to say it in.
+  if (status >= 400 && state_.error_message.empty() && owner_.worker().journal() != nullptr) {
+    errorFromBody(body, &state_);
+  }
   owner_.writeRecord(false);
   inner_.respond(status, headers, body);
 }
@@ -117,12 +128,12 @@ void Exchange::writeRecord(bool client_gone) {
   r.model = api_.model;
   const router::Route* route = route_ != nullptr ? route_ : api_.route;
   if (route != nullptr) r.route = route->name;
-  if (!attempts_.empty()) {
-    r.provider = attempts_.back().target->provider->name();
-    r.upstream_model = attempts_.back().model;
-  } else if (api_.provider != nullptr) {
-    r.provider = api_.provider->name();
-    r.upstream_model = api_.model;
+  std::string_view upstream_model;
+  const Provider* provider = nullptr;
+  answeredBy(&upstream_model, &provider);
+  if (provider != nullptr) {
+    r.provider = provider->name();
+    r.upstream_model = upstream_model;
   }
   r.status = rec_.status;
   r.latency_ms = static_cast<double>(now - start_ns_) / 1e6;
@@ -158,11 +169,12 @@ void Exchange::writeRecord(bool client_gone) {
   if (settings.bodies) {
     r.has_bodies = true;
     if (!request_.body_streamed) {
-      r.request_body = log::captureBody(request_.body, settings.max_body_bytes, &r.request_body_truncated);
+      r.request_body = log::captureBody(request_.body, settings.max_body_bytes, settings.secrets, &r.request_body_truncated);
     } else {
       r.request_body_truncated = true;  // streamed uploads are not captured
     }
-    r.response_body = log::captureBody(rec_.response_body, settings.max_body_bytes, &r.response_body_truncated);
+    r.response_body = log::captureBody(rec_.response_body, settings.max_body_bytes, settings.secrets,
+                                        &r.response_body_truncated);
     r.response_body_truncated = r.response_body_truncated || rec_.response_truncated;
   }
 

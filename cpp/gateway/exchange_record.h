@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/exchange_api.h"
@@ -31,6 +32,9 @@ struct RecordState {
   bool response_truncated = false;
   std::string error_type;               // set by the stage that failed the request, if it knows
   std::string error_message;
+
+  // Notes why the request failed (the message capped), unless a stage already did.
+  void noteError(std::string_view type, std::string_view message);
 };
 
 class RecordingWriter final : public http::ResponseWriter {

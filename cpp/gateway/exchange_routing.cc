@@ -8,6 +8,7 @@
 #include "gateway/config.h"
 #include "gateway/exchange.h"
 #include "gateway/worker.h"
+#include "guardrails/during_checks.h"
 #include "http/response.h"
 #include "http/sse.h"
 #include "log/request_record.h"
@@ -315,6 +316,11 @@ void Exchange::switchRoute(const router::Route* next) {
 
 void Exchange::onDeadline() {
   if (done_) return;
+  // During checks still running time out first: their on_error may block (that is the answer).
+  if (during_) {
+    during_->expire();
+    if (done_) return;
+  }
   if (wait_timer_) wait_timer_->stop();
   const std::string message =
       "the request did not complete within its deadline of " + std::to_string(route_->timeout_ms) + " ms";

@@ -33,7 +33,7 @@ Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFa
   for (const auto& make : extra) filters_.push_back(make());
   // Last before dispatch: the during checks see the request as it goes upstream.
   const guardrails::GuardrailSet* set = shared.config->guardrails();
-  if ((set != nullptr && set->hasDuring()) || !extra.empty()) {
+  if (set != nullptr && set->hasDuring()) {
     filters_.push_back(std::make_unique<guardrails::DuringGuardrailFilter>());
   }
   filters_.push_back(std::make_unique<ProviderDispatchFilter>());

@@ -47,7 +47,9 @@ class DuringChecks final : public DeferredDeletable {
   State state() const { return state_; }
   // Checks still running.
   size_t running() const { return running_; }
-  // Every check still running times out now (the deadline timer calls it).
+  // Every check still running times out now. Its own deadline timer calls it (the answer may
+  // be complete and held, the Exchange's deadline gone), and so does the Exchange's deadline
+  // before it answers 504: whichever fires first, the checks' on_error decides first.
   void expire();
 
  private:

@@ -35,11 +35,11 @@ FilterStatus DuringGuardrailFilter::onRequest(Exchange& ex) const {
   }
   Worker& worker = ex.worker();
   auto checks = std::make_unique<DuringChecks>(*req, worker.loop(), std::move(list));
-  // What a Python check sees: the request as the input stage left it (built once, on first use;
-  // startCheck copies it, so it only has to live through start()).
+  // What a Python check sees: the request as the input stage left it (its body text is kept in
+  // step with `doc`); built once, on first use, and copied by startCheck.
   std::string subject;
-  AsyncCheckContext ctx{worker.callContext(), ex.id(), &worker.shared().hooks, [&subject, &ex, &doc] {
-                          if (subject.empty()) appendRequestSubject(subject, ex, dumpJson(doc));
+  AsyncCheckContext ctx{worker.callContext(), ex.id(), &worker.shared().hooks, [&subject, &ex] {
+                          if (subject.empty()) appendRequestSubject(subject, ex, ex.request().body);
                           return std::string_view(subject);
                         }};
   Exchange* exchange = &ex;

@@ -209,11 +209,7 @@ void appendRequestSubject(std::string& out, Exchange& ex, std::string_view body)
   out += ",\"model\":";
   appendJsonString(out, api.model);
   out += ",\"route\":";
-  if (api.route != nullptr) {
-    appendJsonString(out, api.route->name);
-  } else {
-    out += "null";
-  }
+  appendJsonStringOrNull(out, api.route != nullptr ? std::string_view(api.route->name) : std::string_view());
   out += ",\"stream\":";
   out += api.stream ? "true" : "false";
   out += ",\"headers\":";

@@ -97,9 +97,9 @@ std::string openAiErrorBody(std::string_view message, std::string_view type, std
   out.append(",\"type\":");
   appendJsonString(out, type);
   out.append(",\"param\":");
-  if (param.empty()) out.append("null"); else appendJsonString(out, param);
+  appendJsonStringOrNull(out, param);
   out.append(",\"code\":");
-  if (code.empty()) out.append("null"); else appendJsonString(out, code);
+  appendJsonStringOrNull(out, code);
   out.append("}}");
   return out;
 }

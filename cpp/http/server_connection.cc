@@ -446,10 +446,7 @@ void ServerConnection::onWrite(uv_write_t* req, int status) {
     }
   }
   // Re-read the queue: the calls above may have started the next answer and queued more.
-  if (self->close_after_flush_ && !self->lingering_ && !self->closing_ &&
-      uv_stream_get_write_queue_size(stream(self->tcp_)) == 0) {
-    self->beginLinger();
-  }
+  if (self->close_after_flush_ && uv_stream_get_write_queue_size(stream(self->tcp_)) == 0) self->beginLinger();
 }
 
 void ServerConnection::sendErrorAndClose(int status, std::string_view message) {

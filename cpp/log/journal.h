@@ -40,8 +40,6 @@ class Journal {
   // Appends one record line (ending in '\n'). Rotates to a new file past rotate_bytes.
   // On an I/O error the record is counted as dropped and reported on stderr.
   void append(std::string_view line);
-  // The file currently written (empty before the first append).
-  const std::string& path() const { return path_; }
 
   static std::string fileName(const std::string& run, uint32_t worker, uint32_t seq);
 

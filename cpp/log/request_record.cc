@@ -1,5 +1,6 @@
 #include "log/request_record.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/json_text.h"
@@ -13,14 +14,6 @@ void key(std::string& out, const char* name) {
   out += ",\"";
   out += name;
   out += "\":";
-}
-
-void stringOrNull(std::string& out, const std::string& value) {
-  if (value.empty()) {
-    out += "null";
-  } else {
-    appendJsonString(out, value);
-  }
 }
 
 void bool_(std::string& out, bool value) { out += value ? "true" : "false"; }
@@ -55,15 +48,11 @@ void appendAttempts(std::string& out, const std::vector<AttemptRecord>& attempts
     key(out, "model");
     appendJsonString(out, a.model);
     key(out, "status");
-    if (a.status > 0) {
-      appendJsonNumber(out, static_cast<int64_t>(a.status));
-    } else {
-      out += "null";
-    }
+    appendJsonNumberOrNull(out, static_cast<int64_t>(a.status > 0 ? a.status : -1));
     key(out, "duration_ms");
     appendJsonNumber(out, a.duration_ms);
     key(out, "error");
-    stringOrNull(out, a.error);
+    appendJsonStringOrNull(out, a.error);
     out += "}";
   }
   out += "]";
@@ -81,43 +70,27 @@ void appendRecordLine(std::string& out, const RequestRecord& r) {
   key(out, "path");
   appendJsonString(out, r.path);
   key(out, "endpoint");
-  stringOrNull(out, r.endpoint);
+  appendJsonStringOrNull(out, r.endpoint);
   key(out, "model");
-  stringOrNull(out, r.model);
+  appendJsonStringOrNull(out, r.model);
   key(out, "route");
-  stringOrNull(out, r.route);
+  appendJsonStringOrNull(out, r.route);
   key(out, "provider");
-  stringOrNull(out, r.provider);
+  appendJsonStringOrNull(out, r.provider);
   key(out, "upstream_model");
-  stringOrNull(out, r.upstream_model);
+  appendJsonStringOrNull(out, r.upstream_model);
   key(out, "status");
-  if (r.status > 0) {
-    appendJsonNumber(out, static_cast<int64_t>(r.status));
-  } else {
-    out += "null";
-  }
+  appendJsonNumberOrNull(out, static_cast<int64_t>(r.status > 0 ? r.status : -1));
   key(out, "latency_ms");
   appendJsonNumber(out, r.latency_ms);
   key(out, "ttft_ms");
-  if (r.ttft_ms >= 0) {
-    appendJsonNumber(out, r.ttft_ms);
-  } else {
-    out += "null";
-  }
+  appendJsonNumberOrNull(out, r.ttft_ms);
   key(out, "stream");
   bool_(out, r.stream);
   key(out, "prompt_tokens");
-  if (r.prompt_tokens >= 0) {
-    appendJsonNumber(out, r.prompt_tokens);
-  } else {
-    out += "null";
-  }
+  appendJsonNumberOrNull(out, r.prompt_tokens);
   key(out, "completion_tokens");
-  if (r.completion_tokens >= 0) {
-    appendJsonNumber(out, r.completion_tokens);
-  } else {
-    out += "null";
-  }
+  appendJsonNumberOrNull(out, r.completion_tokens);
   key(out, "cost_usd");
   if (r.cost_usd) {
     appendJsonNumber(out, *r.cost_usd);
@@ -138,7 +111,7 @@ void appendRecordLine(std::string& out, const RequestRecord& r) {
     out += "null";
   } else {
     out += "{\"type\":";
-    stringOrNull(out, r.error_type);
+    appendJsonStringOrNull(out, r.error_type);
     out += ",\"message\":";
     appendJsonString(out, r.error_message);
     out += "}";
@@ -174,10 +147,8 @@ void redactCredentialPatterns(std::string& text) {
     // Only at the start of a token: "task-force" is not a key.
     if (i > 0 && tokenChar(text[i - 1])) continue;
     size_t prefix = 0, min_rest = 0;
-    if (startsWith(text, i, "sk-") || startsWith(text, i, "pk-") || startsWith(text, i, "rk-")) {
-      prefix = 3;
-      min_rest = 16;
-    } else if (startsWith(text, i, "sk_") || startsWith(text, i, "pk_")) {
+    if (startsWith(text, i, "sk-") || startsWith(text, i, "pk-") || startsWith(text, i, "rk-") ||
+        startsWith(text, i, "sk_") || startsWith(text, i, "pk_")) {
       prefix = 3;
       min_rest = 16;
     } else if (startsWith(text, i, "AIza")) {
@@ -198,9 +169,14 @@ void redactCredentialPatterns(std::string& text) {
   }
 }
 
-std::string captureBody(std::string_view body, size_t max, bool* truncated) {
-  // Redact first, with some slack past the cap, so a key cut by the cap is still recognized.
-  std::string out(body.substr(0, max + 256));
+std::string captureBody(std::string_view body, size_t max, const std::vector<std::string>& secrets,
+                        bool* truncated) {
+  // Redact first, with slack past the cap (a key pattern's length, or the longest secret), so
+  // a secret cut by the cap is still recognized whole.
+  size_t slack = 256;
+  for (const std::string& s : secrets) slack = std::max(slack, s.size());
+  std::string out(body.substr(0, max + slack));
+  redactSecrets(out, secrets);
   redactCredentialPatterns(out);
   *truncated = body.size() > max || out.size() > max;
   if (out.size() > max) {

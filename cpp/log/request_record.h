@@ -61,7 +61,9 @@ void appendRecordLine(std::string& out, const RequestRecord& record);
 void redactSecrets(std::string& text, const std::vector<std::string>& secrets);
 // Replaces strings that look like credentials (sk-…, Bearer …, AIza…, AKIA…) with "[REDACTED]".
 void redactCredentialPatterns(std::string& text);
-// A captured body: at most `max` bytes (on a UTF-8 boundary), credential patterns redacted.
-std::string captureBody(std::string_view body, size_t max, bool* truncated);
+// A captured body: at most `max` bytes (on a UTF-8 boundary), `secrets` and credential
+// patterns redacted before the cut, so a secret the cut would split is still recognized.
+std::string captureBody(std::string_view body, size_t max, const std::vector<std::string>& secrets,
+                        bool* truncated);
 
 }  // namespace aigw::log

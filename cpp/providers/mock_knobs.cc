@@ -3,14 +3,10 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "core/json_field.h"
+
 namespace aigw {
 namespace {
-
-int64_t intOr(const nlohmann::json& j, const char* key, int64_t fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  return it->get<int64_t>();
-}
 
 bool parseInt(const std::string& text, int64_t min, int64_t max, int64_t* out) {
   int64_t v = 0;
@@ -24,18 +20,18 @@ bool parseInt(const std::string& text, int64_t min, int64_t max, int64_t* out) {
 
 MockKnobs MockKnobs::fromJson(const nlohmann::json& p) {
   MockKnobs k;
-  k.latency_ms = intOr(p, "latency_ms", 0);
-  k.ttft_ms = intOr(p, "ttft_ms", 0);
-  k.chunk_delay_ms = intOr(p, "chunk_delay_ms", 0);
-  k.chunks = intOr(p, "chunks", 8);
-  k.status = static_cast<int>(intOr(p, "status", 200));
+  k.latency_ms = getOr<int64_t>(p, "latency_ms", 0);
+  k.ttft_ms = getOr<int64_t>(p, "ttft_ms", 0);
+  k.chunk_delay_ms = getOr<int64_t>(p, "chunk_delay_ms", 0);
+  k.chunks = getOr<int64_t>(p, "chunks", 8);
+  k.status = static_cast<int>(getOr<int64_t>(p, "status", 200));
   if (auto it = p.find("error_rate"); it != p.end() && !it->is_null()) k.error_rate = it->get<double>();
-  k.retry_after = intOr(p, "retry_after", -1);
-  k.stall_after = intOr(p, "stall_after", -1);
-  k.reset_after = intOr(p, "reset_after", -1);
+  k.retry_after = getOr<int64_t>(p, "retry_after", -1);
+  k.stall_after = getOr<int64_t>(p, "stall_after", -1);
+  k.reset_after = getOr<int64_t>(p, "reset_after", -1);
   if (auto it = p.find("response"); it != p.end() && it->is_string()) k.response = it->get<std::string>();
   if (auto it = p.find("error_code"); it != p.end() && it->is_string()) k.error_code = it->get<std::string>();
-  k.embedding_dimensions = intOr(p, "embedding_dimensions", 8);
+  k.embedding_dimensions = getOr<int64_t>(p, "embedding_dimensions", 8);
   if (auto it = p.find("header_knobs"); it != p.end() && it->is_boolean()) k.header_knobs = it->get<bool>();
   return k;
 }

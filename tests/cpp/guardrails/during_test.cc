@@ -13,6 +13,7 @@
 #include "core/timer.h"
 #include "gateway/exchange.h"
 #include "gateway_fixture.h"
+#include "guardrails/during_filter.h"
 #include "guardrails/request_guardrails.h"
 #include "upstream/scripted_upstream.h"
 
@@ -138,7 +139,11 @@ class DuringGateway {
       ADD_FAILURE() << error;
       return;
     }
-    if (!list.empty()) server_->addFilter([list] { return std::make_unique<InstallDuring>(list); });
+    if (!list.empty()) {
+      // The configured set has no during guardrail here: the stage comes with the embedder's.
+      server_->addFilter([list] { return std::make_unique<InstallDuring>(list); });
+      server_->addFilter([] { return std::make_unique<guardrails::DuringGuardrailFilter>(); });
+    }
     port_ = server_->start(&error);
     if (port_ <= 0) ADD_FAILURE() << error;
   }

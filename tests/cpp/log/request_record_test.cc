@@ -113,13 +113,23 @@ TEST(Redaction, CredentialPatterns) {
 TEST(Redaction, CaptureCapsOnAUtf8BoundaryAndRedactsAKeyCutByTheCap) {
   bool truncated = false;
   std::string body = "\xc3\xa9\xc3\xa9\xc3\xa9";  // three two-byte characters
-  EXPECT_EQ(captureBody(body, 3, &truncated), "\xc3\xa9");
+  EXPECT_EQ(captureBody(body, 3, {}, &truncated), "\xc3\xa9");
   EXPECT_TRUE(truncated);
   const std::string key = "sk-abcdefghijklmnopqrstuvwxyz";
-  const std::string out = captureBody("xx " + key, 10, &truncated);
+  const std::string out = captureBody("xx " + key, 10, {}, &truncated);
   EXPECT_EQ(out.find("sk-abc"), std::string::npos) << out;
-  EXPECT_EQ(captureBody("short", 10, &truncated), "short");
+  EXPECT_EQ(captureBody("short", 10, {}, &truncated), "short");
   EXPECT_FALSE(truncated);
+}
+
+TEST(Redaction, CaptureRedactsAConfiguredSecretTheCapWouldCut) {
+  // A provider key with no recognizable shape, crossing the cap: none of it may remain.
+  const std::string secret = "0f3a9c77e21b4d5a8e6f0c1d2b3a4958";
+  bool truncated = false;
+  const std::string out = captureBody("key=" + secret + " and more", 12, {secret}, &truncated);
+  EXPECT_TRUE(truncated);
+  EXPECT_EQ(out.find("0f3a9c"), std::string::npos) << out;
+  EXPECT_EQ(out, std::string("key=[REDACTE"));
 }
 
 }  // namespace
