@@ -58,13 +58,14 @@ void Exchange::onClientGone() {
   done_ = true;
   if (parked_) worker_.loop().deferredDelete(std::move(parked_));
   during_.reset();  // cancels the during checks now: none of their callbacks runs after this
+  dropStreamGuard();
   gate_.discard();
   releaseCall();
   finishRouting();
 }
 
 void Exchange::onWritable() {
-  if (call_) call_->resume();
+  if (call_ && !callBlocked()) call_->resume();  // (a stream guard's full queue still holds it)
 }
 
 void Exchange::onRequestBody(std::string_view data) {
@@ -206,7 +207,7 @@ void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_
   }
   const std::string* type = headers.find("content-type");
   event_stream_ = type != nullptr && type->find("text/event-stream") != std::string::npos;
-  if (guardrails_) guardrails_->resetStream();
+  dropStreamGuard();
   const bool has_body = status >= 200 && status != 204 && status != 304 && request_.method != "HEAD";
   if (status >= 400 && target_ != nullptr) {
     // A failed attempt: held whole, to be retried, routed elsewhere or relayed.
@@ -250,12 +251,16 @@ void Exchange::commitHeld() {
 
 void Exchange::onCallBody(std::string_view data) {
   if (done_) return;
-  std::string guarded;
-  if (guardrails_ && event_stream_ && !failing_ && status_ < 400 && guardrails_->streaming()) {
-    if (!guardrails_->filterStream(data, guarded)) return blockAnswer();
-    if (guarded.empty()) return;  // all held back for now
-    data = guarded;
+  if (guardsStream()) {
+    if (!stream_guard_) stream_guard_ = std::make_unique<guardrails::StreamGuard>(*guardrails_, guardrails_->endpoint(),
+                                                                  static_cast<guardrails::StreamHost&>(*this));
+    stream_guard_->feed(data);  // what may go out comes back through streamOut()
+    return;
   }
+  relayBody(data);
+}
+
+void Exchange::relayBody(std::string_view data) {
   if (event_stream_ && config().hooks().cost && status_ < 400) {
     holdStreamEnd(data);
     if (data.empty()) return;
@@ -314,17 +319,14 @@ void Exchange::onCallEnd(const CallUsage& usage) {
              : failure == router::Failure::None ? router::Outcome::Success
                                                 : router::Outcome::Neutral,
              status_, {});
-  if (guardrails_ && event_stream_ && status_ < 400 && guardrails_->streaming()) {
-    std::string tail;
-    if (!guardrails_->finishStream(tail)) return blockAnswer();
-    std::string_view rest = tail;
-    if (config().hooks().cost) holdStreamEnd(rest);
-    tail.resize(rest.size());
-    if (!tail.empty()) {
-      if (held_ && sse_head_held_) commitHeld();
-      writer_.writeBody(tail);
-    }
+  if (stream_guard_) {
+    stream_guard_->finish();  // what it still holds goes out, then streamFinished()
+    return;
   }
+  endAnswer();
+}
+
+void Exchange::endAnswer() {
   if (held_ && sse_head_held_) commitHeld();  // an event stream with no events
   if (priceAnswer()) return;                   // the cost hook prices it first, then releaseAnswer()
   releaseAnswer();
@@ -332,6 +334,7 @@ void Exchange::onCallEnd(const CallUsage& usage) {
 
 void Exchange::onCallError(CallErrorKind kind, std::string message) {
   if (done_) return;
+  dropStreamGuard();  // what it held back stays unsent
   if (kind == CallErrorKind::Reset && worker_.config().server().mock_mode) {
     done_ = true;
     writer_.resetConnection();
@@ -416,6 +419,8 @@ void Exchange::blockAnswer() {
 // After onClientGone the writer may already be freed (the call is deleted on the next idle
 // turn, after timers have run): a finished exchange reports itself blocked so the call stops.
 // While an answer is held nothing is written, so nothing can block.
-bool Exchange::callBlocked() const { return done_ || (!held_ && writer_.writeBlocked()); }
+bool Exchange::callBlocked() const {
+  return done_ || (stream_guard_ && stream_guard_->full()) || (!held_ && writer_.writeBlocked());
+}
 
 }  // namespace aigw

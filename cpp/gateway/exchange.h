@@ -14,6 +14,7 @@
 #include "gateway/answer_gate.h"
 #include "gateway/api_body.h"
 #include "gateway/exchange_record.h"
+#include "guardrails/stream_guard.h"
 #include "log/request_record.h"
 #include "http/exchange_api.h"
 #include "providers/provider.h"
@@ -41,7 +42,7 @@ struct ApiCall {
   std::string path_suffix;               // Passthrough: the target after "/v1"
 };
 
-class Exchange final : public http::RequestHandler, public CallObserver {
+class Exchange final : public http::RequestHandler, public CallObserver, private guardrails::StreamHost {
  public:
   Exchange(Worker& worker, http::Request&& request, http::ResponseWriter& writer);
   ~Exchange() override;
@@ -167,6 +168,26 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   // until the cost is known, so clients that stop reading there (the OpenAI SDKs) wait for it.
   void holdStreamEnd(std::string_view& data);
   void blockAnswer();  // an output or stream guardrail refused the answer
+  // Relays answer bytes the client may have (through the head hold, the cost hook's [DONE]
+  // hold and the answer hold).
+  void relayBody(std::string_view data);
+  // The answer's bytes are all relayed: a held stream head goes out, then the cost, then the end.
+  void endAnswer();
+
+  // The stream stage (exchange_stream.cc): a guarded event stream goes through stream_guard_,
+  // which hands back what may go out, maybe later (asynchronous guardrails).
+  bool guardsStream() const;
+  // The stream guard of an attempt that stopped answering: it hears nothing more.
+  void dropStreamGuard();
+  void streamOut(std::string_view bytes) override;
+  void streamBlocked() override;
+  void streamFinished() override;
+  void streamDrained() override;
+  guardrails::AsyncCheckPtr startStreamCheck(const guardrails::Guardrail& g, const guardrails::CheckInput& in,
+                                             std::function<std::string_view()> subject,
+                                             guardrails::CheckDone done) override;
+  void appendStreamSubject(std::string& out) override;
+  void releaseLater(DeferredDeletablePtr p) override;
   // The answer hold (exchange_answer.cc): a complete held answer waits for the output
   // guardrails (which may be asynchronous) before it goes out; answerChecked() releases it.
   void holdAnswer();
@@ -216,6 +237,7 @@ class Exchange final : public http::RequestHandler, public CallObserver {
   std::string stream_end_;          // a held "data: [DONE]" event (holdStreamEnd)
   std::unique_ptr<guardrails::RequestGuardrails> guardrails_;
   std::unique_ptr<guardrails::DuringChecks> during_;  // the during checks still running (after guardrails_: destroyed first)
+  std::unique_ptr<guardrails::StreamGuard> stream_guard_;  // the stream stage of the answering attempt (idem)
 
   // Routing state (only used when api_.route is set).
   const router::Route* route_ = nullptr;

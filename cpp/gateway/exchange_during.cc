@@ -32,6 +32,7 @@ void Exchange::blockDuring() {
   // destroyed, which closes its upstream connection mid-response.
   const bool in_flight = call_ != nullptr && !done_;
   if (call_) releaseCall();
+  dropStreamGuard();
   if (target_ != nullptr) {
     endAttempt(router::Outcome::Neutral, 0,
                in_flight ? "cancelled: the request was blocked by guardrail '" + block.guardrail->name() + "'" : "");

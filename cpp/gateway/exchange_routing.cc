@@ -325,6 +325,7 @@ void Exchange::onDeadline() {
   const std::string message =
       "the request did not complete within its deadline of " + std::to_string(route_->timeout_ms) + " ms";
   releaseCall();
+  dropStreamGuard();
   const bool launched = target_ != nullptr && !attempts_.empty() && attempts_.back().end_ns == 0 &&
                         attempts_.back().target == target_;
   endAttempt(launched ? router::Outcome::Failure : router::Outcome::Neutral, 0, launched ? "deadline exceeded" : "");

@@ -164,12 +164,9 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
                                                  timeout_ms == 0 ? 5000 : timeout_ms);
   }
   if (kind == "python") {
-    if (settings.at(Stage::Stream)) {
-      problems.push_back(where + ".stages: python guardrails run at the input, during and output stages only");
-      return nullptr;
-    }
     const auto timeout_ms = getOr<uint64_t>(j, "timeout_ms", 5000);
-    return std::make_unique<PythonGuardrail>(std::move(settings), timeout_ms == 0 ? 5000 : timeout_ms);
+    return std::make_unique<PythonGuardrail>(std::move(settings), timeout_ms == 0 ? 5000 : timeout_ms,
+                                             getOr<size_t>(j, "window", 64));
   }
   problems.push_back(where + ".kind: unsupported guardrail kind '" + kind + "'");
   return nullptr;

@@ -83,6 +83,7 @@ struct CheckInput {
   // `final`: no more text follows (finish_reason, [DONE] or the end of the stream).
   size_t* settled = nullptr;
   bool final = true;
+  int64_t choice = 0;  // stream: the choice's index
 };
 
 struct CheckResult {
@@ -100,6 +101,11 @@ struct CheckResult {
   // A block (or a failed-closed error) that answers with its own response instead of the
   // guardrail's configured one (Python verdicts carry theirs).
   std::optional<BlockResponse> block;
+  // Stream stage, an asynchronous verdict other than Block: hold back the window's last
+  // `*hold` characters (code points, after its edits; kHoldAll: the whole window) until a
+  // later window. Ignored on a final window.
+  std::optional<size_t> hold;
+  static constexpr size_t kHoldAll = SIZE_MAX;
 };
 
 // What an asynchronous check may use: the worker's call services (to call a provider), the
@@ -138,7 +144,7 @@ class Guardrail {
   // Asynchronous guardrails (moderation, Python) answer through startCheck() instead: `done`
   // runs on the loop thread, possibly before startCheck() returns, and never after the
   // returned check was cancelled. `in` is valid during the call only: copy what the check
-  // needs. The input, during and output stages run them; the stream stage does not.
+  // needs. Every stage runs them (a stream window waits for its verdicts: stream_guard.h).
   virtual bool asynchronous() const { return false; }
   virtual AsyncCheckPtr startCheck(AsyncCheckContext& ctx, const CheckInput& in, CheckDone done) const {
     return nullptr;

@@ -81,6 +81,15 @@ CheckResult PythonGuardrail::verdictFor(bool ok, const std::string& result) cons
   if (!v.is_object()) return failure("unreadable verdict", false);
   const std::string verdict = stringOr(v, "verdict", "");
   CheckResult r;
+  if (auto hold = v.find("hold"); hold != v.end() && verdict != "block" && verdict != "error") {
+    if (hold->is_number_unsigned()) {
+      r.hold = hold->get<size_t>();
+    } else if (hold->is_string() && hold->get_ref<const std::string&>() == "all") {
+      r.hold = CheckResult::kHoldAll;
+    } else {
+      return failure("a hold must be a count of characters or \"all\"", false);
+    }
+  }
   if (verdict == "allow") return r;
   if (verdict == "block") {
     r.verdict = Verdict::Block;
@@ -146,7 +155,13 @@ AsyncCheckPtr PythonGuardrail::startCheck(AsyncCheckContext& ctx, const CheckInp
     if (i != 0) payload += ',';
     appendJsonString(payload, *(*in.texts)[i]);
   }
-  payload += "],";
+  if (in.stage == Stage::Stream) {
+    payload += "],\"window\":{\"choice\":";
+    payload += std::to_string(in.choice);
+    payload += in.final ? ",\"final\":true}}\n{" : ",\"final\":false}}\n{";
+  } else {
+    payload += "],";
+  }
   payload += subject;
   payload += '}';
   auto check = std::make_unique<PythonCheck>(*ctx.hooks, ctx.calls.loop, *this, std::move(done));

@@ -4,9 +4,14 @@
 // verdict (JSON), which comes back to the worker's loop as a CheckResult. A backstop timer
 // fails the check if no verdict comes (Python enforces the guardrail's own timeout first).
 //
-// Job: kind "guardrail", payload "<stage>:<name>\n{"texts":[...],<subject>}" (stage: input or
-//   output; the first line lets Python pick the check without parsing the JSON), where
-//   <subject> is AsyncCheckContext::subject() ("request":{...}[,"response":{...}]).
+// Job: kind "guardrail", payload "<stage>:<name>\n{"texts":[...],<subject>}" (stage: input,
+//   during or output; the first line lets Python pick the check without parsing the JSON),
+//   where <subject> is AsyncCheckContext::subject() ("request":{...}[,"response":{...}]).
+//   A stream window: "stream:<name>\n{"texts":[window],"window":{"choice":N,"final":B}}\n
+//   {<subject>}": its own small JSON line first, so Python reads the window without parsing
+//   the request (which may be large) unless the check asks for it.
+// In a stream window an allow, redact or rewrite may add "hold":N (or "hold":"all"): the
+// window's last N characters (after the edits) wait for a later window.
 // Verdict: {"verdict":"allow"}
 //          {"verdict":"block","status":400,"message":"...","type":"...","code":"..."}
 //          {"verdict":"redact","redactions":[["text","replacement"],...]}
@@ -24,13 +29,16 @@ namespace aigw::guardrails {
 
 class PythonGuardrail final : public Guardrail {
  public:
-  PythonGuardrail(GuardrailSettings settings, uint64_t timeout_ms)
-      : Guardrail(std::move(settings)), timeout_ms_(timeout_ms) {}
+  PythonGuardrail(GuardrailSettings settings, uint64_t timeout_ms, size_t window = 64)
+      : Guardrail(std::move(settings)), timeout_ms_(timeout_ms), window_(window) {}
 
   // Used synchronously (it never is: StageRun starts it), it cannot decide.
   CheckResult check(CheckInput& in) const override;
   bool asynchronous() const override { return true; }
   AsyncCheckPtr startCheck(AsyncCheckContext& ctx, const CheckInput& in, CheckDone done) const override;
+
+  // Stream windows hold back this many bytes, so text split across chunks is seen whole.
+  size_t lookback() const override { return window_; }
 
   uint64_t timeoutMs() const { return timeout_ms_; }
   // The backstop: how long a check may wait for its verdict before it fails as timed out.
@@ -43,6 +51,7 @@ class PythonGuardrail final : public Guardrail {
 
  private:
   uint64_t timeout_ms_;
+  size_t window_;
 };
 
 }  // namespace aigw::guardrails

@@ -1,7 +1,6 @@
 #include "guardrails/request_guardrails.h"
 
 #include "core/clock.h"
-#include "guardrails/stream_guard.h"
 #include "guardrails/text_views.h"
 
 namespace aigw::guardrails {
@@ -104,18 +103,6 @@ bool RequestGuardrails::checksAnswer() const {
 
 bool RequestGuardrails::streaming() const {
   return !selection_->stream.empty() && (endpoint_ == Endpoint::ChatCompletions || endpoint_ == Endpoint::Completions);
-}
-
-bool RequestGuardrails::filterStream(std::string_view bytes, std::string& out) {
-  if (!stream_) stream_ = std::make_unique<StreamGuard>(*this, endpoint_);
-  return stream_->feed(bytes, out);
-}
-
-void RequestGuardrails::resetStream() { stream_.reset(); }
-
-bool RequestGuardrails::finishStream(std::string& out) {
-  if (!stream_) return true;
-  return stream_->finish(out);
 }
 
 }  // namespace aigw::guardrails

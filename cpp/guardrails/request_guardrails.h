@@ -1,5 +1,5 @@
 // One request's guardrails: what was selected for it, the results so far (for the request
-// log), the books of every check (counters, results, the block), and the stream stage.
+// log), and the books of every check (counters, results, the block).
 #pragma once
 
 #include <memory>
@@ -12,8 +12,6 @@
 #include "guardrails/stage_run.h"
 
 namespace aigw::guardrails {
-
-class StreamGuard;
 
 // Why a stage refused, and what the client gets.
 struct BlockInfo {
@@ -57,15 +55,9 @@ class RequestGuardrails {
   // itself runs from the Exchange (OutputStage, exchange_stages.cc): it may wait for
   // asynchronous guardrails.
   bool checksAnswer() const;
-  // Stream stage: whether the answer's stream is checked at all.
+  // Stream stage: whether the answer's stream is checked at all (the Exchange then runs it
+  // through a StreamGuard over these books).
   bool streaming() const;
-  // Upstream SSE bytes in, what may reach the client appended to `out`. False: blocked.
-  bool filterStream(std::string_view bytes, std::string& out);
-  // The upstream stream ended: what was still held back. False: blocked.
-  bool finishStream(std::string& out);
-  // A new attempt answers: forget what an earlier one streamed (nothing of it reached the
-  // client, or there would be no new attempt).
-  void resetStream();
 
  private:
   void setBlock(const Guardrail& g, Stage stage, const CheckResult& r);
@@ -77,7 +69,6 @@ class RequestGuardrails {
   std::vector<GuardrailResult> results_;
   BlockInfo block_;
   std::vector<const Guardrail*> passthrough_input_;
-  std::unique_ptr<StreamGuard> stream_;
 };
 
 // The block message for a guardrail (its configured one, or one that names it).

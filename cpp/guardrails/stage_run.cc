@@ -7,12 +7,17 @@
 
 namespace aigw::guardrails {
 
-StageRun::~StageRun() {
+StageRun::~StageRun() { cancel(); }
+
+void StageRun::cancel() {
   // The request ended first: nothing is recorded any more; each check is told to stop (its
-  // callback never runs) and released.
+  // callback never runs) and released with the run.
   for (Slot& s : slots_) {
     if (s.waiting && s.check) s.check->cancel();
+    s.waiting = false;
   }
+  running_ = 0;
+  pending_ = false;
 }
 
 StageOutcome StageRun::run() {
@@ -43,8 +48,7 @@ StageOutcome StageRun::advance() {
     }
     next_ = end;
     if (slots_.empty()) continue;
-    if (host_ == nullptr || in_.stage == Stage::Stream) {
-      // Config validation keeps asynchronous guardrails out of the stream stage.
+    if (host_ == nullptr) {
       for (const Slot& s : slots_) {
         CheckResult r;
         r.error = true;
@@ -102,6 +106,10 @@ void StageRun::onVerdict(size_t i, CheckResult r) {
     r.error = true;
     r.reason = "the rewrite does not match the texts";
   }
+  if (!r.error && r.verdict != Verdict::Block && r.hold && in_.settled != nullptr && !in_.final) {
+    const std::string& window = *(*in_.texts)[0];
+    *in_.settled = std::min(*in_.settled, *r.hold == CheckResult::kHoldAll ? 0 : utf8BeforeLast(window, *r.hold));
+  }
   r = req_.record(*s.guardrail, in_.stage, std::move(r), us);
   if (r.verdict == Verdict::Block) outcome_.status = StageOutcome::Status::Blocked;
   if (starting_) return;  // the loop starting this priority's checks goes on from here
@@ -128,11 +136,14 @@ bool StageRun::applyEdits(CheckResult& r) {
   if (r.verdict == Verdict::Rewrite) {
     if (r.rewritten.size() != texts.size()) return false;
     for (size_t i = 0; i < texts.size(); ++i) *texts[i] = std::move(r.rewritten[i]);
+    // A stream window rewritten decides all of it: it goes out (unless a later check holds).
+    if (in_.settled != nullptr) *in_.settled = texts[0]->size();
     noteChange();
     return true;
   }
   bool changed = false;
-  for (std::string* t : texts) changed = replaceAll(*t, r.redactions) || changed;
+  // In a stream window the settled mark moves with the redactions before it.
+  for (std::string* t : texts) changed = replaceAll(*t, r.redactions, in_.settled) || changed;
   if (changed) {
     noteChange();
   } else {
@@ -154,8 +165,10 @@ void StageRun::cancelRunning() {
   }
 }
 
-bool replaceAll(std::string& text, const std::vector<std::pair<std::string, std::string>>& pairs) {
+bool replaceAll(std::string& text, const std::vector<std::pair<std::string, std::string>>& pairs, size_t* mark) {
   if (pairs.empty() || text.empty()) return false;
+  const size_t old_mark = mark != nullptr ? std::min(*mark, text.size()) : 0;
+  size_t new_mark = SIZE_MAX;
   std::vector<const std::pair<std::string, std::string>*> order;
   order.reserve(pairs.size());
   for (const auto& p : pairs) {
@@ -180,15 +193,29 @@ bool replaceAll(std::string& text, const std::vector<std::pair<std::string, std:
     }
     if (!changed) out.reserve(text.size());
     changed = true;
+    if (mark != nullptr && new_mark == SIZE_MAX && old_mark <= pos) new_mark = out.size() + (old_mark - copied);
     out.append(text, copied, pos - copied);
     out += hit->second;
     pos += hit->first.size();
+    // A replaced match that spans the mark goes out whole (its replacement is what is left).
+    if (mark != nullptr && new_mark == SIZE_MAX && old_mark < pos) new_mark = out.size();
     copied = pos;
   }
   if (!changed) return false;
+  if (mark != nullptr && new_mark == SIZE_MAX) new_mark = out.size() + (old_mark - copied);
   out.append(text, copied, std::string::npos);
   text = std::move(out);
+  if (mark != nullptr) *mark = new_mark;
   return true;
+}
+
+size_t utf8BeforeLast(const std::string& text, size_t chars) {
+  size_t pos = text.size();
+  while (chars > 0 && pos > 0) {
+    --pos;
+    if ((static_cast<unsigned char>(text[pos]) & 0xC0) != 0x80) --chars;  // a character's first byte
+  }
+  return pos;
 }
 
 }  // namespace aigw::guardrails

@@ -1,6 +1,8 @@
 // One stage run (input, output or stream window) over a request's selected guardrails: the
 // priority order, concurrency of asynchronous guardrails of equal priority, cancellation at the
-// first block, and applying each verdict's edits to the stage's texts.
+// first block, and applying each verdict's edits to the stage's texts (and, in a stream window,
+// to its settled mark: a redaction moves it, a rewrite releases the whole window, a hold
+// lowers it).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -57,6 +59,8 @@ class StageRun {
       : req_(req), list_(list), in_(in), host_(host) {}
   // Cancels the checks still running (the request ended first).
   ~StageRun();
+  // The same, now: no verdict is applied and settled() is not called after this.
+  void cancel();
   StageRun(const StageRun&) = delete;
   StageRun& operator=(const StageRun&) = delete;
 
@@ -99,7 +103,14 @@ class StageRun {
 };
 
 // Replaces every occurrence of each `from` (longest first, one left-to-right pass) by its `to`
-// in `text`; true when something changed.
-bool replaceAll(std::string& text, const std::vector<std::pair<std::string, std::string>>& pairs);
+// in `text`; true when something changed. `mark` (optional) is a position in `text` kept in
+// step: it moves with the replacements before it, and to the end of a replacement whose match
+// spanned it.
+bool replaceAll(std::string& text, const std::vector<std::pair<std::string, std::string>>& pairs,
+                size_t* mark = nullptr);
+
+// The byte offset where the last `chars` characters (UTF-8 code points) of `text` begin (0
+// when it has fewer).
+size_t utf8BeforeLast(const std::string& text, size_t chars);
 
 }  // namespace aigw::guardrails

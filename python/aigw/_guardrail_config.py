@@ -32,12 +32,16 @@ STAGES: tuple[str, ...] = get_args(Stage)
 # The keys that belong to one kind only.
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "phrases": ("phrases", "whole_words"),
-    "regex": ("patterns", "presets", "case_insensitive", "window"),
+    "regex": ("patterns", "presets", "case_insensitive"),
     "limits": ("max_input_tokens", "max_messages", "max_input_bytes"),
     "moderation": ("provider", "model"),
     "python": ("hook", "options"),
 }
-_SHARED_KIND_KEYS = {"replacement": ("phrases", "regex"), "timeout": ("moderation", "python")}
+_SHARED_KIND_KEYS = {
+    "replacement": ("phrases", "regex"),
+    "timeout": ("moderation", "python"),
+    "window": ("regex", "python"),
+}
 
 
 class GuardrailBlockConfig(_Model):
@@ -70,6 +74,7 @@ class GuardrailConfig(_Model):
     patterns: list[NonEmptyStr] | None = None
     presets: list[Preset] | None = None
     case_insensitive: bool | None = None
+    # regex and python: bytes a stream window holds back (a match split across chunks is seen whole)
     window: Annotated[Int, Field(ge=0, le=1_048_576)] | None = None
     # phrases and regex
     replacement: str | None = None
@@ -110,7 +115,7 @@ class GuardrailConfig(_Model):
             "block": self.block.model_dump(),
         }
         if self.kind != "python":  # hook and options are the Gateway's (it loads the hook)
-            for key in (*KIND_KEYS[self.kind], "replacement"):
+            for key in (*KIND_KEYS[self.kind], "replacement", "window"):
                 value = getattr(self, key, None)
                 if value is not None:
                     out[key] = list(value) if isinstance(value, list) else value
@@ -254,12 +259,6 @@ def _check_one(
         if not g.get("hook"):
             problems.append(
                 _problem((*loc, "hook"), 'a python guardrail needs hook: "module:name"')
-            )
-        if "stream" in stages:
-            problems.append(
-                _problem(
-                    (*loc, "stage"), "python guardrails run at the input, during and output stages"
-                )
             )
         if g.get("action") == "redact":
             problems.append(_problem((*loc, "action"), "a python guardrail decides by its verdict"))

@@ -24,14 +24,17 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aigw import _core
 from aigw._config_types import load_object
 from aigw.guardrails import (
+    _METHODS,
     Guardrail,
     Request,
     Response,
+    StreamWindow,
     Verdict,
     _check_settings,
     _FunctionGuardrail,
@@ -139,6 +142,7 @@ def core_entry(g: Guardrail, spec: Any = None) -> dict[str, Any]:
         "priority": g.priority,
         "on_error": g.on_error,
         "timeout_ms": max(1, round(g.timeout * 1000)),
+        "window": g.window,
     }
     if spec is None:
         entry.update(everywhere=True, passthrough=True)  # the core makes it a default too
@@ -174,7 +178,7 @@ def load_guardrail(spec: Any) -> Guardrail:
         g.name = spec.name
         if "stage" in spec.model_fields_set:
             g.stages = tuple(spec.stages)
-        for key in ("priority", "timeout", "on_error"):
+        for key in ("priority", "timeout", "on_error", "window"):
             if key in spec.model_fields_set and getattr(spec, key) is not None:
                 setattr(g, key, getattr(spec, key))
         _check_settings(g)
@@ -193,10 +197,19 @@ class _Check:
     def __init__(self, g: Guardrail, stage: str) -> None:
         self.guardrail = g
         self.stage = stage
-        self.fn: Callable[[Any], Any] = g.check_output if stage == "output" else g.check
+        self.fn: Callable[[Any], Any] = getattr(g, _METHODS[stage])
         if isinstance(g, _FunctionGuardrail):
             self.fn = g.function  # so an async function is seen as one (fast path, no thread)
         self.is_async = is_async(self.fn)
+
+    def view(self, body: str) -> Any:
+        """What the check gets, from the job's JSON (python_guardrail.h)."""
+        if self.stage == "output":
+            return Response._of_job(_Snapshot(body))
+        if self.stage == "stream":
+            window, _, request = body.partition("\n")
+            return StreamWindow._of_job(window, request)
+        return Request._of_job(_Snapshot(body), texts=True)
 
 
 class HookRunner:
@@ -280,10 +293,7 @@ class HookRunner:
         if check is None:
             log.error("unknown hook job %r %r", kind, head)
             return json.dumps({"verdict": "error", "message": f"unknown hook job {kind} {head}"})
-        snap = _Snapshot(body)
-        view: Any = (
-            Response._of_job(snap) if check.stage == "output" else Request._of_job(snap, texts=True)
-        )
+        view = check.view(body)
         coro: Any = None
         if check.is_async:
             # Most checks finish without waiting for anything: run the coroutine's first step
@@ -374,6 +384,12 @@ class HookRunner:
 
 
 def _encode(stage: str, view: Any, v: Verdict) -> str:
+    if v.hold is not None and v.action != "block":
+        if stage != "stream":
+            raise ValueError(f"a hold is for the stream stage, not the {stage} stage")
+        out = json.loads(_encode(stage, view, replace(v, hold=None)))
+        out["hold"] = v.hold
+        return json.dumps(out)
     if v.action == "allow":
         return _ALLOW
     if v.action == "block":
@@ -393,6 +409,8 @@ def _encode(stage: str, view: Any, v: Verdict) -> str:
         return json.dumps({"verdict": "redact", "redactions": [list(p) for p in v.redactions]})
     if v.texts is not None:
         return json.dumps({"verdict": "rewrite", "texts": list(v.texts)})
+    if stage == "stream":
+        raise ValueError("at the stream stage, rewrite() takes text (the window's new text)")
     if stage == "input":
         body = view.body
         apply_rewrite(body, v)

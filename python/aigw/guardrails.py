@@ -1,12 +1,13 @@
 """Guardrails written in Python.
 
-A guardrail looks at a request before it goes upstream (stage ``input``) and, if it asks for
-it, at a whole non-streamed answer before it reaches the client (stage ``output``), and
-returns a :class:`Verdict`: :func:`allow`, :func:`block`, :func:`rewrite` or :func:`redact`.
-It is a subclass of :class:`Guardrail` (``check(request)`` for the input stage,
-``check_output(response)`` for the output stage) or a function decorated with
-:func:`guardrail`; a check may be ``async def`` (runs on the gateway's hook thread, in its
-asyncio loop) or a plain function (runs in a small thread pool, so it may block).
+A guardrail looks at a request before it goes upstream (stage ``input``, or ``during``:
+beside the upstream call), and, if it asks for it, at a whole non-streamed answer before it
+reaches the client (stage ``output``) or at a streamed answer window by window (stage
+``stream``), and returns a :class:`Verdict`: :func:`allow`, :func:`block`, :func:`rewrite`,
+:func:`redact` or, in a stream, :func:`hold`. It is a subclass of :class:`Guardrail`
+(``check(request)``, ``check_output(response)``, ``check_stream(window)``) or a function
+decorated with :func:`guardrail`; a check may be ``async def`` (runs on the gateway's hook
+thread, in its asyncio loop) or a plain function (runs in a small thread pool, so it may block).
 
 Semantics (docs/guardrails-python.md has the whole story):
 
@@ -18,14 +19,19 @@ Semantics (docs/guardrails-python.md has the whole story):
 - Each check has a ``timeout``. A check that raises, times out or returns something that is
   not a Verdict follows ``on_error``: ``"block"`` (the default: fail closed, 503) or
   ``"allow"``. It never crashes anything; the error is logged on the ``aigw.guardrails`` logger.
-- Every guardrail runs at most once per request and stage. The C++ event loop never waits for
-  Python: the request is parked until the verdict arrives.
+- Every guardrail runs at most once per request and stage (at the stream stage: once per
+  window). The C++ event loop never waits for Python: the request is parked until the
+  verdict arrives (a stream's events queue behind the window being checked).
+- Stream windows: a choice's text not sent yet; after the check it goes out
+  except its last ``window`` bytes, which join the next window, so text split across chunks
+  is seen whole. :meth:`StreamWindow.redact` redacts a pattern the way streams need.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
@@ -34,23 +40,25 @@ __all__ = [
     "Guardrail",
     "Request",
     "Response",
+    "StreamWindow",
     "Verdict",
     "allow",
     "block",
     "guardrail",
+    "hold",
     "redact",
     "rewrite",
 ]
 
-Stage = Literal["input", "during", "output"]
+Stage = Literal["input", "during", "output", "stream"]
 OnError = Literal["block", "allow"]
-_STAGES = ("input", "during", "output")
+_STAGES = ("input", "during", "output", "stream")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a guardrail decided. Build it with :func:`allow`, :func:`block`, :func:`rewrite` or
-    :func:`redact`."""
+    """What a guardrail decided. Build it with :func:`allow`, :func:`block`, :func:`rewrite`,
+    :func:`redact` or :func:`hold`."""
 
     action: Literal["allow", "block", "rewrite", "redact"]
     message: str = ""
@@ -61,6 +69,8 @@ class Verdict:
     replace: bool = False  # rewrite: `body` is the whole new body
     redactions: tuple[tuple[str, str], ...] = ()  # redact: (text, replacement) pairs
     texts: tuple[str, ...] | None = None  # rewrite: the new texts, one per texts()
+    # stream stage: characters at the window's end (after the edits) held for the next window
+    hold: int | Literal["all"] | None = None
 
 
 def allow() -> Verdict:
@@ -125,14 +135,33 @@ def rewrite(
     return Verdict("rewrite", body=new, replace=body is not None)
 
 
-def redact(found: Iterable[str] | Mapping[str, str], replacement: str = "[REDACTED]") -> Verdict:
+def hold(chars: int | None = None) -> Verdict:
+    """Stream stage only: let the window's text out except its last ``chars`` characters (all
+    of it when ``chars`` is None), which wait for the next window, where this guardrail sees
+    them again with what followed. A final window cannot be held: it all goes out."""
+    return Verdict("allow", hold="all" if chars is None else _hold_count(chars))
+
+
+def _hold_count(chars: int) -> int:
+    if isinstance(chars, bool) or not isinstance(chars, int) or chars < 0:
+        raise ValueError(f"a hold is a count of characters >= 0, not {chars!r}")
+    return chars
+
+
+def redact(
+    found: Iterable[str] | Mapping[str, str],
+    replacement: str = "[REDACTED]",
+    *,
+    hold: int | None = None,
+) -> Verdict:
     """Replace every occurrence of each text in ``found`` (or each key of a mapping, by its
-    value) in every text of the request or response (``texts()``); longer ones first."""
+    value) in every text of the request or response (``texts()``); longer ones first. In a
+    stream window, ``hold`` also keeps that many characters at its end for the next window."""
     if isinstance(found, Mapping):
         pairs = tuple((str(k), str(v)) for k, v in found.items() if k)
     else:
         pairs = tuple((str(k), replacement) for k in found if k)
-    return Verdict("redact", redactions=pairs)
+    return Verdict("redact", redactions=pairs, hold=None if hold is None else _hold_count(hold))
 
 
 class _Snapshot:
@@ -313,6 +342,82 @@ class Response:
         return f"<aigw.Response model={self.model!r} choices={len(self.choices)}>"
 
 
+class StreamWindow:
+    """What a stream guardrail sees of a streamed answer: one window of one choice's text.
+
+    The window is the choice's text not sent to the client yet: what arrived since the last
+    window, plus what earlier windows held back (the guardrail's ``window`` bytes at the end,
+    and whatever a :func:`hold` kept). Text split across chunks is therefore seen whole, as
+    long as it fits in ``window`` bytes. A verdict decides about the window: allow (all of it
+    but the held-back end goes out), block, redact (within the window), rewrite (``text=``: the
+    window's new text, all of which goes out) or :func:`hold`.
+
+    ``StreamWindow(text, final=..., choice=..., request=...)`` builds one, for tests of a
+    guardrail."""
+
+    __slots__ = ("_request", "_snap", "choice", "final", "text")
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        final: bool = False,
+        choice: int = 0,
+        request: Request | Mapping[str, Any] | None = None,
+    ) -> None:
+        self.text = text
+        #: No more text follows for this choice (its finish_reason, [DONE] or the stream's end).
+        self.final = final
+        #: The choice's index (most answers have only choice 0).
+        self.choice = choice
+        self._snap: _Snapshot | None = None
+        self._request = (
+            request if isinstance(request, Request) or request is None else Request(request)
+        )
+
+    @classmethod
+    def _of_job(cls, head: str, request: str) -> StreamWindow:
+        data = json.loads(head)
+        window = data["window"]
+        w = cls(data["texts"][0], final=bool(window["final"]), choice=int(window["choice"]))
+        w._snap = _Snapshot(request)
+        return w
+
+    @property
+    def request(self) -> Request:
+        """The request the stream answers (as the provider received it); read on first use."""
+        if self._request is None:
+            if self._snap is None:
+                raise ValueError("this StreamWindow was built without a request")
+            self._request = Request._of_job(self._snap, texts=False)
+        return self._request
+
+    def texts(self) -> list[str]:
+        """``[text]``: what redact() and rewrite(texts=) work on."""
+        return [self.text]
+
+    def redact(self, pattern: str | re.Pattern[str], replacement: str = "[REDACTED]") -> Verdict:
+        """The verdict that redacts every match of a regular expression in the window, done
+        right for streams: a match that reaches the window's end may still grow with the next
+        chunk, so it is held back (from its start) instead, unless the window is final.
+        Allow when nothing matched."""
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        found: dict[str, str] = {}
+        held: int | None = None
+        for m in rx.finditer(self.text):
+            if not self.final and m.end() == len(self.text):
+                held = len(self.text) - m.start()
+                break
+            if m.group():
+                found[m.group()] = replacement
+        if found:
+            return redact(found, hold=held)
+        return allow() if held is None else hold(held)
+
+    def __repr__(self) -> str:
+        return f"<aigw.StreamWindow choice={self.choice} final={self.final} {len(self.text)} chars>"
+
+
 def _request_texts(body: dict[str, Any]) -> list[str]:
     """Every model-readable text of a request body (the gateway sends its own list)."""
     out: list[str] = []
@@ -363,15 +468,17 @@ def apply_rewrite(body: dict[str, Any], verdict: Verdict) -> None:
 
 
 class Guardrail:
-    """Base class of Python guardrails. Override :meth:`check` (input and during stages) and/or
-    :meth:`check_output` (output stage), as ``def`` or ``async def``.
+    """Base class of Python guardrails. Override :meth:`check` (input and during stages),
+    :meth:`check_output` (output stage) and/or :meth:`check_stream` (stream stage), as ``def``
+    or ``async def``.
 
     Class attributes (or constructor arguments) set how it runs: ``name`` (default: the class
     name), ``stages`` (``("input",)``; ``"during"`` runs :meth:`check` beside the upstream call
-    instead, allow or block only; add ``"output"`` to check whole answers), ``priority``
-    (lower first, shared with the built-in guardrails; equal ones run concurrently),
-    ``timeout`` (seconds, per check) and ``on_error`` (``"block"``: fail closed, or
-    ``"allow"``).
+    instead, allow or block only; add ``"output"`` to check whole answers and ``"stream"`` to
+    check streamed ones), ``priority`` (lower first, shared with the built-in guardrails; equal
+    ones run concurrently), ``timeout`` (seconds, per check), ``on_error`` (``"block"``: fail
+    closed, or ``"allow"``) and ``window`` (stream stage: bytes of text held back at the end of
+    each window, so text split across chunks is seen whole; default 64).
     """
 
     name: str = ""
@@ -379,6 +486,7 @@ class Guardrail:
     priority: int = 0
     timeout: float = 5.0
     on_error: OnError = "block"
+    window: int = 64
 
     def __init__(
         self,
@@ -388,6 +496,7 @@ class Guardrail:
         priority: int | None = None,
         timeout: float | None = None,
         on_error: OnError | None = None,
+        window: int | None = None,
     ) -> None:
         if name is not None:
             self.name = name
@@ -401,6 +510,8 @@ class Guardrail:
             self.timeout = timeout
         if on_error is not None:
             self.on_error = on_error
+        if window is not None:
+            self.window = window
         _check_settings(self)
 
     def check(self, request: Request) -> Verdict | Awaitable[Verdict]:
@@ -411,6 +522,12 @@ class Guardrail:
     def check_output(self, response: Response) -> Verdict | Awaitable[Verdict]:
         """The output stage: decide about a whole answer before it reaches the client."""
         raise NotImplementedError(f"{type(self).__name__}.check_output() is not implemented")
+
+    def check_stream(self, window: StreamWindow) -> Verdict | Awaitable[Verdict]:
+        """The stream stage: decide about one window of a streamed answer before it reaches
+        the client. The stream waits meanwhile (what arrives queues up, and is checked as one
+        window next)."""
+        raise NotImplementedError(f"{type(self).__name__}.check_stream() is not implemented")
 
     def __repr__(self) -> str:
         return (
@@ -431,7 +548,7 @@ def _check_settings(g: Guardrail) -> None:
     if not isinstance(g.name, str) or not g.name or not g.name.isprintable():
         raise ValueError(f"guardrail name must be a printable, non-empty string: {g.name!r}")
     g.stages = _stages(g.stages)
-    for stage, method in (("input", "check"), ("during", "check"), ("output", "check_output")):
+    for stage, method in _METHODS.items():
         if stage in g.stages and getattr(type(g), method) is getattr(Guardrail, method):
             raise TypeError(f"guardrail {g.name!r} runs at the {stage} stage but has no {method}()")
     if isinstance(g.priority, bool) or not isinstance(g.priority, int):
@@ -440,11 +557,17 @@ def _check_settings(g: Guardrail) -> None:
         raise ValueError(f"guardrail {g.name!r}: timeout must be a number of seconds in (0, 3600]")
     if g.on_error not in ("block", "allow"):
         raise ValueError(f"guardrail {g.name!r}: on_error must be 'block' or 'allow'")
+    if isinstance(g.window, bool) or not isinstance(g.window, int) or not 0 <= g.window <= 1 << 20:
+        raise ValueError(f"guardrail {g.name!r}: window must be a number of bytes in [0, 1048576]")
+
+
+# The method each stage calls.
+_METHODS = {"input": "check", "during": "check", "output": "check_output", "stream": "check_stream"}
 
 
 class _FunctionGuardrail(Guardrail):
-    """A check function as a guardrail: it gets the Request at the input stage and the
-    Response at the output stage."""
+    """A check function as a guardrail: it gets the Request at the input and during stages,
+    the Response at the output stage and the StreamWindow at the stream stage."""
 
     def __init__(self, fn: Callable[[Any], Any], **settings: Any) -> None:
         self._fn = fn
@@ -458,6 +581,9 @@ class _FunctionGuardrail(Guardrail):
 
     def check_output(self, response: Response) -> Any:
         return self._fn(response)
+
+    def check_stream(self, window: StreamWindow) -> Any:
+        return self._fn(window)
 
     @property
     def function(self) -> Callable[[Any], Any]:
@@ -477,6 +603,7 @@ def guardrail(
     priority: int = 0,
     timeout: float = 5.0,
     on_error: OnError = "block",
+    window: int = 64,
 ) -> Callable[[CheckFn], Guardrail]: ...
 
 
@@ -489,10 +616,11 @@ def guardrail(
     priority: int = 0,
     timeout: float = 5.0,
     on_error: OnError = "block",
+    window: int = 64,
 ) -> Guardrail | Callable[[CheckFn], Guardrail]:
     """Turns a function (sync or async) into a guardrail; it receives an
-    :class:`aigw.Request` at the input stage and an :class:`aigw.Response` at the output
-    stage::
+    :class:`aigw.Request` at the input and during stages, an :class:`aigw.Response` at the
+    output stage and an :class:`aigw.StreamWindow` at the stream stage::
 
     @aigw.guardrail(priority=10)
     async def no_secrets(request: aigw.Request) -> aigw.Verdict:
@@ -501,7 +629,13 @@ def guardrail(
 
     def wrap(f: CheckFn) -> Guardrail:
         return _FunctionGuardrail(
-            f, name=name, stages=stages, priority=priority, timeout=timeout, on_error=on_error
+            f,
+            name=name,
+            stages=stages,
+            priority=priority,
+            timeout=timeout,
+            on_error=on_error,
+            window=window,
         )
 
     return wrap(fn) if fn is not None else wrap

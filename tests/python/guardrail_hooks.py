@@ -23,3 +23,12 @@ class NoWord(aigw.Guardrail):
 
 def no_bar(request: aigw.Request) -> aigw.Verdict:
     return aigw.block("no bar") if "bar" in request.text else aigw.allow()
+
+
+class KeysInStreams(aigw.Guardrail):
+    """Redacts secret-looking keys in streamed answers (a stream-stage guardrail)."""
+
+    stages = ("stream",)
+
+    async def check_stream(self, window: aigw.StreamWindow) -> aigw.Verdict:
+        return window.redact(r"sk-[A-Za-z0-9]{8,}", "[KEY]")

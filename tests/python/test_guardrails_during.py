@@ -216,14 +216,14 @@ def test_the_config_takes_during_and_refuses_what_cannot_run_there() -> None:
                         "stage": "during",
                     },
                     {"name": "l", "kind": "limits", "max_messages": 2, "stage": "during"},
-                    {"name": "py", "kind": "python", "hook": "a:b", "stage": "stream"},
+                    {"name": "mod", "kind": "moderation", "provider": "up", "stage": "stream"},
                 ]
             }
         )
     problems = str(err.value)
     assert "guardrails[0].action: a during guardrail can only block" in problems
     assert "guardrails[1].stage: limits run at the input stage only" in problems
-    assert "guardrails[2].stage: python guardrails run at the input, during and output" in problems
+    assert "guardrails[2].stage: moderation runs at the input, during and output stages" in problems
 
 
 class SlowPolicy(aigw.Guardrail):

@@ -367,10 +367,13 @@ def test_python_guardrail_config_errors() -> None:
     with pytest.raises(ValueError, match="cannot load it"):
         aigw.Gateway(config)
     config["guardrails"] = [
-        {"name": "g", "kind": "python", "hook": "guardrail_hooks:no_bar", "stage": "stream"}
+        {"name": "g", "kind": "python", "hook": "guardrail_hooks:no_bar", "window": -1},
+        {"name": "p", "kind": "phrases", "phrases": ["x"], "stage": "stream", "window": 9},
     ]
-    with pytest.raises(aigw.ConfigError, match="input, during and output stages"):
+    with pytest.raises(aigw.ConfigError) as err:
         aigw.Gateway(config)
+    assert "guardrails[0].window" in str(err.value)
+    assert "guardrails[1].window: only for kinds regex and python" in str(err.value)
     config["guardrails"] = [{"name": "g", "kind": "python", "default": True}]
     with pytest.raises(aigw.ConfigError, match="needs hook"):
         aigw.Gateway(config)

@@ -335,8 +335,12 @@ def test_guardrail_stage_declarations_are_checked() -> None:
 
     with pytest.raises(TypeError, match="check_output"):
         InputOnly(stages=("input", "output"))
+    with pytest.raises(TypeError, match="check_stream"):
+        InputOnly(stages=("stream",))
     with pytest.raises(ValueError, match="stages"):
-        InputOnly(stages=("stream",))  # type: ignore[arg-type]
+        InputOnly(stages=("later",))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="window"):
+        InputOnly(window=-1)
     assert InputOnly().stages == ("input",)
     with pytest.raises(ValueError, match="texts or text"):
         aigw.rewrite(texts=["a"], text="b")

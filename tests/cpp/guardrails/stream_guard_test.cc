@@ -43,25 +43,88 @@ std::string contentOf(const std::string& sse) {
 
 const char* kSecrets = R"([{"name":"secrets","kind":"regex","stages":["stream"],"action":"redact","presets":["secrets"]}])";
 
+class FakeCheck final : public AsyncCheck {
+ public:
+  explicit FakeCheck(bool* cancelled) : cancelled_(cancelled) {}
+  void cancel() override { *cancelled_ = true; }
+
+ private:
+  bool* cancelled_;
+};
+
+// Stands in for the Exchange: collects what goes out, and keeps the asynchronous checks the
+// guard starts so a test answers them.
+class TestHost final : public StreamHost {
+ public:
+  struct Started {
+    const Guardrail* guardrail;
+    std::string window;
+    bool final;
+    int64_t choice;
+    CheckDone done;
+    std::unique_ptr<bool> cancelled;
+  };
+  void streamOut(std::string_view bytes) override { out.append(bytes); }
+  void streamBlocked() override { ++blocked; }
+  void streamFinished() override { ++finished; }
+  void streamDrained() override { ++drained; }
+  AsyncCheckPtr startStreamCheck(const Guardrail& g, const CheckInput& in, std::function<std::string_view()> subject,
+                                 CheckDone done) override {
+    EXPECT_EQ(subject(), "\"request\":{}");
+    started.push_back(Started{&g, *(*in.texts)[0], in.final, in.choice, std::move(done), std::make_unique<bool>(false)});
+    return std::make_unique<FakeCheck>(started.back().cancelled.get());
+  }
+  void appendStreamSubject(std::string& o) override { o += "\"request\":{}"; }
+  void releaseLater(DeferredDeletablePtr p) override { released.push_back(std::move(p)); }
+  void answer(size_t i, CheckResult r) {
+    CheckDone d = std::move(started.at(i).done);
+    ASSERT_TRUE(d) << "answered twice";
+    d(std::move(r));
+  }
+
+  std::string out;
+  int blocked = 0;
+  int finished = 0;
+  int drained = 0;
+  std::vector<Started> started;
+  std::vector<DeferredDeletablePtr> released;
+};
+
+// One guarded stream: the request's books, the host and the guard over them.
+struct Guarded {
+  explicit Guarded(const Selection& sel, Endpoint e = Endpoint::ChatCompletions) : req(sel, e), guard(req, e, host) {}
+  bool feed(const std::string& bytes) {
+    guard.feed(bytes);
+    return host.blocked == 0;
+  }
+  bool finish() {
+    guard.finish();
+    return host.blocked == 0;
+  }
+  RequestGuardrails req;
+  TestHost host;
+  StreamGuard guard;
+};
+
 TEST(StreamGuard, RedactsASecretSplitAcrossChunks) {
   auto b = build(kSecrets);
   Selection sel;
   sel.add(b.set->byName("secrets"));
-  RequestGuardrails r(sel, Endpoint::ChatCompletions);
+  Guarded r(sel);
   const std::string key = "sk-abcdefghijklmnopqrstuvwxyz0123456789";
   const std::string text = "Your key is " + key + " keep it safe.";
-  std::string out;
+  std::string& out = r.host.out;
   // Three-byte pieces: the key arrives in many chunks.
   for (size_t i = 0; i < text.size(); i += 3) {
-    ASSERT_TRUE(r.filterStream(chatChunk(text.substr(i, 3)), out));
+    ASSERT_TRUE(r.feed(chatChunk(text.substr(i, 3))));
     EXPECT_EQ(out.find("sk-abc"), std::string::npos);
   }
-  ASSERT_TRUE(r.filterStream(chatChunk("", true), out));
-  ASSERT_TRUE(r.filterStream(std::string(http::kSseDone), out));
+  ASSERT_TRUE(r.feed(chatChunk("", true)));
+  ASSERT_TRUE(r.feed(std::string(http::kSseDone)));
   EXPECT_EQ(contentOf(out), "Your key is [REDACTED:secret] keep it safe.");
   EXPECT_NE(out.find("data: [DONE]"), std::string::npos);
-  ASSERT_EQ(r.results().size(), 1u);
-  EXPECT_EQ(r.results()[0].verdict, Verdict::Redact);
+  ASSERT_EQ(r.req.results().size(), 1u);
+  EXPECT_EQ(r.req.results()[0].verdict, Verdict::Redact);
   EXPECT_EQ(b.set->byName("secrets")->counters().runs.load(), 1u);
   EXPECT_EQ(b.set->byName("secrets")->counters().redactions.load(), 1u);
 }
@@ -70,11 +133,11 @@ TEST(StreamGuard, FlushesHeldTextWhenTheStreamEndsWithoutFinish) {
   auto b = build(kSecrets);
   Selection sel;
   sel.add(b.set->byName("secrets"));
-  RequestGuardrails r(sel, Endpoint::ChatCompletions);
-  std::string out;
-  ASSERT_TRUE(r.filterStream(chatChunk("short answer"), out));
+  Guarded r(sel, Endpoint::ChatCompletions);
+  std::string& out = r.host.out;
+  ASSERT_TRUE(r.feed(chatChunk("short answer")));
   EXPECT_EQ(contentOf(out), "");  // within the window: held back
-  ASSERT_TRUE(r.finishStream(out));
+  ASSERT_TRUE(r.finish());
   EXPECT_EQ(contentOf(out), "short answer");
 }
 
@@ -82,28 +145,28 @@ TEST(StreamGuard, BlocksOnABannedPhraseSplitAcrossChunks) {
   auto b = build(R"([{"name":"ban","kind":"phrases","stages":["stream"],"phrases":["forbidden word"]}])");
   Selection sel;
   sel.add(b.set->byName("ban"));
-  RequestGuardrails r(sel, Endpoint::ChatCompletions);
-  std::string out;
-  ASSERT_TRUE(r.filterStream(chatChunk("this is a forbi"), out));
-  EXPECT_FALSE(r.filterStream(chatChunk("dden word!"), out));
+  Guarded r(sel, Endpoint::ChatCompletions);
+  std::string& out = r.host.out;
+  ASSERT_TRUE(r.feed(chatChunk("this is a forbi")));
+  EXPECT_FALSE(r.feed(chatChunk("dden word!")));
   EXPECT_EQ(out.find("forbi"), std::string::npos);
-  EXPECT_EQ(r.blocked().code, "content_blocked");
-  EXPECT_NE(r.blocked().message.find("'ban'"), std::string::npos);
+  EXPECT_EQ(r.req.blocked().code, "content_blocked");
+  EXPECT_NE(r.req.blocked().message.find("'ban'"), std::string::npos);
 }
 
 TEST(StreamGuard, CompletionsStreamsUseChoiceText) {
   auto b = build(R"([{"name":"mail","kind":"regex","stages":["stream"],"action":"redact","presets":["email"]}])");
   Selection sel;
   sel.add(b.set->byName("mail"));
-  RequestGuardrails r(sel, Endpoint::Completions);
-  std::string out;
+  Guarded r(sel, Endpoint::Completions);
+  std::string& out = r.host.out;
   for (const char* piece : {"mail jo", "e@exam", "ple.com now"}) {
     json j = {{"object", "text_completion"}, {"choices", json::array({{{"index", 0}, {"text", piece}, {"finish_reason", nullptr}}})}};
     std::string ev;
     http::appendSseEvent(ev, j.dump());
-    ASSERT_TRUE(r.filterStream(ev, out));
+    ASSERT_TRUE(r.feed(ev));
   }
-  ASSERT_TRUE(r.finishStream(out));
+  ASSERT_TRUE(r.finish());
   std::string text;
   http::SseDecoder d(
       [](void* c, const http::SseDecoder::Event& e) {
@@ -119,16 +182,190 @@ TEST(StreamGuard, OddChunksPassWithoutHarm) {
   auto b = build(kSecrets);
   Selection sel;
   sel.add(b.set->byName("secrets"));
-  RequestGuardrails r(sel, Endpoint::ChatCompletions);
-  std::string out;
+  Guarded r(sel, Endpoint::ChatCompletions);
+  std::string& out = r.host.out;
   for (const char* data : {R"({"choices":[{"index":"x","delta":{"content":"a"}}]})", R"({"choices":[7,null]})",
                            R"({"choices":{}})", "not json", R"([1,2])", R"({"choices":[{"delta":{"content":5}}]})"}) {
     std::string ev;
     http::appendSseEvent(ev, data);
-    ASSERT_TRUE(r.filterStream(ev, out)) << data;
+    ASSERT_TRUE(r.feed(ev)) << data;
   }
-  ASSERT_TRUE(r.finishStream(out));
+  ASSERT_TRUE(r.finish());
   EXPECT_NE(out.find("not json"), std::string::npos);
+}
+
+// An asynchronous stream guardrail (a Python one, as the stream stage sees it).
+class FakePython final : public Guardrail {
+ public:
+  FakePython(const std::string& name, size_t window) : Guardrail(settingsFor(name)), window_(window) {}
+  CheckResult check(CheckInput&) const override { return {}; }
+  bool asynchronous() const override { return true; }
+  size_t lookback() const override { return window_; }
+
+ private:
+  static GuardrailSettings settingsFor(const std::string& name) {
+    GuardrailSettings s;
+    s.name = name;
+    s.kind = "python";
+    s.stages = static_cast<uint8_t>(Stage::Stream);
+    return s;
+  }
+  size_t window_;
+};
+
+TEST(StreamGuardAsync, AWindowWaitsForItsVerdictAndOneCheckCoversWhatQueuedBehindIt) {
+  FakePython py("py", 4);
+  Selection sel;
+  sel.add(&py);
+  Guarded r(sel);
+  ASSERT_TRUE(r.feed(chatChunk("Hello ")));
+  ASSERT_EQ(r.host.started.size(), 1u);
+  EXPECT_EQ(r.host.started[0].window, "Hello ");
+  EXPECT_FALSE(r.host.started[0].final);
+  EXPECT_EQ(r.host.out, "");
+  ASSERT_TRUE(r.feed(chatChunk("wor") + chatChunk("ld")));
+  EXPECT_EQ(r.host.started.size(), 1u);  // queued behind the window
+  r.host.answer(0, {});
+  // "He" went out; "wor" joined the next window unchecked, which "ld" completes.
+  ASSERT_EQ(r.host.started.size(), 2u);
+  EXPECT_EQ(r.host.started[1].window, "llo world");
+  EXPECT_EQ(contentOf(r.host.out), "He");
+  r.host.answer(1, {});
+  EXPECT_EQ(contentOf(r.host.out), "Hello w");  // the last 4 bytes are held back
+  ASSERT_TRUE(r.feed(chatChunk("!", true)));
+  ASSERT_EQ(r.host.started.size(), 3u);
+  EXPECT_TRUE(r.host.started[2].final);
+  EXPECT_EQ(r.host.started[2].window, "orld!");
+  r.host.answer(2, {});
+  EXPECT_EQ(contentOf(r.host.out), "Hello world!");
+  ASSERT_TRUE(r.feed(std::string(http::kSseDone)));
+  ASSERT_TRUE(r.finish());
+  EXPECT_EQ(r.host.finished, 1);
+  EXPECT_EQ(r.host.started.size(), 3u);
+  EXPECT_NE(r.host.out.find("data: [DONE]"), std::string::npos);
+  EXPECT_EQ(py.counters().runs.load(), 1u);  // a stream counts once
+  EXPECT_EQ(r.req.results().size(), 1u);
+}
+
+TEST(StreamGuardAsync, ARedactionVerdictEditsTheWindowAndMovesWhatMayGoOut) {
+  FakePython py("py", 8);
+  Selection sel;
+  sel.add(&py);
+  Guarded r(sel);
+  ASSERT_TRUE(r.feed(chatChunk("my key is sk-12")));
+  r.host.answer(0, {});
+  EXPECT_EQ(contentOf(r.host.out), "my key ");  // the secret's start is within the window: held
+  ASSERT_TRUE(r.feed(chatChunk("345 ok")));
+  ASSERT_EQ(r.host.started.size(), 2u);
+  EXPECT_EQ(r.host.started[1].window, "is sk-12345 ok");
+  CheckResult redact;
+  redact.verdict = Verdict::Redact;
+  redact.redactions = {{"sk-12345", "[KEY]"}};
+  r.host.answer(1, redact);
+  // The settled mark fell inside the secret: the replacement goes out whole, " ok" waits.
+  EXPECT_EQ(contentOf(r.host.out), "my key is [KEY]");
+  ASSERT_TRUE(r.finish());
+  ASSERT_EQ(r.host.started.size(), 3u);
+  EXPECT_EQ(r.host.started[2].window, " ok");
+  EXPECT_TRUE(r.host.started[2].final);
+  r.host.answer(2, {});
+  EXPECT_EQ(contentOf(r.host.out), "my key is [KEY] ok");
+  EXPECT_EQ(r.host.finished, 1);
+  EXPECT_EQ(r.req.results()[0].verdict, Verdict::Redact);
+  EXPECT_EQ(r.host.out.find("sk-"), std::string::npos);
+}
+
+TEST(StreamGuardAsync, AHoldKeepsTextBackUntilALaterWindowOrTheEnd) {
+  FakePython py("py", 0);
+  Selection sel;
+  sel.add(&py);
+  Guarded r(sel);
+  ASSERT_TRUE(r.feed(chatChunk("The answer ")));
+  CheckResult hold;
+  hold.hold = CheckResult::kHoldAll;
+  r.host.answer(0, hold);
+  EXPECT_EQ(contentOf(r.host.out), "");
+  ASSERT_TRUE(r.feed(chatChunk("is 42. Né")));
+  EXPECT_EQ(r.host.started[1].window, "The answer is 42. Né");
+  hold.hold = 2;  // characters, not bytes: "Né" is three bytes
+  r.host.answer(1, hold);
+  EXPECT_EQ(contentOf(r.host.out), "The answer is 42. ");
+  ASSERT_TRUE(r.feed(chatChunk("e", true)));
+  hold.hold = CheckResult::kHoldAll;
+  r.host.answer(2, hold);  // a final window cannot be held
+  EXPECT_EQ(contentOf(r.host.out), "The answer is 42. Née");
+}
+
+TEST(StreamGuardAsync, ABlockAfterTextWentOutStopsTheStream) {
+  FakePython py("py", 0);
+  Selection sel;
+  sel.add(&py);
+  Guarded r(sel);
+  ASSERT_TRUE(r.feed(chatChunk("fine ")));
+  r.host.answer(0, {});
+  ASSERT_TRUE(r.feed(chatChunk("then bad") + chatChunk(" more")));
+  CheckResult block;
+  block.verdict = Verdict::Block;
+  r.host.answer(1, block);
+  EXPECT_EQ(r.host.blocked, 1);
+  EXPECT_EQ(contentOf(r.host.out), "fine ");
+  EXPECT_EQ(r.host.started.size(), 2u);  // the queued chunk never got a window
+  EXPECT_FALSE(r.feed(chatChunk("after")));
+  r.guard.finish();
+  EXPECT_EQ(r.host.finished, 0);
+  EXPECT_EQ(r.host.blocked, 1);
+  EXPECT_EQ(r.req.blocked().guardrail, &py);
+}
+
+TEST(StreamGuardAsync, TheQueueBehindAWindowIsBoundedAndTheHostHearsWhenItDrains) {
+  FakePython py("py", 0);
+  Selection sel;
+  sel.add(&py);
+  Guarded r(sel);
+  ASSERT_TRUE(r.feed(chatChunk("first")));
+  const std::string piece(1024, 'x');
+  size_t pieces = 0;
+  for (; !r.guard.full(); ++pieces) ASSERT_TRUE(r.feed(chatChunk(piece)));
+  EXPECT_GT(pieces * piece.size(), StreamGuard::kMaxQueued * 3 / 4);
+  EXPECT_EQ(r.host.started.size(), 1u);
+  r.host.answer(0, {});
+  EXPECT_FALSE(r.guard.full());
+  EXPECT_EQ(r.host.drained, 1);
+  ASSERT_EQ(r.host.started.size(), 2u);  // everything queued is one window
+  EXPECT_EQ(r.host.started[1].window.size(), pieces * piece.size());
+  r.host.answer(1, {});
+  EXPECT_EQ(contentOf(r.host.out).size(), 5 + r.host.started[1].window.size());
+}
+
+TEST(StreamGuardAsync, DetachCancelsTheRunningCheckAndSilencesTheGuard) {
+  FakePython py("py", 0);
+  Selection sel;
+  sel.add(&py);
+  Guarded r(sel);
+  ASSERT_TRUE(r.feed(chatChunk("text")));
+  ASSERT_EQ(r.host.started.size(), 1u);
+  r.guard.detach();
+  EXPECT_TRUE(*r.host.started[0].cancelled);
+  r.guard.feed(chatChunk("more"));
+  r.guard.finish();
+  EXPECT_EQ(r.host.started.size(), 1u);
+  EXPECT_EQ(r.host.out, "");
+  EXPECT_EQ(r.host.finished, 0);
+}
+
+TEST(StreamGuardAsync, SynchronousGuardrailsOfTheStreamRunFirstAndTheirEditsAreWhatPythonSees) {
+  auto b = build(kSecrets);
+  FakePython py("py", 0);
+  Selection sel;
+  sel.add(b.set->byName("secrets"));
+  sel.add(&py);
+  Guarded r(sel);
+  const std::string key = "sk-abcdefghijklmnopqrstuvwxyz0123456789";
+  ASSERT_TRUE(r.feed(chatChunk("key " + key + " end", true)));
+  ASSERT_EQ(r.host.started.size(), 1u);
+  EXPECT_EQ(r.host.started[0].window, "key [REDACTED:secret] end");
+  r.host.answer(0, {});
+  EXPECT_EQ(contentOf(r.host.out), "key [REDACTED:secret] end");
 }
 
 // The output stage over a whole answer, as exchange_stages.cc runs it (all synchronous here).
