@@ -50,3 +50,16 @@ def test_example_test_suite_passes() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
+
+
+def test_python_guardrails_example_runs() -> None:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "python_guardrails.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "blocked: private_key" in result.stdout
+    assert "streamed: Your key is [KEY], keep it safe." in result.stdout
+    assert "sk-" not in result.stdout
