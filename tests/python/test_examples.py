@@ -20,14 +20,16 @@ def test_example_config_validates() -> None:
     ]
 
 
-def test_quickstart_runs() -> None:
+def run_example(name: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "quickstart.py")],
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_quickstart_runs() -> None:
+    result = run_example("quickstart.py")
     assert "answer: Hello! This is a mock answer from aigw." in result.stdout
     assert "usage:" in result.stdout
 
@@ -53,13 +55,7 @@ def test_example_test_suite_passes() -> None:
 
 
 def test_python_guardrails_example_runs() -> None:
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "python_guardrails.py")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    result = run_example("python_guardrails.py")
     assert "blocked: private_key" in result.stdout
     assert "streamed: Your key is [KEY], keep it safe." in result.stdout
     assert "sk-" not in result.stdout

@@ -9,7 +9,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,18 +23,10 @@ SECRET = "sk-abcdefghijklmnopqrstuvwxyzABCD0123456789"
 KEY = re.compile(r"sk-[A-Za-z0-9]{8,}")
 
 
-@pytest.fixture
-def gateways() -> Iterator[list[aigw.Gateway]]:
-    started: list[aigw.Gateway] = []
-    yield started
-    for gw in started:
-        gw.stop(drain_timeout=0)
-
-
-def start(gateways: list[aigw.Gateway], *guardrails: aigw.Guardrail, **kw: Any) -> aigw.Gateway:
-    gw = aigw.Gateway(mock_config(), guardrails=list(guardrails), **kw).start()
-    gateways.append(gw)
-    return gw
+def start(
+    make_gateway: Callable[..., aigw.Gateway], *guardrails: aigw.Guardrail, **kw: Any
+) -> aigw.Gateway:
+    return make_gateway(mock_config(), guardrails=list(guardrails), **kw)
 
 
 def stream(
@@ -74,10 +66,10 @@ class NoKeys(aigw.Guardrail):
 @pytest.mark.parametrize("delay", [0, 1])
 @pytest.mark.parametrize("chunks", [2, 5, 17, 60])
 def test_a_python_stream_guardrail_redacts_a_secret_split_across_chunks(
-    gateways: list[aigw.Gateway], chunks: int, delay: int
+    make_gateway: Callable[..., aigw.Gateway], chunks: int, delay: int
 ) -> None:
     guard = NoKeys()
-    gw = start(gateways, guard)
+    gw = start(make_gateway, guard)
     text = f"Your key is {SECRET} and that is all there is to say about it."
     pieces = stream(gw, text, chunks, delay)
     assert "".join(pieces) == text.replace(SECRET, "[KEY]")
@@ -106,7 +98,7 @@ def test_stream_window_redact_holds_a_match_that_may_still_grow() -> None:
 
 
 def test_hold_keeps_text_back_until_the_guardrail_lets_it_go(
-    gateways: list[aigw.Gateway],
+    make_gateway: Callable[..., aigw.Gateway],
 ) -> None:
     seen: list[str] = []
 
@@ -117,7 +109,7 @@ def test_hold_keeps_text_back_until_the_guardrail_lets_it_go(
         cut = window.text.rfind(".") + 1
         return aigw.hold(len(window.text) - cut)
 
-    gw = start(gateways, sentences)
+    gw = start(make_gateway, sentences)
     text = "One two three. Four five six. Seven"
     pieces = [p for p in stream(gw, text, 12, delay_ms=2) if p]
     assert "".join(pieces) == text
@@ -126,23 +118,25 @@ def test_hold_keeps_text_back_until_the_guardrail_lets_it_go(
     assert len(seen) >= 3
 
 
-def test_a_rewrite_replaces_the_window(gateways: list[aigw.Gateway]) -> None:
+def test_a_rewrite_replaces_the_window(make_gateway: Callable[..., aigw.Gateway]) -> None:
     @aigw.guardrail(stages="stream", window=0)
     def shout(window: aigw.StreamWindow) -> aigw.Verdict:
         return aigw.rewrite(text=window.text.upper())
 
-    gw = start(gateways, shout)
+    gw = start(make_gateway, shout)
     assert "".join(stream(gw, "quiet words here", 4)) == "QUIET WORDS HERE"
 
 
-def test_a_stream_block_before_and_after_text_went_out(gateways: list[aigw.Gateway]) -> None:
+def test_a_stream_block_before_and_after_text_went_out(
+    make_gateway: Callable[..., aigw.Gateway],
+) -> None:
     @aigw.guardrail(stages="stream", name="codes")
     async def codes(window: aigw.StreamWindow) -> aigw.Verdict:
         if "launch codes" in window.text:
             return aigw.block("no codes", code="no_codes")
         return aigw.allow()
 
-    gw = start(gateways, codes)
+    gw = start(make_gateway, codes)
     # Before any text left: a plain error response (the SDK raises).
     with pytest.raises(openai.BadRequestError) as err:
         stream(gw, "launch codes", 2)
@@ -162,7 +156,7 @@ def test_a_stream_block_before_and_after_text_went_out(gateways: list[aigw.Gatew
 
 
 def test_raising_and_timing_out_fail_closed_in_a_stream(
-    gateways: list[aigw.Gateway], caplog: pytest.LogCaptureFixture
+    make_gateway: Callable[..., aigw.Gateway], caplog: pytest.LogCaptureFixture
 ) -> None:
     @aigw.guardrail(stages="stream", name="raiser")
     def raiser(window: aigw.StreamWindow) -> aigw.Verdict:
@@ -180,7 +174,7 @@ def test_raising_and_timing_out_fail_closed_in_a_stream(
     def lenient(window: aigw.StreamWindow) -> aigw.Verdict:
         raise ValueError("ignored")
 
-    gw = start(gateways, raiser, sleepy, lenient)
+    gw = start(make_gateway, raiser, sleepy, lenient)
     with caplog.at_level("ERROR", logger="aigw.guardrails"):
         with pytest.raises(openai.InternalServerError) as err:
             stream(gw, "boom goes the answer", 3)
@@ -197,7 +191,9 @@ def test_raising_and_timing_out_fail_closed_in_a_stream(
     assert stats["lenient"]["errors"] >= 1
 
 
-def test_a_slow_check_batches_what_queued_behind_it(gateways: list[aigw.Gateway]) -> None:
+def test_a_slow_check_batches_what_queued_behind_it(
+    make_gateway: Callable[..., aigw.Gateway],
+) -> None:
     windows: list[str] = []
 
     @aigw.guardrail(stages="stream", window=0)
@@ -206,7 +202,7 @@ def test_a_slow_check_batches_what_queued_behind_it(gateways: list[aigw.Gateway]
         await asyncio.sleep(0.05)
         return aigw.allow()
 
-    gw = start(gateways, slow)
+    gw = start(make_gateway, slow)
     text = " ".join(f"w{i}" for i in range(60))
     t0 = time.monotonic()
     assert "".join(stream(gw, text, 60, delay_ms=1)) == text
@@ -217,14 +213,16 @@ def test_a_slow_check_batches_what_queued_behind_it(gateways: list[aigw.Gateway]
     assert "".join(windows) == text
 
 
-def test_a_slow_stream_check_does_not_stall_other_requests(gateways: list[aigw.Gateway]) -> None:
+def test_a_slow_stream_check_does_not_stall_other_requests(
+    make_gateway: Callable[..., aigw.Gateway],
+) -> None:
     @aigw.guardrail(stages="stream")
     async def slow(window: aigw.StreamWindow) -> aigw.Verdict:
         if window.request.model == "slow":
             await asyncio.sleep(1.0)
         return aigw.allow()
 
-    gw = start(gateways, slow, workers=1)
+    gw = start(make_gateway, slow, workers=1)
     results: list[str] = []
     threads = [
         threading.Thread(
@@ -245,7 +243,9 @@ def test_a_slow_stream_check_does_not_stall_other_requests(gateways: list[aigw.G
     assert results == ["a b c"] * 10
 
 
-def test_a_client_that_leaves_mid_check_cancels_it(gateways: list[aigw.Gateway]) -> None:
+def test_a_client_that_leaves_mid_check_cancels_it(
+    make_gateway: Callable[..., aigw.Gateway],
+) -> None:
     started, cancelled = threading.Event(), threading.Event()
 
     @aigw.guardrail(stages="stream", timeout=30)
@@ -258,7 +258,7 @@ def test_a_client_that_leaves_mid_check_cancels_it(gateways: list[aigw.Gateway])
             raise
         return aigw.allow()
 
-    gw = start(gateways, waits)
+    gw = start(make_gateway, waits)
     # The stream's head waits for its first text, so the client gives up on reading it.
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(
@@ -273,7 +273,9 @@ def test_a_client_that_leaves_mid_check_cancels_it(gateways: list[aigw.Gateway])
     assert record["client_aborted"]
 
 
-def test_python_stream_guardrails_from_the_config(gateways: list[aigw.Gateway]) -> None:
+def test_python_stream_guardrails_from_the_config(
+    make_gateway: Callable[..., aigw.Gateway],
+) -> None:
     config = mock_config()
     config["guardrails"] = [
         {
@@ -285,8 +287,7 @@ def test_python_stream_guardrails_from_the_config(gateways: list[aigw.Gateway]) 
         }
     ]
     config["routes"].insert(0, {**mock_route("guarded"), "guardrails": ["keys"]})
-    gw = aigw.Gateway(config).start()
-    gateways.append(gw)
+    gw = make_gateway(config)
     text = f"take {SECRET} please"
     assert "".join(stream(gw, text, 30, model="guarded")) == "take [KEY] please"
     assert "".join(stream(gw, text, 30)) == text  # the other routes do not select it

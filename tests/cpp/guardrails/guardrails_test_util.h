@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "guardrails/guardrail.h"
 #include "guardrails/guardrail_set.h"
 #include "router/route_table.h"
 
@@ -23,5 +24,15 @@ inline Built build(const std::string& guardrails_json) {
   b.set = GuardrailSet::fromJson(nlohmann::json::parse(guardrails_json), *b.routes, {});
   return b;
 }
+
+// An asynchronous check a test answers itself; cancel() raises the flag it was given.
+class FakeCheck final : public AsyncCheck {
+ public:
+  explicit FakeCheck(bool* cancelled) : cancelled_(cancelled) {}
+  void cancel() override { *cancelled_ = true; }
+
+ private:
+  bool* cancelled_;
+};
 
 }  // namespace aigw::guardrails::testing

@@ -11,6 +11,7 @@
 
 #include "guardrails/request_guardrails.h"
 #include "guardrails/text_views.h"
+#include "guardrails_test_util.h"
 
 namespace aigw::guardrails {
 namespace {
@@ -55,14 +56,7 @@ struct Started {
   bool* cancelled;
 };
 
-class FakeCheck final : public AsyncCheck {
- public:
-  explicit FakeCheck(bool* cancelled) : cancelled_(cancelled) {}
-  void cancel() override { *cancelled_ = true; }
-
- private:
-  bool* cancelled_;
-};
+using testing::FakeCheck;
 
 class Host final : public StageHost {
  public:

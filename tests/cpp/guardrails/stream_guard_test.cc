@@ -12,6 +12,7 @@ namespace {
 
 using nlohmann::json;
 using testing::build;
+using testing::FakeCheck;
 
 std::string chatChunk(const std::string& content, bool finish = false) {
   json j = {{"id", "c1"}, {"object", "chat.completion.chunk"}, {"created", 1}, {"model", "m"}};
@@ -42,15 +43,6 @@ std::string contentOf(const std::string& sse) {
 }
 
 const char* kSecrets = R"([{"name":"secrets","kind":"regex","stages":["stream"],"action":"redact","presets":["secrets"]}])";
-
-class FakeCheck final : public AsyncCheck {
- public:
-  explicit FakeCheck(bool* cancelled) : cancelled_(cancelled) {}
-  void cancel() override { *cancelled_ = true; }
-
- private:
-  bool* cancelled_;
-};
 
 // Stands in for the Exchange: collects what goes out, and keeps the asynchronous checks the
 // guard starts so a test answers them.
@@ -93,6 +85,13 @@ class TestHost final : public StreamHost {
 // One guarded stream: the request's books, the host and the guard over them.
 struct Guarded {
   explicit Guarded(const Selection& sel, Endpoint e = Endpoint::ChatCompletions) : req(sel, e), guard(req, e, host) {}
+  // A stream guarded by one guardrail.
+  explicit Guarded(const Guardrail& g) : req(only(g), Endpoint::ChatCompletions), guard(req, req.endpoint(), host) {}
+  static Selection only(const Guardrail& g) {
+    Selection sel;
+    sel.add(&g);
+    return sel;
+  }
   bool feed(const std::string& bytes) {
     guard.feed(bytes);
     return host.blocked == 0;
@@ -215,9 +214,7 @@ class FakePython final : public Guardrail {
 
 TEST(StreamGuardAsync, AWindowWaitsForItsVerdictAndOneCheckCoversWhatQueuedBehindIt) {
   FakePython py("py", 4);
-  Selection sel;
-  sel.add(&py);
-  Guarded r(sel);
+  Guarded r(py);
   ASSERT_TRUE(r.feed(chatChunk("Hello ")));
   ASSERT_EQ(r.host.started.size(), 1u);
   EXPECT_EQ(r.host.started[0].window, "Hello ");
@@ -249,9 +246,7 @@ TEST(StreamGuardAsync, AWindowWaitsForItsVerdictAndOneCheckCoversWhatQueuedBehin
 
 TEST(StreamGuardAsync, ARedactionVerdictEditsTheWindowAndMovesWhatMayGoOut) {
   FakePython py("py", 8);
-  Selection sel;
-  sel.add(&py);
-  Guarded r(sel);
+  Guarded r(py);
   ASSERT_TRUE(r.feed(chatChunk("my key is sk-12")));
   r.host.answer(0, {});
   EXPECT_EQ(contentOf(r.host.out), "my key ");  // the secret's start is within the window: held
@@ -277,9 +272,7 @@ TEST(StreamGuardAsync, ARedactionVerdictEditsTheWindowAndMovesWhatMayGoOut) {
 
 TEST(StreamGuardAsync, AHoldKeepsTextBackUntilALaterWindowOrTheEnd) {
   FakePython py("py", 0);
-  Selection sel;
-  sel.add(&py);
-  Guarded r(sel);
+  Guarded r(py);
   ASSERT_TRUE(r.feed(chatChunk("The answer ")));
   CheckResult hold;
   hold.hold = CheckResult::kHoldAll;
@@ -298,9 +291,7 @@ TEST(StreamGuardAsync, AHoldKeepsTextBackUntilALaterWindowOrTheEnd) {
 
 TEST(StreamGuardAsync, ABlockAfterTextWentOutStopsTheStream) {
   FakePython py("py", 0);
-  Selection sel;
-  sel.add(&py);
-  Guarded r(sel);
+  Guarded r(py);
   ASSERT_TRUE(r.feed(chatChunk("fine ")));
   r.host.answer(0, {});
   ASSERT_TRUE(r.feed(chatChunk("then bad") + chatChunk(" more")));
@@ -319,9 +310,7 @@ TEST(StreamGuardAsync, ABlockAfterTextWentOutStopsTheStream) {
 
 TEST(StreamGuardAsync, TheQueueBehindAWindowIsBoundedAndTheHostHearsWhenItDrains) {
   FakePython py("py", 0);
-  Selection sel;
-  sel.add(&py);
-  Guarded r(sel);
+  Guarded r(py);
   ASSERT_TRUE(r.feed(chatChunk("first")));
   const std::string piece(1024, 'x');
   size_t pieces = 0;
@@ -339,9 +328,7 @@ TEST(StreamGuardAsync, TheQueueBehindAWindowIsBoundedAndTheHostHearsWhenItDrains
 
 TEST(StreamGuardAsync, DetachCancelsTheRunningCheckAndSilencesTheGuard) {
   FakePython py("py", 0);
-  Selection sel;
-  sel.add(&py);
-  Guarded r(sel);
+  Guarded r(py);
   ASSERT_TRUE(r.feed(chatChunk("text")));
   ASSERT_EQ(r.host.started.size(), 1u);
   r.guard.detach();
