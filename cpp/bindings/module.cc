@@ -74,6 +74,14 @@ class Server {
     server_->hooks().close();
   }
   void setLogConsumed(uint64_t bytes) { server_->setLogConsumed(bytes); }
+  py::bytes takeLogLines() {
+    std::string lines;
+    {
+      py::gil_scoped_release release;
+      lines = server_->takeLogLines();
+    }
+    return py::bytes(lines);
+  }
 
  private:
   std::unique_ptr<aigw::GatewayServer> server_;
@@ -119,5 +127,7 @@ PYBIND11_MODULE(_core, m) {
       .def("usage_json", &Server::usage, py::arg("day") = "", py::arg("provider") = "", py::arg("model") = "",
            "Usage and cost totals (JSON); empty filters match everything.")
       .def("set_log_consumed", &Server::setLogConsumed, py::arg("bytes"),
-           "The log thread: journal bytes of this run that every sink has consumed.");
+           "The log thread: journal bytes of this run that every sink has consumed.")
+      .def("take_log_lines", &Server::takeLogLines,
+           "The log thread: record lines handed off in memory since the last call (log.handoff: memory).");
 }

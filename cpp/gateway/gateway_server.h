@@ -47,6 +47,8 @@ class GatewayServer {
   // The log thread reports how many of this run's journal bytes every sink has consumed; the
   // difference to what was written is what counts against log.max_pending_bytes.
   void setLogConsumed(uint64_t bytes) { shared_.log.consumed_bytes.store(bytes, std::memory_order_relaxed); }
+  // The record lines handed off in memory since the last call (LogSettings::memory).
+  std::string takeLogLines() { return shared_.log_handoff.take(); }
 
  private:
   explicit GatewayServer(std::shared_ptr<const GatewayConfig> config);

@@ -37,7 +37,10 @@ Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFa
     filters_.push_back(std::make_unique<guardrails::DuringGuardrailFilter>());
   }
   filters_.push_back(std::make_unique<ProviderDispatchFilter>());
-  if (shared.config->log().enabled) journal_ = std::make_unique<log::Journal>(shared.config->log(), index, shared.log);
+  if (shared.config->log().enabled) {
+    journal_ = std::make_unique<log::Journal>(shared.config->log(), index, shared.log,
+                                              shared.config->log().memory ? &shared.log_handoff : nullptr);
+  }
 }
 
 bool Worker::logRefuses() {

@@ -35,6 +35,7 @@ struct GatewayShared {
   std::atomic<uint64_t> completion_tokens{0};
   cost::UsageBook usage;  // totals by day, provider and model (gw.usage(), GET /v1/usage)
   log::LogCounters log;
+  log::RecordHandoff log_handoff;  // records in memory for the log thread (LogSettings::memory)
   uint64_t start_ns = 0;
   int workers = 0;
   hooks::HookQueue hooks;  // jobs for the Python hook thread

@@ -12,8 +12,8 @@
 
 namespace aigw::log {
 
-Journal::Journal(const LogSettings& settings, uint32_t worker, LogCounters& counters)
-    : settings_(settings), worker_(worker), counters_(counters) {}
+Journal::Journal(const LogSettings& settings, uint32_t worker, LogCounters& counters, RecordHandoff* handoff)
+    : settings_(settings), worker_(worker), counters_(counters), handoff_(handoff) {}
 
 Journal::~Journal() {
   if (fd_ >= 0) ::close(fd_);
@@ -44,6 +44,12 @@ bool Journal::openNext() {
 }
 
 void Journal::append(std::string_view line) {
+  if (handoff_ != nullptr && counters_.pending() + line.size() <= settings_.max_pending_bytes) {
+    handoff_->append(line);
+    counters_.records.fetch_add(1, std::memory_order_relaxed);
+    counters_.bytes.fetch_add(line.size(), std::memory_order_relaxed);
+    return;
+  }
   if (fd_ < 0 || file_bytes_ >= settings_.rotate_bytes) {
     if (!openNext()) {
       const int err = errno;

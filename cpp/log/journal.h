@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -30,14 +31,37 @@ struct LogCounters {
   }
 };
 
+// The in-memory hand-off of record lines from every worker to the log thread (LogSettings::
+// memory): one append under a mutex per record instead of a write(2).
+class RecordHandoff {
+ public:
+  void append(std::string_view line) {
+    std::lock_guard<std::mutex> lock(mu_);
+    lines_.append(line);
+  }
+  // Every line appended so far (whole lines, in order per worker); the log thread's call.
+  std::string take() {
+    std::string out;
+    std::lock_guard<std::mutex> lock(mu_);
+    out.swap(lines_);
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string lines_;
+};
+
 class Journal {
  public:
-  Journal(const LogSettings& settings, uint32_t worker, LogCounters& counters);
+  // `handoff`: where records go while under the pending bound (null: always the files).
+  Journal(const LogSettings& settings, uint32_t worker, LogCounters& counters, RecordHandoff* handoff = nullptr);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  // Appends one record line (ending in '\n'). Rotates to a new file past rotate_bytes.
+  // Appends one record line (ending in '\n'): to the hand-off when there is one and the
+  // pending bytes stay under the bound, else to the journal file, rotated past rotate_bytes.
   // On an I/O error the record is counted as dropped and reported on stderr.
   void append(std::string_view line);
 
@@ -49,6 +73,7 @@ class Journal {
   const LogSettings& settings_;
   uint32_t worker_;
   LogCounters& counters_;
+  RecordHandoff* handoff_;
   int fd_ = -1;
   uint32_t seq_ = 0;
   uint64_t file_bytes_ = 0;

@@ -48,6 +48,9 @@ LogSettings LogSettings::fromJson(const nlohmann::json& doc) {
   } else if (overflow != "spill") {
     throw std::runtime_error("log.overflow must be spill or backpressure");
   }
+  const std::string handoff = log.value("handoff", std::string("journal"));
+  if (handoff != "journal" && handoff != "memory") throw std::runtime_error("log.handoff must be journal or memory");
+  s.memory = handoff == "memory";
   s.bodies = log.value("bodies", false);
   s.max_body_bytes = log.value("max_body_bytes", s.max_body_bytes);
   if (s.enabled && s.dir.empty()) throw std::runtime_error("log.dir is required");

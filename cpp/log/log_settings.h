@@ -21,6 +21,10 @@ struct LogSettings {
   // Journal bytes not yet consumed by every sink before the bound counts as reached.
   uint64_t max_pending_bytes = 256ull << 20;
   enum class Overflow { Spill, Backpressure } overflow = Overflow::Spill;
+  // "handoff": "memory": records go to the log thread through memory (RecordHandoff) while
+  // the pending bytes are under max_pending_bytes, and only the rest to journal files. For a
+  // log whose sinks are all in memory (no `log:` section), where a file buys no durability.
+  bool memory = false;
   bool bodies = false;
   size_t max_body_bytes = 4096;
   // Exact strings redacted from every record (provider keys, configured header values), each

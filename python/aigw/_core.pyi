@@ -42,3 +42,5 @@ class Server:
         """Usage and cost totals (JSON); empty filters match everything."""
     def set_log_consumed(self, bytes: int) -> None:
         """The log thread: journal bytes of this run that every sink has consumed."""
+    def take_log_lines(self) -> bytes:
+        """The log thread: record lines handed off in memory since the last call (log.handoff: memory)."""

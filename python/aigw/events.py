@@ -49,6 +49,7 @@ class EventDispatcher(Sink):
     callback is registered."""
 
     name = "events"
+    infallible = True  # callbacks run on the events thread; their errors are logged there
 
     def __init__(self) -> None:
         self._callbacks: dict[Event, list[Callback]] = {e: [] for e in EVENTS}

@@ -656,3 +656,32 @@ def test_unreachable_postgres_keeps_records_in_the_journal(
     gw.stop()
     assert gw.stats()["log"]["records_dropped"] == 0
     assert list((tmp_path / "journal").glob("*.jsonl")), "kept for the next start"
+
+
+def test_the_default_log_hands_records_over_in_memory(
+    make_gateway: Callable[..., aigw.Gateway],
+) -> None:
+    gw = make_gateway(mock_config())  # no log: section: every sink is in memory
+    ids = {chat(gw.url).headers["x-aigw-request-id"] for _ in range(40)}
+    assert gw.flush_logs()
+    stats = gw.stats()["log"]
+    assert stats["handoff"] == "memory"
+    assert stats["journal_files"] == 0 and stats["records_spilled"] == 0
+    assert stats["records_written"] == 40 and stats["pending_bytes"] == 0
+    assert {r["id"] for r in gw.logs(limit=100)} == ids
+    assert not [f for f in os.listdir(stats["dir"]) if f.endswith(".jsonl")]
+    seen: list[str] = []
+    gw.on("completed", lambda r: seen.append(r["id"]))
+    last = chat(gw.url).headers["x-aigw-request-id"]
+    gw.stop()  # the stop drains the hand-off
+    assert gw.logs(limit=1)[0]["id"] == last and seen == [last]
+
+
+def test_a_log_sink_object_keeps_the_journal(make_gateway: Callable[..., aigw.Gateway]) -> None:
+    obj = CollectingSink()  # it may refuse a batch: records wait in a file for its retry
+    gw = make_gateway(mock_config(), log_sinks=[obj])
+    ids = {chat(gw.url).headers["x-aigw-request-id"] for _ in range(5)}
+    assert gw.flush_logs()
+    assert gw.stats()["log"]["handoff"] == "journal"
+    assert gw.stats()["log"]["journal_files"] >= 1
+    assert {r["id"] for r in obj.records} == ids

@@ -5,7 +5,9 @@ request to its worker's journal before the response's last byte goes out. This t
 complete lines from each sink's cursor, hands batches to the sinks, and deletes a journal file
 once every sink has all of it. On start it claims the journals of runs that died (their lock is
 free) and replays them into every sink from its checkpoint; on stop (after the workers are
-joined) it drains what is left. See docs/logging.md.
+joined) it drains what is left. With no ``log:`` section every sink is in memory, so a file
+buys nothing: the workers hand their lines over in memory instead (the files only take what
+exceeds ``max_pending``). See docs/logging.md.
 """
 
 from __future__ import annotations
@@ -85,6 +87,12 @@ class RequestLog:
         self._cfg = config if config is not None else LogConfig(sinks=[])
         self._objects = list(objects)
         self._private = config is None
+        # Memory hand-off: nothing durable to feed, and no sink that could refuse a batch (a
+        # refused batch would have to wait in a file for its retry).
+        self._memory = self._private and all(
+            getattr(o, "infallible", False) for o in self._objects
+        )
+        self._memory_consumed = 0
         self.dir = ""
         self.run = ""
         self._lock: RunLock | None = None
@@ -133,6 +141,8 @@ class RequestLog:
         core = cfg.to_core_dict()
         core["dir"] = self.dir
         core["run"] = self.run
+        if self._memory:
+            core["handoff"] = "memory"
         return core
 
     def start(self, server: Server) -> None:
@@ -269,6 +279,7 @@ class RequestLog:
             for st in ready:
                 key = tuple(sorted((f.name, st.cursor.get(f.name, 0)) for f in files))
                 groups.setdefault(key, []).append(st)
+            self._deliver_memory()
             for group in groups.values():
                 self._deliver(files, group, batch_size)
             self._delete_consumed(files)
@@ -302,6 +313,30 @@ class RequestLog:
                 )
             cursor = batch.cursor
 
+    def _deliver_memory(self) -> None:
+        """Hands every sink the lines the workers handed off in memory (the sinks are all
+        infallible: nothing needs a cursor or a retry)."""
+        server = self._server() if self._memory and self._server is not None else None
+        if server is None:
+            return
+        data = server.take_log_lines()
+        if not data:
+            return
+        batch = Batch()
+        for raw in data.split(b"\n"):
+            if raw:
+                batch.add(raw)
+        for st in self._states:
+            try:
+                st.sink.write(batch)
+            except Exception:  # noqa: BLE001 - infallible by contract; say so if not
+                st.errors += 1
+                _log.exception("request log: %s failed on in-memory records", st.sink.name)
+                continue
+            st.records += len(batch.records) if batch.parsed else len(batch.raw)
+        self.bad_lines += batch.bad
+        self._memory_consumed += len(data)
+
     def _delete_consumed(self, files: list[JournalFile]) -> None:
         removed: list[str] = []
         for f in files:
@@ -328,7 +363,7 @@ class RequestLog:
         server = self._server() if self._server is not None else None
         if server is None:
             return
-        consumed = self._deleted_own_bytes
+        consumed = self._deleted_own_bytes + self._memory_consumed
         for f in files:
             if f.run == self.run and os.path.exists(os.path.join(self.dir, f.name)):
                 consumed += min(st.cursor.get(f.name, 0) for st in self._states)
@@ -368,6 +403,7 @@ class RequestLog:
         return {
             "dir": self.dir,
             "run": self.run,
+            "handoff": "memory" if self._memory else "journal",
             "replayed_runs": self.replayed_runs,
             "torn_lines": self.torn_lines,
             "bad_lines": self.bad_lines,

@@ -39,6 +39,9 @@ class Sink:
     """Base of the built-in sinks (internal interface of the log thread)."""
 
     name: str = "sink"
+    # Never fails to take a batch (and keeps nothing across restarts): a log whose sinks are
+    # all like this gets its records through memory instead of journal files.
+    infallible: bool = False
 
     def open(self, log_dir: str) -> Cursor:
         """Prepare; return the stored cursor (empty: from the beginning)."""
@@ -279,6 +282,7 @@ class MemoryRing(Sink):
     something reads them (each at most once), so a gateway nobody asks costs no parsing."""
 
     name = "memory"
+    infallible = True
 
     def __init__(self, size: int) -> None:
         # One cell per record: its raw line until parsed, then the record (None: malformed).

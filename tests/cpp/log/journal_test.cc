@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 namespace aigw::log {
 namespace {
@@ -85,6 +87,51 @@ TEST_F(JournalTest, SpilledCountsRecordsPastThePendingBound) {
   j.append("12345\n");
   EXPECT_EQ(counters_.spilled.load(), 1u);
   EXPECT_EQ(counters_.pending(), 6u);
+}
+
+TEST_F(JournalTest, AHandoffTakesLinesInMemoryUntilThePendingBoundThenTheFileDoes) {
+  settings_.max_pending_bytes = 12;
+  RecordHandoff handoff;
+  Journal a(settings_, 0, counters_, &handoff);
+  Journal b(settings_, 1, counters_, &handoff);
+  a.append("12345\n");
+  b.append("abcde\n");
+  EXPECT_EQ(counters_.journal_files.load(), 0u);  // no file while under the bound
+  a.append("spill\n");                             // 18 bytes pending would pass 12
+  EXPECT_EQ(read("run1-w000-000000.jsonl"), "spill\n");
+  EXPECT_EQ(counters_.spilled.load(), 1u);
+  EXPECT_EQ(handoff.take(), "12345\nabcde\n");
+  EXPECT_EQ(handoff.take(), "");
+  counters_.consumed_bytes.store(18);  // the log thread took and delivered everything
+  b.append("again\n");
+  EXPECT_EQ(handoff.take(), "again\n");
+  EXPECT_EQ(counters_.records.load(), 4u);
+  EXPECT_EQ(counters_.bytes.load(), 24u);
+  EXPECT_EQ(counters_.dropped.load(), 0u);
+}
+
+TEST(RecordHandoff, LinesFromManyThreadsArriveWholeAndInOrderPerThread) {
+  RecordHandoff handoff;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&handoff, t] {
+      for (int i = 0; i < 2000; ++i) handoff.append(std::to_string(t) + ":" + std::to_string(i) + "\n");
+    });
+  }
+  std::string all;
+  for (int spins = 0; spins < 100; ++spins) all += handoff.take();
+  for (auto& th : threads) th.join();
+  all += handoff.take();
+  std::vector<int> next(4, 0);
+  std::istringstream in(all);
+  std::string line;
+  size_t lines = 0;
+  while (std::getline(in, line)) {
+    const int t = std::stoi(line.substr(0, line.find(':')));
+    EXPECT_EQ(std::stoi(line.substr(line.find(':') + 1)), next[t]++) << line;
+    ++lines;
+  }
+  EXPECT_EQ(lines, 8000u);
 }
 
 }  // namespace
