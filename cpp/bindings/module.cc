@@ -129,5 +129,5 @@ PYBIND11_MODULE(_core, m) {
       .def("set_log_consumed", &Server::setLogConsumed, py::arg("bytes"),
            "The log thread: journal bytes of this run that every sink has consumed.")
       .def("take_log_lines", &Server::takeLogLines,
-           "The log thread: record lines handed off in memory since the last call (log.handoff: memory).");
+           "The log thread: record lines handed off in memory since the last call.");
 }

@@ -43,4 +43,4 @@ class Server:
     def set_log_consumed(self, bytes: int) -> None:
         """The log thread: journal bytes of this run that every sink has consumed."""
     def take_log_lines(self) -> bytes:
-        """The log thread: record lines handed off in memory since the last call (log.handoff: memory)."""
+        """The log thread: record lines handed off in memory since the last call."""

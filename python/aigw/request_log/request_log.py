@@ -89,9 +89,7 @@ class RequestLog:
         self._private = config is None
         # Memory hand-off: nothing durable to feed, and no sink that could refuse a batch (a
         # refused batch would have to wait in a file for its retry).
-        self._memory = self._private and all(
-            getattr(o, "infallible", False) for o in self._objects
-        )
+        self._memory = self._private and all(getattr(o, "infallible", False) for o in self._objects)
         self._memory_consumed = 0
         self.dir = ""
         self.run = ""
