@@ -252,8 +252,10 @@ void Exchange::commitHeld() {
 void Exchange::onCallBody(std::string_view data) {
   if (done_) return;
   if (guardsStream()) {
-    if (!stream_guard_) stream_guard_ = std::make_unique<guardrails::StreamGuard>(*guardrails_, guardrails_->endpoint(),
-                                                                  static_cast<guardrails::StreamHost&>(*this));
+    if (!stream_guard_) {
+      guardrails::StreamHost& host = *this;
+      stream_guard_ = std::make_unique<guardrails::StreamGuard>(*guardrails_, guardrails_->endpoint(), host);
+    }
     stream_guard_->feed(data);  // what may go out comes back through streamOut()
     return;
   }
