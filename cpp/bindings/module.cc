@@ -61,12 +61,11 @@ class Server {
   }
   std::vector<uint64_t> drainHookCancels() { return server_->hooks().drainCancelled(); }
   int hookFd() { return server_->hooks().notifyFd(); }
-  void completeHook(uint64_t id, bool ok, std::string result) {
-    py::gil_scoped_release release;
-    server_->hooks().complete(id, ok, std::move(result));
-  }
+  // These keep the GIL: complete() only takes locks that no thread holds while it waits for
+  // the GIL, and releasing it would hand the interpreter to any thread waiting for it (the log
+  // thread) in the middle of a batch.
+  void completeHook(uint64_t id, bool ok, std::string result) { server_->hooks().complete(id, ok, std::move(result)); }
   void completeHooks(std::vector<std::tuple<uint64_t, bool, std::string>> results) {
-    py::gil_scoped_release release;
     for (auto& [id, ok, result] : results) server_->hooks().complete(id, ok, std::move(result));
   }
   void closeHooks() {

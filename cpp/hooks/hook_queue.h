@@ -7,6 +7,7 @@
 // (a Python task gets CancelledError). No Python type crosses here.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -75,7 +76,10 @@ class HookQueue {
 
  private:
   static void deliver(const TicketPtr& ticket, bool ok, std::string result);
-  void notifyLocked();
+  // The eventfd to write when this change makes the queue worth a wake-up (-1: none), marked
+  // as written; notify() writes it after the lock is released.
+  int claimNotifyLocked();
+  static void notify(int fd);
 
   mutable std::mutex mu_;
   std::deque<Job> queue_;
@@ -84,8 +88,8 @@ class HookQueue {
   size_t taken_ = 0;
   uint64_t next_id_ = 1;
   bool closed_ = false;
-  int event_fd_ = -1;
-  bool notified_ = false;  // event_fd_ was written and not yet drained
+  std::atomic<int> event_fd_{-1};  // set once, under mu_; read without it by drain()
+  bool notified_ = false;  // event_fd_ is (about to be) written and not yet drained
 };
 
 }  // namespace aigw::hooks
