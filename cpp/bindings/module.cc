@@ -51,23 +51,30 @@ class Server {
     return server_->usageJson({day, provider, model});
   }
 
-  // The Python hook thread's side of the HookQueue (it waits on hook_fd in its event loop).
-  std::vector<std::tuple<uint64_t, std::string, std::string>> drainHookJobs() {
-    std::vector<aigw::hooks::Job> jobs = server_->hooks().drain();
-    std::vector<std::tuple<uint64_t, std::string, std::string>> out;
-    out.reserve(jobs.size());
-    for (auto& j : jobs) out.emplace_back(j.id, std::move(j.kind), std::move(j.payload));
-    return out;
+  // The Python hook thread's side of the HookQueue. One call per wake-up: deliver the verdicts
+  // of the last batch, sleep (GIL released) until jobs come or `loop_fd` is readable, return
+  // (jobs as (id, kind, payload) tuples, cancelled ids, loop_fd readable).
+  py::tuple waitHooks(py::list done, int loop_fd, int timeout_ms) {
+    completeAll(done);
+    aigw::hooks::HookQueue::Wake wake;
+    {
+      py::gil_scoped_release release;
+      wake = server_->hooks().wait(loop_fd, timeout_ms);
+    }
+    py::list jobs(wake.jobs.size());
+    for (size_t i = 0; i < wake.jobs.size(); ++i) {
+      aigw::hooks::Job& j = wake.jobs[i];
+      jobs[i] = py::make_tuple(j.id, text(j.kind), text(j.payload));
+    }
+    py::list cancelled(wake.cancelled.size());
+    for (size_t i = 0; i < wake.cancelled.size(); ++i) cancelled[i] = py::int_(wake.cancelled[i]);
+    return py::make_tuple(std::move(jobs), std::move(cancelled), wake.other_ready);
   }
-  std::vector<uint64_t> drainHookCancels() { return server_->hooks().drainCancelled(); }
-  int hookFd() { return server_->hooks().notifyFd(); }
   // These keep the GIL: complete() only takes locks that no thread holds while it waits for
   // the GIL, and releasing it would hand the interpreter to any thread waiting for it (the log
   // thread) in the middle of a batch.
   void completeHook(uint64_t id, bool ok, std::string result) { server_->hooks().complete(id, ok, std::move(result)); }
-  void completeHooks(std::vector<std::tuple<uint64_t, bool, std::string>> results) {
-    for (auto& [id, ok, result] : results) server_->hooks().complete(id, ok, std::move(result));
-  }
+  void completeHooks(py::list results) { completeAll(results); }
   void closeHooks() {
     py::gil_scoped_release release;
     server_->hooks().close();
@@ -75,6 +82,24 @@ class Server {
   void setLogConsumed(uint64_t bytes) { server_->setLogConsumed(bytes); }
 
  private:
+  // (id, ok, result) tuples, read without building C++ containers first.
+  void completeAll(const py::list& results) {
+    for (py::handle item : results) {
+      if (!PyTuple_Check(item.ptr()) || PyTuple_GET_SIZE(item.ptr()) != 3) {
+        throw py::type_error("a hook result is a tuple (id, ok, result)");
+      }
+      auto t = py::reinterpret_borrow<py::tuple>(item);
+      server_->hooks().complete(t[0].cast<uint64_t>(), t[1].cast<bool>(), t[2].cast<std::string>());
+    }
+  }
+  // A job's text never fails to convert (and so never loses the batch): bytes that are not
+  // UTF-8 (a client's body may hold any) become U+FFFD.
+  static py::object text(const std::string& s) {
+    PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+    if (o == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(o);
+  }
+
   std::unique_ptr<aigw::GatewayServer> server_;
 };
 
@@ -104,17 +129,14 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("port", &Server::port)
       .def_property_readonly("workers", &Server::workers)
       .def("stats_json", &Server::stats)
-      .def("drain_hook_jobs", &Server::drainHookJobs,
-           "Every waiting hook job, without blocking; resets hook_fd. Call when hook_fd is readable.")
-      .def("drain_hook_cancels", &Server::drainHookCancels,
-           "Ids of taken hook jobs cancelled since the last call (their requests no longer wait).")
-      .def_property_readonly("hook_fd", &Server::hookFd,
-                             "An eventfd that becomes readable when hook jobs are waiting.")
+      .def("wait_hooks", &Server::waitHooks, py::arg("done"), py::arg("loop_fd"), py::arg("timeout_ms"),
+           "The hook thread's wait: deliver `done` ((id, ok, result) each), sleep until hook jobs come, "
+           "loop_fd is readable or timeout_ms passes (-1: no limit); returns (jobs, cancelled ids, loop_fd readable).")
       .def("complete_hook", &Server::completeHook, py::arg("id"), py::arg("ok"), py::arg("result"),
            "Deliver a hook's result (JSON) to the request waiting for it.")
       .def("complete_hooks", &Server::completeHooks, py::arg("results"),
            "Deliver several hook results at once: (id, ok, result) each.")
-      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and wake the hook_fd reader.")
+      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and wake the hook thread's wait_hooks().")
       .def("usage_json", &Server::usage, py::arg("day") = "", py::arg("provider") = "", py::arg("model") = "",
            "Usage and cost totals (JSON); empty filters match everything.")
       .def("set_log_consumed", &Server::setLogConsumed, py::arg("bytes"),

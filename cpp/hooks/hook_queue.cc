@@ -1,5 +1,6 @@
 #include "hooks/hook_queue.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -114,6 +115,19 @@ std::vector<Job> HookQueue::drain() {
   queue_.clear();
   taken_ += out.size();
   return out;
+}
+
+HookQueue::Wake HookQueue::wait(int other_fd, int timeout_ms) {
+  Wake wake;
+  pollfd fds[2] = {{notifyFd(), POLLIN, 0}, {other_fd, POLLIN, 0}};
+  const nfds_t count = other_fd >= 0 ? 2 : 1;
+  if (::poll(fds, count, timeout_ms) <= 0) return wake;  // timed out, or a signal (EINTR)
+  wake.other_ready = count == 2 && fds[1].revents != 0;
+  if (fds[0].revents != 0) {
+    wake.jobs = drain();
+    wake.cancelled = drainCancelled();
+  }
+  return wake;
 }
 
 void HookQueue::complete(uint64_t id, bool ok, std::string result) {

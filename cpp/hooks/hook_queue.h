@@ -65,6 +65,17 @@ class HookQueue {
   // Hook thread: the ids of taken jobs cancelled since the last call (their results are no
   // longer wanted). Call it with drain(), after it, on each wake-up.
   std::vector<uint64_t> drainCancelled();
+  // What one wait() brings back.
+  struct Wake {
+    std::vector<Job> jobs;
+    std::vector<uint64_t> cancelled;  // as drainCancelled()
+    bool other_ready = false;         // `other_fd` is readable
+  };
+  // Hook thread: sleeps until jobs or cancellations wait, `other_fd` (another event source of
+  // the same thread, such as its event loop's epoll fd; -1: none) is readable, or `timeout_ms`
+  // passes (-1: no limit); then drains both. It lets the hook thread sleep in one poll() for
+  // its queue and its event loop, and start jobs without a trip through the loop's callbacks.
+  Wake wait(int other_fd, int timeout_ms);
   // Hook thread: delivers a result. Unknown ids (cancelled, already completed) are ignored.
   void complete(uint64_t id, bool ok, std::string result);
   // Every waiting and future job completes with ok = false; the eventfd wakes its reader.

@@ -25,19 +25,18 @@ class Server:
     @property
     def workers(self) -> int: ...
     def stats_json(self) -> str: ...
-    def drain_hook_jobs(self) -> list[tuple[int, str, str]]:
-        """Every waiting hook job, without blocking; resets hook_fd."""
-    def drain_hook_cancels(self) -> list[int]:
-        """Ids of taken hook jobs cancelled since the last call (their requests no longer wait)."""
-    @property
-    def hook_fd(self) -> int:
-        """An eventfd that becomes readable when hook jobs are waiting."""
+    def wait_hooks(
+        self, done: list[tuple[int, bool, str]], loop_fd: int, timeout_ms: int
+    ) -> tuple[list[tuple[int, str, str]], list[int], bool]:
+        """The hook thread's wait: deliver ``done`` ((id, ok, result) each), sleep until hook jobs
+        come, loop_fd is readable or timeout_ms passes (-1: no limit); returns (jobs as (id, kind,
+        payload), ids of taken jobs cancelled since, loop_fd readable)."""
     def complete_hook(self, id: int, ok: bool, result: str) -> None:
         """Deliver a hook's result (JSON) to the request waiting for it."""
     def complete_hooks(self, results: list[tuple[int, bool, str]]) -> None:
         """Deliver several hook results at once: (id, ok, result) each."""
     def close_hooks(self) -> None:
-        """Fail every waiting hook job and wake the hook_fd reader."""
+        """Fail every waiting hook job and wake the hook thread's wait_hooks()."""
     def usage_json(self, day: str = "", provider: str = "", model: str = "") -> str:
         """Usage and cost totals (JSON); empty filters match everything."""
     def set_log_consumed(self, bytes: int) -> None:
