@@ -3,9 +3,11 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gateway/gateway_server.h"
@@ -51,30 +53,65 @@ class Server {
     return server_->usageJson({day, provider, model});
   }
 
-  // The Python hook thread's side of the HookQueue. One call per wake-up: deliver the verdicts
-  // of the last batch, sleep (GIL released) until jobs come or `loop_fd` is readable, return
-  // (jobs as (id, kind, payload) tuples, cancelled ids, loop_fd readable).
-  py::tuple waitHooks(py::list done, int loop_fd, int timeout_ms) {
-    completeAll(done);
-    aigw::hooks::HookQueue::Wake wake;
-    {
-      py::gil_scoped_release release;
-      wake = server_->hooks().wait(loop_fd, timeout_ms);
+  // The Python hook thread's wait (its asyncio loop's selector calls it). Sleeps, GIL released,
+  // until hook jobs come, loop_fd is readable or timeout_ms passes (-1: no limit); runs each job
+  // with start(id, kind, payload), which returns the verdict of a check that finished at once,
+  // else None (a task answers later), and each cancelled id with cancel(id) (true: a task was
+  // cancelled). Instant verdicts go back just before the next sleep, so the worker they wake
+  // does not preempt this thread in the middle of a batch. Returns when the loop has work:
+  // true when loop_fd is readable; false after a task was made or cancelled, or at the timeout.
+  bool serveHooks(const py::object& start, const py::object& cancel, int loop_fd, int timeout_ms) {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 0));
+    aigw::hooks::HookQueue& queue = server_->hooks();
+    std::vector<std::pair<uint64_t, std::string>> done;
+    for (int wait_ms = timeout_ms;;) {
+      for (auto& [id, result] : done) queue.complete(id, true, std::move(result));
+      done.clear();
+      aigw::hooks::HookQueue::Wake wake;
+      {
+        py::gil_scoped_release release;
+        wake = queue.wait(loop_fd, wait_ms);
+      }
+      if (wake.jobs.empty() && wake.cancelled.empty()) return wake.other_ready;
+      bool busy = false;
+      for (aigw::hooks::Job& job : wake.jobs) {
+        // A runner that raises or answers something else than a str or None (a bug of ours)
+        // fails this job alone, as a failed hook layer: its guardrail's on_error decides.
+        try {
+          py::object verdict = start(job.id, text(job.kind), text(job.payload));
+          if (verdict.is_none()) {
+            busy = true;
+          } else {
+            done.emplace_back(job.id, verdict.cast<std::string>());
+          }
+        } catch (py::error_already_set& e) {
+          std::string why = e.what();
+          e.discard_as_unraisable("aigw hook job");
+          queue.complete(job.id, false, std::move(why));
+        } catch (const py::cast_error&) {
+          queue.complete(job.id, false, "the hook runner answered something else than a verdict");
+        }
+      }
+      for (uint64_t id : wake.cancelled) {
+        try {
+          busy = PyObject_IsTrue(cancel(id).ptr()) == 1 || busy;
+        } catch (py::error_already_set& e) {
+          e.discard_as_unraisable("aigw hook cancel");
+        }
+      }
+      if (busy || wake.other_ready) {
+        for (auto& [id, result] : done) queue.complete(id, true, std::move(result));
+        return wake.other_ready;
+      }
+      if (timeout_ms >= 0) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        wait_ms = static_cast<int>(std::max<int64_t>(left, 0));
+      }
     }
-    py::list jobs(wake.jobs.size());
-    for (size_t i = 0; i < wake.jobs.size(); ++i) {
-      aigw::hooks::Job& j = wake.jobs[i];
-      jobs[i] = py::make_tuple(j.id, text(j.kind), text(j.payload));
-    }
-    py::list cancelled(wake.cancelled.size());
-    for (size_t i = 0; i < wake.cancelled.size(); ++i) cancelled[i] = py::int_(wake.cancelled[i]);
-    return py::make_tuple(std::move(jobs), std::move(cancelled), wake.other_ready);
   }
-  // These keep the GIL: complete() only takes locks that no thread holds while it waits for
-  // the GIL, and releasing it would hand the interpreter to any thread waiting for it (the log
-  // thread) in the middle of a batch.
+  // Keeps the GIL: complete() only takes locks that no thread holds while it waits for the GIL.
   void completeHook(uint64_t id, bool ok, std::string result) { server_->hooks().complete(id, ok, std::move(result)); }
-  void completeHooks(py::list results) { completeAll(results); }
   void closeHooks() {
     py::gil_scoped_release release;
     server_->hooks().close();
@@ -82,16 +119,6 @@ class Server {
   void setLogConsumed(uint64_t bytes) { server_->setLogConsumed(bytes); }
 
  private:
-  // (id, ok, result) tuples, read without building C++ containers first.
-  void completeAll(const py::list& results) {
-    for (py::handle item : results) {
-      if (!PyTuple_Check(item.ptr()) || PyTuple_GET_SIZE(item.ptr()) != 3) {
-        throw py::type_error("a hook result is a tuple (id, ok, result)");
-      }
-      auto t = py::reinterpret_borrow<py::tuple>(item);
-      server_->hooks().complete(t[0].cast<uint64_t>(), t[1].cast<bool>(), t[2].cast<std::string>());
-    }
-  }
   // A job's text never fails to convert (and so never loses the batch): bytes that are not
   // UTF-8 (a client's body may hold any) become U+FFFD.
   static py::object text(const std::string& s) {
@@ -129,14 +156,14 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("port", &Server::port)
       .def_property_readonly("workers", &Server::workers)
       .def("stats_json", &Server::stats)
-      .def("wait_hooks", &Server::waitHooks, py::arg("done"), py::arg("loop_fd"), py::arg("timeout_ms"),
-           "The hook thread's wait: deliver `done` ((id, ok, result) each), sleep until hook jobs come, "
-           "loop_fd is readable or timeout_ms passes (-1: no limit); returns (jobs, cancelled ids, loop_fd readable).")
+      .def("serve_hooks", &Server::serveHooks, py::arg("start"), py::arg("cancel"), py::arg("loop_fd"),
+           py::arg("timeout_ms"),
+           "The hook thread's wait: runs hook jobs with start(id, kind, payload) -> verdict or None and "
+           "cancellations with cancel(id) -> bool until loop_fd is readable (True), a task was made or "
+           "cancelled, or timeout_ms passed (-1: no limit).")
       .def("complete_hook", &Server::completeHook, py::arg("id"), py::arg("ok"), py::arg("result"),
            "Deliver a hook's result (JSON) to the request waiting for it.")
-      .def("complete_hooks", &Server::completeHooks, py::arg("results"),
-           "Deliver several hook results at once: (id, ok, result) each.")
-      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and wake the hook thread's wait_hooks().")
+      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and wake the hook thread's serve_hooks().")
       .def("usage_json", &Server::usage, py::arg("day") = "", py::arg("provider") = "", py::arg("model") = "",
            "Usage and cost totals (JSON); empty filters match everything.")
       .def("set_log_consumed", &Server::setLogConsumed, py::arg("bytes"),

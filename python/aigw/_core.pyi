@@ -1,5 +1,7 @@
 """Type stub for the native module aigw._core (hand-written; checked with mypy stubtest)."""
 
+from collections.abc import Callable
+
 __version__: str
 
 def default_workers() -> int:
@@ -25,18 +27,20 @@ class Server:
     @property
     def workers(self) -> int: ...
     def stats_json(self) -> str: ...
-    def wait_hooks(
-        self, done: list[tuple[int, bool, str]], loop_fd: int, timeout_ms: int
-    ) -> tuple[list[tuple[int, str, str]], list[int], bool]:
-        """The hook thread's wait: deliver ``done`` ((id, ok, result) each), sleep until hook jobs
-        come, loop_fd is readable or timeout_ms passes (-1: no limit); returns (jobs as (id, kind,
-        payload), ids of taken jobs cancelled since, loop_fd readable)."""
+    def serve_hooks(
+        self,
+        start: Callable[[int, str, str], str | None],
+        cancel: Callable[[int], bool],
+        loop_fd: int,
+        timeout_ms: int,
+    ) -> bool:
+        """The hook thread's wait: runs hook jobs with start(id, kind, payload) -> verdict or
+        None and cancellations with cancel(id) -> bool until loop_fd is readable (True), a task
+        was made or cancelled, or timeout_ms passed (-1: no limit)."""
     def complete_hook(self, id: int, ok: bool, result: str) -> None:
         """Deliver a hook's result (JSON) to the request waiting for it."""
-    def complete_hooks(self, results: list[tuple[int, bool, str]]) -> None:
-        """Deliver several hook results at once: (id, ok, result) each."""
     def close_hooks(self) -> None:
-        """Fail every waiting hook job and wake the hook thread's wait_hooks()."""
+        """Fail every waiting hook job and wake the hook thread's serve_hooks()."""
     def usage_json(self, day: str = "", provider: str = "", model: str = "") -> str:
         """Usage and cost totals (JSON); empty filters match everything."""
     def set_log_consumed(self, bytes: int) -> None:

@@ -3,13 +3,13 @@
 Each Python guardrail is a guardrail of the C++ GuardrailSet (kind "python"): the worker's
 stage run orders it among the built-ins by priority and, when its turn comes, submits one job
 per (guardrail, stage) to the HookQueue. One thread per gateway with Python guardrails owns an
-asyncio loop whose selector waits in C++ (``Server.wait_hooks``) for jobs and the loop's own
+asyncio loop whose selector waits in C++ (``Server.serve_hooks``) for jobs and the loop's own
 events at once, and takes every waiting job when it wakes (jobs submitted in one worker loop
 turn arrive together). A check whose coroutine finishes on its first step is answered at once,
-without a task, its verdict delivered by the next wait; the others run as a task, which a
-cancelled job (a sibling blocked first, the client left, the backstop fired) cancels: the
-check gets ``asyncio.CancelledError``. Sync checks run in a small thread pool. A ``cost`` job
-prices one answer with the cost hook (aigw._cost_hook). Tasks answer with
+without a task (its verdict leaves just before the thread sleeps again); the others run as a
+task, which a cancelled job (a sibling blocked first, the client left, the backstop fired)
+cancels: the check gets ``asyncio.CancelledError``. Sync checks run in a small thread pool. A
+``cost`` job prices one answer with the cost hook (aigw._cost_hook). Tasks answer with
 ``Server.complete_hook``; C++ posts each verdict to the worker that parked the request. The
 data plane's loop threads never take the GIL.
 """
@@ -25,7 +25,6 @@ import logging
 import math
 import selectors
 import threading
-import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -220,7 +219,7 @@ class HookRunner:
                 self._checks[f"{stage}:{g.name}"] = _Check(g, stage)
         self._running: dict[int, asyncio.Task[None]] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aigw-guardrail")
-        self._loop = asyncio.SelectorEventLoop(_HookSelector(server, self._on_jobs))
+        self._loop = asyncio.SelectorEventLoop(_HookSelector(server, self._start, self._cancel))
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run_loop, name="aigw-hooks", daemon=True)
 
@@ -248,28 +247,13 @@ class HookRunner:
             task.cancel()
         self._loop.run_until_complete(asyncio.sleep(0))
 
-    def _on_jobs(self, jobs: list[tuple[int, str, str]], cancelled: list[int]) -> _Batch:
-        """Starts a batch of jobs and cancels the tasks of cancelled ones (the hook thread,
-        inside the loop's wait): the verdicts of the checks that finished at once, and whether
-        the loop got work (a task made or cancelled)."""
-        done: list[tuple[int, bool, str]] = []
-        busy = False
-        for job_id, kind, payload in jobs:
-            try:
-                result = self._start(job_id, kind, payload)
-            except Exception as exc:  # a bug of ours: the check fails, the batch goes on
-                log.exception("hook job %s failed to start", job_id)
-                result = json.dumps({"verdict": "error", "message": f"{type(exc).__name__}: {exc}"})
-            if result is None:
-                busy = True
-            else:
-                done.append((job_id, True, result))
-        for job_id in cancelled:
-            task = self._running.pop(job_id, None)
-            if task is not None:
-                task.cancel()
-                busy = True
-        return done, busy
+    def _cancel(self, job_id: int) -> bool:
+        """Cancels the task of a job the core no longer waits for (False: it had none)."""
+        task = self._running.pop(job_id, None)
+        if task is None:
+            return False
+        task.cancel()
+        return True
 
     # ------------------------------------------------------------------ one check
 
@@ -413,39 +397,26 @@ def _encode(stage: str, view: Any, v: Verdict) -> str:
     return json.dumps({"verdict": "rewrite", "body": v.body})
 
 
-_Batch = tuple[list[tuple[int, bool, str]], bool]
-
-
 class _HookSelector(selectors.EpollSelector):
     """The hook thread's selector: each wait of its asyncio loop is one call into C++
-    (``Server.wait_hooks``) that sleeps, GIL released, in one poll() on both the HookQueue's
-    eventfd and this selector's epoll fd. Jobs run as soon as that call returns, without a
-    reader callback or a trip through the loop's handles, and the verdicts they give at once go
-    back in the next call, just before it sleeps again (one call into C++ per job, and the
-    worker is woken as late as possible in the hook thread's turn, so the two do not preempt
-    each other on a shared CPU). The loop's own events (its self-pipe; sockets and timers of
-    checks that await) are read from the epoll fd only when it is readable."""
+    (``Server.serve_hooks``) that sleeps, GIL released, in one poll() on both the HookQueue's
+    eventfd and this selector's epoll fd, and runs jobs as soon as they come, without a reader
+    callback or a trip through the loop's handles. It returns to the loop only when the loop has
+    work: its own events (its self-pipe; sockets and timers of checks that await), read from
+    the epoll fd only when it is readable, or a task made or cancelled."""
 
-    def __init__(self, server: _core.Server, on_jobs: Callable[[list[Any], list[int]], _Batch]):
+    def __init__(
+        self,
+        server: _core.Server,
+        start: Callable[[int, str, str], str | None],
+        cancel: Callable[[int], bool],
+    ) -> None:
         super().__init__()
-        self._server = server
-        self._on_jobs = on_jobs
+        self._serve = functools.partial(server.serve_hooks, start, cancel, self.fileno())
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
-        done: list[tuple[int, bool, str]] = []
-        while True:
-            ms = -1 if deadline is None else math.ceil(max(deadline - time.monotonic(), 0.0) * 1e3)
-            jobs, cancelled, loop_ready = self._server.wait_hooks(done, self.fileno(), ms)
-            if not (jobs or cancelled):
-                break
-            done, busy = self._on_jobs(jobs, cancelled)
-            if busy or loop_ready:
-                if done:
-                    self._server.complete_hooks(done)
-                break
-            # Nothing for the loop: deliver `done` in the next wait, then sleep again.
-        return super().select(0) if loop_ready else []
+        ms = -1 if timeout is None else math.ceil(max(timeout, 0.0) * 1e3)
+        return super().select(0) if self._serve(ms) else []
 
 
 def python_entries(
