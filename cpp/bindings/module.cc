@@ -3,9 +3,11 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gateway/gateway_server.h"
@@ -51,24 +53,65 @@ class Server {
     return server_->usageJson({day, provider, model});
   }
 
-  // The Python hook thread's side of the HookQueue (it waits on hook_fd in its event loop).
-  std::vector<std::tuple<uint64_t, std::string, std::string>> drainHookJobs() {
-    std::vector<aigw::hooks::Job> jobs = server_->hooks().drain();
-    std::vector<std::tuple<uint64_t, std::string, std::string>> out;
-    out.reserve(jobs.size());
-    for (auto& j : jobs) out.emplace_back(j.id, std::move(j.kind), std::move(j.payload));
-    return out;
+  // The Python hook thread's wait (its asyncio loop's selector calls it). Sleeps, GIL released,
+  // until hook jobs come, loop_fd is readable or timeout_ms passes (-1: no limit); runs each job
+  // with start(id, kind, payload), which returns the verdict of a check that finished at once,
+  // else None (a task answers later), and each cancelled id with cancel(id) (true: a task was
+  // cancelled). Instant verdicts go back just before the next sleep, so the worker they wake
+  // does not preempt this thread in the middle of a batch. Returns when the loop has work:
+  // true when loop_fd is readable; false after a task was made or cancelled, or at the timeout.
+  bool serveHooks(const py::object& start, const py::object& cancel, int loop_fd, int timeout_ms) {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 0));
+    aigw::hooks::HookQueue& queue = server_->hooks();
+    std::vector<std::pair<uint64_t, std::string>> done;
+    for (int wait_ms = timeout_ms;;) {
+      for (auto& [id, result] : done) queue.complete(id, true, std::move(result));
+      done.clear();
+      aigw::hooks::HookQueue::Wake wake;
+      {
+        py::gil_scoped_release release;
+        wake = queue.wait(loop_fd, wait_ms);
+      }
+      if (wake.jobs.empty() && wake.cancelled.empty()) return wake.other_ready;
+      bool busy = false;
+      for (aigw::hooks::Job& job : wake.jobs) {
+        // A runner that raises or answers something else than a str or None (a bug of ours)
+        // fails this job alone, as a failed hook layer: its guardrail's on_error decides.
+        try {
+          py::object verdict = start(job.id, text(job.kind), text(job.payload));
+          if (verdict.is_none()) {
+            busy = true;
+          } else {
+            done.emplace_back(job.id, verdict.cast<std::string>());
+          }
+        } catch (py::error_already_set& e) {
+          std::string why = e.what();
+          e.discard_as_unraisable("aigw hook job");
+          queue.complete(job.id, false, std::move(why));
+        } catch (const py::cast_error&) {
+          queue.complete(job.id, false, "the hook runner answered something else than a verdict");
+        }
+      }
+      for (uint64_t id : wake.cancelled) {
+        try {
+          busy = PyObject_IsTrue(cancel(id).ptr()) == 1 || busy;
+        } catch (py::error_already_set& e) {
+          e.discard_as_unraisable("aigw hook cancel");
+        }
+      }
+      if (busy || wake.other_ready) {
+        for (auto& [id, result] : done) queue.complete(id, true, std::move(result));
+        return wake.other_ready;
+      }
+      if (timeout_ms >= 0) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        wait_ms = static_cast<int>(std::max<int64_t>(left, 0));
+      }
+    }
   }
-  std::vector<uint64_t> drainHookCancels() { return server_->hooks().drainCancelled(); }
-  int hookFd() { return server_->hooks().notifyFd(); }
-  void completeHook(uint64_t id, bool ok, std::string result) {
-    py::gil_scoped_release release;
-    server_->hooks().complete(id, ok, std::move(result));
-  }
-  void completeHooks(std::vector<std::tuple<uint64_t, bool, std::string>> results) {
-    py::gil_scoped_release release;
-    for (auto& [id, ok, result] : results) server_->hooks().complete(id, ok, std::move(result));
-  }
+  // Keeps the GIL: complete() only takes locks that no thread holds while it waits for the GIL.
+  void completeHook(uint64_t id, bool ok, std::string result) { server_->hooks().complete(id, ok, std::move(result)); }
   void closeHooks() {
     py::gil_scoped_release release;
     server_->hooks().close();
@@ -84,6 +127,14 @@ class Server {
   }
 
  private:
+  // A job's text never fails to convert (and so never loses the batch): bytes that are not
+  // UTF-8 (a client's body may hold any) become U+FFFD.
+  static py::object text(const std::string& s) {
+    PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+    if (o == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(o);
+  }
+
   std::unique_ptr<aigw::GatewayServer> server_;
 };
 
@@ -113,17 +164,14 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("port", &Server::port)
       .def_property_readonly("workers", &Server::workers)
       .def("stats_json", &Server::stats)
-      .def("drain_hook_jobs", &Server::drainHookJobs,
-           "Every waiting hook job, without blocking; resets hook_fd. Call when hook_fd is readable.")
-      .def("drain_hook_cancels", &Server::drainHookCancels,
-           "Ids of taken hook jobs cancelled since the last call (their requests no longer wait).")
-      .def_property_readonly("hook_fd", &Server::hookFd,
-                             "An eventfd that becomes readable when hook jobs are waiting.")
+      .def("serve_hooks", &Server::serveHooks, py::arg("start"), py::arg("cancel"), py::arg("loop_fd"),
+           py::arg("timeout_ms"),
+           "The hook thread's wait: runs hook jobs with start(id, kind, payload) -> verdict or None and "
+           "cancellations with cancel(id) -> bool until loop_fd is readable (True), a task was made or "
+           "cancelled, or timeout_ms passed (-1: no limit).")
       .def("complete_hook", &Server::completeHook, py::arg("id"), py::arg("ok"), py::arg("result"),
            "Deliver a hook's result (JSON) to the request waiting for it.")
-      .def("complete_hooks", &Server::completeHooks, py::arg("results"),
-           "Deliver several hook results at once: (id, ok, result) each.")
-      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and wake the hook_fd reader.")
+      .def("close_hooks", &Server::closeHooks, "Fail every waiting hook job and wake the hook thread's serve_hooks().")
       .def("usage_json", &Server::usage, py::arg("day") = "", py::arg("provider") = "", py::arg("model") = "",
            "Usage and cost totals (JSON); empty filters match everything.")
       .def("set_log_consumed", &Server::setLogConsumed, py::arg("bytes"),

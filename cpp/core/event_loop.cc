@@ -1,5 +1,8 @@
 #include "core/event_loop.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "core/log.h"
@@ -12,14 +15,22 @@ EventLoop::EventLoop() {
     std::abort();
   }
   loop_.data = this;
-  uv_async_init(&loop_, &async_, &EventLoop::onAsync);
-  async_.data = this;
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0 || uv_poll_init(&loop_, &wake_, wake_fd_) != 0) {
+    logLine(LogLevel::Error, "event loop: no eventfd for cross-thread tasks");
+    std::abort();
+  }
+  wake_.data = this;
+  uv_poll_start(&wake_, UV_READABLE, &EventLoop::onWake);
   uv_idle_init(&loop_, &idle_);
   idle_.data = this;
   thread_id_ = std::this_thread::get_id();
 }
 
-EventLoop::~EventLoop() { stopAndJoin(); }
+EventLoop::~EventLoop() {
+  stopAndJoin();
+  ::close(wake_fd_);
+}
 
 void EventLoop::startThread(Task on_start) {
   thread_ = std::thread([this, on_start = std::move(on_start)] {
@@ -30,22 +41,36 @@ void EventLoop::startThread(Task on_start) {
 }
 
 bool EventLoop::post(Task task) {
+  bool wake;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!accepting_) return false;
     tasks_.push_back(std::move(task));
+    wake = !wake_pending_;
+    wake_pending_ = true;
   }
-  uv_async_send(&async_);
+  // After the unlock: the loop thread we wake may run at once on this CPU and take the lock.
+  if (wake) {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof(one));
+  }
   return true;
 }
 
-void EventLoop::onAsync(uv_async_t* handle) { static_cast<EventLoop*>(handle->data)->drainTasks(); }
+void EventLoop::onWake(uv_poll_t* handle, int, int) {
+  auto* self = static_cast<EventLoop*>(handle->data);
+  uint64_t count = 0;
+  [[maybe_unused]] ssize_t n = ::read(self->wake_fd_, &count, sizeof(count));
+  self->drainTasks();
+}
 
 void EventLoop::drainTasks() {
+  // The eventfd is reset before this swap: a task posted after it writes again.
   std::vector<Task> batch;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     batch.swap(tasks_);
+    wake_pending_ = false;
   }
   for (auto& task : batch) task();
 }
@@ -83,7 +108,7 @@ void EventLoop::stopAndJoin(Task before_close) {
     }
     drainTasks();
     runDeferredDeletes();
-    uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
     uv_stop(&loop_);
   };

@@ -1,5 +1,6 @@
 // One libuv loop on one thread, with the three services every loop-owned object needs:
-// a cross-thread task queue (mutex + swap + uv_async), deferred deletion, and orderly shutdown.
+// a cross-thread task queue (mutex + swap + an eventfd the loop polls), deferred deletion, and
+// orderly shutdown.
 #pragma once
 
 #include <uv.h>
@@ -34,7 +35,7 @@ class EventLoop {
   // Runs the loop on a new thread; `on_start` runs on that thread first.
   void startThread(Task on_start);
   // Thread-safe. Tasks run on the loop thread in posting order; every wake-up drains the
-  // whole queue (uv_async_send coalesces). Returns false once the loop has stopped.
+  // whole queue (posts coalesce into one eventfd write). Returns false once the loop has stopped.
   bool post(Task task);
   // Loop thread only.
   void deferredDelete(DeferredDeletablePtr object);
@@ -44,16 +45,22 @@ class EventLoop {
   void stopAndJoin(Task before_close = nullptr);
 
  private:
-  static void onAsync(uv_async_t* handle);
+  static void onWake(uv_poll_t* handle, int status, int events);
   static void onIdle(uv_idle_t* handle);
   void drainTasks();
   void runDeferredDeletes();
 
   uv_loop_t loop_;
-  uv_async_t async_;
+  // Not a uv_async_t: libuv 1.44's uv_async_send marks the handle busy around its write, and
+  // the loop thread spins (997 pauses, then sched_yield) while it is busy. A poster on the
+  // same CPU (the Python hook thread) is preempted by the loop it just woke, right inside that
+  // window: ~27 µs of spinning on a third of hooked requests (docs/performance.md, figure 6).
+  int wake_fd_ = -1;
+  uv_poll_t wake_;
   uv_idle_t idle_;
   std::mutex mutex_;
   std::vector<Task> tasks_;
+  bool wake_pending_ = false;  // under mutex_: wake_fd_ written (or about to be), not yet drained
   bool accepting_ = true;
   std::vector<DeferredDeletablePtr> to_delete_;
   std::thread thread_;

@@ -1,6 +1,7 @@
 #include "guardrails/python_guardrail.h"
 
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "core/json_text.h"
 #include "core/timer.h"
@@ -54,6 +55,10 @@ class PythonCheck final : public AsyncCheck {
   bool finished_ = false;
 };
 
+// What the hook thread sends for an allow (aigw._hooks._ALLOW), compared before any parsing:
+// it is most verdicts.
+constexpr std::string_view kAllow = R"({"verdict":"allow"})";
+
 std::string stringOr(const nlohmann::json& v, const char* key, std::string fallback) {
   auto it = v.find(key);
   return it != v.end() && it->is_string() ? it->get<std::string>() : std::move(fallback);
@@ -77,6 +82,7 @@ CheckResult PythonGuardrail::failure(std::string reason, bool timeout) const {
 
 CheckResult PythonGuardrail::verdictFor(bool ok, const std::string& result) const {
   if (!ok) return failure("the hook layer failed: " + result, false);
+  if (result == kAllow) return CheckResult{};
   nlohmann::json v = nlohmann::json::parse(result, nullptr, false);
   if (!v.is_object()) return failure("unreadable verdict", false);
   const std::string verdict = stringOr(v, "verdict", "");

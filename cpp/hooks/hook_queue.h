@@ -7,6 +7,7 @@
 // (a Python task gets CancelledError). No Python type crosses here.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -64,6 +65,17 @@ class HookQueue {
   // Hook thread: the ids of taken jobs cancelled since the last call (their results are no
   // longer wanted). Call it with drain(), after it, on each wake-up.
   std::vector<uint64_t> drainCancelled();
+  // What one wait() brings back.
+  struct Wake {
+    std::vector<Job> jobs;
+    std::vector<uint64_t> cancelled;  // as drainCancelled()
+    bool other_ready = false;         // `other_fd` is readable
+  };
+  // Hook thread: sleeps until jobs or cancellations wait, `other_fd` (another event source of
+  // the same thread, such as its event loop's epoll fd; -1: none) is readable, or `timeout_ms`
+  // passes (-1: no limit); then drains both. It lets the hook thread sleep in one poll() for
+  // its queue and its event loop, and start jobs without a trip through the loop's callbacks.
+  Wake wait(int other_fd, int timeout_ms);
   // Hook thread: delivers a result. Unknown ids (cancelled, already completed) are ignored.
   void complete(uint64_t id, bool ok, std::string result);
   // Every waiting and future job completes with ok = false; the eventfd wakes its reader.
@@ -75,7 +87,10 @@ class HookQueue {
 
  private:
   static void deliver(const TicketPtr& ticket, bool ok, std::string result);
-  void notifyLocked();
+  // The eventfd to write when this change makes the queue worth a wake-up (-1: none), marked
+  // as written; notify() writes it after the lock is released.
+  int claimNotifyLocked();
+  static void notify(int fd);
 
   mutable std::mutex mu_;
   std::deque<Job> queue_;
@@ -84,8 +99,8 @@ class HookQueue {
   size_t taken_ = 0;
   uint64_t next_id_ = 1;
   bool closed_ = false;
-  int event_fd_ = -1;
-  bool notified_ = false;  // event_fd_ was written and not yet drained
+  std::atomic<int> event_fd_{-1};  // set once, under mu_; read without it by drain()
+  bool notified_ = false;  // event_fd_ is (about to be) written and not yet drained
 };
 
 }  // namespace aigw::hooks

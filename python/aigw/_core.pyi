@@ -1,5 +1,7 @@
 """Type stub for the native module aigw._core (hand-written; checked with mypy stubtest)."""
 
+from collections.abc import Callable
+
 __version__: str
 
 def default_workers() -> int:
@@ -25,19 +27,20 @@ class Server:
     @property
     def workers(self) -> int: ...
     def stats_json(self) -> str: ...
-    def drain_hook_jobs(self) -> list[tuple[int, str, str]]:
-        """Every waiting hook job, without blocking; resets hook_fd."""
-    def drain_hook_cancels(self) -> list[int]:
-        """Ids of taken hook jobs cancelled since the last call (their requests no longer wait)."""
-    @property
-    def hook_fd(self) -> int:
-        """An eventfd that becomes readable when hook jobs are waiting."""
+    def serve_hooks(
+        self,
+        start: Callable[[int, str, str], str | None],
+        cancel: Callable[[int], bool],
+        loop_fd: int,
+        timeout_ms: int,
+    ) -> bool:
+        """The hook thread's wait: runs hook jobs with start(id, kind, payload) -> verdict or
+        None and cancellations with cancel(id) -> bool until loop_fd is readable (True), a task
+        was made or cancelled, or timeout_ms passed (-1: no limit)."""
     def complete_hook(self, id: int, ok: bool, result: str) -> None:
         """Deliver a hook's result (JSON) to the request waiting for it."""
-    def complete_hooks(self, results: list[tuple[int, bool, str]]) -> None:
-        """Deliver several hook results at once: (id, ok, result) each."""
     def close_hooks(self) -> None:
-        """Fail every waiting hook job and wake the hook_fd reader."""
+        """Fail every waiting hook job and wake the hook thread's serve_hooks()."""
     def usage_json(self, day: str = "", provider: str = "", model: str = "") -> str:
         """Usage and cost totals (JSON); empty filters match everything."""
     def set_log_consumed(self, bytes: int) -> None:

@@ -3,14 +3,15 @@
 Each Python guardrail is a guardrail of the C++ GuardrailSet (kind "python"): the worker's
 stage run orders it among the built-ins by priority and, when its turn comes, submits one job
 per (guardrail, stage) to the HookQueue. One thread per gateway with Python guardrails owns an
-asyncio loop; the queue makes an eventfd readable when jobs wait and the loop's reader drains
-them all at once (jobs submitted in one worker loop turn arrive together). A check whose
-coroutine finishes on its first step is answered at once, without a task; the others run as a
+asyncio loop whose selector waits in C++ (``Server.serve_hooks``) for jobs and the loop's own
+events at once, and takes every waiting job when it wakes (jobs submitted in one worker loop
+turn arrive together). A check whose coroutine finishes on its first step is answered at once,
+without a task (its verdict leaves just before the thread sleeps again); the others run as a
 task, which a cancelled job (a sibling blocked first, the client left, the backstop fired)
-cancels: the check gets ``asyncio.CancelledError``. Sync checks run in a small thread pool.
-A ``cost`` job prices one answer with the cost hook (aigw._cost_hook). The verdict goes back
-with ``Server.complete_hook(s)``; C++ posts it to the worker that parked the request. The data
-plane's loop threads never take the GIL.
+cancels: the check gets ``asyncio.CancelledError``. Sync checks run in a small thread pool. A
+``cost`` job prices one answer with the cost hook (aigw._cost_hook). Tasks answer with
+``Server.complete_hook``; C++ posts each verdict to the worker that parked the request. The
+data plane's loop threads never take the GIL.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import functools
 import inspect
 import json
 import logging
+import math
+import selectors
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -229,7 +232,7 @@ class HookRunner:
                 self._checks[f"{stage}:{g.name}"] = _Check(g, stage)
         self._running: dict[int, asyncio.Task[None]] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aigw-guardrail")
-        self._loop = asyncio.new_event_loop()
+        self._loop = asyncio.SelectorEventLoop(_HookSelector(server, self._start, self._cancel))
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run_loop, name="aigw-hooks", daemon=True)
 
@@ -250,28 +253,20 @@ class HookRunner:
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)
-        fd = self._server.hook_fd
-        self._loop.add_reader(fd, self._on_jobs)
         self._loop.call_soon(self._ready.set)
         self._loop.run_forever()
-        self._loop.remove_reader(fd)
         # Stopped: whatever is still running belongs to requests that are gone.
         for task in asyncio.all_tasks(self._loop):
             task.cancel()
         self._loop.run_until_complete(asyncio.sleep(0))
 
-    def _on_jobs(self) -> None:
-        done: list[tuple[int, bool, str]] = []
-        for job_id, kind, payload in self._server.drain_hook_jobs():
-            result = self._start(job_id, kind, payload)
-            if result is not None:
-                done.append((job_id, True, result))
-        if done:
-            self._server.complete_hooks(done)
-        for job_id in self._server.drain_hook_cancels():
-            task = self._running.pop(job_id, None)
-            if task is not None:
-                task.cancel()
+    def _cancel(self, job_id: int) -> bool:
+        """Cancels the task of a job the core no longer waits for (False: it had none)."""
+        task = self._running.pop(job_id, None)
+        if task is None:
+            return False
+        task.cancel()
+        return True
 
     # ------------------------------------------------------------------ one check
 
@@ -418,6 +413,28 @@ def _encode(stage: str, view: Any, v: Verdict) -> str:
     if not v.replace or v.body is None:
         raise ValueError("at the output stage, rewrite() takes texts, text or body")
     return json.dumps({"verdict": "rewrite", "body": v.body})
+
+
+class _HookSelector(selectors.EpollSelector):
+    """The hook thread's selector: each wait of its asyncio loop is one call into C++
+    (``Server.serve_hooks``) that sleeps, GIL released, in one poll() on both the HookQueue's
+    eventfd and this selector's epoll fd, and runs jobs as soon as they come, without a reader
+    callback or a trip through the loop's handles. It returns to the loop only when the loop has
+    work: its own events (its self-pipe; sockets and timers of checks that await), read from
+    the epoll fd only when it is readable, or a task made or cancelled."""
+
+    def __init__(
+        self,
+        server: _core.Server,
+        start: Callable[[int, str, str], str | None],
+        cancel: Callable[[int], bool],
+    ) -> None:
+        super().__init__()
+        self._serve = functools.partial(server.serve_hooks, start, cancel, self.fileno())
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ms = -1 if timeout is None else math.ceil(max(timeout, 0.0) * 1e3)
+        return super().select(0) if self._serve(ms) else []
 
 
 def python_entries(

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <future>
@@ -179,21 +180,51 @@ TEST(HookQueue, CloseFailsWhatIsWaitingAndEverythingAfter) {
   loop.stopAndJoin();
 }
 
-TEST(HookQueue, ManyLoopsAndAHookThreadUnderLoad) {
+TEST(HookQueue, WaitSleepsUntilJobsOrTheOtherFdAndTakesJobsWithTheirCancellations) {
+  EventLoop loop;
+  loop.startThread(nullptr);
+  HookQueue queue;
+  auto idle = queue.wait(-1, 0);  // nothing yet: returns at once
+  EXPECT_TRUE(idle.jobs.empty());
+  EXPECT_FALSE(idle.other_ready);
+  std::promise<HookQueue::Wake> woke;
+  std::thread hook([&] { woke.set_value(queue.wait(-1, 10000)); });
+  HookQueue::TicketPtr taken;
+  onLoop(loop, [&] { taken = queue.submit(loop, "k", "a", [](bool, std::string) {}); });
+  auto first = woke.get_future().get();
+  hook.join();
+  ASSERT_EQ(first.jobs.size(), 1u);
+  EXPECT_EQ(first.jobs[0].payload, "a");
+  onLoop(loop, [&] {
+    queue.cancel(taken);
+    queue.submit(loop, "k", "b", [](bool, std::string) {});
+  });
+  auto second = queue.wait(-1, 10000);
+  ASSERT_EQ(second.jobs.size(), 1u);
+  EXPECT_EQ(second.jobs[0].payload, "b");
+  EXPECT_EQ(second.cancelled, std::vector<uint64_t>{first.jobs[0].id});
+  // Another event source of the hook thread (its asyncio loop's epoll fd) wakes it too.
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  EXPECT_FALSE(queue.wait(pipe_fds[0], 0).other_ready);
+  ASSERT_EQ(::write(pipe_fds[1], "x", 1), 1);
+  auto other = queue.wait(pipe_fds[0], 10000);
+  EXPECT_TRUE(other.other_ready);
+  EXPECT_TRUE(other.jobs.empty());
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  queue.close();
+  loop.stopAndJoin();
+}
+
+// Submits `count` jobs from three loops to a queue whose hook thread is running (it must echo
+// each payload); returns how many came back right within 5 s.
+int submitFromThreeLoops(HookQueue& queue, int count) {
   constexpr int kLoops = 3;
-  constexpr int kJobs = 2000;
   EventLoop loops[kLoops];
   for (auto& l : loops) l.startThread(nullptr);
-  HookQueue queue;
   std::atomic<int> answered{0};
-  std::atomic<bool> stop{false};
-  std::thread hook([&] {
-    while (!stop) {
-      for (auto& job : queue.drain()) queue.complete(job.id, true, job.payload);
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  });
-  for (int i = 0; i < kJobs; ++i) {
+  for (int i = 0; i < count; ++i) {
     EventLoop& loop = loops[i % kLoops];
     loop.post([&queue, &loop, &answered, i] {
       queue.submit(loop, "k", std::to_string(i), [&answered, i](bool ok, std::string r) {
@@ -201,11 +232,37 @@ TEST(HookQueue, ManyLoopsAndAHookThreadUnderLoad) {
       });
     });
   }
-  for (int spin = 0; spin < 500 && answered < kJobs; ++spin) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int spin = 0; spin < 500 && answered < count; ++spin) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (auto& l : loops) l.stopAndJoin();
+  return answered.load();
+}
+
+// No job is left waiting without a wake-up (the eventfd is written after the lock): a hook
+// thread that only ever sleeps in wait() with no timeout answers every job.
+TEST(HookQueue, AHookThreadSleepingInWaitMissesNoJob) {
+  HookQueue queue;
+  std::thread hook([&] {
+    while (!queue.closed()) {
+      for (auto& job : queue.wait(-1, -1).jobs) queue.complete(job.id, true, job.payload);
+    }
+  });
+  EXPECT_EQ(submitFromThreeLoops(queue, 3000), 3000);
+  queue.close();  // wakes the hook thread for the last time
+  hook.join();
+}
+
+TEST(HookQueue, ManyLoopsAndAHookThreadUnderLoad) {
+  HookQueue queue;
+  std::atomic<bool> stop{false};
+  std::thread hook([&] {
+    while (!stop) {
+      for (auto& job : queue.drain()) queue.complete(job.id, true, job.payload);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  EXPECT_EQ(submitFromThreeLoops(queue, 2000), 2000);
   stop = true;
   hook.join();
-  EXPECT_EQ(answered.load(), kJobs);
-  for (auto& l : loops) l.stopAndJoin();
 }
 
 }  // namespace
