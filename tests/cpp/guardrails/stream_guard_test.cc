@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <random>
+
 #include "guardrails/request_guardrails.h"
 #include "guardrails/text_views.h"
 #include "guardrails_test_util.h"
@@ -353,6 +356,91 @@ TEST(StreamGuardAsync, SynchronousGuardrailsOfTheStreamRunFirstAndTheirEditsAreW
   EXPECT_EQ(r.host.started[0].window, "key [REDACTED:secret] end");
   r.host.answer(0, {});
   EXPECT_EQ(contentOf(r.host.out), "key [REDACTED:secret] end");
+}
+
+// What a Python guardrail using StreamWindow.redact() answers: every closed match of
+// sk-[A-Za-z0-9]{8,} redacted, a match that reaches the end of a non-final window held.
+CheckResult redactKeys(const std::string& window, bool final) {
+  CheckResult r;
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  for (size_t pos = window.find("sk-"); pos != std::string::npos; pos = window.find("sk-", pos + 1)) {
+    size_t end = pos + 3;
+    while (end < window.size() && alnum(window[end])) ++end;
+    if (end - pos - 3 < 8) continue;
+    if (!final && end == window.size()) {
+      size_t chars = 0;  // characters from the match's start to the end (ASCII here)
+      for (size_t i = pos; i < window.size(); ++i) chars += (static_cast<unsigned char>(window[i]) & 0xC0) != 0x80;
+      r.hold = chars;
+      break;
+    }
+    r.redactions.emplace_back(window.substr(pos, end - pos), "[KEY]");
+    pos = end - 1;
+  }
+  if (!r.redactions.empty()) r.verdict = Verdict::Redact;
+  return r;
+}
+
+TEST(StreamGuardAsync, AnyChunkingAndVerdictTimingGivesTheRedactedTextAndNeverLeaksAKey) {
+  std::mt19937 rng(20261122);
+  const std::vector<std::string> words = {"the ", "answer ", "is ", "né ", "😀 ", "sk-", "ok. ", "key "};
+  for (int round = 0; round < 300; ++round) {
+    // A text of words and keys (some too short to count), in UTF-8.
+    std::string text;
+    std::string expected;
+    const int n = 5 + static_cast<int>(rng() % 30);
+    for (int i = 0; i < n; ++i) {
+      if (rng() % 5 == 0) {
+        std::string key = "sk-";
+        const int len = 4 + static_cast<int>(rng() % 26);
+        for (int k = 0; k < len; ++k) key += "abcXYZ0189"[rng() % 10];
+        text += key + " ";
+        expected += (len >= 8 ? std::string("[KEY]") : key) + " ";
+      } else {
+        const std::string& w = words[rng() % words.size()];
+        text += w;
+        expected += w;
+      }
+    }
+    // Chunks of 1..12 characters (a chunk's content is a whole JSON string: no split UTF-8).
+    std::vector<std::string> chunks;
+    for (size_t i = 0; i < text.size();) {
+      size_t end = i;
+      for (int chars = 1 + static_cast<int>(rng() % 12); chars > 0 && end < text.size(); --chars) {
+        ++end;
+        while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+      }
+      chunks.push_back(text.substr(i, end - i));
+      i = end;
+    }
+    FakePython py("py", 40);
+    Guarded r(py);
+    size_t fed = 0;
+    size_t answered = 0;
+    bool ended = false;
+    while (!ended || answered < r.host.started.size()) {
+      const bool can_answer = answered < r.host.started.size();
+      if (!ended && (!can_answer || rng() % 2 == 0)) {
+        if (fed < chunks.size()) {
+          r.guard.feed(chatChunk(chunks[fed++]));
+        } else {
+          r.guard.feed(chatChunk("", true) + std::string(http::kSseDone));
+          r.guard.finish();
+          ended = true;
+        }
+      } else {
+        const auto& s = r.host.started[answered];
+        r.host.answer(answered++, redactKeys(s.window, s.final));
+      }
+      // What went out so far is always a prefix of the redacted text: nothing is taken back.
+      const std::string so_far = contentOf(r.host.out);
+      ASSERT_EQ(expected.compare(0, so_far.size(), so_far), 0) << "round " << round << ": " << so_far;
+    }
+    ASSERT_EQ(r.host.blocked, 0);
+    ASSERT_EQ(r.host.finished, 1) << "round " << round;
+    // Keys shorter than the pattern's minimum pass; every other "sk-" went out redacted.
+    EXPECT_EQ(contentOf(r.host.out), expected) << "round " << round << ": " << text;
+    EXPECT_NE(r.host.out.find("data: [DONE]"), std::string::npos);
+  }
 }
 
 // The output stage over a whole answer, as exchange_stages.cc runs it (all synchronous here).
