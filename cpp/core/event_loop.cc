@@ -1,5 +1,6 @@
 #include "core/event_loop.h"
 
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -9,7 +10,30 @@
 
 namespace aigw {
 
+namespace {
+
+// libuv writes to sockets with write(2)/writev(2), which raise SIGPIPE when the peer has
+// reset the connection; the default action kills the process. Every socket error is handled
+// as EPIPE instead, so the signal is ignored, once per process, unless the embedder installed
+// a handler of its own (Python's interpreter ignores it already).
+void ignoreSigpipe() {
+  static const bool done = [] {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      ::sigemptyset(&ignore.sa_mask);
+      ::sigaction(SIGPIPE, &ignore, nullptr);
+    }
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace
+
 EventLoop::EventLoop() {
+  ignoreSigpipe();
   if (uv_loop_init(&loop_) != 0) {
     logLine(LogLevel::Error, "uv_loop_init failed");
     std::abort();

@@ -112,6 +112,8 @@ void Exchange::notePartial(std::string_view type, std::string_view message) {
 void Exchange::writeRecord(bool client_gone) {
   if (rec_.written || rec_.skip) return;
   rec_.written = true;
+  // Checks still in flight will not decide anything for this request any more.
+  if (guardrails_) guardrails_->cutShort();
   log::Journal* journal = worker_.journal();
   if (journal == nullptr) return;
   const log::LogSettings& settings = config().log();

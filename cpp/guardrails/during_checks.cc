@@ -10,7 +10,14 @@ namespace aigw::guardrails {
 DuringChecks::DuringChecks(RequestGuardrails& req, EventLoop& loop, std::vector<const Guardrail*> list)
     : req_(req), loop_(loop), list_(std::move(list)) {}
 
-DuringChecks::~DuringChecks() { cancelRunning(); }
+DuringChecks::~DuringChecks() { cancelRunning(false); }
+
+void DuringChecks::cutShort() {
+  cancelRunning(true);
+  decided_ = nullptr;  // nobody waits any more
+  if (deadline_) deadline_->stop();
+  leaveBooks();
+}
 
 DuringChecks::State DuringChecks::start(AsyncCheckContext& ctx, Endpoint endpoint, const std::vector<std::string*>& texts,
                                         const nlohmann::json* body, size_t body_bytes, uint64_t deadline_ms,
@@ -62,6 +69,7 @@ DuringChecks::State DuringChecks::start(AsyncCheckContext& ctx, Endpoint endpoin
     }
   }
   starting_ = false;
+  if (state_ == State::Running) enterBooks(req_);
   if (state_ == State::Running && deadline_ms > 0) {
     deadline_ = std::make_unique<Timer>(loop_.uv(), [this] { expire(); });
     deadline_->start(deadline_ms);
@@ -89,7 +97,7 @@ void DuringChecks::conclude(const Guardrail& g, CheckResult r, uint64_t duration
   if (state_ != State::Running) return;
   if (r.verdict == Verdict::Block) {
     state_ = State::Blocked;
-    cancelRunning();
+    cancelRunning(true);  // its siblings were cut short by the block
     notify();
     return;
   }
@@ -116,7 +124,7 @@ void DuringChecks::expire() {
   }
 }
 
-void DuringChecks::cancelRunning() {
+void DuringChecks::cancelRunning(bool book) {
   for (Check& c : checks_) {
     if (!c.running) continue;
     c.running = false;
@@ -124,11 +132,13 @@ void DuringChecks::cancelRunning() {
       c.handle->cancel();
       loop_.deferredDelete(std::move(c.handle));
     }
+    if (book) req_.recordCancelled(*c.guardrail, Stage::During, (monotonicNs() - c.started_ns) / 1000);
   }
 }
 
 void DuringChecks::notify() {
   if (deadline_) deadline_->stop();
+  leaveBooks();
   if (starting_ || !decided_) return;  // start() returns the decision itself
   Decided decided = std::move(decided_);
   decided(state_);  // may release this object (deferred): nothing after this line

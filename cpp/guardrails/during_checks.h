@@ -22,7 +22,7 @@ namespace aigw::guardrails {
 
 class RequestGuardrails;
 
-class DuringChecks final : public DeferredDeletable {
+class DuringChecks final : public DeferredDeletable, public RunningChecks {
  public:
   enum class State { Running, Allowed, Blocked };
   // Runs once, on the loop thread, when the state leaves Running after start() returned.
@@ -51,6 +51,8 @@ class DuringChecks final : public DeferredDeletable {
   // be complete and held, the Exchange's deadline gone), and so does the Exchange's deadline
   // before it answers 504: whichever fires first, the checks' on_error decides first.
   void expire();
+  // RunningChecks: the request's record is written while checks run (the client left).
+  void cutShort() override;
 
  private:
   struct Check {
@@ -63,7 +65,8 @@ class DuringChecks final : public DeferredDeletable {
   void onVerdict(size_t i, CheckResult r);
   // Books one verdict; decides the stage on a block or on the last allow.
   void conclude(const Guardrail& g, CheckResult r, uint64_t duration_us);
-  void cancelRunning();
+  // Cancels the running checks; `book`: as cancelled in the request's results.
+  void cancelRunning(bool book);
   void notify();
 
   RequestGuardrails& req_;

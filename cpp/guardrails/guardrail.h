@@ -158,6 +158,29 @@ class Guardrail {
   mutable GuardrailCounters counters_;
 };
 
+class RequestGuardrails;
+
+// Checks in flight for one request (a StageRun waiting for verdicts, the during checks),
+// registered with the request's books meanwhile. When the request's record is written while
+// they still run (the client left, the deadline passed, the upstream failed mid-stream),
+// RequestGuardrails::cutShort() cancels them and books them as cancelled: the record shows
+// every check that started.
+class RunningChecks {
+ public:
+  // Cancel what still runs (no callback comes after this), book it as cancelled, leave.
+  virtual void cutShort() = 0;
+
+ protected:
+  RunningChecks() = default;
+  ~RunningChecks() { leaveBooks(); }
+  void enterBooks(RequestGuardrails& req);
+  void leaveBooks();
+
+ private:
+  friend class RequestGuardrails;
+  RequestGuardrails* books_ = nullptr;
+};
+
 // One guardrail's outcome for one request and stage (kept in the Exchange for the request log).
 struct GuardrailResult {
   const Guardrail* guardrail = nullptr;

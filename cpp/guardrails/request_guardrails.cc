@@ -1,5 +1,7 @@
 #include "guardrails/request_guardrails.h"
 
+#include <algorithm>
+
 #include "core/clock.h"
 #include "guardrails/text_views.h"
 
@@ -16,7 +18,26 @@ RequestGuardrails::RequestGuardrails(Selection&& own, Endpoint endpoint)
   results_.reserve(own_.input.size() + own_.during.size() + own_.output.size() + own_.stream.size());
 }
 
-RequestGuardrails::~RequestGuardrails() = default;
+RequestGuardrails::~RequestGuardrails() {
+  for (RunningChecks* r : running_) r->books_ = nullptr;  // outlived by a run released later
+}
+
+void RunningChecks::enterBooks(RequestGuardrails& req) {
+  if (books_ != nullptr) return;
+  books_ = &req;
+  req.running_.push_back(this);
+}
+
+void RunningChecks::leaveBooks() {
+  if (books_ == nullptr) return;
+  auto& list = books_->running_;
+  list.erase(std::remove(list.begin(), list.end(), this), list.end());
+  books_ = nullptr;
+}
+
+void RequestGuardrails::cutShort() {
+  while (!running_.empty()) running_.back()->cutShort();  // each leaves the list
+}
 
 std::string blockMessage(const Guardrail& g, Stage stage, const CheckResult& r) {
   const BlockResponse& b = g.settings().block;

@@ -48,8 +48,12 @@ class RequestGuardrails {
   // Keeps the books for a result obtained otherwise (an async verdict, a check that could not
   // run: `r.error`), applying on_error. Returns the effective result.
   CheckResult record(const Guardrail& g, Stage stage, CheckResult r, uint64_t duration_us);
-  // A check that was cancelled because a sibling blocked first (a run, without a verdict).
+  // A check that was cancelled because a sibling blocked first, or cut short (a run, without
+  // a verdict).
   void recordCancelled(const Guardrail& g, Stage stage, uint64_t duration_us);
+  // The request's record is being written: every check still in flight is cancelled and
+  // booked as cancelled (RunningChecks).
+  void cutShort();
 
   // Whether the output stage checks this request's whole (non-streamed) answers. The stage
   // itself runs from the Exchange (OutputStage, exchange_stages.cc): it may wait for
@@ -69,6 +73,8 @@ class RequestGuardrails {
   std::vector<GuardrailResult> results_;
   BlockInfo block_;
   std::vector<const Guardrail*> passthrough_input_;
+  friend class RunningChecks;
+  std::vector<RunningChecks*> running_;
 };
 
 // The block message for a guardrail (its configured one, or one that names it).

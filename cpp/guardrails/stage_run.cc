@@ -18,11 +18,19 @@ void StageRun::cancel() {
   }
   running_ = 0;
   pending_ = false;
+  leaveBooks();
+}
+
+void StageRun::cutShort() {
+  cancelRunning();  // books each as cancelled
+  pending_ = false;
+  leaveBooks();
 }
 
 StageOutcome StageRun::run() {
   const StageOutcome outcome = advance();
   pending_ = outcome.status == StageOutcome::Status::Pending;
+  if (pending_) enterBooks(req_);
   return outcome;
 }
 
@@ -122,6 +130,7 @@ void StageRun::onVerdict(size_t i, CheckResult r) {
   }
   if (pending_) {
     pending_ = false;
+    leaveBooks();
     host_->settled(outcome_);  // may release this object (deferred): nothing after this line
   }
 }

@@ -52,7 +52,7 @@ class StageHost {
 // run() returns Done or Blocked when it finished without waiting, else Pending: the run then
 // goes on by itself as verdicts arrive, and tells the host through settled(). Without a host
 // an asynchronous guardrail cannot run: it counts as a check that could not decide (on_error).
-class StageRun {
+class StageRun final : public RunningChecks {
  public:
   StageRun(RequestGuardrails& req, const std::vector<const Guardrail*>& list, CheckInput in,
            StageHost* host = nullptr)
@@ -61,6 +61,8 @@ class StageRun {
   ~StageRun();
   // The same, now: no verdict is applied and settled() is not called after this.
   void cancel();
+  // RunningChecks: cancel() that books the running checks as cancelled.
+  void cutShort() override;
   StageRun(const StageRun&) = delete;
   StageRun& operator=(const StageRun&) = delete;
 

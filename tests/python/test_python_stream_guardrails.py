@@ -271,6 +271,9 @@ def test_a_client_that_leaves_mid_check_cancels_it(
     assert cancelled.wait(3)
     [record] = wait_until(gw.logs, what="the request's record")
     assert record["client_aborted"]
+    [result] = record["guardrails"]  # the check that was cut short, booked as such
+    assert result["name"] == "waits" and result["verdict"] == "cancelled"
+    assert gw.stats()["guardrails"]["waits"]["runs"] == 1
 
 
 def test_python_stream_guardrails_from_the_config(

@@ -301,7 +301,8 @@ TEST(DuringStage, AClientLeavingCancelsTheChecksAndTheCall) {
   EXPECT_TRUE(upstream.waitFor([&] { return upstream.peerCloses() >= 1; }));
   EXPECT_TRUE(gw.waitIdle());
   EXPECT_EQ(check.cancels.load(), 1);
-  EXPECT_EQ(check.counters().runs.load(), 0u);  // never finished: no verdict recorded
+  EXPECT_EQ(check.counters().runs.load(), 1u);  // cut short: booked as a cancelled run
+  EXPECT_EQ(check.counters().blocks.load() + check.counters().errors.load(), 0u);
 }
 
 TEST(DuringStage, TheFirstBlockWinsAndCancelsTheOtherChecks) {
@@ -319,7 +320,8 @@ TEST(DuringStage, TheFirstBlockWinsAndCancelsTheOtherChecks) {
   EXPECT_EQ(r[0].header("x-aigw-guardrail"), "quick");
   EXPECT_EQ(slow.starts.load(), 1);  // both started at once
   EXPECT_EQ(slow.cancels.load(), 1);
-  EXPECT_EQ(slow.counters().runs.load(), 0u);
+  EXPECT_EQ(slow.counters().runs.load(), 1u);  // booked as cancelled, like a StageRun sibling
+  EXPECT_EQ(slow.counters().blocks.load(), 0u);
 }
 
 TEST(DuringStage, EveryCheckMustAllow) {

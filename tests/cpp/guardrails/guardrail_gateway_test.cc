@@ -98,7 +98,10 @@ TEST(GuardrailGateway, AClientLeavingCancelsAParkedModerationCheck) {
   auto r = readResponses(c, 1);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].status, 200);
-  EXPECT_EQ(gw.stats()["guardrails"]["mod"]["runs"], 0);  // never finished: no verdict recorded
+  // Cut short by the client: booked as a cancelled run, neither a block nor an error.
+  EXPECT_EQ(gw.stats()["guardrails"]["mod"]["runs"], 1);
+  EXPECT_EQ(gw.stats()["guardrails"]["mod"]["blocks"], 0);
+  EXPECT_EQ(gw.stats()["guardrails"]["mod"]["errors"], 0);
 }
 
 }  // namespace

@@ -274,6 +274,27 @@ TEST(StageRun, DestroyingARunCancelsWhatRuns) {
   EXPECT_EQ(host.settled_count, 0);
 }
 
+TEST(StageRun, CutShortByTheRequestsEndItsRunningChecksAreBookedAsCancelled) {
+  Fixture f;
+  f.async("a", 0);
+  f.async("b", 0);
+  f.async("later", 1);
+  RequestGuardrails req(f.sel, Endpoint::ChatCompletions);
+  Host host;
+  StageRun run(req, req.selection().input, f.input(), &host);
+  ASSERT_EQ(run.run().status, StageOutcome::Status::Pending);
+  host.answer(0, {});
+  req.cutShort();  // the record is being written: the client left
+  EXPECT_TRUE(host.cancelled(1));
+  EXPECT_EQ(host.settled_count, 0);
+  ASSERT_EQ(req.results().size(), 2u);  // "later" never started
+  EXPECT_FALSE(req.results()[0].cancelled);
+  EXPECT_EQ(req.results()[1].name(), "b");
+  EXPECT_TRUE(req.results()[1].cancelled);
+  req.cutShort();  // nothing runs any more
+  EXPECT_EQ(req.results().size(), 2u);
+}
+
 TEST(StageRun, WithoutAHostOrAtTheStreamStageAnAsynchronousGuardrailCannotDecide) {
   Fixture f;
   f.async("a", 0, /*fail_open=*/true);
