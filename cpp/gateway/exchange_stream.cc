@@ -43,8 +43,7 @@ void Exchange::streamDrained() {
 guardrails::AsyncCheckPtr Exchange::startStreamCheck(const guardrails::Guardrail& g, const guardrails::CheckInput& in,
                                                      std::function<std::string_view()> subject,
                                                      guardrails::CheckDone done) {
-  guardrails::AsyncCheckContext ctx{worker_.callContext(), id_, &worker_.shared().hooks, std::move(subject)};
-  return g.startCheck(ctx, in, std::move(done));
+  return guardrails::startCheck(*this, g, in, std::move(subject), std::move(done));
 }
 
 void Exchange::appendStreamSubject(std::string& out) { guardrails::appendRequestSubject(out, *this, request_.body); }

@@ -28,9 +28,7 @@ class ExchangeStage : public DeferredDeletable, public StageHost {
   const StageOutcome& outcome() const { return outcome_; }
 
   AsyncCheckPtr startCheck(const Guardrail& g, const CheckInput& in, CheckDone done) override {
-    AsyncCheckContext ctx{ex_.worker().callContext(), ex_.id(), &ex_.worker().shared().hooks,
-                          [this] { return subject(); }};
-    return g.startCheck(ctx, in, std::move(done));
+    return guardrails::startCheck(ex_, g, in, [this] { return subject(); }, std::move(done));
   }
   void dropCheck(AsyncCheckPtr check) override { loop_.deferredDelete(std::move(check)); }
 
@@ -195,6 +193,12 @@ void runOutputStage(Exchange& ex, RequestGuardrails& req, std::string body) {
     return;
   }
   ex.park(std::move(stage));
+}
+
+AsyncCheckPtr startCheck(Exchange& ex, const Guardrail& g, const CheckInput& in,
+                         std::function<std::string_view()> subject, CheckDone done) {
+  AsyncCheckContext ctx{ex.worker().callContext(), ex.id(), &ex.worker().shared().hooks, std::move(subject)};
+  return g.startCheck(ctx, in, std::move(done));
 }
 
 void appendRequestSubject(std::string& out, Exchange& ex, std::string_view body) {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,11 @@ FilterStatus runInputStage(Exchange& ex, RequestGuardrails& req, const std::vect
 // while it runs); the verdict and the body (rewritten or not) go back to the exchange through
 // Exchange::answerChecked (at once, or later from the parked stage).
 void runOutputStage(Exchange& ex, RequestGuardrails& req, std::string body);
+
+// Starts an asynchronous check of `ex` with the worker's services (call context, hook queue);
+// `subject` gives what Python sees of it. The input, output and stream stages all start theirs here.
+AsyncCheckPtr startCheck(Exchange& ex, const Guardrail& g, const CheckInput& in,
+                         std::function<std::string_view()> subject, CheckDone done);
 
 // Appends `"request":{...}`: the request as a Python guardrail sees it (request_id, endpoint,
 // path, model, route, stream, headers without credentials, and `body`, a JSON object text).

@@ -4,44 +4,39 @@
 #include <string_view>
 
 #include "core/json_text.h"
-#include "core/timer.h"
 #include "hooks/hook_queue.h"
+#include "hooks/hook_wait.h"
 
 namespace aigw::guardrails {
 namespace {
 
-// One check in flight: the job's ticket and the backstop timer. Destroying or cancelling it
-// cancels the job (Python's task for it gets CancelledError) and the timer.
+// One check in flight: the job's ticket and the backstop timer (a HookWait). Destroying or
+// cancelling it cancels the job (Python's task for it gets CancelledError) and the timer.
 class PythonCheck final : public AsyncCheck {
  public:
   PythonCheck(hooks::HookQueue& queue, EventLoop& loop, const PythonGuardrail& g, CheckDone done)
-      : queue_(queue), loop_(loop), guardrail_(g), done_(std::move(done)), timer_(loop.uv(), [this] { onBackstop(); }) {}
-  ~PythonCheck() override { queue_.cancel(ticket_); }
+      : queue_(queue), loop_(loop), guardrail_(g), done_(std::move(done)), wait_(queue, loop) {}
 
   void start(std::string payload) {
     // `done` runs on this loop and only while the ticket is not cancelled (our destructor).
-    ticket_ = queue_.submit(loop_, "guardrail", std::move(payload),
-                            [this](bool ok, std::string result) { finish(guardrail_.verdictFor(ok, result)); });
-    if (!finished_) timer_.start(guardrail_.backstopMs());
+    hooks::HookQueue::TicketPtr ticket = queue_.submit(
+        loop_, "guardrail", std::move(payload), [this](bool ok, std::string result) { finish(guardrail_.verdictFor(ok, result)); });
+    wait_.arm(std::move(ticket), finished_ ? 0 : guardrail_.backstopMs(), [this] {
+      finish(guardrail_.failure("no verdict came within " + std::to_string(guardrail_.backstopMs()) + " ms", true));
+    });
   }
 
   void cancel() override {
     finished_ = true;
     done_ = nullptr;
-    timer_.stop();
-    queue_.cancel(ticket_);
+    wait_.cancel();
   }
 
  private:
-  void onBackstop() {
-    queue_.cancel(ticket_);
-    finish(guardrail_.failure("no verdict came within " + std::to_string(guardrail_.backstopMs()) + " ms", true));
-  }
-
   void finish(CheckResult r) {
     if (finished_) return;
     finished_ = true;
-    timer_.stop();
+    wait_.cancel();
     CheckDone done = std::move(done_);
     done(std::move(r));  // may release this object (deferred): nothing after this line
   }
@@ -50,8 +45,7 @@ class PythonCheck final : public AsyncCheck {
   EventLoop& loop_;
   const PythonGuardrail& guardrail_;
   CheckDone done_;
-  Timer timer_;
-  hooks::HookQueue::TicketPtr ticket_;
+  hooks::HookWait wait_;
   bool finished_ = false;
 };
 

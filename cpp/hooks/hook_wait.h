@@ -27,6 +27,12 @@ class HookWait final : public DeferredDeletable {
     on_timeout_ = std::move(on_timeout);
     if (timeout_ms > 0) timer_.start(timeout_ms);
   }
+  // Done waiting (the result came, or nobody wants it any more): the job is cancelled (a no-op
+  // once it answered) and the timer stopped.
+  void cancel() {
+    timer_.stop();
+    queue_.cancel(ticket_);
+  }
 
  private:
   void onTimeout() {

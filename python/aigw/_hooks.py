@@ -27,7 +27,6 @@ import selectors
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aigw import _core
@@ -379,40 +378,44 @@ class HookRunner:
 
 
 def _encode(stage: str, view: Any, v: Verdict) -> str:
+    if v.action == "allow" and v.hold is None:
+        return _ALLOW
+    out = _verdict_doc(stage, view, v)
     if v.hold is not None and v.action != "block":
         if stage != "stream":
             raise ValueError(f"a hold is for the stream stage, not the {stage} stage")
-        out = json.loads(_encode(stage, view, replace(v, hold=None)))
         out["hold"] = v.hold
-        return json.dumps(out)
+    return json.dumps(out)
+
+
+def _verdict_doc(stage: str, view: Any, v: Verdict) -> dict[str, Any]:
+    """The verdict as the C++ core reads it (python_guardrail.h), less its hold."""
     if v.action == "allow":
-        return _ALLOW
+        return {"verdict": "allow"}
     if v.action == "block":
-        return json.dumps(
-            {
-                "verdict": "block",
-                "status": v.status,
-                "message": v.message,
-                "type": v.type,
-                "code": v.code,
-            }
-        )
+        return {
+            "verdict": "block",
+            "status": v.status,
+            "message": v.message,
+            "type": v.type,
+            "code": v.code,
+        }
     if stage == "during":
         # The request is already upstream: there is nothing left to change.
         raise ValueError(f"at the during stage a check can only allow or block, not {v.action}")
     if v.action == "redact":
-        return json.dumps({"verdict": "redact", "redactions": [list(p) for p in v.redactions]})
+        return {"verdict": "redact", "redactions": [list(p) for p in v.redactions]}
     if v.texts is not None:
-        return json.dumps({"verdict": "rewrite", "texts": list(v.texts)})
+        return {"verdict": "rewrite", "texts": list(v.texts)}
     if stage == "stream":
         raise ValueError("at the stream stage, rewrite() takes text (the window's new text)")
     if stage == "input":
         body = view.body
         apply_rewrite(body, v)
-        return json.dumps({"verdict": "rewrite", "body": body})
+        return {"verdict": "rewrite", "body": body}
     if not v.replace or v.body is None:
         raise ValueError("at the output stage, rewrite() takes texts, text or body")
-    return json.dumps({"verdict": "rewrite", "body": v.body})
+    return {"verdict": "rewrite", "body": v.body}
 
 
 class _HookSelector(selectors.EpollSelector):
