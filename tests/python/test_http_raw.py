@@ -467,6 +467,11 @@ FRAMING_ERRORS = {
         b"Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n"
     ),
     "space-before-colon": b"GET /health HTTP/1.1\r\nHost : x\r\n\r\n",
+    "space-before-colon-authorization": (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization : Bearer X\r\n"
+        b"Content-Length: 2\r\n\r\n{}"
+    ),
+    "tab-before-colon-cookie": b"GET /health HTTP/1.1\r\nHost: x\r\nCookie\t: a=b\r\n\r\n",
     "obs-fold": b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n",
     "obs-fold-tab": b"GET /health HTTP/1.1\r\nX-A: a\r\n\tfolded\r\nHost: x\r\n\r\n",
     "obs-fold-empty-value": b"GET /health HTTP/1.1\r\nHost: x\r\nX-A:\r\n folded\r\n\r\n",
