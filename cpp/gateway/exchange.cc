@@ -1,6 +1,7 @@
 #include "gateway/exchange.h"
 
 #include "core/clock.h"
+#include "core/echo.h"
 #include "gateway/config.h"
 #include "gateway/worker.h"
 #include "guardrails/during_checks.h"
@@ -124,6 +125,9 @@ void Exchange::sendError(int status, std::string_view message, std::string_view 
   done_ = true;
   status_ = status;
   if (type.empty()) type = http::errorTypeForStatus(status);
+  // Echoed values are cut where they are put in; this bounds what the words around them add.
+  std::string capped;
+  if (message.size() > kErrorMessageMaxBytes) message = capped = echoed(message, kErrorMessageMaxBytes);
   rec_.noteError(type, message);  // the record needs no parse of the body we make here
   http::HeaderList h = baseHeaders();
   h.add("content-type", "application/json");
@@ -189,12 +193,12 @@ void Exchange::addRoutingHeaders(http::HeaderList& headers) const {
     if (!attempts_.empty()) {
       const Attempt& last = attempts_.back();
       headers.add("x-aigw-provider", last.target->provider->name());
-      headers.add("x-aigw-model", last.model);
+      headers.add("x-aigw-model", echoedHeaderValue(last.model));
     }
     headers.add("x-aigw-attempts", std::to_string(attempts_.size()));
   } else if (api_.provider != nullptr) {
     headers.add("x-aigw-provider", api_.provider->name());
-    if (!api_.model.empty()) headers.add("x-aigw-model", api_.model);
+    if (!api_.model.empty()) headers.add("x-aigw-model", echoedHeaderValue(api_.model));
   }
 }
 
