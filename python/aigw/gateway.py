@@ -297,12 +297,15 @@ class Gateway:
     def stats(self) -> dict[str, Any]:
         """Counters of the data plane: connections, requests, refusals, errors, timeouts, the
         guardrails' (``stats()["guardrails"]``, built-in and Python alike, see
-        docs/guardrails.md) and the request log's (``stats()["log"]``, see docs/logging.md)."""
+        docs/guardrails.md), the hook thread's (``stats()["hooks"]``, with Python guardrails or
+        a cost hook: docs/guardrails-python.md) and the request log's (``stats()["log"]``, see
+        docs/logging.md)."""
         server = self._server
         if server is None:
             return {"running": False}
         stats: dict[str, Any] = json.loads(server.stats_json())
         if self._hooks is not None:
+            stats["hooks"] = self._hooks.stats()
             cost = self._hooks.cost_stats()
             if cost is not None:  # the hook thread's counts, with the C++ backstop's
                 stats["cost_hook"] = {**cost, **stats.get("cost_hook", {})}
