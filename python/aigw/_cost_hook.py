@@ -34,9 +34,15 @@ def load_cost_hook(path: str) -> CostHook:
     return hook
 
 
+# The C++ backstop fires this long after the hook's timeout if no result came: the runner
+# answers at the timeout itself, so the slack only covers a hook thread that cannot run then
+# (PythonGuardrail::kBackstopSlackMs is the same for guardrails).
+BACKSTOP_SLACK_S = 0.1
+
+
 def backstop_ms(settings: CostConfig) -> int:
-    """The C++ backstop for one answer: the hook's timeout plus a second of slack."""
-    return int((settings.timeout + 1.0) * 1000)
+    """The C++ backstop for one answer: the hook's timeout plus the slack."""
+    return round((settings.timeout + BACKSTOP_SLACK_S) * 1000)
 
 
 class CostHookRunner:

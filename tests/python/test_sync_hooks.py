@@ -101,8 +101,12 @@ def test_a_stuck_sync_guardrail_does_not_starve_another_routes_guardrail(
         assert r.status_code == 503
         error = r.json()["error"]
         assert error["code"] == "guardrail_error"
-        # Python's own answer at the timeout, not the C++ backstop's (timeout + 1 s).
-        assert f"timed out after {TIMEOUT:g} s" in error["message"], error
+        # Answered at the timeout: by Python, or by the C++ backstop 0.1 s later when the hook
+        # thread could not run in time (a busy machine); never when the thread returned.
+        assert (
+            f"timed out after {TIMEOUT:g} s" in error["message"]
+            or "no verdict came within 600 ms" in error["message"]
+        ), error
     assert slow_took[0] > TIMEOUT - 0.05
     assert slow_took[-1] < TIMEOUT + MARGIN, slow_took[-5:]
 
