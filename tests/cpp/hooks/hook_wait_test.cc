@@ -44,7 +44,8 @@ TEST(HookWait, TheBackstopFiresOnTimeAndCancelsTheJob) {
   Clock::time_point armed;
   onLoop(rig.loop, [&] {
     rig.wait = std::make_unique<HookWait>(rig.queue, rig.loop);
-    auto ticket = rig.queue.submit(rig.loop, "guardrail", "{}", [&](bool, std::string) { result_came.set_value(true); });
+    auto ticket =
+        rig.queue.submit(rig.loop, "guardrail", "{}", [&](bool, std::string) { result_came.set_value(true); });
     armed = Clock::now();
     rig.wait->arm(std::move(ticket), 200, [&] { fired.set_value(Clock::now()); });
   });
