@@ -17,8 +17,8 @@ import threading
 import time
 from typing import Any
 
-from aigw._config_types import load_object
 from aigw._hooks import call_hook, is_async
+from aigw._import_path import load_object
 from aigw._sync_hooks import SyncHookPool, SyncHookRejected
 from aigw.cost import CostConfig, CostContext, CostHook
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aigw import _core
-from aigw._config_types import load_object
+from aigw._import_path import load_object
 from aigw._sync_hooks import SyncHookPool, SyncHookRejected
 from aigw.guardrails import (
     _METHODS,
