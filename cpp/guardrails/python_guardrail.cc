@@ -22,7 +22,7 @@ class PythonCheck final : public AsyncCheck {
     hooks::HookQueue::TicketPtr ticket = queue_.submit(
         loop_, "guardrail", std::move(payload), [this](bool ok, std::string result) { finish(guardrail_.verdictFor(ok, result)); });
     wait_.arm(std::move(ticket), finished_ ? 0 : guardrail_.backstopMs(), [this] {
-      finish(guardrail_.failure("no verdict came within " + std::to_string(guardrail_.backstopMs()) + " ms", true));
+      finish(guardrail_.failure("timed out: no verdict came within " + std::to_string(guardrail_.backstopMs()) + " ms", true));
     });
   }
 

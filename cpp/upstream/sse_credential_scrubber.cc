@@ -14,8 +14,41 @@ bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 }  // namespace
 
+// True when `data` holds a whole secret, or a secret's start cut by the end of a JSON string
+// or of the read: only then can it matter how its events are split.
+bool SseCredentialScrubber::suspicious(std::string_view data) const {
+  for (const std::string& secret : scrubber_.secrets()) {
+    const char first = secret[0];
+    for (size_t at = data.find(first); at != std::string_view::npos; at = data.find(first, at + 1)) {
+      size_t k = 1;
+      while (k < secret.size() && at + k < data.size() && data[at + k] == secret[k]) ++k;
+      if (k == secret.size() || at + k == data.size()) return true;
+      if (data[at + k] != '"') continue;
+      // A string ends in the start of a secret: a value may go on in the next event; a key
+      // ("choices": ...) is no text.
+      size_t after = at + k + 1;
+      while (after < data.size() && (data[after] == ' ' || data[after] == '\t')) ++after;
+      if (after == data.size() || data[after] != ':') return true;
+    }
+  }
+  return false;
+}
+
+bool SseCredentialScrubber::endsAnEvent(std::string_view data) {
+  const size_t n = data.size();
+  return (n >= 2 && data[n - 1] == '\n' && data[n - 2] == '\n') || (n >= 2 && data[n - 1] == '\r' && data[n - 2] == '\r') ||
+         (n >= 3 && data[n - 1] == '\n' && data[n - 2] == '\r' && data[n - 3] == '\n');
+}
+
 std::string_view SseCredentialScrubber::feed(std::string_view data) {
   if (byte_mode_) return bytes_.feed(data);
+  if (partial_.empty() && events_.empty() && endsAnEvent(data) && !suspicious(data)) {
+    // The common read: whole events, nothing held, no key and no start of one. Any text tail
+    // left pending would have held an event, so there is none: it goes out as it came.
+    prev_[0] = data[data.size() - 2];
+    prev_[1] = data[data.size() - 1];
+    return data;
+  }
   out_.clear();
   size_t from = 0;
   for (size_t i = 0; i < data.size(); ++i) {
@@ -28,8 +61,8 @@ std::string_view SseCredentialScrubber::feed(std::string_view data) {
     if (!end) continue;
     partial_.append(data.substr(from, i + 1 - from));
     from = i + 1;
-    onEvent(std::move(partial_));
-    partial_.clear();
+    onEvent(partial_);
+    partial_.clear();  // keeps its buffer for the next event
   }
   partial_.append(data.substr(from));
   if (partial_.size() > kMaxEventBytes) {
@@ -56,9 +89,9 @@ std::string_view SseCredentialScrubber::finish() {
   return out_;
 }
 
-void SseCredentialScrubber::onEvent(std::string event) {
-  scrubber_.mask(event);  // whole secrets anywhere in the event, text field or not
-  events_.push_back(std::move(event));
+void SseCredentialScrubber::onEvent(const std::string& bytes) {
+  events_.push_back(bytes);
+  scrubber_.mask(events_.back());  // whole secrets anywhere in the event, text field or not
   for (size_t f = 0; f < kTextFields.size(); ++f) {
     Tail& tail = tails_[f];
     if (scanField(f)) {
@@ -89,8 +122,10 @@ bool SseCredentialScrubber::scanField(size_t field) {
     found = true;
     // The running text: what was held of this field, then this value (raw JSON bytes; the
     // scrubber knows each secret's escaped form too).
-    std::string text = std::move(tail.text);
-    std::vector<Where> where = std::move(tail.where);
+    std::string& text = scratch_text_;
+    std::vector<Where>& where = scratch_where_;
+    text.assign(tail.text);
+    where.assign(tail.where.begin(), tail.where.end());
     for (size_t k = start; k < end; ++k) where.push_back({seq, static_cast<uint32_t>(k)});
     text.append(event, start, end - start);
     for (const std::string& secret : scrubber_.secrets()) {

@@ -44,7 +44,9 @@ class SseCredentialScrubber {
     int idle = 0;  // events since one carried this field
   };
 
-  void onEvent(std::string event);
+  bool suspicious(std::string_view data) const;
+  static bool endsAnEvent(std::string_view data);
+  void onEvent(const std::string& bytes);
   // Reads the values of one text field in the newest held event; returns whether it had any.
   bool scanField(size_t field);
   // A tail that can no longer grow: masked when it is long enough to be most of a secret.
@@ -61,6 +63,8 @@ class SseCredentialScrubber {
   uint64_t first_seq_ = 0;            // sequence number of events_.front()
   std::array<Tail, kTextFields.size()> tails_;
   std::string out_;
+  std::string scratch_text_;  // one field's running text while an event is read
+  std::vector<Where> scratch_where_;
 };
 
 }  // namespace aigw::upstream

@@ -103,6 +103,7 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
                 "budget_ratio": 0.2,
                 "budget_min": 3,
                 "max_retry_after_ms": 60000,
+                "client_retries": False,
             },
             "timeout_ms": 600000,
             "fallbacks": {},
@@ -877,6 +878,7 @@ def test_shorthand_route_core() -> None:
             "budget_ratio": 0.5,
             "budget_min": 1,
             "max_retry_after_ms": 30000,
+            "client_retries": False,
         },
         "timeout_ms": 0,
         "fallbacks": {},
@@ -1058,6 +1060,7 @@ def test_retry_defaults_cover_the_targets() -> None:
         "budget_ratio": 0.2,
         "budget_min": 3,
         "max_retry_after_ms": 60000,
+        "client_retries": False,
     }
     assert routes[0]["timeout_ms"] == 600000
 
