@@ -17,6 +17,7 @@ import ssl
 import subprocess
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,30 @@ async def test_async_openai_sdk_streams_over_https(
         )
         chunks = [chunk async for chunk in stream]
     assert any(c.choices and c.choices[0].finish_reason == "stop" for c in chunks)
+
+
+def test_many_new_connections_across_workers_while_the_certificate_reloads(
+    make_gateway: Callable[..., aigw.Gateway], pki: Pki, files: dict[str, Path]
+) -> None:
+    """Every worker shares one context and swaps it on reload; handshakes in flight keep the
+    context they started with."""
+    gw = make_gateway(tls_config(files, reload_interval=0), workers=2)
+    ctx = client_context(pki)
+
+    def one_request(i: int) -> int:
+        if i == 32:
+            install(pki, files, "second")
+            gw.reload_tls()
+        with httpx.Client(verify=ctx) as client:  # a new connection each time
+            return client.get(gw.url + "/health").status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(one_request, range(64)))
+    assert statuses == [200] * 64
+    tls = gw.stats()["tls"]
+    assert tls["handshakes"] == 64
+    assert tls["handshake_failures"] == 0
+    assert tls["certificate"]["serial"] == "2002"
 
 
 def test_client_that_does_not_trust_the_ca_fails(tls_gateway: Callable[..., aigw.Gateway]) -> None:
