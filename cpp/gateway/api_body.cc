@@ -1,5 +1,9 @@
 #include "gateway/api_body.h"
 
+#include <algorithm>
+#include <unordered_set>
+#include <vector>
+
 namespace aigw {
 namespace {
 
@@ -31,12 +35,15 @@ class SummarySax final : public nlohmann::json_sax<json> {
   bool start_object(std::size_t) override {
     container(value_t::object);
     ++depth_;
+    if (open_objects_ == objects_.size()) objects_.emplace_back();
+    objects_[open_objects_++].clear();
     if (depth_ == 3 && in_messages_) role_seen_ = false;
     return true;
   }
   bool end_object() override {
     if (depth_ == 3 && in_messages_ && !role_seen_) problem(ApiBodySummary::MessageProblem::MissingRole, value_t::null, {});
     --depth_;
+    --open_objects_;
     return true;
   }
   bool start_array(std::size_t) override {
@@ -52,6 +59,11 @@ class SummarySax final : public nlohmann::json_sax<json> {
     return true;
   }
   bool key(string_t& k) override {
+    if (!objects_[open_objects_ - 1].insert(k)) {
+      out_->duplicate_key = true;
+      out_->duplicate_key_name = k;
+      return false;  // the body is refused; nothing after this matters
+    }
     if (depth_ == 1) {
       field_ = k == "model" ? &out_->model
                : k == "stream" ? &out_->stream
@@ -61,6 +73,7 @@ class SummarySax final : public nlohmann::json_sax<json> {
                : nullptr;
     } else if (depth_ == 3 && in_messages_) {
       message_key_is_role_ = k == "role";
+      message_key_is_content_ = k == "content";
     }
     return true;
   }
@@ -80,16 +93,21 @@ class SummarySax final : public nlohmann::json_sax<json> {
     } else if (depth_ == 3 && in_messages_ && message_key_is_role_ && type != value_t::string) {
       role_seen_ = true;
       problem(ApiBodySummary::MessageProblem::RoleNotString, type, {});
+    } else if (depth_ == 3 && in_messages_ && message_key_is_content_ && type != value_t::string &&
+               type != value_t::array && type != value_t::null) {
+      // A number or an object is no message content any provider takes; forwarding it only
+      // moves the error (or a provider's odd reading of it) upstream.
+      problem(ApiBodySummary::MessageProblem::ContentInvalidType, type, {});
     }
   }
   bool scalar(value_t type) {
     begin(type);
-    if (depth_ == 3) message_key_is_role_ = false;
+    if (depth_ == 3) message_key_is_role_ = message_key_is_content_ = false;
     return true;
   }
   void container(value_t type) {
     begin(type);
-    if (depth_ == 3) message_key_is_role_ = false;
+    if (depth_ == 3) message_key_is_role_ = message_key_is_content_ = false;
   }
   void problem(ApiBodySummary::MessageProblem p, value_t type, std::string_view role) {
     if (out_->problem != ApiBodySummary::MessageProblem::None) return;
@@ -99,11 +117,40 @@ class SummarySax final : public nlohmann::json_sax<json> {
     out_->problem_role = std::string(role);
   }
 
+  // The keys of one open object. Most objects have a handful, so a linear scan of a small
+  // vector; an object with many keys moves to a hash set so a hostile body stays O(n).
+  class ObjectKeys {
+   public:
+    void clear() {
+      few_.clear();
+      many_.clear();
+    }
+    bool insert(const std::string& k) {
+      if (many_.empty()) {
+        if (std::find(few_.begin(), few_.end(), k) != few_.end()) return false;
+        if (few_.size() < kFew) {
+          few_.push_back(k);
+          return true;
+        }
+        many_.insert(few_.begin(), few_.end());
+      }
+      return many_.insert(k).second;
+    }
+
+   private:
+    static constexpr size_t kFew = 16;
+    std::vector<std::string> few_;
+    std::unordered_set<std::string> many_;
+  };
+
   ApiBodySummary* out_;
+  std::vector<ObjectKeys> objects_;  // one per nesting level of open objects, reused
+  size_t open_objects_ = 0;
   int depth_ = 0;
   ApiBodySummary::Field* field_ = nullptr;
   bool in_messages_ = false;
   bool message_key_is_role_ = false;
+  bool message_key_is_content_ = false;
   bool role_seen_ = false;
 };
 

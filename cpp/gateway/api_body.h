@@ -19,7 +19,7 @@ struct ApiBodySummary {
     bool present = false;
     nlohmann::json::value_t type = nlohmann::json::value_t::null;
   };
-  enum class MessageProblem { None, NotObject, MissingRole, RoleNotString, RoleInvalid };
+  enum class MessageProblem { None, NotObject, MissingRole, RoleNotString, RoleInvalid, ContentInvalidType };
 
   bool valid = false;  // syntactically valid JSON
   nlohmann::json::value_t root = nlohmann::json::value_t::null;
@@ -32,6 +32,11 @@ struct ApiBodySummary {
   size_t problem_index = 0;
   nlohmann::json::value_t problem_type = nlohmann::json::value_t::null;
   std::string problem_role;
+  // A key repeated in one object, anywhere in the document. JSON leaves duplicates undefined:
+  // the gateway's reader and the upstream's could take different ones (route by one model,
+  // serve another; guard one content, send another), so such a body is refused.
+  bool duplicate_key = false;
+  std::string duplicate_key_name;
 };
 
 ApiBodySummary summarizeApiBody(std::string_view text);

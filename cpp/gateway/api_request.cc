@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/echo.h"
 #include "gateway/api_body.h"
 #include "gateway/config.h"
 #include "gateway/exchange.h"
@@ -68,9 +69,11 @@ bool rejectBadFields(Exchange& ex, Endpoint endpoint, const ApiBodySummary& body
       case Problem::NotObject: return invalidType(ex, where, "an object", body.problem_type), true;
       case Problem::MissingRole: return missing(ex, (where + ".role").c_str()), true;
       case Problem::RoleNotString: return invalidType(ex, where + ".role", "a string", body.problem_type), true;
+      case Problem::ContentInvalidType:
+        return invalidType(ex, where + ".content", "a string or an array", body.problem_type), true;
       case Problem::RoleInvalid:
         ex.sendError(400,
-                     "Invalid value: '" + body.problem_role +
+                     "Invalid value: '" + echoed(body.problem_role) +
                          "'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and "
                          "'developer'.",
                      "invalid_request_error", "invalid_value", where + ".role");
@@ -92,8 +95,30 @@ bool rejectBadFields(Exchange& ex, Endpoint endpoint, const ApiBodySummary& body
   return false;
 }
 
+// One rule on every endpoint: a body that repeats a key in any object is refused (see
+// ApiBodySummary::duplicate_key for why).
+FilterStatus duplicateKey(Exchange& ex, const ApiBodySummary& body) {
+  ex.sendError(400,
+               "Invalid request body: the key '" + echoed(body.duplicate_key_name) +
+                   "' appears more than once in one object. Send each key once.",
+               "invalid_request_error", "duplicate_key", echoed(body.duplicate_key_name));
+  return FilterStatus::StopIteration;
+}
+
+// No provider names a model in kilobytes; a longer name is an attack on everything that
+// echoes, logs or keys by it.
+constexpr size_t kMaxModelBytes = 512;
+
+FilterStatus modelTooLong(Exchange& ex, const std::string& model) {
+  ex.sendError(400,
+               "Invalid 'model': a model name has at most " + std::to_string(kMaxModelBytes) + " bytes; got " +
+                   std::to_string(model.size()) + " ('" + echoed(model, 64) + "').",
+               "invalid_request_error", "invalid_value", "model");
+  return FilterStatus::StopIteration;
+}
+
 FilterStatus unknownModel(Exchange& ex, const std::string& model) {
-  ex.sendError(404, "The model `" + model + "` does not exist or you do not have access to it.",
+  ex.sendError(404, "The model `" + echoed(model) + "` does not exist or you do not have access to it.",
                "invalid_request_error", "model_not_found");
   return FilterStatus::StopIteration;
 }
@@ -128,7 +153,7 @@ FilterStatus routePassthrough(Exchange& ex) {
   http::Request& req = ex.request();
   const std::string_view path = req.path();
   if (hasDotSegment(path)) {
-    ex.sendError(400, "Invalid URL (" + req.method + " " + std::string(path) + "): dot segments are not allowed",
+    ex.sendError(400, "Invalid URL (" + req.method + " " + echoed(path) + "): dot segments are not allowed",
                  "invalid_request_error", "invalid_url");
     return FilterStatus::StopIteration;
   }
@@ -138,10 +163,12 @@ FilterStatus routePassthrough(Exchange& ex) {
   const std::string* type = req.headers.find("content-type");
   if (!ex.bodyStreamed() && type != nullptr && type->find("json") != std::string::npos && !req.body.empty()) {
     const ApiBodySummary body = summarizeApiBody(req.body);
+    if (body.duplicate_key) return duplicateKey(ex, body);
     if (body.valid && body.root == nlohmann::json::value_t::object) {
       api.json_object = true;
       api.body.reset(req.body);
       if (body.model.type == nlohmann::json::value_t::string) {
+        if (body.model_value.size() > kMaxModelBytes) return modelTooLong(ex, body.model_value);
         api.model = body.model_value;
         api.route = ex.config().resolve(api.model, &api.captured);
         if (api.route == nullptr) return unknownModel(ex, api.model);
@@ -151,7 +178,7 @@ FilterStatus routePassthrough(Exchange& ex) {
   }
   if (api.route == nullptr) api.provider = ex.config().defaultProvider();
   if (api.route == nullptr && api.provider == nullptr) {
-    ex.sendError(404, "Invalid URL (" + req.method + " " + std::string(path) + ")", "invalid_request_error",
+    ex.sendError(404, "Invalid URL (" + req.method + " " + echoed(path) + ")", "invalid_request_error",
                  "unknown_url");
     return FilterStatus::StopIteration;
   }
@@ -195,20 +222,21 @@ FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
   }
   if (match == nullptr) {
     if (path.substr(0, 4) == "/v1/") return routePassthrough(ex);
-    ex.sendError(404, "Invalid URL (" + req.method + " " + std::string(path) + ")", "invalid_request_error",
+    ex.sendError(404, "Invalid URL (" + req.method + " " + echoed(path) + ")", "invalid_request_error",
                  "unknown_url");
     return FilterStatus::StopIteration;
   }
   if (req.method != "POST") {
     http::HeaderList allow;
     allow.add("allow", "POST");
-    ex.sendError(405, "Invalid method for URL (" + req.method + " " + std::string(path) + ")",
+    ex.sendError(405, "Invalid method for URL (" + req.method + " " + echoed(path) + ")",
                  "invalid_request_error", "method_not_allowed", {}, &allow);
     return FilterStatus::StopIteration;
   }
   ApiCall& api = ex.api();
   api.endpoint = match->endpoint;
   const ApiBodySummary body = summarizeApiBody(req.body);
+  if (body.duplicate_key) return duplicateKey(ex, body);
   if (!body.valid) {
     ex.sendError(400,
                  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
@@ -229,6 +257,7 @@ FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
     return FilterStatus::StopIteration;
   }
   if (body.model.type != nlohmann::json::value_t::string) return invalidType(ex, "model", "a string", body.model.type);
+  if (body.model_value.size() > kMaxModelBytes) return modelTooLong(ex, body.model_value);
   if (rejectBadFields(ex, api.endpoint, body)) return FilterStatus::StopIteration;
   api.model = body.model_value;
   api.stream = body.stream_value;

@@ -1,6 +1,7 @@
 #include "gateway/exchange.h"
 
 #include "core/clock.h"
+#include "core/echo.h"
 #include "gateway/config.h"
 #include "gateway/worker.h"
 #include "guardrails/during_checks.h"
@@ -124,6 +125,9 @@ void Exchange::sendError(int status, std::string_view message, std::string_view 
   done_ = true;
   status_ = status;
   if (type.empty()) type = http::errorTypeForStatus(status);
+  // Echoed values are cut where they are put in; this bounds what the words around them add.
+  std::string capped;
+  if (message.size() > kErrorMessageMaxBytes) message = capped = echoed(message, kErrorMessageMaxBytes);
   rec_.noteError(type, message);  // the record needs no parse of the body we make here
   http::HeaderList h = baseHeaders();
   h.add("content-type", "application/json");
@@ -183,18 +187,25 @@ void Exchange::startCall(const Provider& provider, const router::Target* target)
   }
 }
 
-void Exchange::addRoutingHeaders(http::HeaderList& headers) const {
+void Exchange::addRoutingHeaders(http::HeaderList& headers, int status) const {
   headers.add("x-aigw-request-id", id_);
   if (route_ != nullptr) {
+    // A route that retries has spent what retrying could do; an SDK that retried the answer
+    // again would multiply the attempts (3 SDK tries x 3 of ours reached an upstream 9 times).
+    // The official SDKs obey x-should-retry before their own status rules.
+    const bool sdk_would_retry = status == 408 || status == 409 || status == 429 || status >= 500;
+    if (sdk_would_retry && route_->retry.attempts > 1 && !route_->retry.client_retries) {
+      headers.set("x-should-retry", "false");
+    }
     if (!attempts_.empty()) {
       const Attempt& last = attempts_.back();
       headers.add("x-aigw-provider", last.target->provider->name());
-      headers.add("x-aigw-model", last.model);
+      headers.add("x-aigw-model", echoedHeaderValue(last.model));
     }
     headers.add("x-aigw-attempts", std::to_string(attempts_.size()));
   } else if (api_.provider != nullptr) {
     headers.add("x-aigw-provider", api_.provider->name());
-    if (!api_.model.empty()) headers.add("x-aigw-model", api_.model);
+    if (!api_.model.empty()) headers.add("x-aigw-model", echoedHeaderValue(api_.model));
   }
 }
 
@@ -215,7 +226,7 @@ void Exchange::onCallHead(int status, http::HeaderList headers, int64_t content_
     held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
     return;
   }
-  addRoutingHeaders(headers);
+  addRoutingHeaders(headers, status);
   // (Serving as a mock upstream there is nothing to retry, and a test of a stall before the
   // first event needs the head to go out.)
   if (event_stream_ && has_body && target_ != nullptr && !config().server().mock_mode) {
@@ -238,7 +249,7 @@ void Exchange::commitHeld() {
   if (failing_) {
     // Too big to hold for a retry decision: this failure is the answer.
     failing_ = false;
-    addRoutingHeaders(held->headers);
+    addRoutingHeaders(held->headers, held->status);
   }
   sse_head_held_ = false;
   writer_.writeHead(held->status, held->headers, held->content_length);

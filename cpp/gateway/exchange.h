@@ -142,7 +142,8 @@ class Exchange final : public http::RequestHandler, public CallObserver, private
   };
 
   http::HeaderList baseHeaders() const;
-  void addRoutingHeaders(http::HeaderList& headers) const;
+  // x-aigw-* (and, on an error answer of a route that retried, x-should-retry: false).
+  void addRoutingHeaders(http::HeaderList& headers, int status) const;
   void startCall(const Provider& provider, const router::Target* target);
   void releaseCall();
   void commitHeld();
@@ -247,7 +248,7 @@ class Exchange final : public http::RequestHandler, public CallObserver, private
   const router::Target* target_ = nullptr;    // the attempt in progress (or waiting for a slot)
   bool probe_ = false;                        // it is the breaker's half-open probe
   bool slot_held_ = false;                    // it holds a concurrency slot
-  bool retry_slot_ = false;                   // it (or the wait before it) holds a retry-budget slot
+  bool retry_slot_ = false;                   // it (or the wait before it) is a retry the budget allowed
   bool failing_ = false;                      // the attempt answered >= 400: held for a decision
   bool summary_ = false;
   router::ConcurrencyLimit::WaiterPtr waiter_;

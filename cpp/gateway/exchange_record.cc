@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
+#include "core/echo.h"
 #include "gateway/config.h"
 #include "gateway/exchange.h"
 #include "gateway/worker.h"
@@ -124,10 +125,10 @@ void Exchange::writeRecord(bool client_gone) {
   r.ts_start_ms = rec_.start_wall_ms;
   r.ts_end_ms = wallMs();
   r.method = request_.method;
-  r.path.assign(request_.path());
+  r.path = echoed(request_.path(), kEchoMaxBytes * 4);
   const bool api = api_.route != nullptr || api_.provider != nullptr;
   if (api) r.endpoint = endpointName(api_.endpoint);
-  r.model = api_.model;
+  r.model = echoed(api_.model);
   const router::Route* route = route_ != nullptr ? route_ : api_.route;
   if (route != nullptr) r.route = route->name;
   std::string_view upstream_model;

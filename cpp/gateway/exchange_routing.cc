@@ -31,7 +31,7 @@ void Exchange::beginRouting() {
   route_ = api_.route;
   captured_ = api_.captured;
   route_->requests.fetch_add(1, std::memory_order_relaxed);
-  route_->budget.requestStarted();
+  route_->budget.requestStarted(monotonicNs());
   attempts_.reserve(2);
   switch (config().server().routing_summary) {
     case ServerSettings::RoutingSummary::Always: summary_ = true; break;
@@ -162,10 +162,7 @@ void Exchange::endAttempt(router::Outcome outcome, int status, std::string_view 
   probe_ = false;
   if (outcome == router::Outcome::Failure) state.failures.fetch_add(1, std::memory_order_relaxed);
   if (!error.empty()) state.setLastError(std::string(error), wallMs());
-  if (retry_slot_) {
-    retry_slot_ = false;
-    route_->budget.retryEnded();
-  }
+  retry_slot_ = false;
 }
 
 void Exchange::afterFailure(router::Failure failure) {
@@ -195,16 +192,20 @@ void Exchange::afterFailure(router::Failure failure) {
     giveUp();
     return;
   }
-  if (!route.budget.tryStartRetry(route.retry)) {
+  // Straight on to a target this request has not seen fail; back off before going back to one.
+  // Moving on is a fallback: it adds nothing to the load of the target that failed, so only
+  // going back (a retry proper) spends the retry budget.
+  const uint64_t now = monotonicNs();
+  const router::Target* next = router::pick(route, pickInput(now));
+  const bool fallback = next != nullptr && !contains(failed_, next);
+  if (!fallback && !route.budget.tryStartRetry(route.retry, now)) {
     route.retries_budget_denied.fetch_add(1, std::memory_order_relaxed);
     giveUp();
     return;
   }
   retry_slot_ = true;
   route.retries.fetch_add(1, std::memory_order_relaxed);
-  // Straight on to a target this request has not seen fail; back off before going back to one.
-  const router::Target* next = router::pick(route, pickInput(monotonicNs()));
-  if (next != nullptr && !contains(failed_, next)) {
+  if (fallback) {
     nextAttempt();
     return;
   }
@@ -275,14 +276,11 @@ void Exchange::noTarget() {
 // Out of options: the last failure is the answer.
 void Exchange::giveUp() {
   if (done_) return;
-  if (retry_slot_) {
-    retry_slot_ = false;
-    route_->budget.retryEnded();
-  }
+  retry_slot_ = false;
   if (failure_) {
     // The failure is the answer: usage it reported is counted (and priced) like any answer's.
     held_ = std::move(failure_);
-    addRoutingHeaders(held_->headers);
+    addRoutingHeaders(held_->headers, held_->status);
     status_ = held_->status;
     rec_.usage = failure_usage_;
     if (priceAnswer()) return;
@@ -297,15 +295,11 @@ void Exchange::giveUp() {
 
 void Exchange::switchRoute(const router::Route* next) {
   route_->fallbacks.fetch_add(1, std::memory_order_relaxed);
-  route_->budget.requestEnded();
-  if (retry_slot_) {
-    retry_slot_ = false;
-    route_->budget.retryEnded();
-  }
+  retry_slot_ = false;
   ++hops_;
   route_ = next;
   route_->requests.fetch_add(1, std::memory_order_relaxed);
-  route_->budget.requestStarted();
+  route_->budget.requestStarted(monotonicNs());
   std::string_view captured = api_.model;
   if (next->pattern) router::globMatch(next->name, api_.model, &captured);
   captured_ = captured;
@@ -353,11 +347,7 @@ void Exchange::onDeadline() {
 void Exchange::finishRouting() {
   if (route_ == nullptr) return;
   endAttempt(router::Outcome::Neutral, 0, {});
-  if (retry_slot_) {
-    retry_slot_ = false;
-    route_->budget.retryEnded();
-  }
-  route_->budget.requestEnded();
+  retry_slot_ = false;
   route_ = nullptr;
   deadline_timer_.reset();
   wait_timer_.reset();
@@ -390,7 +380,7 @@ void Exchange::sendRoutingError(int status, std::string_view message, std::strin
   done_ = true;
   status_ = status;
   http::HeaderList h;
-  addRoutingHeaders(h);
+  addRoutingHeaders(h, status);
   h.add("content-type", "application/json");
   if (retry_after_s >= 0) h.add("retry-after", std::to_string(retry_after_s));
   std::string body = http::openAiErrorBody(message, type, code);

@@ -83,8 +83,7 @@ void Worker::onConnection(uv_stream_t* server, int status) {
     uv_close(reinterpret_cast<uv_handle_t*>(client), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
     return;
   }
-  const int64_t active = self->shared_.counters.connections_active.load(std::memory_order_relaxed);
-  if (active >= self->config().server().max_connections || self->ctx_.draining) {
+  if (self->ctx_.draining || !self->shared_.counters.admit(self->config().server().max_connections)) {
     self->refuse(client);
     return;
   }

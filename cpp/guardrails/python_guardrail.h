@@ -42,7 +42,12 @@ class PythonGuardrail final : public Guardrail {
 
   uint64_t timeoutMs() const { return timeout_ms_; }
   // The backstop: how long a check may wait for its verdict before it fails as timed out.
-  uint64_t backstopMs() const { return timeout_ms_ + 1000; }
+  // Python answers a timeout at the timeout itself (counted from when the hook thread took the
+  // job); the slack only covers a hook thread that cannot run then, e.g. starved of the GIL by
+  // sync hooks computing in their threads: a timeout then still fires on time, give or take
+  // the slack, not whenever Python gets to it. aigw._cost_hook.BACKSTOP_SLACK_S is the same.
+  static constexpr uint64_t kBackstopSlackMs = 100;
+  uint64_t backstopMs() const { return timeout_ms_ + kBackstopSlackMs; }
 
   // The CheckResult for a verdict from the hook thread (ok = false: the hook layer failed).
   CheckResult verdictFor(bool ok, const std::string& result) const;

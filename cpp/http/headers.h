@@ -38,6 +38,9 @@ class HeaderList {
   }
   auto begin() const { return fields_.begin(); }
   auto end() const { return fields_.end(); }
+  // Mutable iteration is for rewriting values; a name must stay lower-case.
+  auto begin() { return fields_.begin(); }
+  auto end() { return fields_.end(); }
   size_t size() const { return fields_.size(); }
   bool empty() const { return fields_.empty(); }
   void clear() { fields_.clear(); }

@@ -193,6 +193,7 @@ int RequestParser::onMessageComplete(llhttp_t* p) {
 void RequestParser::startLineScan(bool after_start_line) {
   scan_active_ = true;
   scan_prev_cr_ = false;
+  scan_in_name_ = false;
   scan_line_len_ = 0;
   scan_lines_ = after_start_line ? 1 : 0;
 }
@@ -212,6 +213,7 @@ size_t RequestParser::scanLines(const char* data, size_t len, const char** reaso
         return i;
       }
       scan_prev_cr_ = false;
+      scan_in_name_ = false;
       if (scan_line_len_ == 0 && scan_lines_ > 0) {
         scan_active_ = false;  // the empty line that ends the section
         return len;
@@ -228,9 +230,22 @@ size_t RequestParser::scanLines(const char* data, size_t len, const char** reaso
       scan_prev_cr_ = true;
       continue;
     }
-    if (scan_line_len_ == 0 && scan_lines_ > 0 && (c == ' ' || c == '\t')) {
-      *reason = "obsolete line folding (obs-fold) is not accepted";
-      return i;
+    if (scan_line_len_ == 0 && scan_lines_ > 0) {
+      if (c == ' ' || c == '\t') {
+        *reason = "obsolete line folding (obs-fold) is not accepted";
+        return i;
+      }
+      scan_in_name_ = true;  // a header (or trailer) line starts with its field name
+    }
+    if (scan_in_name_) {
+      if (c == ':') {
+        scan_in_name_ = false;
+      } else if (c == ' ' || c == '\t') {
+        // RFC 9112 5.1: "Authorization : x" must be refused. llhttp 8 accepts it and keeps the
+        // name with its space, which an upstream may read as the header without it.
+        *reason = "whitespace between a header field name and the colon";
+        return i;
+      }
     }
     ++scan_line_len_;
   }

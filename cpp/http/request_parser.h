@@ -113,6 +113,7 @@ class RequestParser {
   // Line scanner state.
   bool scan_active_ = true;
   bool scan_prev_cr_ = false;
+  bool scan_in_name_ = false;  // inside a header line's field name (before its colon)
   size_t scan_line_len_ = 0;
   size_t scan_lines_ = 0;
   int error_status_ = 0;

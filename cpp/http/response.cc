@@ -60,7 +60,13 @@ void appendStatusLine(std::string& out, int status) {
 void appendHeader(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
   out.append(": ");
-  out.append(value);
+  // Last line of defence against response splitting: whatever put a CR, LF or NUL into a value
+  // (a client's model name, an upstream's header), it never starts a new header line here.
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos) {
+    out.append(value);
+  } else {
+    for (char c : value) out.push_back(c == '\r' || c == '\n' || c == '\0' ? ' ' : c);
+  }
   out.append("\r\n");
 }
 

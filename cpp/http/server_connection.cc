@@ -37,7 +37,6 @@ ServerConnection::ServerConnection(ServerContext& ctx, uv_tcp_t* tcp)
   if (next_ != nullptr) next_->prev_ = this;
   ctx_.head = this;
   ++ctx_.live;
-  ctx_.counters->connections_active.fetch_add(1, std::memory_order_relaxed);
 }
 
 ServerConnection::~ServerConnection() {
@@ -137,7 +136,14 @@ void ServerConnection::closeIfInputDone() {
 
 void ServerConnection::handleData(const char* data, size_t len) {
   if (closing_ || failed_) return;
-  if (lingering_ || close_after_flush_) return;  // discard: the connection is ending
+  if (lingering_ || close_after_flush_) {
+    // Discarded: the connection is ending. Lingering keeps our FIN from becoming an RST that
+    // could destroy the answer unread, but a client that keeps sending after a 413 does not
+    // get to stream the rest of a gigabyte into the void.
+    discarded_ += len;
+    if (discarded_ > ctx_.limits.max_linger_bytes) close(false);
+    return;
+  }
   const bool must_buffer =
       (handler_ != nullptr && !streaming_body_) || buffered_off_ < buffered_.size() || write_blocked_;
   if (!must_buffer) {

@@ -28,6 +28,7 @@ struct ServerLimits {
   uint64_t body_timeout_ms = 30000;
   uint64_t idle_timeout_ms = 60000;
   uint64_t linger_ms = 2000;                     // reading-and-discarding after an error response
+  size_t max_linger_bytes = 1 << 20;              // ... and at most this many bytes of it
   size_t write_high_watermark = 256 * 1024;       // pause producers above this many queued bytes
   size_t write_low_watermark = 64 * 1024;         // resume them below this
   size_t max_buffered_input = 64 * 1024;          // pipelined bytes held while a request is in flight
@@ -37,6 +38,15 @@ struct ServerCounters {
   std::atomic<uint64_t> connections_accepted{0};
   std::atomic<uint64_t> connections_refused{0};
   std::atomic<int64_t> connections_active{0};
+  // Takes one of `max` connection places, atomically across workers (two workers accepting at
+  // once cannot both take the last one). False when all are taken.
+  bool admit(int64_t max) {
+    int64_t active = connections_active.load(std::memory_order_relaxed);
+    while (active < max) {
+      if (connections_active.compare_exchange_weak(active, active + 1, std::memory_order_relaxed)) return true;
+    }
+    return false;
+  }
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> framing_errors{0};
   std::atomic<uint64_t> limit_errors{0};
@@ -65,9 +75,10 @@ struct ServerContext {
 
 class ServerConnection final : public ResponseWriter {
  public:
-  // Takes over `client`, which must already be initialized on ctx.loop and accepted. With
-  // `tls`, the connection speaks HTTPS: every byte read is decrypted first and every byte
-  // written encrypted; the handshake and the first request's headers share header_timeout.
+  // Takes over `client`, which must already be initialized on ctx.loop and accepted, and holds
+  // a place taken with ServerCounters::admit (released when the connection ends). With `tls`,
+  // the connection speaks HTTPS: every byte read is decrypted first and every byte written
+  // encrypted; the handshake and the first request's headers share header_timeout.
   static void adopt(ServerContext& ctx, uv_tcp_t* client, std::shared_ptr<const net::TlsServerContext> tls = nullptr);
 
   // Draining: close now if idle, otherwise after the current response.
@@ -162,6 +173,7 @@ class ServerConnection final : public ResponseWriter {
   bool in_consume_ = false;
   bool close_after_flush_ = false;
   bool lingering_ = false;
+  size_t discarded_ = 0;  // bytes read and dropped since the connection began to end
   bool closing_ = false;
   bool http10_ = false;
   bool failed_ = false;

@@ -7,6 +7,7 @@
 #include "providers/usage.h"
 #include "upstream/header_policy.h"
 #include "upstream/pool_registry.h"
+#include "upstream/sse_credential_scrubber.h"
 
 namespace aigw {
 namespace {
@@ -25,8 +26,8 @@ const char* endpointSuffix(Endpoint e) {
 class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Listener {
  public:
   OpenAiCall(CallContext& ctx, upstream::UpstreamPool& pool, const upstream::CallTimeouts& timeouts,
-             CallObserver& observer)
-      : observer_(observer), call_(ctx.loop, pool, timeouts, *this) {}
+             const upstream::CredentialScrubber& scrubber, CallObserver& observer)
+      : observer_(observer), call_(ctx.loop, pool, timeouts, *this), scrubber_(scrubber), scrub_bytes_(scrubber) {}
 
   void start(std::string request, bool body_streamed, bool chunked_upload) {
     chunked_upload_ = chunked_upload;
@@ -67,13 +68,21 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
     const std::string* type = headers.find("content-type");
     sse_ = type != nullptr && type->find("text/event-stream") != std::string::npos;
     if (sse_) decoder_ = std::make_unique<http::SseDecoder>(&OpenAiCall::onEvent, this);
+    if (sse_ && !scrubber_.empty()) scrub_events_ = std::make_unique<upstream::SseCredentialScrubber>(scrubber_);
     http::HeaderList out;
     upstream::copyForwardableResponseHeaders(headers, &out);
+    scrubber_.scrubHeaders(out);
     observer_.onCallHead(status, std::move(out), content_length);
   }
 
   void onUpstreamBody(std::string_view data) override {
     if (failed_) return;
+    relay(scrub_events_ ? scrub_events_->feed(data) : scrub_bytes_.feed(data));
+  }
+
+  // Bytes of the answer, with this provider's credentials already masked.
+  void relay(std::string_view data) {
+    if (data.empty()) return;
     // Usage is looked for in answers and in error bodies (a failed request may still have
     // consumed, and report, prompt tokens).
     if (sse_) {
@@ -92,6 +101,8 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
 
   void onUpstreamComplete() override {
     if (failed_) return;
+    if (scrub_events_ && scrub_events_->holding()) relay(scrub_events_->finish());
+    if (scrub_bytes_.holding()) relay(scrub_bytes_.finish());
     if (!sse_ && !body_.empty()) extractUsage(body_, &usage_);
     observer_.onCallEnd(usage_);
   }
@@ -108,6 +119,9 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
 
   CallObserver& observer_;
   upstream::UpstreamCall call_;
+  const upstream::CredentialScrubber& scrubber_;
+  upstream::CredentialScrubber::Stream scrub_bytes_;
+  std::unique_ptr<upstream::SseCredentialScrubber> scrub_events_;  // streams, when there is a key
   int status_ = 0;
   bool sse_ = false;
   bool failed_ = false;
@@ -136,7 +150,10 @@ std::unique_ptr<OpenAiProvider> OpenAiProvider::create(std::string name, OpenAiO
 }
 
 OpenAiProvider::OpenAiProvider(std::string name, OpenAiOptions options, std::shared_ptr<net::TlsClientContext> tls)
-    : Provider(std::move(name)), options_(std::move(options)), tls_(std::move(tls)) {}
+    : Provider(std::move(name)),
+      options_(std::move(options)),
+      tls_(std::move(tls)),
+      scrubber_(options_.api_key, options_.headers) {}
 
 std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
   const upstream::Origin& o = options_.origin;
@@ -203,7 +220,7 @@ ProviderCallPtr OpenAiProvider::start(CallContext& ctx, const CallRequest& reque
   if (request.connect_timeout_ms > 0) timeouts.connect_ms = request.connect_timeout_ms;
   if (request.first_byte_timeout_ms > 0) timeouts.first_byte_ms = request.first_byte_timeout_ms;
   if (request.idle_timeout_ms > 0) timeouts.idle_ms = request.idle_timeout_ms;
-  auto call = std::make_unique<OpenAiCall>(ctx, pool, timeouts, observer);
+  auto call = std::make_unique<OpenAiCall>(ctx, pool, timeouts, scrubber_, observer);
   call->start(buildRequest(request), request.body_streamed,
               request.body_streamed && request.http.headers.find("content-length") == nullptr);
   return call;

@@ -8,6 +8,7 @@
 
 #include "http/headers.h"
 #include "providers/provider.h"
+#include "upstream/credential_scrubber.h"
 #include "upstream/origin.h"
 #include "upstream/upstream_call.h"
 #include "upstream/upstream_pool.h"
@@ -45,6 +46,7 @@ class OpenAiProvider final : public Provider {
 
   OpenAiOptions options_;
   std::shared_ptr<net::TlsClientContext> tls_;
+  upstream::CredentialScrubber scrubber_;  // this provider's key, masked in all it relays
 };
 
 }  // namespace aigw

@@ -146,14 +146,54 @@ Failure classifyStatus(int status, std::string_view body) {
   return Failure::StatusFinal;
 }
 
-bool RetryBudget::tryStartRetry(const RetryPolicy& policy) {
-  const auto by_ratio = static_cast<int64_t>(std::floor(policy.budget_ratio * static_cast<double>(requests())));
-  const int64_t limit = std::max(policy.budget_min, by_ratio);
-  int64_t current = retries_.load(std::memory_order_relaxed);
-  while (current < limit) {
-    if (retries_.compare_exchange_weak(current, current + 1, std::memory_order_relaxed)) return true;
+namespace {
+int64_t secondOf(uint64_t now_ns) { return static_cast<int64_t>(now_ns / 1000000000); }
+}  // namespace
+
+RetryBudget::Second& RetryBudget::bucket(int64_t second) {
+  Second& b = seconds_[static_cast<size_t>(second % kWindowSeconds)];
+  if (b.second != second) b = Second{second, 0, 0};
+  return b;
+}
+
+void RetryBudget::sums(int64_t second, int64_t* requests, int64_t* retries) const {
+  *requests = *retries = 0;
+  for (const Second& b : seconds_) {
+    if (b.second > second - kWindowSeconds && b.second <= second) {
+      *requests += b.requests;
+      *retries += b.retries;
+    }
   }
-  return false;
+}
+
+void RetryBudget::requestStarted(uint64_t now_ns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++bucket(secondOf(now_ns)).requests;
+}
+
+bool RetryBudget::tryStartRetry(const RetryPolicy& policy, uint64_t now_ns) {
+  const int64_t second = secondOf(now_ns);
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t requests = 0, retries = 0;
+  sums(second, &requests, &retries);
+  const auto by_ratio = static_cast<int64_t>(std::floor(policy.budget_ratio * static_cast<double>(requests)));
+  if (retries >= by_ratio + policy.budget_min) return false;
+  ++bucket(second).retries;
+  return true;
+}
+
+int64_t RetryBudget::requests(uint64_t now_ns) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t requests = 0, retries = 0;
+  sums(secondOf(now_ns), &requests, &retries);
+  return requests;
+}
+
+int64_t RetryBudget::retries(uint64_t now_ns) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t requests = 0, retries = 0;
+  sums(secondOf(now_ns), &requests, &retries);
+  return retries;
 }
 
 }  // namespace aigw::router

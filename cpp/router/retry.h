@@ -2,7 +2,9 @@
 // keeps a storm of failures from multiplying the load on upstreams.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <mutex>
 #include <cstdint>
 #include <random>
 #include <string_view>
@@ -31,9 +33,10 @@ struct RetryPolicy {
   bool on_429 = true;
   uint64_t backoff_base_ms = 100;
   uint64_t backoff_max_ms = 5000;
-  double budget_ratio = 0.2;     // retries in progress may be this fraction of requests in progress
-  int64_t budget_min = 3;        // ... but at least this many (a floor for low traffic)
+  double budget_ratio = 0.2;     // retries may be this fraction of the requests of the last 10 s
+  int64_t budget_min = 3;        // ... plus this many per 10 s (a floor for low traffic)
   uint64_t max_retry_after_ms = 60000;  // longer Retry-After values are capped to this
+  bool client_retries = false;  // false: error answers tell SDKs not to retry (x-should-retry)
 };
 
 // True when the failure may be retried under this policy (Protocol counts as Connect).
@@ -53,21 +56,36 @@ int64_t parseRetryAfterMs(std::string_view value, uint64_t now_wall_ms);
 // compatible providers: context-window and content-policy errors get their own class.
 Failure classifyStatus(int status, std::string_view body);
 
-// Envoy-style retry budget, shared by every worker for one route: a retry may start only while
-// retries in progress < max(budget_min, budget_ratio * requests in progress).
+// Retry budget, shared by every worker for one route: a true ratio of recent requests (as
+// Finagle's RetryBudget). Over the last kWindowSeconds, retries started may not exceed
+// budget_ratio x requests started + budget_min, so a 503 storm sends at most (1 + ratio) x the
+// requests upstream, plus the floor. (Envoy's budget caps retries in flight instead, which lets
+// short retries multiply the load; see docs/routing.md.)
 class RetryBudget {
  public:
-  void requestStarted() { requests_.fetch_add(1, std::memory_order_relaxed); }
-  void requestEnded() { requests_.fetch_sub(1, std::memory_order_relaxed); }
-  // On true, the caller must call retryEnded() when that retry attempt ends.
-  bool tryStartRetry(const RetryPolicy& policy);
-  void retryEnded() { retries_.fetch_sub(1, std::memory_order_relaxed); }
-  int64_t requests() const { return requests_.load(std::memory_order_relaxed); }
-  int64_t retries() const { return retries_.load(std::memory_order_relaxed); }
+  static constexpr int kWindowSeconds = 10;
+
+  void requestStarted(uint64_t now_ns);
+  // True when a retry may start now; it is counted against the budget at once.
+  bool tryStartRetry(const RetryPolicy& policy, uint64_t now_ns);
+  // Requests and retries started in the window that ends at `now_ns` (for stats and tests).
+  int64_t requests(uint64_t now_ns) const;
+  int64_t retries(uint64_t now_ns) const;
 
  private:
-  std::atomic<int64_t> requests_{0};
-  std::atomic<int64_t> retries_{0};
+  struct Second {
+    int64_t second = -1;  // which second (of the monotonic clock) these counts are for
+    int64_t requests = 0;
+    int64_t retries = 0;
+  };
+  // The bucket of `second`, emptied first when it last counted an older second.
+  Second& bucket(int64_t second);
+  void sums(int64_t second, int64_t* requests, int64_t* retries) const;
+
+  // One short critical section per request; workers of one route rarely meet here, and the
+  // counts must be exact for the bound to hold.
+  mutable std::mutex mu_;
+  std::array<Second, kWindowSeconds> seconds_{};
 };
 
 }  // namespace aigw::router

@@ -155,6 +155,7 @@ RetryPolicy retryPolicy(const json& route, const RouteBuilder& b) {
   p.budget_ratio = getOr<double>(j, "budget_ratio", p.budget_ratio);
   p.budget_min = getOr<int64_t>(j, "budget_min", p.budget_min);
   p.max_retry_after_ms = getOr<uint64_t>(j, "max_retry_after_ms", p.max_retry_after_ms);
+  p.client_retries = getOr<bool>(j, "client_retries", p.client_retries);
   if (p.attempts < 1) b.fail("retry.attempts must be at least 1");
   if (p.budget_ratio < 0 || p.budget_min < 0) b.fail("the retry budget cannot be negative");
   return p;

@@ -1,18 +1,19 @@
 """Field types shared by the config schema's modules (numbers that refuse booleans, bounded
-seconds, names, import paths, the strict base model), the unit conversions of the core
-document, and the loader of the objects import paths name.
+seconds, names, import paths, the strict base model) and the unit conversions of the core
+document. ``load_object`` lives in aigw._import_path (it needs no validator).
 
 It imports nothing from the rest of ``aigw`` at module level (every config module uses it)."""
 
 from __future__ import annotations
 
 import difflib
-import importlib
 import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
+
+from aigw._import_path import load_object as load_object  # where it used to be
 
 # Largest integer accepted where the schema sets no upper bound: exactly
 # representable in a JSON double and far inside int64 on the C++ side.
@@ -53,21 +54,6 @@ PosSeconds = Annotated[Float, Field(gt=0, le=_MAX_SECONDS, allow_inf_nan=False)]
 NonNegSeconds = Annotated[Float, Field(ge=0, le=_MAX_SECONDS, allow_inf_nan=False)]
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 ImportPath = Annotated[str, Field(pattern=IMPORT_PATH_PATTERN)]
-
-
-def load_object(path: str, *, what: str = "import path") -> Any:
-    """The object an import path ``"package.module:attribute"`` names (the attribute may be
-    dotted). Raises ValueError ``"<what> '<path>': cannot load it: <why>"`` when the module
-    cannot be imported or has no such attribute; what the object must be is the caller's to
-    check."""
-    module_name, _, attr = path.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"{what} {path!r}: cannot load it: {exc}") from exc
-    return obj
 
 
 def _ms(seconds: float, *, positive: bool) -> int:

@@ -15,11 +15,11 @@ import logging
 import math
 import threading
 import time
-from concurrent.futures import Executor
 from typing import Any
 
-from aigw._config_types import load_object
 from aigw._hooks import call_hook, is_async
+from aigw._import_path import load_object
+from aigw._sync_hooks import SyncHookPool, SyncHookRejected
 from aigw.cost import CostConfig, CostContext, CostHook
 
 log = logging.getLogger("aigw.cost")
@@ -34,9 +34,15 @@ def load_cost_hook(path: str) -> CostHook:
     return hook
 
 
+# The C++ backstop fires this long after the hook's timeout if no result came: the runner
+# answers at the timeout itself, so the slack only covers a hook thread that cannot run then
+# (PythonGuardrail::kBackstopSlackMs is the same for guardrails).
+BACKSTOP_SLACK_S = 0.1
+
+
 def backstop_ms(settings: CostConfig) -> int:
-    """The C++ backstop for one answer: the hook's timeout plus a second of slack."""
-    return int((settings.timeout + 1.0) * 1000)
+    """The C++ backstop for one answer: the hook's timeout plus the slack."""
+    return round((settings.timeout + BACKSTOP_SLACK_S) * 1000)
 
 
 class CostHookRunner:
@@ -45,7 +51,7 @@ class CostHookRunner:
     def __init__(self, hook: CostHook, settings: CostConfig) -> None:
         self.hook = hook
         self.settings = settings
-        self._async = is_async(hook)
+        self.is_async = is_async(hook)
         self._name = getattr(hook, "__qualname__", None) or type(hook).__name__
         self._lock = threading.Lock()
         self._calls = 0
@@ -62,12 +68,7 @@ class CostHookRunner:
                 "total_ms": round(self._total_ms, 3),
             }
 
-    async def run(
-        self,
-        payload: str,
-        loop: asyncio.AbstractEventLoop,
-        pool: Executor,
-    ) -> dict[str, Any]:
+    async def run(self, payload: str, pool: SyncHookPool) -> dict[str, Any]:
         """The result for the data plane: ``{"cost_usd": float | None}``."""
         ctx = CostContext.from_snapshot(payload)
         started = time.perf_counter()
@@ -77,10 +78,10 @@ class CostHookRunner:
             outcome = await call_hook(
                 self.hook,
                 ctx,
-                is_async=self._async,
+                is_async=self.is_async,
                 timeout=self.settings.timeout,
-                loop=loop,
                 pool=pool,
+                hook="cost",
             )
             cost = self._checked(outcome, ctx)
         except asyncio.CancelledError:
@@ -93,6 +94,16 @@ class CostHookRunner:
                 self.settings.timeout,
                 ctx.request_id,
                 self.settings.on_error,
+            )
+            cost = self._fallback(ctx)
+        except SyncHookRejected as exc:
+            error = True
+            log.error(
+                "cost hook %s not run on request %s (on_error=%s): %s",
+                self._name,
+                ctx.request_id,
+                self.settings.on_error,
+                exc,
             )
             cost = self._fallback(ctx)
         except Exception:

@@ -8,7 +8,8 @@ events at once, and takes every waiting job when it wakes (jobs submitted in one
 turn arrive together). A check whose coroutine finishes on its first step is answered at once,
 without a task (its verdict leaves just before the thread sleeps again); the others run as a
 task, which a cancelled job (a sibling blocked first, the client left, the backstop fired)
-cancels: the check gets ``asyncio.CancelledError``. Sync checks run in a small thread pool. A
+cancels: the check gets ``asyncio.CancelledError``. Sync checks run in a small thread pool
+(aigw._sync_hooks: deadlines, a share per hook, timed-out threads written off). A
 ``cost`` job prices one answer with the cost hook (aigw._cost_hook). Tasks answer with
 ``Server.complete_hook``; C++ posts each verdict to the worker that parked the request. The
 data plane's loop threads never take the GIL.
@@ -26,11 +27,11 @@ import math
 import selectors
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from aigw import _core
-from aigw._config_types import load_object
+from aigw._import_path import load_object
+from aigw._sync_hooks import SyncHookPool, SyncHookRejected
 from aigw.guardrails import (
     _METHODS,
     Guardrail,
@@ -96,19 +97,24 @@ async def finish_hook(
     first: Any,
     *,
     timeout: float,
-    loop: asyncio.AbstractEventLoop,
-    pool: Executor,
+    pool: SyncHookPool,
+    hook: str,
 ) -> Any:
     """The rest of a hook call, within ``timeout`` seconds (else TimeoutError): ``coro``, which
     already ran its first step (that yielded ``first``), to its end; or, ``coro`` None, the sync
-    ``fn(arg)`` in ``pool`` (and the awaitable it may return)."""
-    async with asyncio.timeout(timeout):
-        if coro is not None:
+    ``fn(arg)`` in ``pool`` as ``hook`` (and the awaitable it may return, in what is left of
+    the time). SyncHookRejected: ``hook`` has too many calls running past their timeout."""
+    if coro is not None:
+        async with asyncio.timeout(timeout):
             return await _resume(coro, first)
-        outcome = await loop.run_in_executor(pool, fn, arg)
-        if inspect.isawaitable(outcome):
+    # The pool answers TimeoutError at the deadline itself, queue time included, even if the
+    # thread is still busy; the same deadline bounds an awaitable the function may return.
+    deadline = asyncio.get_running_loop().time() + timeout
+    outcome = await pool.call(hook, fn, arg, timeout)
+    if inspect.isawaitable(outcome):
+        async with asyncio.timeout_at(deadline):
             outcome = await outcome
-        return outcome
+    return outcome
 
 
 async def call_hook(
@@ -117,11 +123,11 @@ async def call_hook(
     *,
     is_async: bool,
     timeout: float,
-    loop: asyncio.AbstractEventLoop,
-    pool: Executor,
+    pool: SyncHookPool,
+    hook: str,
 ) -> Any:
     """What ``fn(arg)`` returns. An async hook runs its first step at once and gets its timeout
-    only if it waits (most finish without waiting); a sync one runs in ``pool``."""
+    only if it waits (most finish without waiting); a sync one runs in ``pool`` as ``hook``."""
     coro: Any = None
     first: Any = None
     if is_async:
@@ -130,7 +136,7 @@ async def call_hook(
             first = coro.send(None)
         except StopIteration as finished:
             return finished.value
-    return await finish_hook(fn, arg, coro, first, timeout=timeout, loop=loop, pool=pool)
+    return await finish_hook(fn, arg, coro, first, timeout=timeout, pool=pool, hook=hook)
 
 
 def core_entry(g: Guardrail, spec: Any = None) -> dict[str, Any]:
@@ -194,11 +200,12 @@ def load_guardrail(spec: Any) -> Guardrail:
 class _Check:
     """One guardrail at one stage: the function to call and how."""
 
-    __slots__ = ("fn", "guardrail", "is_async", "stage")
+    __slots__ = ("fn", "guardrail", "hook", "is_async", "stage")
 
     def __init__(self, g: Guardrail, stage: str) -> None:
         self.guardrail = g
         self.stage = stage
+        self.hook = f"guardrail:{g.name}"  # its bulkhead in the sync pool: one for all stages
         self.fn: Callable[[Any], Any] = getattr(g, _METHODS[stage])
         if isinstance(g, _FunctionGuardrail):
             self.fn = g.function  # so an async function is seen as one (fast path, no thread)
@@ -230,8 +237,13 @@ class HookRunner:
             for stage in g.stages:
                 self._checks[f"{stage}:{g.name}"] = _Check(g, stage)
         self._running: dict[int, asyncio.Task[None]] = {}
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aigw-guardrail")
         self._loop = asyncio.SelectorEventLoop(_HookSelector(server, self._start, self._cancel))
+        self._pool = SyncHookPool(self._loop)
+        for check in self._checks.values():
+            if not check.is_async:
+                self._pool.add_hook(check.hook)
+        if cost is not None and not cost.is_async:
+            self._pool.add_hook("cost")
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run_loop, name="aigw-hooks", daemon=True)
 
@@ -248,7 +260,7 @@ class HookRunner:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -271,6 +283,10 @@ class HookRunner:
 
     def cost_stats(self) -> dict[str, Any] | None:
         return None if self._cost is None else self._cost.stats()
+
+    def stats(self) -> dict[str, Any]:
+        """The hook thread's counters (``gw.stats()["hooks"]``): the sync hook pool's."""
+        return {"sync": self._pool.stats()}
 
     def _start(self, job_id: int, kind: str, payload: str) -> str | None:
         """Runs a check as far as it goes without waiting: its verdict (JSON) when it is done,
@@ -327,7 +343,7 @@ class HookRunner:
         g = check.guardrail
         try:
             outcome = await finish_hook(
-                check.fn, view, coro, first, timeout=g.timeout, loop=self._loop, pool=self._pool
+                check.fn, view, coro, first, timeout=g.timeout, pool=self._pool, hook=check.hook
             )
         except TimeoutError:
             log.error(
@@ -336,6 +352,9 @@ class HookRunner:
             result = json.dumps(
                 {"verdict": "error", "message": f"timed out after {g.timeout:g} s", "timeout": True}
             )
+        except SyncHookRejected as exc:
+            log.error("guardrail %r not run (on_error=%s): %s", g.name, g.on_error, exc)
+            result = json.dumps({"verdict": "error", "message": f"rejected: {exc}"})
         except asyncio.CancelledError:
             raise  # the request no longer waits for it
         except Exception as exc:
@@ -346,7 +365,7 @@ class HookRunner:
 
     async def _price(self, job_id: int, cost: CostHookRunner, payload: str) -> None:
         try:
-            result = await cost.run(payload, self._loop, self._pool)
+            result = await cost.run(payload, self._pool)
         except asyncio.CancelledError:
             raise  # the client left: the core books the table's cost
         except Exception as exc:  # the layer failed: the core takes the table's cost

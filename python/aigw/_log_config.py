@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
+from aigw import _log_defaults as defaults
 from aigw._config_types import _MAX_INT, Float, ImportPath, Int, _Model
 
 __all__ = [
@@ -107,18 +108,18 @@ class LogConfig(_Model):
     sinks: list[SinkConfig] = Field(default_factory=_default_sinks)
     # Journal bytes not yet in every sink before the bound is reached; then `spill` keeps
     # writing (and counts records_spilled) and `backpressure` answers new requests 503.
-    max_pending: Size = 256 * 1024**2
-    overflow: Literal["spill", "backpressure"] = "spill"
-    rotate_bytes: Annotated[Size, Field(ge=4096)] = 16 * 1024**2
+    max_pending: Size = defaults.MAX_PENDING_BYTES
+    overflow: Literal["spill", "backpressure"] = defaults.OVERFLOW
+    rotate_bytes: Annotated[Size, Field(ge=4096)] = defaults.ROTATE_BYTES
     bodies: bool = False
-    max_body_bytes: Annotated[Size, Field(le=16 * 1024**2)] = 4096
+    max_body_bytes: Annotated[Size, Field(le=16 * 1024**2)] = defaults.MAX_BODY_BYTES
     # Records kept in memory for gw.logs().
-    memory_records: Annotated[Int, Field(ge=0, le=1_000_000)] = 1000
-    batch_size: Annotated[Int, Field(ge=1, le=100000)] = 1000
-    flush_interval: Annotated[Float, Field(gt=0, le=60)] = 0.05
+    memory_records: Annotated[Int, Field(ge=0, le=1_000_000)] = defaults.MEMORY_RECORDS
+    batch_size: Annotated[Int, Field(ge=1, le=100000)] = defaults.BATCH_SIZE
+    flush_interval: Annotated[Float, Field(gt=0, le=60)] = defaults.FLUSH_INTERVAL
     # How long stop() keeps retrying a failing sink before leaving the rest in the journal
     # (replayed on the next start).
-    stop_timeout: Annotated[Float, Field(ge=0, le=3600)] = 10.0
+    stop_timeout: Annotated[Float, Field(ge=0, le=3600)] = defaults.STOP_TIMEOUT
 
     @field_validator("sinks", mode="before")
     @classmethod

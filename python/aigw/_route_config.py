@@ -222,6 +222,8 @@ class RetryConfig(_Model):
     budget: Annotated[Float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.2
     min_retries: Annotated[Int, Field(ge=0, le=_MAX_U32)] = 3
     max_retry_after: NonNegSeconds = 60.0
+    # False: an error answer the gateway could retry tells SDKs not to retry it again.
+    client_retries: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -241,6 +243,7 @@ class RetryConfig(_Model):
             "budget_ratio": float(self.budget),
             "budget_min": self.min_retries,
             "max_retry_after_ms": _ms(self.max_retry_after, positive=False),
+            "client_retries": self.client_retries,
         }
 
 

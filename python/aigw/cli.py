@@ -39,7 +39,7 @@ def _reload_tls(gw: Any) -> None:
     )
 
 
-def _run_until_signal(gw: Any, drain_timeout: float | None, label: str) -> int:
+def _run_until_signal(gw: Any, drain_timeout: float | None, label: str, source: str) -> int:
     """Serve until SIGINT/SIGTERM; the first drains, a second exits fast: in-flight requests
     are closed at once and their records still flushed (exit code 128 + signal). A third exits
     immediately; records not yet in a sink stay in the journal for the next start. With
@@ -61,15 +61,15 @@ def _run_until_signal(gw: Any, drain_timeout: float | None, label: str) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    if gw.config.server.tls is not None:
+    if gw.url.startswith("https://"):
         signal.signal(signal.SIGHUP, lambda _signum, _frame: _reload_tls(gw))
     _eprint(
         f"aigw {__version__}: {label} on {gw.url} ({gw.workers} workers, "
-        f"config: {gw.config.source or '<dict>'}); Ctrl-C to stop"
+        f"config: {source}); Ctrl-C to stop"
     )
     while not stop.wait(3600):
         pass
-    timeout = gw.config.server.drain_timeout if drain_timeout is None else drain_timeout
+    timeout = gw.drain_timeout if drain_timeout is None else drain_timeout
     _eprint(f"aigw: draining (up to {timeout:g}s; signal again to stop waiting)")
     # Stop on another thread so this one stays free to take a second signal.
     stopper = threading.Thread(target=gw.stop, kwargs={"drain_timeout": timeout}, daemon=True)
@@ -81,10 +81,17 @@ def _run_until_signal(gw: Any, drain_timeout: float | None, label: str) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from aigw.config import ConfigError, load_config
+    from aigw._config_sources import ConfigError
     from aigw.gateway import Gateway
 
     try:
+        if args.config is None:
+            # The embedded default: the Gateway needs no validator for it (aigw._default_config).
+            port = DEFAULT_SERVE_PORT if args.port is None else args.port
+            gw = Gateway(host=args.host, port=port, workers=args.workers).start()
+            return _run_until_signal(gw, args.drain_timeout, "serving", "<default>")
+        from aigw.config import load_config
+
         config = load_config(
             args.config,
             overrides={"host": args.host, "port": args.port, "workers": args.workers},
@@ -98,7 +105,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except OSError as err:
         _eprint(f"aigw: {err}")
         return 1
-    return _run_until_signal(gw, args.drain_timeout, "serving")
+    return _run_until_signal(gw, args.drain_timeout, "serving", config.source or "<dict>")
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
@@ -160,7 +167,7 @@ def _cmd_mock(args: argparse.Namespace) -> int:
     except OSError as err:
         _eprint(f"aigw: {err}")
         return 1
-    return _run_until_signal(gw, 0.0, "mock upstream serving")
+    return _run_until_signal(gw, 0.0, "mock upstream serving", "<dict>")
 
 
 def build_parser() -> argparse.ArgumentParser:

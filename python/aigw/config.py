@@ -56,6 +56,7 @@ from aigw._config_types import (
     _opt_int,
     _suggest,
 )
+from aigw._default_config import default_document
 from aigw._guardrail_config import (
     GuardrailConfig,
     check_guardrails,
@@ -383,25 +384,9 @@ class Config(_Model):
 
 
 def default_config() -> dict[str, Any]:
-    """The embedded default document: every model goes to an offline mock provider.
-
-    The mock answers exactly what its knobs say, so its routes neither retry nor eject:
-    a client testing its error handling sees the error as configured.
-    """
-
-    def mock_route(name: str) -> dict[str, Any]:
-        return {
-            "name": name,
-            "provider": "mock",
-            "retry": {"attempts": 1},
-            "circuit_breaker": {"enabled": False},
-        }
-
-    return {
-        "server": {},
-        "providers": {"mock": {"kind": "mock"}},
-        "routes": [mock_route("mock-gpt"), mock_route("mock-embedding"), mock_route("*")],
-    }
+    """The embedded default document: every model goes to an offline mock provider
+    (aigw._default_config, which also has its core document without this validator)."""
+    return default_document()
 
 
 # --------------------------------------------------------------------------- checks

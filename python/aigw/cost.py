@@ -21,13 +21,13 @@ import functools
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from aigw._config_types import Float, ImportPath, _Model
+from aigw._price_table import shipped_document, shipped_prices_info
 
 __all__ = [
     "CostConfig",
@@ -73,24 +73,11 @@ class PriceConfig(_Model):
         }
 
 
-@functools.lru_cache(maxsize=1)
-def _shipped() -> dict[str, Any]:
-    text = resources.files("aigw").joinpath("data/prices.json").read_text(encoding="utf-8")
-    doc: dict[str, Any] = json.loads(text)
-    return doc
-
-
-def shipped_prices_info() -> dict[str, str]:
-    """When the shipped table was last updated, and where its prices come from."""
-    doc = _shipped()
-    return {"updated": str(doc["updated"]), "source": str(doc["source"])}
-
-
 @functools.cache
 def _shipped_flat() -> dict[str, dict[str, float]]:
     """The shipped table, validated once (every start and core document reads it)."""
     out: dict[str, dict[str, float]] = {}
-    for models in _shipped()["providers"].values():
+    for models in shipped_document()["providers"].values():
         for name, price in models.items():
             out[name] = PriceConfig.model_validate(price).to_core_dict()
     return out

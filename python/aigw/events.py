@@ -13,15 +13,17 @@ interrupted stream).
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aigw.request_log.journal import Batch
 from aigw.request_log.sinks import Sink
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["EVENTS", "EventDispatcher", "Event", "completed"]
 
@@ -95,12 +97,17 @@ class EventDispatcher(Sink):
     # ------------------------------------------------------------------ events thread
 
     def _start(self) -> None:
+        # asyncio (~6 MB resident with the ssl it imports) only once a callback is registered.
+        import asyncio
+
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(target=loop.run_forever, name="aigw-events", daemon=True)
         self._thread.start()
 
     async def _finish(self, loop: asyncio.AbstractEventLoop) -> None:
+        import asyncio
+
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
         loop.stop()
@@ -113,6 +120,8 @@ class EventDispatcher(Sink):
                 try:
                     result = callback(record)
                     if inspect.isawaitable(result):
+                        import asyncio
+
                         task = asyncio.ensure_future(result)
                         self._pending.add(task)
                         task.add_done_callback(self._done)

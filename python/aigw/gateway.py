@@ -81,29 +81,38 @@ class Gateway:
         on_failed: Callable[[dict[str, Any]], Any] | None = None,
         cost_hook: CostHook | None = None,
     ) -> None:
-        from aigw.config import load_config
-        from aigw.guardrails import Guardrail
+        from aigw._default_config import default_core
 
-        for g in guardrails:
-            if not isinstance(g, Guardrail):
-                raise TypeError(
-                    f"guardrails must be aigw.Guardrail instances (or @aigw.guardrail functions), "
-                    f"not {type(g).__name__}"
-                )
+        if guardrails:  # else aigw.guardrails (~1.8 MB resident) is not needed
+            from aigw.guardrails import Guardrail
+
+            for g in guardrails:
+                if not isinstance(g, Guardrail):
+                    raise TypeError(
+                        "guardrails must be aigw.Guardrail instances (or @aigw.guardrail "
+                        f"functions), not {type(g).__name__}"
+                    )
         self._guardrails = list(guardrails)
         self._hooks: HookRunner | None = None
 
-        self._config = load_config(
-            config, env=env, overrides={"host": host, "port": port, "workers": workers}
-        )
+        self._overrides = {"host": host, "port": port, "workers": workers}
+        # No config: the embedded default's core document is data, so the validator (pydantic,
+        # ~20 MB resident for good) is not imported unless someone reads `config`.
+        self._default_core = default_core(self._overrides) if config is None else None
+        self._config: Config | None = None
+        if self._default_core is None:
+            from aigw.config import load_config
+
+            self._config = load_config(config, env=env, overrides=self._overrides)
+        config_guardrails = [] if self._config is None else self._config.guardrails
         # `kind: python` guardrails of the config, loaded now so a bad hook fails here.
         self._loaded: dict[str, Guardrail] = {}
-        python = [g for g in self._config.guardrails if g.kind == "python"]
+        python = [g for g in config_guardrails if g.kind == "python"]
         if python:
             from aigw._hooks import load_guardrail
 
             self._loaded = {g.name: load_guardrail(g) for g in python}
-        names = [g.name for g in self._config.guardrails] + [g.name for g in self._guardrails]
+        names = [g.name for g in config_guardrails] + [g.name for g in self._guardrails]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"guardrail names must be unique: {', '.join(duplicates)}")
@@ -111,10 +120,11 @@ class Gateway:
         if cost_hook is not None and not callable(cost_hook):
             raise TypeError(f"cost_hook must be callable, not {type(cost_hook).__name__}")
         self._cost_hook: CostHook | None = cost_hook
-        if cost_hook is None and self._config.cost is not None and self._config.cost.hook:
+        cost = None if self._config is None else self._config.cost
+        if cost_hook is None and cost is not None and cost.hook:
             from aigw._cost_hook import load_cost_hook
 
-            self._cost_hook = load_cost_hook(self._config.cost.hook)
+            self._cost_hook = load_cost_hook(cost.hook)
         self._lock = threading.Lock()
         self._server: Server | None = None
         self._port: int | None = None
@@ -145,11 +155,15 @@ class Gateway:
             if self._server is not None and self._server.running:
                 return self
             from aigw import _core
+            from aigw._default_config import default_core
             from aigw.request_log import RequestLog
 
-            core = self._config.to_core_dict()
-            if self._config.server.port is None:
-                core["server"]["port"] = 0
+            cfg = self._config
+            # A fresh document each start: it is added to below.
+            core = None if self._default_core is None else default_core(self._overrides)
+            if core is None:
+                assert cfg is not None
+                core = cfg.to_core_dict()
             hooks = None
             python_guardrails = [*self._loaded.values(), *self._guardrails]
             if python_guardrails:
@@ -158,17 +172,17 @@ class Gateway:
                 # Python guardrails are guardrails of the core's set (kind "python"): one
                 # priority order with the built-ins, selection by route and by header.
                 core["guardrails"] = python_entries(
-                    self._config.guardrails, self._loaded, self._guardrails
+                    [] if cfg is None else cfg.guardrails, self._loaded, self._guardrails
                 )
             cost_runner = None
             if self._cost_hook is not None:
                 from aigw._cost_hook import CostHookRunner, backstop_ms
                 from aigw.cost import CostConfig
 
-                settings = self._config.cost or CostConfig()
+                settings = (None if cfg is None else cfg.cost) or CostConfig()
                 cost_runner = CostHookRunner(self._cost_hook, settings)
                 core["hooks"] = {"cost": True, "cost_timeout_ms": backstop_ms(settings)}
-            log = RequestLog(self._config.log, [*self._log_sinks, self._events])
+            log = RequestLog(None if cfg is None else cfg.log, [*self._log_sinks, self._events])
             core["log"] = log.prepare()
             try:
                 server = _core.Server(json.dumps(core))
@@ -258,8 +272,20 @@ class Gateway:
 
     @property
     def config(self) -> Config:
-        """The validated configuration this gateway runs."""
+        """The validated configuration this gateway runs (without a config: the embedded
+        default, validated on first use)."""
+        if self._config is None:
+            from aigw.config import load_config
+
+            self._config = load_config(None, overrides=self._overrides)
         return self._config
+
+    @property
+    def drain_timeout(self) -> float:
+        """Seconds :meth:`stop` lets requests finish by default (``server.drain_timeout``)."""
+        if self._default_core is not None:
+            return float(self._default_core["server"]["drain_timeout_ms"]) / 1000
+        return self.config.server.drain_timeout
 
     @property
     def running(self) -> bool:
@@ -268,7 +294,10 @@ class Gateway:
 
     @property
     def host(self) -> str:
-        return self._config.server.host
+        if self._default_core is not None:
+            host: str = self._default_core["server"]["host"]
+            return host
+        return self.config.server.host
 
     @property
     def port(self) -> int | None:
@@ -293,8 +322,12 @@ class Gateway:
             host = "::1"
         if ":" in host:
             host = f"[{host}]"
-        scheme = "https" if self._config.server.tls is not None else "http"
+        scheme = "https" if self._serves_https() else "http"
         return f"{scheme}://{host}:{self._port}"
+
+    def _serves_https(self) -> bool:
+        # The embedded default (no validated config) never has server.tls.
+        return self._config is not None and self._config.server.tls is not None
 
     def reload_tls(self) -> dict[str, Any]:
         """Reload the HTTPS certificate, key and client CA (``server.tls``) from their files now,
@@ -309,7 +342,7 @@ class Gateway:
         server = self._server
         if server is None or not server.running:
             raise RuntimeError("the gateway is not running; call start() first")
-        if self._config.server.tls is None:
+        if not self._serves_https():
             raise RuntimeError("the gateway serves plain HTTP: there is no server.tls to reload")
         field, message = server.reload_tls()
         if message:
@@ -321,15 +354,18 @@ class Gateway:
         return certificate
 
     def stats(self) -> dict[str, Any]:
-        """Counters of the data plane: connections, requests, refusals, errors, timeouts, HTTPS
+        """Counters of the data plane: connections, requests, refusals, errors, timeouts, TLS
         (``stats()["tls"]`` with ``server.tls``: handshakes, failures, reloads, the certificate),
         the guardrails' (``stats()["guardrails"]``, built-in and Python alike, see
-        docs/guardrails.md) and the request log's (``stats()["log"]``, see docs/logging.md)."""
+        docs/guardrails.md), the hook thread's (``stats()["hooks"]``, with Python guardrails or
+        a cost hook: docs/guardrails-python.md) and the request log's (``stats()["log"]``, see
+        docs/logging.md)."""
         server = self._server
         if server is None:
             return {"running": False}
         stats: dict[str, Any] = json.loads(server.stats_json())
         if self._hooks is not None:
+            stats["hooks"] = self._hooks.stats()
             cost = self._hooks.cost_stats()
             if cost is not None:  # the hook thread's counts, with the C++ backstop's
                 stats["cost_hook"] = {**cost, **stats.get("cost_hook", {})}
@@ -392,7 +428,7 @@ class Gateway:
         return True if log is None else log.flush(timeout)
 
     def __repr__(self) -> str:
-        source = self._config.source or "<dict>"
+        source = "<default>" if self._default_core is not None else self.config.source or "<dict>"
         if self.running:
             return (
                 f"<aigw.Gateway running url={self.url!r} workers={self.workers} config={source!r}>"

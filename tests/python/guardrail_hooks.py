@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import aigw
 
 
@@ -32,3 +34,20 @@ class KeysInStreams(aigw.Guardrail):
 
     async def check_stream(self, window: aigw.StreamWindow) -> aigw.Verdict:
         return window.redact(r"sk-[A-Za-z0-9]{8,}", "[KEY]")
+
+
+# A sync check stuck far past its timeout, as a slow model call or a lock would leave it. It
+# blocks its thread until a test sets `stuck_release` (at most 10 s), so the suite leaves no
+# sleeping threads behind; `stuck_entered` counts the calls that started.
+stuck_release = threading.Event()
+stuck_entered = threading.Semaphore(0)
+
+
+def stuck(request: aigw.Request) -> aigw.Verdict:
+    stuck_entered.release()
+    stuck_release.wait(10)
+    return aigw.allow()
+
+
+def quick(request: aigw.Request) -> aigw.Verdict:
+    return aigw.block("no baz") if "baz" in request.text else aigw.allow()

@@ -387,6 +387,26 @@ def test_413_arrives_before_the_body_is_sent(gw: aigw.Gateway) -> None:
     assert gw.stats()["limit_errors"] == before + 1
 
 
+def test_a_client_that_keeps_sending_after_a_413_is_cut_off(gw: aigw.Gateway) -> None:
+    """After the 413 the server reads and discards for a moment (so its answer is read, not
+    reset), but only up to 1 MB: it does not swallow a gigabyte in those two seconds."""
+    with RawConn(gw.port or 0) as c:
+        c.send(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 10000000000\r\n\r\n"
+        )
+        c.settimeout(3)
+        assert_error(c.read_response(), 413)
+        sent = 0
+        chunk = b"x" * 65536
+        with pytest.raises(OSError):  # EPIPE or ECONNRESET once the server closed
+            while sent < 256 << 20:
+                c.sock.sendall(chunk)
+                sent += len(chunk)
+    # What was sent past the cap sits in the kernel's buffers on both sides, no more.
+    assert sent < 32 << 20, sent
+
+
 def test_413_with_expect_100_continue_skips_the_continue(gw: aigw.Gateway) -> None:
     with RawConn(gw.port or 0) as c:
         c.send(
@@ -467,6 +487,11 @@ FRAMING_ERRORS = {
         b"Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n"
     ),
     "space-before-colon": b"GET /health HTTP/1.1\r\nHost : x\r\n\r\n",
+    "space-before-colon-authorization": (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization : Bearer X\r\n"
+        b"Content-Length: 2\r\n\r\n{}"
+    ),
+    "tab-before-colon-cookie": b"GET /health HTTP/1.1\r\nHost: x\r\nCookie\t: a=b\r\n\r\n",
     "obs-fold": b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n  folded\r\n\r\n",
     "obs-fold-tab": b"GET /health HTTP/1.1\r\nX-A: a\r\n\tfolded\r\nHost: x\r\n\r\n",
     "obs-fold-empty-value": b"GET /health HTTP/1.1\r\nHost: x\r\nX-A:\r\n folded\r\n\r\n",

@@ -394,6 +394,73 @@ def test_retry_budget_bounds_attempts_in_a_503_storm(
     assert routing["retries"] == attempts - n
 
 
+def test_retry_budget_is_a_ratio_of_recent_requests(
+    gw_factory: Callable[..., aigw.Gateway],
+) -> None:
+    """One request at a time against an always-503 target: no retry is ever in flight while a
+    request starts, so a budget of retries in flight let every request retry twice (3x the
+    load). The budget over recent requests keeps attempts within (1 + budget) x requests plus
+    the floor (min_retries per 10 s)."""
+    gw = gw_factory(
+        config(
+            {"down": mock(status=503)},
+            [
+                {
+                    "name": "storm",
+                    "provider": "down",
+                    "retry": {"attempts": 3, "budget": 0.2, "min_retries": 3, "backoff": 0},
+                    "circuit_breaker": {"enabled": False},
+                }
+            ],
+        )
+    )
+    n = 100
+    with httpx.Client(base_url=gw.url, timeout=10) as client:
+        for _ in range(n):
+            assert chat(gw, "storm", client=client).status_code == 503
+    attempts = target_health(gw, "storm", "down/*")["attempts"]
+    floor = 3 * 2  # min_retries per 10 s; the loop may straddle one window boundary
+    assert attempts <= 1.2 * n + floor, attempts  # the in-flight budget made 300
+    assert attempts >= 1.2 * n - 1, attempts  # the budget is spent, not starved
+
+
+@pytest.mark.parametrize("client_retries", [False, True])
+def test_sdk_does_not_retry_what_the_gateway_retried(
+    gw_factory: Callable[..., aigw.Gateway], client_retries: bool
+) -> None:
+    """One official-SDK call against an always-429 target: the gateway's 3 attempts, then
+    x-should-retry: false, so the SDK's own 3 tries do not make it 9. A route may leave retrying
+    to clients (retry.client_retries)."""
+    retry = {"attempts": 3, "backoff": 0, "budget": 1.0, "client_retries": client_retries}
+    gw = gw_factory(
+        config(
+            {"busy": mock(status=429)},
+            [
+                {
+                    "name": "busy",
+                    "provider": "busy",
+                    "retry": retry,
+                    "circuit_breaker": {"enabled": False},
+                },
+                {"name": "once", "provider": "busy", "retry": {"attempts": 1}},
+            ],
+        )
+    )
+    client = openai.OpenAI(base_url=gw.url + "/v1", api_key="k", max_retries=2)
+    with pytest.raises(openai.RateLimitError) as err:
+        client.chat.completions.create(model="busy", messages=MESSAGES)  # type: ignore[arg-type]
+    attempts = target_health(gw, "busy", "busy/*")["attempts"]
+    if client_retries:
+        assert "x-should-retry" not in err.value.response.headers
+        assert attempts == 9, attempts
+    else:
+        assert err.value.response.headers["x-should-retry"] == "false"
+        assert attempts == 3, attempts
+    # A route that does not retry leaves the decision to the client: no advice.
+    once = chat(gw, "once")
+    assert once.status_code == 429 and "x-should-retry" not in once.headers
+
+
 # =========================================================================== 6. deadline
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import shutil
 import tempfile
 import threading
@@ -24,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aigw._log_config import LogConfig
+from aigw._log_defaults import MemoryOnlyLog
 from aigw.request_log.journal import (
     Batch,
     Cursor,
@@ -46,7 +45,7 @@ from aigw.request_log.sinks import (
 
 if TYPE_CHECKING:
     from aigw._core import Server
-    from aigw._log_config import SinkConfig
+    from aigw._log_config import LogConfig, SinkConfig
 
 _log = logging.getLogger("aigw.request_log")
 
@@ -83,8 +82,9 @@ class RequestLog:
     """Owns the journal directory of one Gateway run, its sinks and the log thread."""
 
     def __init__(self, config: LogConfig | None, objects: Sequence[Any] = ()) -> None:
-        # No `log:` section: the defaults, no sinks but memory, in a private directory.
-        self._cfg = config if config is not None else LogConfig(sinks=[])
+        # No `log:` section: the defaults, no sinks but memory, in a private directory (and
+        # no validator to import for them).
+        self._cfg: LogConfig | MemoryOnlyLog = config if config is not None else MemoryOnlyLog()
         self._objects = list(objects)
         self._private = config is None
         # Memory hand-off: nothing durable to feed, and no sink that could refuse a batch (a
@@ -120,7 +120,8 @@ class RequestLog:
         else:
             self.dir = os.path.abspath(cfg.dir)
             os.makedirs(self.dir, exist_ok=True)
-        self.run = f"r{int(time.time() * 1000)}-{os.getpid()}-{secrets.token_hex(3)}"
+        # os.urandom as secrets.token_hex does it, without importing hashlib (~2.6 MB resident).
+        self.run = f"r{int(time.time() * 1000)}-{os.getpid()}-{os.urandom(3).hex()}"
         self._lock = RunLock(self.dir, self.run)
         if not self._lock.acquire():  # pragma: no cover - the name is unique
             raise OSError(f"cannot lock the request log run {self.run} in {self.dir}")

@@ -50,6 +50,36 @@ TEST(ApiRequest, UnknownModelIs404ModelNotFoundWithoutCatchAll) {
   EXPECT_EQ(ok.status, 200);
 }
 
+TEST(ApiRequest, UnknownModelErrorEchoesABoundedName) {
+  TestGateway gw(mockConfig("", /*wildcard=*/false));
+  const std::string model(500, 'x');  // under the name limit, over the echo bound
+  auto r = postJson(gw, "/v1/chat/completions",
+                    R"({"model":")" + model + R"(","messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(r.status, 404);
+  const std::string message = errorOf(r)["message"];
+  EXPECT_LT(message.size(), 400u) << message;
+  EXPECT_NE(message.find("(+244 bytes)"), std::string::npos) << message;
+}
+
+TEST(ApiRequest, HugeModelNameGetsASmallError) {
+  TestGateway gw(mockConfig());
+  const std::string model(8 << 20, 'm');
+  auto r = postJson(gw, "/v1/chat/completions",
+                    R"({"model":")" + model + R"(","messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_LT(r.body.size(), 1024u);
+  EXPECT_EQ(errorOf(r)["param"], "model");
+}
+
+TEST(ApiRequest, ModelNameCannotInjectAResponseHeader) {
+  TestGateway gw(mockConfig());
+  auto r = postJson(gw, "/v1/chat/completions",
+                    R"({"model":"mock-gpt\r\nx-injected: 1","messages":[{"role":"user","content":"x"}]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.header("x-injected").empty());
+  EXPECT_EQ(r.header("x-aigw-model"), "mock-gpt??x-injected: 1");
+}
+
 TEST(ApiRequest, CatchAllModelServesAnyName) {
   TestGateway gw(mockConfig());
   auto r = postJson(gw, "/v1/chat/completions", R"({"model":"anything","messages":[{"role":"user","content":"x"}]})");
@@ -167,7 +197,38 @@ INSTANTIATE_TEST_SUITE_P(
                  R"({"model":"m","stream":"yes","messages":[{"role":"user","content":"x"}]})", "stream", "invalid_type"},
         BadField{"CompletionsWithoutPrompt", "/v1/completions", R"({"model":"m"})", "prompt", "missing_required_parameter"},
         BadField{"EmbeddingsWithoutInput", "/v1/embeddings", R"({"model":"m"})", "input", "missing_required_parameter"},
-        BadField{"EmbeddingsInputNumber", "/v1/embeddings", R"({"model":"m","input":5})", "input", "invalid_type"}),
+        BadField{"EmbeddingsInputNumber", "/v1/embeddings", R"({"model":"m","input":5})", "input", "invalid_type"},
+        BadField{"ContentNumber", "/v1/chat/completions", R"({"model":"m","messages":[{"role":"user","content":5}]})",
+                 "messages[0].content", "invalid_type"},
+        BadField{"ContentObject", "/v1/chat/completions",
+                 R"({"model":"m","messages":[{"role":"user","content":"a"},{"content":{"x":1},"role":"user"}]})",
+                 "messages[1].content", "invalid_type"},
+        BadField{"ContentBoolean", "/v1/chat/completions",
+                 R"({"model":"m","messages":[{"role":"user","content":true}]})", "messages[0].content", "invalid_type"},
+        // A repeated key, on every endpoint and at any depth: one rule (docs/http.md).
+        BadField{"DuplicateModel", "/v1/chat/completions",
+                 R"({"model":"mock-gpt","messages":[{"role":"user","content":"x"}],"model":"gpt-4o"})", "model",
+                 "duplicate_key"},
+        BadField{"DuplicateMessages", "/v1/chat/completions",
+                 R"({"model":"m","messages":[{"role":"user","content":"x"}],"messages":[]})", "messages", "duplicate_key"},
+        BadField{"DuplicateStream", "/v1/chat/completions",
+                 R"({"model":"m","stream":false,"messages":[{"role":"user","content":"x"}],"stream":true})", "stream",
+                 "duplicate_key"},
+        BadField{"DuplicateTools", "/v1/chat/completions",
+                 R"({"model":"m","tools":[],"messages":[{"role":"user","content":"x"}],"tools":[{}]})", "tools",
+                 "duplicate_key"},
+        BadField{"DuplicateContentInAMessage", "/v1/chat/completions",
+                 R"({"model":"m","messages":[{"role":"user","content":"hi","content":"PRIVATE KEY"}]})", "content",
+                 "duplicate_key"},
+        BadField{"DuplicateDeepInATool", "/v1/chat/completions",
+                 R"({"model":"m","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a","name":"b"}}]})",
+                 "name", "duplicate_key"},
+        BadField{"DuplicateModelCompletions", "/v1/completions", R"({"model":"m","prompt":"x","model":"n"})", "model",
+                 "duplicate_key"},
+        BadField{"DuplicateModelEmbeddings", "/v1/embeddings", R"({"model":"m","input":"x","model":"n"})", "model",
+                 "duplicate_key"},
+        BadField{"DuplicateModelPassthrough", "/v1/responses", R"({"model":"m","input":"x","model":"n"})", "model",
+                 "duplicate_key"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(BuiltinRoutes, ModelsListsConfiguredNamesButNotTheCatchAll) {

@@ -74,7 +74,7 @@ TEST(PythonGuardrail, SubmitsOneJobAndReadsItsVerdict) {
 }
 
 TEST(PythonGuardrail, NoVerdictByTheBackstopIsATimeout) {
-  PythonGuardrail g(settings("lost"), 1);  // backstop: 1001 ms
+  PythonGuardrail g(settings("lost"), 1);  // backstop: 101 ms
   Rig rig;
   rig.start(g);
   ASSERT_EQ(rig.queue.drain().size(), 1u);  // taken, never answered
@@ -119,7 +119,7 @@ TEST(PythonGuardrail, WithoutAHookLayerItCannotDecide) {
 
 TEST(PythonGuardrail, VerdictsFromTheHookThread) {
   PythonGuardrail g(settings("py"), 2000);
-  EXPECT_EQ(g.backstopMs(), 3000u);
+  EXPECT_EQ(g.backstopMs(), 2100u);
   EXPECT_EQ(g.verdictFor(true, R"({"verdict":"allow"})").verdict, Verdict::Allow);
   CheckResult b = g.verdictFor(true, R"({"verdict":"block","status":422,"message":"no","type":"t","code":"c"})");
   ASSERT_TRUE(b.block);

@@ -129,6 +129,14 @@ INSTANTIATE_TEST_SUITE_P(
         FramingCase{"TransferEncodingTwoHeaders", kPost + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
         FramingCase{"SpaceBeforeColon", kPost + "Content-Length : 2\r\n\r\nok", 400},
         FramingCase{"TabBeforeColon", kPost + "Content-Length\t: 2\r\n\r\nok", 400},
+        // Any header name, not only the framing ones: these were forwarded upstream verbatim.
+        FramingCase{"SpaceBeforeColonAuthorization", "GET / HTTP/1.1\r\nHost: h\r\nAuthorization : Bearer X\r\n\r\n", 400},
+        FramingCase{"SpaceBeforeColonCookie", "GET / HTTP/1.1\r\nHost: h\r\nCookie : a=b\r\n\r\n", 400},
+        FramingCase{"SpaceBeforeColonHost", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400},
+        FramingCase{"TabBeforeColonCustom", "GET / HTTP/1.1\r\nHost: h\r\nX-Api-Key\t: k\r\n\r\n", 400},
+        FramingCase{"SpacesBeforeColonFirstHeader", "GET / HTTP/1.1\r\nX-A  : 1\r\nHost: h\r\n\r\n", 400},
+        FramingCase{"SpaceInsideName", "GET / HTTP/1.1\r\nHost: h\r\nX A: 1\r\n\r\n", 400},
+        FramingCase{"TrailerSpaceBeforeColon", kPost + "Transfer-Encoding: chunked\r\n\r\n0\r\nX-T : 1\r\n\r\n", 400},
         FramingCase{"ObsFoldWithSpace", "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\n b\r\n\r\n", 400},
         FramingCase{"ObsFoldWithTab", "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\r\n\tb\r\n\r\n", 400},
         FramingCase{"ObsFoldOfContentLength", kPost + "Content-Length: 1\r\n 0\r\n\r\n0123456789", 400},
@@ -185,6 +193,7 @@ TEST(RequestParserErrors, AcceptsWhatTheRfcAllows) {
   expectComplete("GET / HTTP/1.1\r\nHost:\r\n\r\n");  // empty Host: no authority
   expectComplete("GET / HTTP/1.1\r\nHost: h\r\nX-Utf8: caf\xc3\xa9\r\n\r\n");  // obs-text
   expectComplete(kPost + "Content-Length: 2 \r\n\r\nok");  // OWS around the value
+  expectComplete("GET / HTTP/1.1\r\nHost: h\r\nX-A: a : b\r\nX-B:\tc :d\r\n\r\n");  // colons in values
   expectComplete("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
   expectComplete("GET /a?b=c%20d&e=/f HTTP/1.1\r\nHost: h\r\n\r\n");
 }

@@ -151,36 +151,75 @@ TEST(RetryClassify, ContentPolicyErrorsOfRealProviders) {
   EXPECT_EQ(classifyStatus(403, R"({"error":{"message":"Request blocked by Content Policy"}})"), Failure::ContentPolicy);
 }
 
+constexpr uint64_t kSecond = 1000000000;
+
 TEST(RetryBudget, FloorAllowsAFewRetriesAtLowTraffic) {
   RetryPolicy p;
   p.budget_min = 2;
   p.budget_ratio = 0.2;
   RetryBudget b;
-  b.requestStarted();
-  EXPECT_TRUE(b.tryStartRetry(p));
-  EXPECT_TRUE(b.tryStartRetry(p));
-  EXPECT_FALSE(b.tryStartRetry(p));
-  EXPECT_EQ(b.retries(), 2);
-  b.retryEnded();
-  EXPECT_TRUE(b.tryStartRetry(p));
+  const uint64_t t = 100 * kSecond;
+  b.requestStarted(t);
+  EXPECT_TRUE(b.tryStartRetry(p, t));
+  EXPECT_TRUE(b.tryStartRetry(p, t));
+  EXPECT_FALSE(b.tryStartRetry(p, t));
+  EXPECT_EQ(b.retries(t), 2);
 }
 
-TEST(RetryBudget, RatioOfRequestsInProgress) {
+TEST(RetryBudget, RetriesAreARatioOfRecentRequestsNotOfThoseInFlight) {
   RetryPolicy p;
   p.budget_min = 1;
   p.budget_ratio = 0.25;
   RetryBudget b;
-  for (int i = 0; i < 19; ++i) b.requestStarted();  // floor(0.25 * 19) = 4
+  const uint64_t t = 100 * kSecond;
+  for (int i = 0; i < 19; ++i) b.requestStarted(t);  // floor(0.25 * 19) + 1 = 5
   int allowed = 0;
-  while (b.tryStartRetry(p)) ++allowed;
-  EXPECT_EQ(allowed, 4);
-  b.requestStarted();  // 20 -> 5
-  EXPECT_TRUE(b.tryStartRetry(p));
-  EXPECT_FALSE(b.tryStartRetry(p));
-  for (int i = 0; i < 20; ++i) b.requestEnded();
-  for (int i = 0; i < 5; ++i) b.retryEnded();
-  EXPECT_EQ(b.requests(), 0);
-  EXPECT_EQ(b.retries(), 0);
+  while (b.tryStartRetry(p, t)) ++allowed;
+  EXPECT_EQ(allowed, 5);
+  b.requestStarted(t);  // 20 -> 6
+  EXPECT_TRUE(b.tryStartRetry(p, t));
+  EXPECT_FALSE(b.tryStartRetry(p, t));
+  // Retries that ended long ago still count while they are in the window: fast failures
+  // cannot recycle the budget (what the in-flight budget allowed).
+  EXPECT_FALSE(b.tryStartRetry(p, t + 5 * kSecond));
+}
+
+TEST(RetryBudget, TheWindowSlides) {
+  RetryPolicy p;
+  p.budget_min = 0;
+  p.budget_ratio = 0.5;
+  RetryBudget b;
+  const uint64_t t = 100 * kSecond;
+  for (int i = 0; i < 4; ++i) b.requestStarted(t);
+  EXPECT_TRUE(b.tryStartRetry(p, t));
+  EXPECT_TRUE(b.tryStartRetry(p, t));
+  EXPECT_FALSE(b.tryStartRetry(p, t + 9 * kSecond));
+  EXPECT_EQ(b.requests(t + 9 * kSecond), 4);
+  // Ten seconds on, those requests and retries have left the window.
+  EXPECT_EQ(b.requests(t + 10 * kSecond), 0);
+  EXPECT_EQ(b.retries(t + 10 * kSecond), 0);
+  EXPECT_FALSE(b.tryStartRetry(p, t + 10 * kSecond));
+  b.requestStarted(t + 10 * kSecond);
+  b.requestStarted(t + 10 * kSecond);
+  EXPECT_TRUE(b.tryStartRetry(p, t + 10 * kSecond));
+}
+
+TEST(RetryBudget, AStormStaysWithinTheBound) {
+  // Every request fails and wants two retries, 1000 requests over 5 s: attempts stay within
+  // (1 + ratio) x requests + the floor.
+  RetryPolicy p;
+  p.budget_min = 3;
+  p.budget_ratio = 0.2;
+  RetryBudget b;
+  int attempts = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const uint64_t now = 100 * kSecond + static_cast<uint64_t>(i) * 5 * kSecond / 1000;
+    b.requestStarted(now);
+    ++attempts;
+    for (int r = 0; r < 2 && b.tryStartRetry(p, now); ++r) ++attempts;
+  }
+  EXPECT_LE(attempts, static_cast<int>(1.2 * 1000) + 3);
+  EXPECT_GE(attempts, static_cast<int>(1.2 * 1000) - 3);  // and the budget is used, not starved
 }
 
 TEST(RetryBudget, ZeroFloorAndRatioAllowsNothing) {
@@ -188,8 +227,8 @@ TEST(RetryBudget, ZeroFloorAndRatioAllowsNothing) {
   p.budget_min = 0;
   p.budget_ratio = 0;
   RetryBudget b;
-  b.requestStarted();
-  EXPECT_FALSE(b.tryStartRetry(p));
+  b.requestStarted(kSecond);
+  EXPECT_FALSE(b.tryStartRetry(p, kSecond));
 }
 
 }  // namespace
