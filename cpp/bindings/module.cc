@@ -10,8 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "gateway/gateway_server.h"
 #include "guardrails/patterns.h"
+#include "net/tls_server_context.h"
 
 namespace py = pybind11;
 
@@ -45,6 +48,14 @@ class Server {
   }
 
   void endDrainNow() { server_->endDrainNow(); }
+  std::pair<std::string, std::string> reloadTls() {
+    aigw::net::TlsLoadError error;
+    {
+      py::gil_scoped_release release;
+      if (server_->reloadTls(&error)) return {};
+    }
+    return {error.field, error.message};
+  }
   bool running() const { return server_->running(); }
   int port() const { return server_->port(); }
   int workers() const { return server_->workerCount(); }
@@ -138,6 +149,21 @@ class Server {
   std::unique_ptr<aigw::GatewayServer> server_;
 };
 
+// The config check of `server.tls`: builds the context the server would build, so what
+// check-config accepts is exactly what starts.
+std::pair<std::string, std::string> tlsCheck(const std::string& tls_json) {
+  aigw::net::TlsServerOptions opts;
+  try {
+    opts = aigw::net::tlsServerOptionsFromJson(nlohmann::json::parse(tls_json));
+  } catch (const std::exception& ex) {
+    return {"", ex.what()};
+  }
+  aigw::net::TlsLoadError error;
+  py::gil_scoped_release release;
+  if (aigw::net::TlsServerContext::create(opts, &error) != nullptr) return {};
+  return {error.field, error.message};
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -153,6 +179,8 @@ PYBIND11_MODULE(_core, m) {
         return errors;
       },
       py::arg("patterns"), "RE2's syntax error for each pattern (\"\" when it compiles).");
+  m.def("tls_check", &tlsCheck, py::arg("tls_json"),
+        "Builds the server TLS context of a core `server.tls` object: (field, problem), or (\"\", \"\").");
   py::class_<Server>(m, "Server")
       .def(py::init<const std::string&>(), py::arg("config_json"))
       .def("start", &Server::start, "Bind and start the workers; returns the port once every worker listens.")
@@ -164,6 +192,8 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("port", &Server::port)
       .def_property_readonly("workers", &Server::workers)
       .def("stats_json", &Server::stats)
+      .def("reload_tls", &Server::reloadTls,
+           "Rebuild the HTTPS certificate from its files for new connections: (field, problem), or (\"\", \"\").")
       .def("serve_hooks", &Server::serveHooks, py::arg("start"), py::arg("cancel"), py::arg("loop_fd"),
            py::arg("timeout_ms"),
            "The hook thread's wait: runs hook jobs with start(id, kind, payload) -> verdict or None and "

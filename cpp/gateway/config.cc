@@ -44,6 +44,9 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
     } else if (summary != "header") {
       throw std::runtime_error("server.routing_summary must be header, always or never");
     }
+    if (auto tls = server.find("tls"); tls != server.end() && !tls->is_null()) {
+      s.tls = net::tlsServerOptionsFromJson(*tls);
+    }
     if (s.port < 0 || s.port > 65535) throw std::runtime_error("server.port out of range");
     if (s.workers < 0 || s.workers > 256) throw std::runtime_error("server.workers out of range");
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -12,6 +13,7 @@
 #include "cost/price_table.h"
 #include "http/server_connection.h"
 #include "log/log_settings.h"
+#include "net/tls_server_options.h"
 #include "providers/provider.h"
 #include "router/route_table.h"
 
@@ -34,6 +36,8 @@ struct ServerSettings {
   // Who gets the routing summary body field: clients asking with x-aigw-routing-summary
   // (Header), everyone (Always) or nobody (Never).
   enum class RoutingSummary { Header, Always, Never } routing_summary = RoutingSummary::Header;
+  // HTTPS for clients (`server.tls`); absent: plain HTTP.
+  std::optional<net::TlsServerOptions> tls;
 };
 
 // Which Python hooks outside the guardrail set the gateway calls (Python guardrails are

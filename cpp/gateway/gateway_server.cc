@@ -29,7 +29,26 @@ int defaultWorkerCount() {
 std::unique_ptr<GatewayServer> GatewayServer::create(std::string_view config_json, std::string* error) {
   auto config = GatewayConfig::fromJson(config_json, error);
   if (!config) return nullptr;
-  return std::unique_ptr<GatewayServer>(new GatewayServer(std::move(config)));
+  std::unique_ptr<GatewayServer> server(new GatewayServer(std::move(config)));
+  // Built now, so a bad certificate fails the start instead of the first handshake.
+  if (const auto& tls = server->config_->server().tls) {
+    net::TlsLoadError e;
+    server->shared_.tls = net::ReloadableTlsContext::create(*tls, &e);
+    if (server->shared_.tls == nullptr) {
+      *error = "server.tls." + e.field + ": " + e.message;
+      return nullptr;
+    }
+  }
+  return server;
+}
+
+bool GatewayServer::reloadTls(net::TlsLoadError* error) {
+  if (shared_.tls == nullptr) {
+    error->field.clear();
+    error->message = "server.tls is not configured";
+    return false;
+  }
+  return shared_.tls->reload(error);
 }
 
 GatewayServer::GatewayServer(std::shared_ptr<const GatewayConfig> config) : config_(std::move(config)) {
@@ -110,6 +129,21 @@ std::string GatewayServer::statsJson() const {
   j["limit_errors"] = c.limit_errors.load();
   j["timeouts"] = c.timeouts.load();
   j["client_aborts"] = c.client_aborts.load();
+  if (const net::ReloadableTlsContext* tls = shared_.tls.get()) {
+    const net::TlsServerContextPtr current = tls->current();  // a reload may free the old one meanwhile
+    const net::CertificateInfo& cert = current->certificate();
+    const std::string last_error = tls->lastError();
+    j["tls"] = {{"handshakes", c.tls_handshakes.load()},
+                {"handshake_failures", c.tls_handshake_failures.load()},
+                {"handshake_timeouts", c.tls_handshake_timeouts.load()},
+                {"errors", c.tls_errors.load()},
+                {"reloads", tls->reloads()},
+                {"reload_failures", tls->reloadFailures()},
+                {"last_reload_error", last_error.empty() ? nlohmann::json() : nlohmann::json(last_error)},
+                {"certificate",
+                 {{"subject", cert.subject}, {"serial", cert.serial}, {"not_after", cert.not_after},
+                  {"expired", cert.expired}}}};
+  }
   uint64_t retries = 0, budget_denied = 0, fallbacks = 0, unavailable = 0, cap_rejections = 0, ejections = 0;
   const uint64_t now = monotonicNs();
   for (const auto& route : config_->routes().routes()) {

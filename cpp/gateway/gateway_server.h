@@ -17,7 +17,8 @@ namespace aigw {
 
 class GatewayServer {
  public:
-  // Returns null and sets `error` when the config document is invalid.
+  // Returns null and sets `error` when the config document is invalid, or when `server.tls` names
+  // files that do not make a certificate and key ("server.tls.key: ...").
   static std::unique_ptr<GatewayServer> create(std::string_view config_json, std::string* error);
   ~GatewayServer();
 
@@ -34,6 +35,11 @@ class GatewayServer {
   // Thread-safe: a stop() waiting for in-flight requests stops waiting and closes them now
   // (their records are still written). For a second SIGTERM.
   void endDrainNow() { drain_cut_.store(true); }
+
+  // Thread-safe: rebuilds the client-facing TLS context from its files now, for new connections.
+  // False with `error` when there is no `server.tls` or the files are refused; the current
+  // certificate then stays.
+  bool reloadTls(net::TlsLoadError* error);
 
   bool running() const;
   int port() const { return port_; }

@@ -62,6 +62,13 @@ int Worker::start(int listen_fd) {
     if (rc == 0) rc = uv_tcp_open(&listener_, listen_fd);
     if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 1024, &Worker::onConnection);
     listening_ = rc == 0;
+    // One worker checks the certificate files for all: a reload publishes to every worker.
+    if (listening_ && index_ == 0 && shared_.tls != nullptr && shared_.tls->options().reload_interval_ms > 0) {
+      net::ReloadableTlsContext* tls = shared_.tls.get();
+      tls_poll_ = std::make_unique<Timer>(loop_.uv(), [tls] { tls->poll(); });
+      const uint64_t every = tls->options().reload_interval_ms;
+      tls_poll_->start(every, every);
+    }
     ready.set_value(rc);
   });
   return result.get();
@@ -80,12 +87,21 @@ void Worker::onConnection(uv_stream_t* server, int status) {
     self->refuse(client);
     return;
   }
+  if (self->shared_.tls != nullptr) {
+    http::ServerConnection::adopt(self->ctx_, client, self->shared_.tls->current(self->tls_view_));
+    return;
+  }
   http::ServerConnection::adopt(self->ctx_, client);
 }
 
 // Over the connection cap: answer 503 at once (no parsing, no queueing) and close.
 void Worker::refuse(uv_tcp_t* client) {
   shared_.counters.connections_refused.fetch_add(1, std::memory_order_relaxed);
+  if (shared_.tls != nullptr) {
+    // An HTTPS client cannot read a plain 503, and a handshake is the work we are shedding.
+    uv_close(reinterpret_cast<uv_handle_t*>(client), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    return;
+  }
   const std::string body = http::openAiErrorBody(
       ctx_.draining ? "the gateway is shutting down" : "too many connections: the gateway is at its connection limit",
       "service_unavailable_error", "too_many_connections");
@@ -125,6 +141,7 @@ void Worker::stop() {
       uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
     }
     while (ctx_.head != nullptr) ctx_.head->abort();
+    tls_poll_.reset();
     pools_.shutdown();
   });
 }

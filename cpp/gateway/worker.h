@@ -12,12 +12,14 @@
 
 #include "core/event_loop.h"
 #include "core/request_id.h"
+#include "core/timer.h"
 #include "cost/usage_book.h"
 #include "gateway/pipeline.h"
 #include "hooks/hook_queue.h"
 #include "http/exchange_api.h"
 #include "http/server_connection.h"
 #include "log/journal.h"
+#include "net/reloadable_tls_context.h"
 #include "providers/provider.h"
 #include "upstream/pool_registry.h"
 
@@ -40,6 +42,8 @@ struct GatewayShared {
   int workers = 0;
   hooks::HookQueue hooks;  // jobs for the Python hook thread
   std::atomic<uint64_t> cost_hook_backstops{0};  // answers the cost hook left past its backstop
+  // HTTPS for clients (server.tls); null: plain HTTP. Worker 0 polls its files.
+  std::unique_ptr<net::ReloadableTlsContext> tls;
 };
 
 class Worker final : public http::RequestHandlerFactory {
@@ -86,6 +90,8 @@ class Worker final : public http::RequestHandlerFactory {
   RequestIdGenerator ids_;
   std::mt19937_64 rng_;
   upstream::PoolRegistry pools_;
+  net::ReloadableTlsContext::View tls_view_;  // this worker's copy of the current certificate
+  std::unique_ptr<Timer> tls_poll_;           // worker 0: the certificate file check
   CallContext call_ctx_;
   FilterChain filters_;
   std::unique_ptr<log::Journal> journal_;

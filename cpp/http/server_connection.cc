@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "http/response.h"
+#include "net/tls_session.h"
 
 namespace aigw::http {
 namespace {
@@ -44,10 +45,18 @@ ServerConnection::~ServerConnection() {
   delete tcp_;
 }
 
-void ServerConnection::adopt(ServerContext& ctx, uv_tcp_t* client) {
+void ServerConnection::adopt(ServerContext& ctx, uv_tcp_t* client, std::shared_ptr<const net::TlsServerContext> tls) {
   auto* conn = new ServerConnection(ctx, client);
   ctx.counters->connections_accepted.fetch_add(1, std::memory_order_relaxed);
   uv_tcp_nodelay(client, 1);
+  if (tls != nullptr) {
+    conn->tls_ = std::make_unique<net::TlsSession>(std::move(tls));
+    if (conn->tls_->start() != net::TlsSession::Result::Ok) {
+      AIGW_LOG(Error, "TLS: " + conn->tls_->error());
+      conn->close(false);
+      return;
+    }
+  }
   if (uv_read_start(stream(client), &ServerConnection::onAlloc, &ServerConnection::onRead) != 0) {
     conn->close(false);
     return;
@@ -75,10 +84,22 @@ void ServerConnection::onAlloc(uv_handle_t*, size_t, uv_buf_t* buf) {
 void ServerConnection::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<ServerConnection*>(s->data);
   if (nread > 0) {
-    self->handleData(buf->base, static_cast<size_t>(nread));
+    if (self->tls_ != nullptr) {
+      self->handleEncrypted(buf->base, static_cast<size_t>(nread));
+    } else {
+      self->handleData(buf->base, static_cast<size_t>(nread));
+    }
     return;
   }
   if (nread == 0) return;  // EAGAIN
+  if (self->tls_ != nullptr && !self->tls_->handshakeDone() && !self->closing_) {
+    // Gone in the middle of the handshake. Nothing at all sent is a port probe, not a failure.
+    if (self->tls_bytes_seen_ && !self->close_after_flush_) {
+      self->ctx_.counters->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+    }
+    self->close(false);
+    return;
+  }
   if (nread == UV_EOF && !self->lingering_) {
     self->onPeerEof();
     return;
@@ -395,6 +416,26 @@ uint64_t ServerConnection::bytesDelivered() const {
 
 void ServerConnection::writeRaw(std::string&& data) {
   if (closing_ || failed_ || data.empty()) return;
+  if (tls_ != nullptr) {
+    if (tls_->writePlain(data) != net::TlsSession::Result::Ok) {
+      ctx_.counters->tls_errors.fetch_add(1, std::memory_order_relaxed);
+      failSoon();
+      return;
+    }
+    flushTls();
+    return;
+  }
+  writeSocket(std::move(data));
+}
+
+void ServerConnection::failSoon() {
+  failed_ = true;
+  timer_phase_ = kFail;
+  timer_.start(0);
+}
+
+void ServerConnection::writeSocket(std::string&& data) {
+  if (closing_ || failed_ || data.empty()) return;
   uv_stream_t* s = stream(tcp_);
   if (uv_stream_get_write_queue_size(s) == 0) {
     uv_buf_t b = uv_buf_init(data.data(), static_cast<unsigned int>(data.size()));
@@ -404,10 +445,7 @@ void ServerConnection::writeRaw(std::string&& data) {
     if (n > 0) {
       data.erase(0, static_cast<size_t>(n));
     } else if (n != UV_EAGAIN) {
-      // Never close inside a handler's call: fail now, close on the next loop iteration.
-      failed_ = true;
-      timer_phase_ = kFail;
-      timer_.start(0);
+      failSoon();  // never close inside a handler's call
       return;
     }
   }
@@ -415,9 +453,7 @@ void ServerConnection::writeRaw(std::string&& data) {
   uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned int>(w->data.size()));
   if (uv_write(&w->req, s, &b, 1, &ServerConnection::onWrite) != 0) {
     delete w;
-    failed_ = true;
-    timer_phase_ = kFail;
-    timer_.start(0);
+    failSoon();
     return;
   }
   handed_total_ += b.len;
@@ -486,6 +522,7 @@ void ServerConnection::beginLinger() {
     close(false);  // everything is flushed and the client has nothing more to send
     return;
   }
+  sendCloseNotify();  // before our FIN, queued behind the last response
   lingering_ = true;
   auto* req = new uv_shutdown_t;
   req->data = this;
@@ -510,7 +547,10 @@ void ServerConnection::onShutdown(uv_shutdown_t* req, int status) {
 void ServerConnection::onTimeout() {
   switch (timer_phase_) {
     case kHeader:
-      if (parser_.midMessage()) {
+      if (tls_ != nullptr && !tls_->handshakeDone()) {
+        ctx_.counters->tls_handshake_timeouts.fetch_add(1, std::memory_order_relaxed);
+        close(false);
+      } else if (parser_.midMessage()) {
         ctx_.counters->timeouts.fetch_add(1, std::memory_order_relaxed);
         sendErrorAndClose(408, "timed out reading the request headers");
       } else {
@@ -578,6 +618,9 @@ void ServerConnection::abort() { close(handler_ != nullptr && !response_ended_);
 
 void ServerConnection::close(bool client_gone, bool reset) {
   if (closing_) return;
+  // Best effort (what does not fit the socket now is dropped with it): a client that sees
+  // close_notify knows the close was ours and nothing was cut off.
+  if (!reset && !failed_ && !lingering_) sendCloseNotify();
   closing_ = true;
   timer_.stop();
   if (handler_) {

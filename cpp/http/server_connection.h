@@ -15,6 +15,11 @@
 #include "http/exchange_api.h"
 #include "http/request_parser.h"
 
+namespace aigw::net {
+class TlsSession;
+class TlsServerContext;
+}  // namespace aigw::net
+
 namespace aigw::http {
 
 struct ServerLimits {
@@ -47,6 +52,11 @@ struct ServerCounters {
   std::atomic<uint64_t> limit_errors{0};
   std::atomic<uint64_t> timeouts{0};
   std::atomic<uint64_t> client_aborts{0};
+  // HTTPS only. A connection closed before its first byte (a TCP health check) is none of these.
+  std::atomic<uint64_t> tls_handshakes{0};
+  std::atomic<uint64_t> tls_handshake_failures{0};  // bad hello, version, ALPN, client cert, EOF, plain HTTP
+  std::atomic<uint64_t> tls_handshake_timeouts{0};  // no complete handshake within header_timeout
+  std::atomic<uint64_t> tls_errors{0};              // after the handshake: bad records, unexpected messages
 };
 
 class ServerConnection;
@@ -65,10 +75,11 @@ struct ServerContext {
 
 class ServerConnection final : public ResponseWriter {
  public:
-  // Takes over `client`, which must already be initialized on ctx.loop and accepted.
-  // Serves `client`, which holds a place taken with ServerCounters::admit (released when the
-  // connection ends).
-  static void adopt(ServerContext& ctx, uv_tcp_t* client);
+  // Takes over `client`, which must already be initialized on ctx.loop and accepted, and holds
+  // a place taken with ServerCounters::admit (released when the connection ends). With `tls`,
+  // the connection speaks HTTPS: every byte read is decrypted first and every byte written
+  // encrypted; the handshake and the first request's headers share header_timeout.
+  static void adopt(ServerContext& ctx, uv_tcp_t* client, std::shared_ptr<const net::TlsServerContext> tls = nullptr);
 
   // Draining: close now if idle, otherwise after the current response.
   void drain();
@@ -99,6 +110,13 @@ class ServerConnection final : public ResponseWriter {
   static void onClose(uv_handle_t* h);
 
   void handleData(const char* data, size_t len);
+  // HTTPS: decrypts, sends what the TLS session produced (handshake, alerts), passes the
+  // plaintext to handleData.
+  void handleEncrypted(const char* data, size_t len);
+  void tlsFailed();
+  void flushTls();
+  // close_notify, once, before a graceful close (after the last response is queued).
+  void sendCloseNotify();
   void onPeerEof();
   // After the client's EOF: once nothing more can be answered, close when the queue is flushed.
   void closeIfInputDone();
@@ -114,7 +132,9 @@ class ServerConnection final : public ResponseWriter {
   void onTimeout();
   void setPhase(int phase, uint64_t ms);
   void sendErrorAndClose(int status, std::string_view message);
-  void writeRaw(std::string&& data);
+  void writeRaw(std::string&& data);     // HTTP bytes: encrypted first on an HTTPS connection
+  void writeSocket(std::string&& data);  // bytes as they go on the wire
+  void failSoon();  // a write failed: close on the next loop iteration, never inside a handler
   void closeAfterFlush();
   void beginLinger();
   void close(bool client_gone, bool reset = false);
@@ -130,6 +150,7 @@ class ServerConnection final : public ResponseWriter {
   RequestParser parser_;
   Timer timer_;
   RequestHandlerPtr handler_;
+  std::unique_ptr<net::TlsSession> tls_;  // null on plain HTTP: no per-byte work there
   std::string buffered_;        // unparsed input held while a request is in flight
   size_t buffered_off_ = 0;
   ServerConnection* prev_ = nullptr;
@@ -157,6 +178,7 @@ class ServerConnection final : public ResponseWriter {
   bool http10_ = false;
   bool failed_ = false;
   bool peer_eof_ = false;  // the client sent FIN; it may still be reading
+  bool tls_bytes_seen_ = false;  // a handshake byte came: closing now is a failed handshake
   int timer_phase_ = 0;
   uint64_t handed_total_ = 0;  // bytes ever given to the socket or to libuv's write queue
   uint64_t write_mark_ = 0;    // bytesDelivered() when the kWrite phase was armed

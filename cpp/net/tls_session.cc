@@ -48,20 +48,8 @@ TlsSession::TlsSession(std::shared_ptr<TlsClientContext> ctx, std::string host, 
     fail("TLS: empty host name");
     return;
   }
-  ERR_clear_error();
-  ssl_ = SSL_new(ctx_->native());
-  rbio_ = BIO_new(BIO_s_mem());
-  wbio_ = BIO_new(BIO_s_mem());
-  if (ssl_ == nullptr || rbio_ == nullptr || wbio_ == nullptr) {
-    BIO_free(rbio_);
-    BIO_free(wbio_);
-    rbio_ = wbio_ = nullptr;
-    fail("TLS: cannot create connection state: " + drainOpenSslErrors());
-    return;
-  }
-  // An empty input BIO means "more bytes later" (retry), not end of stream.
-  BIO_set_mem_eof_return(rbio_, -1);
-  SSL_set_bio(ssl_, rbio_, wbio_);
+  verify_peer_ = ctx_->verify();
+  if (!attach(ctx_->native())) return;
   SSL_set_connect_state(ssl_);
   SSL_set_ex_data(ssl_, TlsClientContext::sessionKeyIndex(), &key_);
 
@@ -69,15 +57,43 @@ TlsSession::TlsSession(std::shared_ptr<TlsClientContext> ctx, std::string host, 
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
   if (ip) {
     // No SNI for addresses (RFC 6066 forbids it); check the certificate's IP SANs instead.
-    if (ctx_->verify()) ok = X509_VERIFY_PARAM_set1_ip_asc(param, host_.c_str()) == 1;
+    if (verify_peer_) ok = X509_VERIFY_PARAM_set1_ip_asc(param, host_.c_str()) == 1;
   } else {
     ok = SSL_set_tlsext_host_name(ssl_, host_.c_str()) == 1;
-    if (ok && ctx_->verify()) {
+    if (ok && verify_peer_) {
       X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
       ok = SSL_set1_host(ssl_, host_.c_str()) == 1;
     }
   }
   if (!ok) fail("TLS: invalid host name '" + host_ + "': " + drainOpenSslErrors());
+}
+
+TlsSession::TlsSession(std::shared_ptr<const TlsServerContext> ctx) : server_ctx_(std::move(ctx)), port_(0) {
+  if (server_ctx_ == nullptr) {
+    fail("TLS: no server context");
+    return;
+  }
+  verify_peer_ = server_ctx_->verifiesClients();
+  if (!attach(server_ctx_->native())) return;
+  SSL_set_accept_state(ssl_);
+}
+
+bool TlsSession::attach(SSL_CTX* ctx) {
+  ERR_clear_error();
+  ssl_ = SSL_new(ctx);
+  rbio_ = BIO_new(BIO_s_mem());
+  wbio_ = BIO_new(BIO_s_mem());
+  if (ssl_ == nullptr || rbio_ == nullptr || wbio_ == nullptr) {
+    BIO_free(rbio_);
+    BIO_free(wbio_);
+    rbio_ = wbio_ = nullptr;
+    fail("TLS: cannot create connection state: " + drainOpenSslErrors());
+    return false;
+  }
+  // An empty input BIO means "more bytes later" (retry), not end of stream.
+  BIO_set_mem_eof_return(rbio_, -1);
+  SSL_set_bio(ssl_, rbio_, wbio_);
+  return true;
 }
 
 TlsSession::~TlsSession() {
@@ -94,6 +110,7 @@ TlsSession::Result TlsSession::start() {
   if (failed_) return Result::Error;
   if (started_) return Result::Ok;
   started_ = true;
+  if (ctx_ == nullptr) return advance(nullptr);  // server side: waits for the ClientHello
   if (SSL_SESSION* cached = ctx_->takeSession(key_)) {
     const int rc = SSL_set_session(ssl_, cached);
     SSL_SESSION_free(cached);  // SSL_set_session took its own reference
@@ -104,7 +121,7 @@ TlsSession::Result TlsSession::start() {
 
 TlsSession::Result TlsSession::feedEncrypted(const char* data, size_t len, std::string* plaintext) {
   if (failed_) return Result::Error;
-  if (!started_) return fail("TLS: data received before start() (host " + host_ + ")");
+  if (!started_) return fail("TLS: data received before start()" + where());
   while (len > 0) {
     size_t written = 0;
     if (BIO_write_ex(rbio_, data, std::min<size_t>(len, INT_MAX), &written) != 1 || written == 0) {
@@ -118,7 +135,7 @@ TlsSession::Result TlsSession::feedEncrypted(const char* data, size_t len, std::
 
 TlsSession::Result TlsSession::writePlain(std::string_view data) {
   if (failed_) return Result::Error;
-  if (shutdown_requested_) return fail("TLS: write after shutdown (host " + host_ + ")");
+  if (shutdown_requested_) return fail("TLS: write after shutdown" + where());
   if (!handshake_done_ || pending_off_ < pending_plain_.size()) {
     pending_plain_.append(data);
     return handshake_done_ ? flushPlain() : Result::Ok;
@@ -205,6 +222,10 @@ size_t TlsSession::encryptedPending() const { return wbio_ != nullptr ? BIO_ctrl
 
 bool TlsSession::sessionReused() const { return ssl_ != nullptr && SSL_session_reused(ssl_) == 1; }
 
+std::string_view TlsSession::protocolVersion() const {
+  return ssl_ != nullptr && handshake_done_ ? std::string_view(SSL_get_version(ssl_)) : std::string_view();
+}
+
 std::string_view TlsSession::alpnProtocol() const {
   if (ssl_ == nullptr) return {};
   const unsigned char* proto = nullptr;
@@ -226,12 +247,20 @@ void TlsSession::sendCloseNotify() {
   ERR_clear_error();
 }
 
+std::string TlsSession::where() const { return host_.empty() ? std::string() : " (host " + host_ + ")"; }
+
 TlsSession::Result TlsSession::fail(int ssl_error, const char* during) {
-  const std::string where = " (host " + host_ + ")";
+  const std::string where = this->where();
   const long verify = SSL_get_verify_result(ssl_);
-  if (!handshake_done_ && ctx_->verify() && verify != X509_V_OK) {
+  if (!handshake_done_ && verify_peer_ && verify != X509_V_OK) {
     ERR_clear_error();  // "certificate verify failed" alone says less than the verify result
-    return fail(std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify) + where);
+    const char* whose = server_ctx_ != nullptr ? "client certificate verify failed: " : "certificate verify failed: ";
+    return fail(std::string(whose) + X509_verify_cert_error_string(verify) + where);
+  }
+  const unsigned long first = ERR_peek_error();
+  if (server_ctx_ != nullptr && !handshake_done_ && ERR_GET_LIB(first) == ERR_LIB_SSL) {
+    const int reason = ERR_GET_REASON(first);
+    plain_http_ = reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST;
   }
   std::string reasons;
   if (ERR_peek_error() != 0) {

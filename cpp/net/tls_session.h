@@ -1,5 +1,6 @@
-// One client-side TLS connection as a pure state machine over memory BIOs: the connection code
-// feeds it bytes read from the socket and sends whatever it produces. No sockets, no loop.
+// One TLS connection, client or server side, as a pure state machine over memory BIOs: the
+// connection code feeds it bytes read from the socket and sends whatever it produces. No
+// sockets, no loop.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "net/tls_context.h"
+#include "net/tls_server_context.h"
 
 namespace aigw::net {
 
@@ -25,6 +27,10 @@ class TlsSession {
   // `host` is a DNS name (gets SNI and a host-name check) or an IP literal, "[v6]" allowed (gets
   // an IP-address check and no SNI). Resumes a cached session for "host:port" if there is one.
   TlsSession(std::shared_ptr<TlsClientContext> ctx, std::string host, int port);
+  // The server side of an accepted connection: start() produces nothing (the client speaks
+  // first); the handshake advances as its bytes are fed. Keeps `ctx` alive, so a reload that
+  // swaps in a new certificate leaves this connection on the one it began with.
+  explicit TlsSession(std::shared_ptr<const TlsServerContext> ctx);
   ~TlsSession();
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
@@ -47,25 +53,34 @@ class TlsSession {
   bool sessionReused() const;
   bool peerClosed() const { return peer_closed_; }  // close_notify received
   std::string_view alpnProtocol() const;            // negotiated ALPN protocol, empty if none
+  std::string_view protocolVersion() const;         // "TLSv1.3", "TLSv1.2" once negotiated
+  // Server side: the handshake failed because the client spoke plain HTTP to the TLS port
+  // (OpenSSL recognises "GET ", "POST ", "HEAD ", "PUT " and "CONNECT" in the first record).
+  bool plainHttpRequest() const { return plain_http_; }
   // Queues close_notify (after any buffered application data; after the handshake if it is
   // still running). Incoming data is still decrypted until the peer answers.
   void shutdown();
   // What went wrong, e.g. "certificate verify failed: self-signed certificate in certificate
-  // chain (host api.example.com)". Host, port and OpenSSL reasons only: never secrets.
+  // chain (host api.example.com)". Host, port and OpenSSL reasons only: never secrets. The
+  // server side names no host.
   const std::string& error() const { return error_; }
   const std::string& host() const { return host_; }
   const std::string& cacheKey() const { return key_; }
 
  private:
+  bool attach(SSL_CTX* ctx);  // the SSL object and its two memory BIOs
   Result advance(std::string* plaintext);  // handshake, then flush writes, then read
   Result flushPlain();
   Result encrypt(std::string_view data, size_t* done);  // advances *done past what OpenSSL took
   Result fail(int ssl_ret, const char* during);
   Result fail(std::string message);
+  std::string where() const;  // " (host api.example.com)" on the client side
   void sendCloseNotify();
 
-  std::shared_ptr<TlsClientContext> ctx_;
-  std::string host_;  // without brackets or a trailing dot
+  std::shared_ptr<TlsClientContext> ctx_;               // client side
+  std::shared_ptr<const TlsServerContext> server_ctx_;  // server side
+  bool verify_peer_ = false;  // the peer's certificate is checked (always for clients with verify)
+  std::string host_;  // without brackets or a trailing dot; empty on the server side
   int port_;
   std::string key_;  // "host:port", the session cache key (SSL ex_data points here)
   SSL* ssl_ = nullptr;
@@ -79,6 +94,7 @@ class TlsSession {
   bool shutdown_sent_ = false;
   bool peer_closed_ = false;
   bool failed_ = false;
+  bool plain_http_ = false;
   std::string error_;
 };
 

@@ -10,6 +10,10 @@ def default_workers() -> int:
 def re2_errors(patterns: list[str]) -> list[str]:
     """RE2's syntax error for each pattern ("" when it compiles)."""
 
+def tls_check(tls_json: str) -> tuple[str, str]:
+    """Builds the server TLS context of a core `server.tls` object: (field, problem), or
+    ("", "") when it builds."""
+
 class Server:
     """The C++ gateway: N worker threads with their own loops and SO_REUSEPORT listeners."""
 
@@ -27,6 +31,9 @@ class Server:
     @property
     def workers(self) -> int: ...
     def stats_json(self) -> str: ...
+    def reload_tls(self) -> tuple[str, str]:
+        """Rebuild the HTTPS certificate from its files for new connections: (field, problem), or
+        ("", "")."""
     def serve_hooks(
         self,
         start: Callable[[int, str, str], str | None],

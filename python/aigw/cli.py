@@ -20,10 +20,30 @@ def _eprint(*parts: object) -> None:
     print(*parts, file=sys.stderr, flush=True)
 
 
+def _reload_tls(gw: Any) -> None:
+    """SIGHUP: reload the HTTPS certificate from its files (new connections get it)."""
+    from aigw.config import ConfigError
+
+    try:
+        cert = gw.reload_tls()
+    except ConfigError as err:
+        why = "; ".join(err.problems)
+        _eprint(f"aigw: TLS reload failed, still serving the current certificate: {why}")
+        return
+    except RuntimeError as err:
+        _eprint(f"aigw: TLS reload failed: {err}")
+        return
+    _eprint(
+        f"aigw: TLS certificate reloaded: {cert['subject']} (serial {cert['serial']}, "
+        f"valid until {cert['not_after']})"
+    )
+
+
 def _run_until_signal(gw: Any, drain_timeout: float | None, label: str, source: str) -> int:
     """Serve until SIGINT/SIGTERM; the first drains, a second exits fast: in-flight requests
     are closed at once and their records still flushed (exit code 128 + signal). A third exits
-    immediately; records not yet in a sink stay in the journal for the next start."""
+    immediately; records not yet in a sink stay in the journal for the next start. With
+    ``server.tls``, SIGHUP reloads the certificate."""
     stop = threading.Event()
     forced: list[int] = []
 
@@ -41,6 +61,8 @@ def _run_until_signal(gw: Any, drain_timeout: float | None, label: str, source: 
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    if gw.url.startswith("https://"):
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: _reload_tls(gw))
     _eprint(
         f"aigw {__version__}: {label} on {gw.url} ({gw.workers} workers, "
         f"config: {source}); Ctrl-C to stop"

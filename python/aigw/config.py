@@ -75,6 +75,7 @@ from aigw._route_config import (
     WhenConfig,
     _check_routes,
 )
+from aigw._tls_config import TlsConfig, check_tls
 from aigw.cost import CostConfig, PriceConfig, PriceKey, merged_prices
 
 __all__ = [
@@ -89,6 +90,7 @@ __all__ = [
     "RouteConfig",
     "ServerConfig",
     "TargetConfig",
+    "TlsConfig",
     "default_config",
     "load_config",
 ]
@@ -120,9 +122,11 @@ class ServerConfig(_Model):
     # Who gets the routing summary ("aigw_routing") in response bodies: clients that send
     # `x-aigw-routing-summary: true`, every client, or none.
     routing_summary: Literal["header", "always", "never"] = "header"
+    # HTTPS for clients (aigw/_tls_config.py); None: plain HTTP.
+    tls: TlsConfig | None = None
 
     def to_core_dict(self) -> dict[str, Any]:
-        return {
+        core = {
             "host": self.host,
             "port": 0 if self.port is None else self.port,
             "workers": self.workers,
@@ -140,6 +144,9 @@ class ServerConfig(_Model):
             "dns_ttl_ms": _ms(self.dns_ttl, positive=True),
             "routing_summary": self.routing_summary,
         }
+        if self.tls is not None:  # absent: plain HTTP
+            core["tls"] = self.tls.to_core_dict()
+        return core
 
 
 # --------------------------------------------------------------------------- providers
@@ -335,6 +342,9 @@ class Config(_Model):
                 "routes": [r.model_dump(exclude_unset=True) for r in self.routes],
                 "default_provider": self.default_provider,
                 "guardrails": [g.model_dump(exclude_unset=True) for g in self.guardrails],
+                "server": {"tls": self.server.tls.model_dump(exclude_unset=True)}
+                if self.server.tls is not None
+                else {},
             }
         )
         if problems:
@@ -405,6 +415,7 @@ def _cross_check(doc: Mapping[Any, Any]) -> list[str]:
 
     problems.extend(_check_routes(doc, known))
     problems.extend(check_guardrails(doc, _ROUTE_SECTIONS))
+    problems.extend(check_tls(doc))
     default = doc.get("default_provider")
     if known is not None and isinstance(default, str) and default and default not in known:
         listing = ", ".join(sorted(known)) or "none"
@@ -438,6 +449,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
         return Config
     if loc == ("server",):
         return ServerConfig
+    if loc == ("server", "tls"):
+        return TlsConfig
     if len(loc) == 2 and loc[0] == "pricing":
         return PriceConfig
     if loc == ("log",):

@@ -311,7 +311,8 @@ class Gateway:
 
     @property
     def url(self) -> str:
-        """Base URL of the running gateway, e.g. ``http://127.0.0.1:43121``."""
+        """Base URL of the running gateway, e.g. ``http://127.0.0.1:43121`` (``https://`` with
+        ``server.tls``)."""
         if not self.running:
             raise RuntimeError("the gateway is not running; call start() first")
         host = self.host
@@ -321,11 +322,41 @@ class Gateway:
             host = "::1"
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self._port}"
+        scheme = "https" if self._serves_https() else "http"
+        return f"{scheme}://{host}:{self._port}"
+
+    def _serves_https(self) -> bool:
+        # The embedded default (no validated config) never has server.tls.
+        return self._config is not None and self._config.server.tls is not None
+
+    def reload_tls(self) -> dict[str, Any]:
+        """Reload the HTTPS certificate, key and client CA (``server.tls``) from their files now,
+        changed or not. New connections get the new certificate; open ones keep theirs.
+
+        Returns the certificate now served: ``{"subject", "serial", "not_after", "expired"}``.
+        Raises :class:`aigw.ConfigError` naming the file and the problem when the files are
+        refused (the current certificate stays), RuntimeError when the gateway is not running
+        or has no ``server.tls``. The files are also checked every ``server.tls.reload_interval``
+        seconds, and ``aigw serve`` reloads on SIGHUP.
+        """
+        server = self._server
+        if server is None or not server.running:
+            raise RuntimeError("the gateway is not running; call start() first")
+        if not self._serves_https():
+            raise RuntimeError("the gateway serves plain HTTP: there is no server.tls to reload")
+        field, message = server.reload_tls()
+        if message:
+            from aigw.config import ConfigError
+
+            path = f"server.tls.{field}" if field else "server.tls"
+            raise ConfigError([f"{path}: {message}"], self._config.source)
+        certificate: dict[str, Any] = json.loads(server.stats_json())["tls"]["certificate"]
+        return certificate
 
     def stats(self) -> dict[str, Any]:
-        """Counters of the data plane: connections, requests, refusals, errors, timeouts, the
-        guardrails' (``stats()["guardrails"]``, built-in and Python alike, see
+        """Counters of the data plane: connections, requests, refusals, errors, timeouts, TLS
+        (``stats()["tls"]`` with ``server.tls``: handshakes, failures, reloads, the certificate),
+        the guardrails' (``stats()["guardrails"]``, built-in and Python alike, see
         docs/guardrails.md), the hook thread's (``stats()["hooks"]``, with Python guardrails or
         a cost hook: docs/guardrails-python.md) and the request log's (``stats()["log"]``, see
         docs/logging.md)."""

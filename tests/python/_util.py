@@ -283,7 +283,7 @@ def count_responses(data: bytes) -> int:
 
 # --------------------------------------------------------------------------- subprocesses
 
-URL_LINE = re.compile(r"aigw \S+: .*serving on (http://\S+) ")
+URL_LINE = re.compile(r"aigw \S+: .*serving on (https?://\S+) ")
 
 
 class AigwProcess:

@@ -47,8 +47,9 @@ inline void addExt(X509* cert, X509* issuer, int nid, const std::string& value) 
 }
 
 // Self-signed when issuer is null. `san` is OpenSSL syntax: "DNS:localhost,IP:127.0.0.1".
+// `eku` is the extended key usage of a leaf ("clientAuth" for a client certificate).
 inline X509Ptr makeCert(EVP_PKEY* key, const std::string& cn, const std::string& san, bool is_ca,
-                        X509* issuer = nullptr, EVP_PKEY* issuer_key = nullptr) {
+                        X509* issuer = nullptr, EVP_PKEY* issuer_key = nullptr, const char* eku = "serverAuth") {
   static std::atomic<long> serial{1000};
   X509Ptr cert(X509_new());
   X509* x = cert.get();
@@ -66,7 +67,7 @@ inline X509Ptr makeCert(EVP_PKEY* key, const std::string& cn, const std::string&
   addExt(x, signer, NID_key_usage, is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
   addExt(x, signer, NID_subject_key_identifier, "hash");
   addExt(x, signer, NID_authority_key_identifier, "keyid:always");
-  if (!is_ca) addExt(x, signer, NID_ext_key_usage, "serverAuth");
+  if (!is_ca) addExt(x, signer, NID_ext_key_usage, eku);
   if (!san.empty()) addExt(x, signer, NID_subject_alt_name, san);
   if (X509_sign(x, issuer_key != nullptr ? issuer_key : key, EVP_sha256()) == 0) std::abort();
   return cert;
