@@ -33,12 +33,9 @@ std::string answer() {
          R"("},"finish_reason":"stop"}],"usage":{"prompt_tokens":8,"completion_tokens":200,"total_tokens":208}})";
 }
 
-// Chat deltas of English-like text: one in eight ends in 's', the key's first letter, so it
-// goes the careful way (held until the next event shows it is no key).
-std::string delta(int i) {
-  static const char* words[] = {" the", " gateway", " relays", " each", " token", " as", " it", " arrives"};
+std::string delta(const char* word) {
   return R"(data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":")" +
-         std::string(words[i % 8]) + R"("},"finish_reason":null}]})" + "\n\n";
+         std::string(word) + R"("},"finish_reason":null}]})" + "\n\n";
 }
 
 double nsPer(Clock::duration d, long n) { return std::chrono::duration<double, std::nano>(d).count() / n; }
@@ -58,18 +55,26 @@ int main(int argc, char** argv) {
   }
   const double whole = nsPer(Clock::now() - t0, rounds);
 
-  std::string events[64];
-  for (int i = 0; i < 64; ++i) events[i] = delta(i);
-  const long streams = rounds / 64 + 1;
-  t0 = Clock::now();
-  for (long r = 0; r < streams; ++r) {
-    SseCredentialScrubber s(keyed);
-    for (const auto& e : events) sink += s.feed(e).size();
-    sink += s.finish().size();
+  // Chat deltas of English-like text. In the second list 3 in 8 end in 's', the key's first
+  // letter, and go the careful way (held until the next event shows it is no key).
+  const char* plain[] = {" the", " gateway", " relay", " each", " token", " when", " it", " arrive"};
+  const char* mixed[] = {" the", " gateway", " relays", " each", " token", " as", " it", " arrives"};
+  double per_event[2];
+  for (int list = 0; list < 2; ++list) {
+    std::string events[64];
+    for (int i = 0; i < 64; ++i) events[i] = delta((list == 0 ? plain : mixed)[i % 8]);
+    const long streams = rounds / 64 + 1;
+    t0 = Clock::now();
+    for (long r = 0; r < streams; ++r) {
+      SseCredentialScrubber s(keyed);
+      for (const auto& e : events) sink += s.feed(e).size();
+      sink += s.finish().size();
+    }
+    per_event[list] = nsPer(Clock::now() - t0, streams * 64);
   }
-  const double per_event = nsPer(Clock::now() - t0, streams * 64);
 
   std::printf("whole answer (%zu B), byte scrubber: %.0f ns per answer\n", body.size(), whole);
-  std::printf("stream of chat deltas (%zu B each), event scrubber: %.0f ns per event\n", events[0].size(), per_event);
+  std::printf("stream of chat deltas, event scrubber: %.0f ns per event (no delta ends in 's'), %.0f ns (3 in 8 do)\n",
+              per_event[0], per_event[1]);
   return sink == 0;  // keeps the work from being optimized away
 }

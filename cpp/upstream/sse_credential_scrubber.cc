@@ -51,18 +51,34 @@ std::string_view SseCredentialScrubber::feed(std::string_view data) {
   }
   out_.clear();
   size_t from = 0;
-  for (size_t i = 0; i < data.size(); ++i) {
-    const char c = data[i];
-    // A blank line ends an event: LF LF, CR CR, or a CRLF (or LF) after a line end.
-    const bool end = (c == '\n' && (prev_[1] == '\n' || (prev_[1] == '\r' && prev_[0] == '\n'))) ||
-                     (c == '\r' && prev_[1] == '\r');
-    prev_[0] = prev_[1];
-    prev_[1] = c;
-    if (!end) continue;
-    partial_.append(data.substr(from, i + 1 - from));
-    from = i + 1;
+  auto complete = [&](size_t last) {  // data[from, last] ends an event
+    partial_.append(data.substr(from, last + 1 - from));
+    from = last + 1;
     onEvent(partial_);
     partial_.clear();  // keeps its buffer for the next event
+  };
+  if (data.find('\r') == std::string_view::npos && prev_[1] != '\r') {
+    // LF line ends, as providers send them: jump from LF to LF.
+    for (size_t i = data.find('\n'); i != std::string_view::npos; i = data.find('\n', i + 1)) {
+      if ((i > 0 ? data[i - 1] : prev_[1]) == '\n') complete(i);
+    }
+    if (data.size() >= 2) {
+      prev_[0] = data[data.size() - 2];
+      prev_[1] = data.back();
+    } else if (!data.empty()) {
+      prev_[0] = prev_[1];
+      prev_[1] = data.back();
+    }
+  } else {
+    for (size_t i = 0; i < data.size(); ++i) {
+      const char c = data[i];
+      // A blank line ends an event: LF LF, CR CR, or a CRLF (or LF) after a line end.
+      const bool end = (c == '\n' && (prev_[1] == '\n' || (prev_[1] == '\r' && prev_[0] == '\n'))) ||
+                       (c == '\r' && prev_[1] == '\r');
+      prev_[0] = prev_[1];
+      prev_[1] = c;
+      if (end) complete(i);
+    }
   }
   partial_.append(data.substr(from));
   if (partial_.size() > kMaxEventBytes) {
@@ -92,9 +108,11 @@ std::string_view SseCredentialScrubber::finish() {
 void SseCredentialScrubber::onEvent(const std::string& bytes) {
   events_.push_back(bytes);
   scrubber_.mask(events_.back());  // whole secrets anywhere in the event, text field or not
+  std::array<bool, kTextFields.size()> seen{};
+  scanEvent(&seen);
   for (size_t f = 0; f < kTextFields.size(); ++f) {
     Tail& tail = tails_[f];
-    if (scanField(f)) {
+    if (seen[f]) {
       tail.idle = 0;
     } else if (!tail.text.empty() && ++tail.idle > kMaxIdleEvents) {
       settle(tail);
@@ -103,41 +121,68 @@ void SseCredentialScrubber::onEvent(const std::string& bytes) {
   release(false);
 }
 
-bool SseCredentialScrubber::scanField(size_t field) {
-  std::string& event = events_.back();
-  const uint64_t seq = first_seq_ + events_.size() - 1;
-  const std::string_view name = kTextFields[field];
-  Tail& tail = tails_[field];
-  bool found = false;
-  for (size_t at = event.find(name); at != std::string::npos; at = event.find(name, at + name.size())) {
-    size_t i = at + name.size();
-    while (i < event.size() && isSpace(event[i])) ++i;
-    if (i >= event.size() || event[i] != ':') continue;  // a value "text", not the key text
-    ++i;
-    while (i < event.size() && isSpace(event[i])) ++i;
-    if (i >= event.size() || event[i] != '"') continue;  // null, an array ...: no text
-    const size_t start = ++i;
-    while (i < event.size() && event[i] != '"') i += event[i] == '\\' ? 2 : 1;
-    const size_t end = std::min(i, event.size());
-    found = true;
-    // The running text: what was held of this field, then this value (raw JSON bytes; the
-    // scrubber knows each secret's escaped form too).
-    std::string& text = scratch_text_;
-    std::vector<Where>& where = scratch_where_;
-    text.assign(tail.text);
-    where.assign(tail.where.begin(), tail.where.end());
-    for (size_t k = start; k < end; ++k) where.push_back({seq, static_cast<uint32_t>(k)});
-    text.append(event, start, end - start);
-    for (const std::string& secret : scrubber_.secrets()) {
-      for (size_t m = text.find(secret); m != std::string::npos; m = text.find(secret, m + secret.size())) {
-        for (size_t k = 0; k < secret.size(); ++k) *byteAt(where[m + k]) = maskByte(k, secret.size());
-      }
+// One pass over the newest held event's JSON strings: each key that names a text field and
+// has a string value feeds that value to the field's running text. (A search per field name
+// would test every quote of the event once per field.)
+void SseCredentialScrubber::scanEvent(std::array<bool, kTextFields.size()>* seen) {
+  const std::string& event = events_.back();
+  const size_t n = event.size();
+  // The end of the string literal that opens at `at` (the index of its closing quote, or n).
+  auto closing = [&](size_t at) {
+    size_t i = at + 1;
+    while (i < n && event[i] != '"') i += event[i] == '\\' ? 2 : 1;
+    return std::min(i, n);
+  };
+  auto skipSpace = [&](size_t i) {
+    while (i < n && isSpace(event[i])) ++i;
+    return i;
+  };
+  for (size_t at = event.find('"'); at != std::string::npos && at < n; at = event.find('"', at)) {
+    const size_t end = closing(at);
+    if (end >= n) return;
+    size_t next = skipSpace(end + 1);
+    if (next >= n || event[next] != ':') {
+      at = end + 1;  // a value, or a key of something else
+      continue;
     }
-    const size_t hold = scrubber_.possiblePrefix(text);
-    tail.text.assign(text, text.size() - hold, hold);
-    tail.where.assign(where.end() - static_cast<std::ptrdiff_t>(hold), where.end());
+    const std::string_view key(event.data() + at, end + 1 - at);
+    const size_t value = skipSpace(next + 1);
+    size_t field = kTextFields.size();
+    for (size_t f = 0; f < kTextFields.size(); ++f) {
+      if (kTextFields[f] == key) field = f;
+    }
+    if (field == kTextFields.size() || value >= n || event[value] != '"') {
+      at = value;  // not text: the value (a string, an object ...) is read on as usual
+      continue;
+    }
+    const size_t value_end = closing(value);
+    (*seen)[field] = true;
+    feedText(field, value + 1, value_end);
+    at = value_end + 1;
   }
-  return found;
+}
+
+// The bytes [start, end) of the newest held event continue one text field's running text.
+void SseCredentialScrubber::feedText(size_t field, size_t start, size_t end) {
+  const uint64_t seq = first_seq_ + events_.size() - 1;
+  const std::string& event = events_.back();
+  Tail& tail = tails_[field];
+  // The running text: what was held of this field, then this value (raw JSON bytes; the
+  // scrubber knows each secret's escaped form too).
+  std::string& text = scratch_text_;
+  std::vector<Where>& where = scratch_where_;
+  text.assign(tail.text);
+  where.assign(tail.where.begin(), tail.where.end());
+  for (size_t k = start; k < end; ++k) where.push_back({seq, static_cast<uint32_t>(k)});
+  text.append(event, start, end - start);
+  for (const std::string& secret : scrubber_.secrets()) {
+    for (size_t m = text.find(secret); m != std::string::npos; m = text.find(secret, m + secret.size())) {
+      for (size_t k = 0; k < secret.size(); ++k) *byteAt(where[m + k]) = maskByte(k, secret.size());
+    }
+  }
+  const size_t hold = scrubber_.possiblePrefix(text);
+  tail.text.assign(text, text.size() - hold, hold);
+  tail.where.assign(where.end() - static_cast<std::ptrdiff_t>(hold), where.end());
 }
 
 void SseCredentialScrubber::settle(Tail& tail) {

@@ -47,8 +47,9 @@ class SseCredentialScrubber {
   bool suspicious(std::string_view data) const;
   static bool endsAnEvent(std::string_view data);
   void onEvent(const std::string& bytes);
-  // Reads the values of one text field in the newest held event; returns whether it had any.
-  bool scanField(size_t field);
+  // Reads the text fields of the newest held event; `seen` marks the fields it had.
+  void scanEvent(std::array<bool, kTextFields.size()>* seen);
+  void feedText(size_t field, size_t start, size_t end);
   // A tail that can no longer grow: masked when it is long enough to be most of a secret.
   void settle(Tail& tail);
   void release(bool all);
