@@ -21,8 +21,7 @@ class SummarySax final : public nlohmann::json_sax<json> {
   bool string(string_t& v) override {
     if (depth_ == 1 && field_ == &out_->model) out_->model_value = v;
     if (depth_ == 3 && in_messages_ && message_key_is_role_) {
-      role_seen_ = true;
-      if (!isKnownRole(v)) problem(ApiBodySummary::MessageProblem::RoleInvalid, value_t::string, v);
+      role_ = isKnownRole(v) ? Role{} : Role{ApiBodySummary::MessageProblem::RoleInvalid, value_t::string, v};
     }
     return scalar(value_t::string);
   }
@@ -31,11 +30,14 @@ class SummarySax final : public nlohmann::json_sax<json> {
   bool start_object(std::size_t) override {
     container(value_t::object);
     ++depth_;
-    if (depth_ == 3 && in_messages_) role_seen_ = false;
+    if (depth_ == 3 && in_messages_) role_ = Role{ApiBodySummary::MessageProblem::MissingRole, value_t::null, {}};
     return true;
   }
   bool end_object() override {
-    if (depth_ == 3 && in_messages_ && !role_seen_) problem(ApiBodySummary::MessageProblem::MissingRole, value_t::null, {});
+    // Judged at the message's end: with a repeated "role" the last one counts.
+    if (depth_ == 3 && in_messages_ && role_.problem != ApiBodySummary::MessageProblem::None) {
+      problem(role_.problem, role_.type, role_.role);
+    }
     --depth_;
     return true;
   }
@@ -59,6 +61,17 @@ class SummarySax final : public nlohmann::json_sax<json> {
                : k == "prompt" ? &out_->prompt
                : k == "input" ? &out_->input
                : nullptr;
+      // A repeated key replaces what the earlier one said: the document every later stage
+      // parses, and most upstreams, keep the last value (nlohmann, Python's json).
+      if (field_ == &out_->model) out_->model_value.clear();
+      if (field_ == &out_->stream) out_->stream_value = false;
+      if (field_ == &out_->messages) {
+        out_->message_count = 0;
+        out_->problem = ApiBodySummary::MessageProblem::None;
+        out_->problem_index = 0;
+        out_->problem_type = value_t::null;
+        out_->problem_role.clear();
+      }
     } else if (depth_ == 3 && in_messages_) {
       message_key_is_role_ = k == "role";
     }
@@ -78,8 +91,7 @@ class SummarySax final : public nlohmann::json_sax<json> {
       ++out_->message_count;
       if (type != value_t::object) problem(ApiBodySummary::MessageProblem::NotObject, type, {});
     } else if (depth_ == 3 && in_messages_ && message_key_is_role_ && type != value_t::string) {
-      role_seen_ = true;
-      problem(ApiBodySummary::MessageProblem::RoleNotString, type, {});
+      role_ = Role{ApiBodySummary::MessageProblem::RoleNotString, type, {}};
     }
   }
   bool scalar(value_t type) {
@@ -99,12 +111,19 @@ class SummarySax final : public nlohmann::json_sax<json> {
     out_->problem_role = std::string(role);
   }
 
+  // What the current message's "role" says so far (None: a known role).
+  struct Role {
+    ApiBodySummary::MessageProblem problem = ApiBodySummary::MessageProblem::None;
+    value_t type = value_t::null;
+    std::string role;
+  };
+
   ApiBodySummary* out_;
   int depth_ = 0;
   ApiBodySummary::Field* field_ = nullptr;
   bool in_messages_ = false;
   bool message_key_is_role_ = false;
-  bool role_seen_ = false;
+  Role role_;
 };
 
 }  // namespace
