@@ -65,6 +65,7 @@ int RequestParser::onMessageBegin(llhttp_t* p) {
 int RequestParser::onUrl(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
   s->started_ = true;
+  // Backstops: the line scanner refuses these bytes before llhttp sees them.
   if (s->request_.target.size() + len > s->limits_.max_url_bytes) return s->fail(414, "request URI too long");
   for (size_t i = 0; i < len; ++i) {
     if (!validTargetByte(static_cast<unsigned char>(at[i]))) return s->fail(400, "invalid character in request target");
@@ -195,6 +196,8 @@ void RequestParser::startLineScan(bool after_start_line) {
   scan_prev_cr_ = false;
   scan_line_len_ = 0;
   scan_lines_ = after_start_line ? 1 : 0;
+  scan_spaces_ = 0;
+  scan_target_len_ = 0;
 }
 
 // llhttp 8.1 (with every lenient flag off) still accepts a header line folded onto the next
@@ -203,7 +206,11 @@ void RequestParser::startLineScan(bool after_start_line) {
 // different requests than we do, so this scanner refuses them. It runs ahead of llhttp over the
 // request line and header section (and later the trailer section) and stops at the empty line
 // that ends it; it never looks at body bytes.
-size_t RequestParser::scanLines(const char* data, size_t len, const char** reason) {
+// It also checks the request target's bytes and length, which llhttp would otherwise refuse
+// with its own reason before handing the target over: the reason and status (400 or 414) then
+// depended on where a read ended inside the target.
+size_t RequestParser::scanLines(const char* data, size_t len, int* status, const char** reason) {
+  *status = 400;
   for (size_t i = 0; i < len; ++i) {
     const char c = data[i];
     if (c == '\n') {
@@ -232,6 +239,21 @@ size_t RequestParser::scanLines(const char* data, size_t len, const char** reaso
       *reason = "obsolete line folding (obs-fold) is not accepted";
       return i;
     }
+    if (scan_lines_ == 0) {  // the request line: method SP target SP version
+      if (c == ' ') {
+        ++scan_spaces_;
+      } else if (scan_spaces_ == 1) {
+        if (!validTargetByte(static_cast<unsigned char>(c))) {
+          *reason = "invalid character in request target";
+          return i;
+        }
+        if (++scan_target_len_ > limits_.max_url_bytes) {
+          *status = 414;
+          *reason = "request URI too long";
+          return i;
+        }
+      }
+    }
     ++scan_line_len_;
   }
   return len;
@@ -253,13 +275,14 @@ RequestParser::Result RequestParser::feed(const char* data, size_t len) {
     // llhttp only ever sees the bytes before the first one the scanner refuses, so whichever
     // error comes first in the stream is the one reported, however the bytes were split.
     const char* scan_error = nullptr;
+    int scan_status = 400;
     size_t run = len - off;
-    if (scan_active_) run = scanLines(data + off, run, &scan_error);
+    if (scan_active_) run = scanLines(data + off, run, &scan_status, &scan_error);
     const char* start = data + off;
     llhttp_errno_t err = run > 0 ? llhttp_execute(&parser_, start, run) : HPE_OK;
     if (err == HPE_OK) {
       if (scan_error != nullptr) {
-        fail(400, scan_error);
+        fail(scan_status, scan_error);
         return {Event::Error, len};
       }
       return {Event::NeedMore, len};
