@@ -50,12 +50,6 @@ int RequestParser::fail(int status, const char* reason) {
   return HPE_USER;
 }
 
-int RequestParser::addHeaderBytes(size_t len) {
-  header_bytes_ += len;
-  if (header_bytes_ > limits_.max_header_bytes) return fail(431, "request header fields too large");
-  return 0;
-}
-
 int RequestParser::onMessageBegin(llhttp_t* p) {
   auto* s = self(p);
   s->started_ = true;
@@ -74,23 +68,22 @@ int RequestParser::onUrl(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
+// The size of the header block (max_header_bytes) is counted by the line scanner, which sees
+// every byte of it before llhttp does.
 int RequestParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
-  if (int rc = s->addHeaderBytes(len)) return rc;
   s->field_.append(at, len);
   return 0;
 }
 
 int RequestParser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
-  if (int rc = s->addHeaderBytes(len)) return rc;
   s->value_.append(at, len);
   return 0;
 }
 
 int RequestParser::onHeaderValueComplete(llhttp_t* p) {
   auto* s = self(p);
-  if (int rc = s->addHeaderBytes(4)) return rc;  // ": " and CRLF
   if (s->field_.empty()) return s->fail(400, "empty header field name");
   if (hasForbiddenByte(s->value_)) return s->fail(400, "invalid character in header value");
   if (s->headers_done_) {
@@ -206,9 +199,10 @@ void RequestParser::startLineScan(bool after_start_line) {
 // different requests than we do, so this scanner refuses them. It runs ahead of llhttp over the
 // request line and header section (and later the trailer section) and stops at the empty line
 // that ends it; it never looks at body bytes.
-// It also checks the request target's bytes and length, which llhttp would otherwise refuse
-// with its own reason before handing the target over: the reason and status (400 or 414) then
-// depended on where a read ended inside the target.
+// It also checks the request target's bytes and length, and counts the header (and trailer)
+// block against max_header_bytes: llhttp refuses a bad byte inside a target or field with its
+// own reason before handing the span over, so checks made in the span callbacks gave a
+// different error (400, 414 or 431) depending on where a read ended.
 size_t RequestParser::scanLines(const char* data, size_t len, int* status, const char** reason) {
   *status = 400;
   for (size_t i = 0; i < len; ++i) {
@@ -222,6 +216,11 @@ size_t RequestParser::scanLines(const char* data, size_t len, int* status, const
       if (scan_line_len_ == 0 && scan_lines_ > 0) {
         scan_active_ = false;  // the empty line that ends the section
         return len;
+      }
+      if (scan_lines_ > 0 && (header_bytes_ += 2) > limits_.max_header_bytes) {  // the CRLF
+        *status = 431;
+        *reason = "request header fields too large";
+        return i;
       }
       if (scan_line_len_ > 0) ++scan_lines_;  // empty lines before the request line are skipped
       scan_line_len_ = 0;
@@ -239,9 +238,14 @@ size_t RequestParser::scanLines(const char* data, size_t len, int* status, const
       *reason = "obsolete line folding (obs-fold) is not accepted";
       return i;
     }
+    if (scan_lines_ > 0 && ++header_bytes_ > limits_.max_header_bytes) {
+      *status = 431;
+      *reason = "request header fields too large";
+      return i;
+    }
     if (scan_lines_ == 0) {  // the request line: method SP target SP version
       if (c == ' ') {
-        ++scan_spaces_;
+        if (scan_spaces_ == 0 || scan_target_len_ > 0) ++scan_spaces_;  // llhttp 8 skips a run of them
       } else if (scan_spaces_ == 1) {
         if (!validTargetByte(static_cast<unsigned char>(c))) {
           *reason = "invalid character in request target";

@@ -83,7 +83,6 @@ class RequestParser {
   static const llhttp_settings_t* settings();
 
   int fail(int status, const char* reason);
-  int addHeaderBytes(size_t len);
   // The line scanner: checks the line structure of a header (or trailer) section before llhttp
   // sees it, because llhttp 8 accepts obs-fold and a bare LF there (see request_parser.cc), and
   // the request target's bytes and length.
@@ -100,7 +99,7 @@ class RequestParser {
   bool in_value_ = false;
   bool started_ = false;
   bool headers_done_ = false;
-  size_t header_bytes_ = 0;
+  size_t header_bytes_ = 0;  // header and trailer block of the current request (the scanner's)
   size_t chunk_ext_bytes_ = 0;
   bool paused_for_continue_ = false;
   HeadCallback head_cb_ = nullptr;
