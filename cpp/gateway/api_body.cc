@@ -29,7 +29,7 @@ class SummarySax final : public nlohmann::json_sax<json> {
 
   bool start_object(std::size_t) override {
     container(value_t::object);
-    ++depth_;
+    if (++depth_ > kMaxJsonDepth) return tooDeep();
     if (depth_ == 3 && in_messages_) role_ = Role{ApiBodySummary::MessageProblem::MissingRole, value_t::null, {}};
     return true;
   }
@@ -44,7 +44,7 @@ class SummarySax final : public nlohmann::json_sax<json> {
   bool start_array(std::size_t) override {
     const bool messages = depth_ == 1 && field_ == &out_->messages;
     container(value_t::array);
-    ++depth_;
+    if (++depth_ > kMaxJsonDepth) return tooDeep();
     if (messages) in_messages_ = true;
     return true;
   }
@@ -102,6 +102,10 @@ class SummarySax final : public nlohmann::json_sax<json> {
   void container(value_t type) {
     begin(type);
     if (depth_ == 3) message_key_is_role_ = false;
+  }
+  bool tooDeep() {
+    out_->too_deep = true;
+    return false;  // stops the parse: the body is refused whatever follows
   }
   void problem(ApiBodySummary::MessageProblem p, value_t type, std::string_view role) {
     if (out_->problem != ApiBodySummary::MessageProblem::None) return;

@@ -1,14 +1,16 @@
 // The API body reader (summarizeApiBody, one SAX pass) and JSON splicing (replaceTopLevelString,
 // appendJsonString) on arbitrary bytes. Properties:
-//  - the summary accepts exactly what nlohmann's strict parser accepts, and says what the parsed
-//    document says (duplicate keys: the last one counts, as for the document every later stage
-//    reads and for the upstream);
+//  - the summary accepts exactly what nlohmann's strict parser accepts, up to kMaxJsonDepth
+//    levels of nesting (deeper is flagged, never accepted), and says what the parsed document
+//    says (duplicate keys: the last one counts, as for the document every later stage reads
+//    and for the upstream);
 //  - a splice into a valid object gives valid JSON equal to the document with that key set, and
 //    every top-level copy of the key holds the new value (whichever copy a parser believes); it
 //    refuses only objects without the key or with keys spelled with escapes;
 //  - appendJsonString always writes one valid JSON string, the same text for valid UTF-8.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -129,6 +131,32 @@ class TopLevelValues final : public nlohmann::json_sax<json> {
   bool matched_ = false;
 };
 
+// How deep the text nests before its first syntax error (or in all, when it has none).
+class DepthSax final : public nlohmann::json_sax<json> {
+ public:
+  int max_depth = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return open(); }
+  bool end_object() override { return --depth_, true; }
+  bool start_array(std::size_t) override { return open(); }
+  bool end_array() override { return --depth_, true; }
+  bool key(string_t&) override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  bool open() {
+    max_depth = std::max(max_depth, ++depth_);
+    return true;
+  }
+  int depth_ = 0;
+};
+
 std::string asJsonString(std::string_view text) {
   std::string out;
   aigw::appendJsonString(out, text);
@@ -182,10 +210,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   checkJsonString(text);
 
   const ApiBodySummary summary = aigw::summarizeApiBody(text);
+  DepthSax depth;
+  json::sax_parse(text, &depth);
+  const bool too_deep = depth.max_depth > aigw::kMaxJsonDepth;
+  FUZZ_CHECK(summary.too_deep == too_deep, "too_deep=%d at depth %d", summary.too_deep, depth.max_depth);
   const json doc = json::parse(text, nullptr, false);
-  FUZZ_CHECK(summary.valid == !doc.is_discarded(), "summary valid=%d, parser %s", summary.valid,
-             doc.is_discarded() ? "refused" : "accepted");
-  if (doc.is_discarded()) {
+  FUZZ_CHECK(summary.valid == (!doc.is_discarded() && !too_deep), "summary valid=%d, parser %s, depth %d",
+             summary.valid, doc.is_discarded() ? "refused" : "accepted", depth.max_depth);
+  if (doc.is_discarded() || too_deep) {
     // Splicing never validates; it must still stay inside the text.
     std::string out;
     aigw::replaceTopLevelString(text, "model", "m", &out);

@@ -64,5 +64,22 @@ TEST(ApiBody, ReportsTheFirstBadMessage) {
   EXPECT_EQ(s.message_count, 3u);
 }
 
+// Copying or dumping a document recurses once per level; a few megabytes of '[' overflowed a
+// worker's stack (the model rename's fallback, transforms, guardrails all copy or dump).
+TEST(ApiBody, RefusesDocumentsNestedDeeperThanTheLimit) {
+  const auto nested = [](int depth) {
+    return R"({"model":"m","x":)" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
+  };
+  ApiBodySummary s = summarizeApiBody(nested(kMaxJsonDepth));
+  EXPECT_TRUE(s.valid);
+  EXPECT_FALSE(s.too_deep);
+  s = summarizeApiBody(nested(kMaxJsonDepth + 1));
+  EXPECT_FALSE(s.valid);
+  EXPECT_TRUE(s.too_deep);
+  s = summarizeApiBody(std::string(1 << 20, '['));  // cut short: refused as too deep all the same
+  EXPECT_FALSE(s.valid);
+  EXPECT_TRUE(s.too_deep);
+}
+
 }  // namespace
 }  // namespace aigw
