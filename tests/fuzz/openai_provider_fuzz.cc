@@ -77,9 +77,17 @@ bool connectionNames(const Request& r, std::string_view name) {
   return false;
 }
 
-void checkBuilt(const Request& client) {
+void checkBuilt(const Request& parsed) {
+  // A streamed request reaches the provider at its head, as the gateway hands it over: no body
+  // yet, and not read as JSON.
+  const bool streamed = parsed.headers.find("x-fuzz-streamed") != nullptr;
+  Request client = parsed;
+  if (streamed) {
+    client.body.clear();
+    client.body_streamed = true;
+  }
   const Routed routed = route(client);
-  const json doc = json::parse(client.body, nullptr, false);
+  const json doc = streamed ? json() : json::parse(client.body, nullptr, false);
   const bool object = doc.is_object();
   std::string model;
   if (object && doc.contains("model") && doc["model"].is_string()) model = doc["model"].get<std::string>();
@@ -90,7 +98,6 @@ void checkBuilt(const Request& client) {
   } else if (client.body.size() % 2 == 1) {
     upstream_model = "renamed/" + model;
   }
-  const bool streamed = client.headers.find("x-fuzz-streamed") != nullptr;
   aigw::LazyJson lazy(client.body);
   const CallRequest req{routed.endpoint, client,          client.body, lazy,     object, model, upstream_model,
                         false,           "req_fuzz",      routed.suffix, streamed};
