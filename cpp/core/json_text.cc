@@ -178,32 +178,41 @@ size_t skipValue(std::string_view s, size_t i) {
 
 }  // namespace
 
+// A key may appear more than once, and parsers disagree on which copy counts (nlohmann and
+// Python keep the last, others the first): every copy is replaced, so all of them read the
+// new value. A key spelled with escapes ("mo\u0064el") might be `key` in disguise; rather than
+// decode it, the splice is refused and the caller re-encodes the document.
 bool replaceTopLevelString(std::string_view json, std::string_view key, std::string_view value, std::string* out) {
   size_t i = skipSpace(json, 0);
   if (i >= json.size() || json[i] != '{') return false;
   i = skipSpace(json, i + 1);
+  std::string literal;
+  appendJsonString(literal, value);
+  std::string result;
+  size_t copied = 0;  // json[0, copied) is in result already
   while (i < json.size() && json[i] == '"') {
     const size_t key_end = skipString(json, i);
     if (key_end == std::string_view::npos) return false;
     const std::string_view raw_key = json.substr(i + 1, key_end - i - 2);
+    if (raw_key.find('\\') != std::string_view::npos) return false;
     i = skipSpace(json, key_end);
     if (i >= json.size() || json[i] != ':') return false;
     const size_t value_start = skipSpace(json, i + 1);
     const size_t value_end = skipValue(json, value_start);
     if (value_end == std::string_view::npos) return false;
     if (raw_key == key) {
-      std::string result;
-      result.reserve(json.size() + value.size());
-      result.append(json.substr(0, value_start));
-      appendJsonString(result, value);
-      result.append(json.substr(value_end));
-      *out = std::move(result);
-      return true;
+      if (copied == 0) result.reserve(json.size() + literal.size());
+      result.append(json.substr(copied, value_start - copied));
+      result.append(literal);
+      copied = value_end;
     }
     i = skipSpace(json, value_end);
     if (i < json.size() && json[i] == ',') i = skipSpace(json, i + 1);
   }
-  return false;
+  if (copied == 0) return false;
+  result.append(json.substr(copied));
+  *out = std::move(result);
+  return true;
 }
 
 }  // namespace aigw

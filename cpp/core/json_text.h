@@ -22,10 +22,11 @@ void appendJsonNumberOrNull(std::string& out, double value);
 
 namespace aigw {
 
-// Replaces the value of the top-level `key` of the JSON object `json` with the JSON string
-// `value`, leaving every other byte as it was (no re-encoding: key order, number spelling and
-// big integers survive). Returns false, with `out` untouched, when `json` is not an object or
-// has no such key.
+// Replaces the value of the top-level `key` of the JSON object `json` (every copy, when it is
+// repeated) with the JSON string `value`, leaving every other byte as it was (no re-encoding:
+// key order, number spelling and big integers survive). Returns false, with `out` untouched,
+// when `json` is not an object, has no such key, or spells a top-level key with escapes (the
+// caller re-encodes instead).
 bool replaceTopLevelString(std::string_view json, std::string_view key, std::string_view value, std::string* out);
 
 }  // namespace aigw

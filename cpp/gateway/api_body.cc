@@ -34,7 +34,7 @@ class SummarySax final : public nlohmann::json_sax<json> {
 
   bool start_object(std::size_t) override {
     container(value_t::object);
-    ++depth_;
+    if (++depth_ > kMaxJsonDepth) return tooDeep();
     if (open_objects_ == objects_.size()) objects_.emplace_back();
     objects_[open_objects_++].clear();
     if (depth_ == 3 && in_messages_) role_seen_ = false;
@@ -49,7 +49,7 @@ class SummarySax final : public nlohmann::json_sax<json> {
   bool start_array(std::size_t) override {
     const bool messages = depth_ == 1 && field_ == &out_->messages;
     container(value_t::array);
-    ++depth_;
+    if (++depth_ > kMaxJsonDepth) return tooDeep();
     if (messages) in_messages_ = true;
     return true;
   }
@@ -108,6 +108,10 @@ class SummarySax final : public nlohmann::json_sax<json> {
   void container(value_t type) {
     begin(type);
     if (depth_ == 3) message_key_is_role_ = message_key_is_content_ = false;
+  }
+  bool tooDeep() {
+    out_->too_deep = true;
+    return false;  // stops the parse: the body is refused whatever follows
   }
   void problem(ApiBodySummary::MessageProblem p, value_t type, std::string_view role) {
     if (out_->problem != ApiBodySummary::MessageProblem::None) return;

@@ -14,6 +14,11 @@
 
 namespace aigw {
 
+// Deeper documents are refused: nlohmann parses iteratively, but copying and dumping a
+// document recurse once per level (transforms, the model rename's fallback, guardrails), and a
+// body of a few megabytes of '[' overflowed a worker's stack, taking the gateway down.
+inline constexpr int kMaxJsonDepth = 512;
+
 struct ApiBodySummary {
   struct Field {
     bool present = false;
@@ -21,7 +26,8 @@ struct ApiBodySummary {
   };
   enum class MessageProblem { None, NotObject, MissingRole, RoleNotString, RoleInvalid, ContentInvalidType };
 
-  bool valid = false;  // syntactically valid JSON
+  bool valid = false;  // syntactically valid JSON, nested at most kMaxJsonDepth levels
+  bool too_deep = false;  // valid up to where it passed kMaxJsonDepth
   nlohmann::json::value_t root = nlohmann::json::value_t::null;
   Field model, stream, messages, prompt, input;
   std::string model_value;

@@ -162,6 +162,7 @@ FilterStatus routePassthrough(Exchange& ex) {
   api.path_suffix = req.target.substr(3);  // keep the query string
   const std::string* type = req.headers.find("content-type");
   if (!ex.bodyStreamed() && type != nullptr && type->find("json") != std::string::npos && !req.body.empty()) {
+    // A body nested too deep is not valid here either: it is relayed as bytes, never parsed.
     const ApiBodySummary body = summarizeApiBody(req.body);
     if (body.duplicate_key) return duplicateKey(ex, body);
     if (body.valid && body.root == nlohmann::json::value_t::object) {
@@ -237,6 +238,11 @@ FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
   api.endpoint = match->endpoint;
   const ApiBodySummary body = summarizeApiBody(req.body);
   if (body.duplicate_key) return duplicateKey(ex, body);
+  if (body.too_deep) {
+    ex.sendError(400, "Invalid request body: JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels.",
+                 "invalid_request_error", "invalid_json");
+    return FilterStatus::StopIteration;
+  }
   if (!body.valid) {
     ex.sendError(400,
                  "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "

@@ -50,12 +50,6 @@ int RequestParser::fail(int status, const char* reason) {
   return HPE_USER;
 }
 
-int RequestParser::addHeaderBytes(size_t len) {
-  header_bytes_ += len;
-  if (header_bytes_ > limits_.max_header_bytes) return fail(431, "request header fields too large");
-  return 0;
-}
-
 int RequestParser::onMessageBegin(llhttp_t* p) {
   auto* s = self(p);
   s->started_ = true;
@@ -65,6 +59,7 @@ int RequestParser::onMessageBegin(llhttp_t* p) {
 int RequestParser::onUrl(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
   s->started_ = true;
+  // Backstops: the line scanner refuses these bytes before llhttp sees them.
   if (s->request_.target.size() + len > s->limits_.max_url_bytes) return s->fail(414, "request URI too long");
   for (size_t i = 0; i < len; ++i) {
     if (!validTargetByte(static_cast<unsigned char>(at[i]))) return s->fail(400, "invalid character in request target");
@@ -73,23 +68,22 @@ int RequestParser::onUrl(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
+// The size of the header block (max_header_bytes) is counted by the line scanner, which sees
+// every byte of it before llhttp does.
 int RequestParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
-  if (int rc = s->addHeaderBytes(len)) return rc;
   s->field_.append(at, len);
   return 0;
 }
 
 int RequestParser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
-  if (int rc = s->addHeaderBytes(len)) return rc;
   s->value_.append(at, len);
   return 0;
 }
 
 int RequestParser::onHeaderValueComplete(llhttp_t* p) {
   auto* s = self(p);
-  if (int rc = s->addHeaderBytes(4)) return rc;  // ": " and CRLF
   if (s->field_.empty()) return s->fail(400, "empty header field name");
   if (hasForbiddenByte(s->value_)) return s->fail(400, "invalid character in header value");
   if (s->headers_done_) {
@@ -196,6 +190,8 @@ void RequestParser::startLineScan(bool after_start_line) {
   scan_in_name_ = false;
   scan_line_len_ = 0;
   scan_lines_ = after_start_line ? 1 : 0;
+  scan_spaces_ = 0;
+  scan_target_len_ = 0;
 }
 
 // llhttp 8.1 (with every lenient flag off) still accepts a header line folded onto the next
@@ -204,7 +200,12 @@ void RequestParser::startLineScan(bool after_start_line) {
 // different requests than we do, so this scanner refuses them. It runs ahead of llhttp over the
 // request line and header section (and later the trailer section) and stops at the empty line
 // that ends it; it never looks at body bytes.
-size_t RequestParser::scanLines(const char* data, size_t len, const char** reason) {
+// It also checks the request target's bytes and length, and counts the header (and trailer)
+// block against max_header_bytes: llhttp refuses a bad byte inside a target or field with its
+// own reason before handing the span over, so checks made in the span callbacks gave a
+// different error (400, 414 or 431) depending on where a read ended.
+size_t RequestParser::scanLines(const char* data, size_t len, int* status, const char** reason) {
+  *status = 400;
   for (size_t i = 0; i < len; ++i) {
     const char c = data[i];
     if (c == '\n') {
@@ -217,6 +218,11 @@ size_t RequestParser::scanLines(const char* data, size_t len, const char** reaso
       if (scan_line_len_ == 0 && scan_lines_ > 0) {
         scan_active_ = false;  // the empty line that ends the section
         return len;
+      }
+      if (scan_lines_ > 0 && (header_bytes_ += 2) > limits_.max_header_bytes) {  // the CRLF
+        *status = 431;
+        *reason = "request header fields too large";
+        return i;
       }
       if (scan_line_len_ > 0) ++scan_lines_;  // empty lines before the request line are skipped
       scan_line_len_ = 0;
@@ -247,6 +253,26 @@ size_t RequestParser::scanLines(const char* data, size_t len, const char** reaso
         return i;
       }
     }
+    if (scan_lines_ > 0 && ++header_bytes_ > limits_.max_header_bytes) {
+      *status = 431;
+      *reason = "request header fields too large";
+      return i;
+    }
+    if (scan_lines_ == 0) {  // the request line: method SP target SP version
+      if (c == ' ') {
+        if (scan_spaces_ == 0 || scan_target_len_ > 0) ++scan_spaces_;  // llhttp 8 skips a run of them
+      } else if (scan_spaces_ == 1) {
+        if (!validTargetByte(static_cast<unsigned char>(c))) {
+          *reason = "invalid character in request target";
+          return i;
+        }
+        if (++scan_target_len_ > limits_.max_url_bytes) {
+          *status = 414;
+          *reason = "request URI too long";
+          return i;
+        }
+      }
+    }
     ++scan_line_len_;
   }
   return len;
@@ -268,13 +294,14 @@ RequestParser::Result RequestParser::feed(const char* data, size_t len) {
     // llhttp only ever sees the bytes before the first one the scanner refuses, so whichever
     // error comes first in the stream is the one reported, however the bytes were split.
     const char* scan_error = nullptr;
+    int scan_status = 400;
     size_t run = len - off;
-    if (scan_active_) run = scanLines(data + off, run, &scan_error);
+    if (scan_active_) run = scanLines(data + off, run, &scan_status, &scan_error);
     const char* start = data + off;
     llhttp_errno_t err = run > 0 ? llhttp_execute(&parser_, start, run) : HPE_OK;
     if (err == HPE_OK) {
       if (scan_error != nullptr) {
-        fail(400, scan_error);
+        fail(scan_status, scan_error);
         return {Event::Error, len};
       }
       return {Event::NeedMore, len};

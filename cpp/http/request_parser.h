@@ -83,12 +83,13 @@ class RequestParser {
   static const llhttp_settings_t* settings();
 
   int fail(int status, const char* reason);
-  int addHeaderBytes(size_t len);
   // The line scanner: checks the line structure of a header (or trailer) section before llhttp
-  // sees it, because llhttp 8 accepts obs-fold and a bare LF there (see request_parser.cc).
+  // sees it, because llhttp 8 accepts obs-fold and a bare LF there (see request_parser.cc), and
+  // the request target's bytes and length.
   void startLineScan(bool after_start_line);
-  // Returns the offset of the first byte that breaks the line rules (setting *reason), or len.
-  size_t scanLines(const char* data, size_t len, const char** reason);
+  // Returns the offset of the first byte that breaks the rules (setting *status and *reason),
+  // or len.
+  size_t scanLines(const char* data, size_t len, int* status, const char** reason);
 
   ParserLimits limits_;
   llhttp_t parser_;
@@ -98,7 +99,7 @@ class RequestParser {
   bool in_value_ = false;
   bool started_ = false;
   bool headers_done_ = false;
-  size_t header_bytes_ = 0;
+  size_t header_bytes_ = 0;  // header and trailer block of the current request (the scanner's)
   size_t chunk_ext_bytes_ = 0;
   bool paused_for_continue_ = false;
   HeadCallback head_cb_ = nullptr;
@@ -116,6 +117,8 @@ class RequestParser {
   bool scan_in_name_ = false;  // inside a header line's field name (before its colon)
   size_t scan_line_len_ = 0;
   size_t scan_lines_ = 0;
+  size_t scan_spaces_ = 0;      // in the request line: the target is after the first
+  size_t scan_target_len_ = 0;
   int error_status_ = 0;
   std::string error_reason_;
 };

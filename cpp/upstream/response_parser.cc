@@ -70,10 +70,13 @@ int ResponseParser::onHeadersComplete(llhttp_t* p) {
   auto* s = self(p);
   const int status = p->status_code;
   s->informational_ = status >= 100 && status < 200;
-  if (s->informational_) return 0;
+  // 1: llhttp expects no body. llhttp 8 reads one after any head that announces a length, even
+  // where the status forbids a body (RFC 9112 section 6.3): a 304 may repeat the resource's
+  // Content-Length, and reading that many bytes would wait for the next response's.
+  if (s->informational_) return 1;
   const int64_t length = (p->flags & F_CONTENT_LENGTH) ? static_cast<int64_t>(p->content_length) : -1;
   if (s->listener_ != nullptr) s->listener_->onHead(status, s->headers_, length);
-  return s->head_request_ ? 1 : 0;  // 1: llhttp expects no body
+  return s->head_request_ || status == 204 || status == 304 ? 1 : 0;
 }
 
 int ResponseParser::onBody(llhttp_t* p, const char* at, size_t len) {

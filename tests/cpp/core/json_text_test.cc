@@ -85,6 +85,22 @@ TEST(ReplaceTopLevelString, ReplacesNonStringValuesAndEscapesTheNewOne) {
   EXPECT_EQ(out, R"({"model":"a\"b"})");
 }
 
+// Found by the api_body fuzz target: only the first copy was replaced, so a parser that keeps
+// the last one (nlohmann, Python) still read the client's name.
+TEST(ReplaceTopLevelString, ReplacesEveryCopyOfARepeatedKey) {
+  std::string out;
+  ASSERT_TRUE(replaceTopLevelString(R"({"model":"a","messages":[],"model":"b"})", "model", "up", &out));
+  EXPECT_EQ(out, R"({"model":"up","messages":[],"model":"up"})");
+}
+
+// A key spelled with escapes may be the key itself; the caller re-encodes instead.
+TEST(ReplaceTopLevelString, RefusesKeysSpelledWithEscapes) {
+  std::string out = "unchanged";
+  EXPECT_FALSE(replaceTopLevelString(R"({"mo\u0064el":"a","model":"b"})", "model", "up", &out));
+  EXPECT_FALSE(replaceTopLevelString(R"({"model":"b","x\"y":1})", "model", "up", &out));
+  EXPECT_EQ(out, "unchanged");
+}
+
 TEST(ReplaceTopLevelString, FailsWithoutTheKeyOrOnMalformedInput) {
   std::string out = "unchanged";
   EXPECT_FALSE(replaceTopLevelString(R"({"a":1})", "model", "x", &out));

@@ -134,6 +134,19 @@ TEST(ApiRequest, BadJsonIs400InvalidJson) {
   EXPECT_EQ(errorOf(empty)["code"], "invalid_json");
 }
 
+// A body nested a million levels deep crashed the gateway (stack overflow copying it): it is a
+// 400 now, before any stage builds the document.
+TEST(ApiRequest, DeeplyNestedBodyIs400InvalidJson) {
+  TestGateway gw(mockConfig());
+  const std::string deep = R"({"model":"mock-gpt","messages":[{"role":"user","content":"x"}],"x":)" +
+                           std::string(1000000, '[') + std::string(1000000, ']') + "}";
+  auto r = postJson(gw, "/v1/chat/completions", deep);
+  EXPECT_EQ(r.status, 400);
+  json e = errorOf(r);
+  EXPECT_EQ(e["code"], "invalid_json");
+  EXPECT_NE(e["message"].get<std::string>().find("nested deeper than"), std::string::npos);
+}
+
 TEST(ApiRequest, NonObjectBodyIs400) {
   TestGateway gw(mockConfig());
   auto r = postJson(gw, "/v1/chat/completions", "[1,2]");

@@ -245,6 +245,20 @@ TEST(Routing, TransformsRewriteTheBodyForTheTarget) {
   EXPECT_EQ(nlohmann::json::parse(r.body)["choices"][0]["finish_reason"], "stop") << r.body;
 }
 
+// A target with transforms copies the request's document, recursing once per level: a body
+// nested a million levels deep overflowed the worker's stack and took the gateway down. Such a
+// body is refused before any document is built, and the gateway keeps serving.
+TEST(Routing, DeeplyNestedBodyIsRefusedBeforeTransformsCopyIt) {
+  const std::string transforms = R"("transforms": [{"op": "drop", "path": "max_tokens"}])";
+  TestGateway gw(config({{"a", ""}}, "[" + route("m", group("single", {target("a", transforms)})) + "]"));
+  const std::string deep = R"({"model":"m","messages":[{"role":"user","content":"hi"}],"x":)" +
+                           std::string(1000000, '[') + std::string(1000000, ']') + "}";
+  auto r = ask(gw.port(), post("/v1/chat/completions", deep));
+  EXPECT_EQ(r.status, 400) << r.body;
+  auto ok = ask(gw.port(), post("/v1/chat/completions", R"({"model":"m","messages":[{"role":"user","content":"hi"}]})"));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
 TEST(Routing, StreamHeadWaitsForTheFirstEventSoAFailureBeforeItStillRetries) {
   TestGateway gw(config({{"flaky", R"("reset_after": 0)"}, {"good", ""}},
                         "[" + route("m", group("fallback", {target("flaky"), target("good")})) + "]"));

@@ -60,6 +60,34 @@ TEST(RequestParserLimits, TooManyHeaderFieldsIs431) {
   expectSingleError(in + "B: 1\r\n\r\n", 431, smallLimits());
 }
 
+// Found by the request_parser and server_connection fuzz targets: llhttp refuses a byte of the
+// target with its own reason, and only before handing the target to us, so the reason (and, past
+// the length limit, 400 against 414) depended on where a read ended. parseEveryWay compares the
+// reasons too.
+TEST(RequestParserLimits, TheFirstBadByteOfTheTargetDecidesTheErrorHoweverSplit) {
+  auto ev = parseEveryWay("GET /a\xff\xff HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].status, 400);
+  EXPECT_EQ(ev[0].reason, "invalid character in request target");
+  expectSingleError("GET /" + std::string(64, 'u') + "\x01 HTTP/1.1\r\nHost: h\r\n\r\n", 414, smallLimits());
+  expectSingleError("GET /" + std::string(62, 'u') + "\x7f HTTP/1.1\r\nHost: h\r\n\r\n", 400, smallLimits());
+  expectComplete("GET /" + std::string(63, 'u') + " HTTP/1.1\r\nHost: h\r\n\r\n", smallLimits());
+  // llhttp 8 skips a run of spaces before the target; the target is still checked.
+  expectSingleError("GET   /a\xbd HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
+// Found by the request_parser fuzz target: the header block was counted in llhttp's span
+// callbacks, so a field name over the limit with a bad byte after it was 431 or 400 depending on
+// where a read ended. The line scanner counts the block's bytes as they arrive.
+TEST(RequestParserLimits, TheHeaderBlockLimitDoesNotDependOnHowTheBytesArrive) {
+  expectSingleError("GET / HTTP/1.1\r\nHost: h\r\nX" + std::string(300, 'y') + "(: v\r\n\r\n", 431, smallLimits());
+  expectSingleError("GET / HTTP/1.1\r\nHost: h\r\nX-" + std::string(100, 'y') + "(: v\r\n\r\n", 400, smallLimits());
+  // Trailers count against the same block.
+  const std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+  expectSingleError(head + "T: " + std::string(230, 't') + "\r\n\r\n", 431, smallLimits());
+  expectComplete(head + "T: " + std::string(150, 't') + "\r\n\r\n", smallLimits());
+}
+
 TEST(RequestParserLimits, UrlOverTheLimitIs414) {
   expectComplete("GET /" + std::string(63, 'u') + " HTTP/1.1\r\nHost: h\r\n\r\n", smallLimits());
   expectSingleError("GET /" + std::string(64, 'u') + " HTTP/1.1\r\nHost: h\r\n\r\n", 414, smallLimits());

@@ -135,6 +135,19 @@ TEST_F(BuildRequest, ModelIsRewrittenToTheUpstreamModel) {
   EXPECT_EQ(b.get("content-length"), std::to_string(b.body.size()));
 }
 
+// Found by the openai_provider fuzz target: with "model" twice only the first copy was
+// renamed, and an upstream that keeps the last copy got the client's name.
+TEST_F(BuildRequest, EveryCopyOfARepeatedModelKeyIsRewritten) {
+  auto p = makeProvider();
+  clientRequest("POST", "/v1/chat/completions", R"({"model":"a","messages":[],"model":"my-alias"})", {});
+  Built b = build(*p, Endpoint::ChatCompletions, "my-alias", "gpt-4o");
+  EXPECT_EQ(b.body, R"({"model":"gpt-4o","messages":[],"model":"gpt-4o"})");
+  // A key spelled with escapes cannot be spliced safely: the document is re-encoded.
+  clientRequest("POST", "/v1/chat/completions", R"({"mo\u0064el":"a","model":"my-alias"})", {});
+  b = build(*p, Endpoint::ChatCompletions, "my-alias", "gpt-4o");
+  EXPECT_EQ(b.body, R"({"model":"gpt-4o"})");
+}
+
 TEST_F(BuildRequest, BodyIsUntouchedWhenModelIsTheSame) {
   auto p = makeProvider();
   const std::string body = "{ \"model\" : \"gpt-4o\",\n  \"messages\": [] }";

@@ -178,6 +178,36 @@ TEST(ResponseParser, ContinueResponsesAreSkipped) {
   }
 }
 
+// Found by the response_parser fuzz target: llhttp 8 read a body after a head that announced
+// a length even where the status forbids one, so a 304 repeating the resource's length waited
+// for bytes that never come, and a 1xx with a length swallowed the start of the real response.
+TEST(ResponseParser, AnnouncedLengthsOnBodilessStatusesAreNotRead) {
+  for (const char* input : {"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n",
+                            "HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n",
+                            "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
+    for (Feed mode : kModes) {
+      SCOPED_TRACE(std::string(modeName(mode)) + " " + input);
+      Result r = parse(input, mode);
+      EXPECT_TRUE(r.fed) << r.error;
+      EXPECT_EQ(r.rec.heads, 1);
+      EXPECT_EQ(r.rec.body, "");
+      EXPECT_EQ(r.rec.completes, 1);
+    }
+  }
+  for (Feed mode : kModes) {
+    SCOPED_TRACE(modeName(mode));
+    Result r = parse(
+        "HTTP/1.1 100 Continue\r\nContent-Length: 5\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        mode);
+    EXPECT_TRUE(r.fed) << r.error;
+    EXPECT_EQ(r.rec.heads, 1);
+    EXPECT_EQ(r.rec.status, 200);
+    EXPECT_EQ(r.rec.body, "ok");
+    EXPECT_EQ(r.rec.completes, 1);
+  }
+}
+
 TEST(ResponseParser, OnlyAContinueIsNotAResponse) {
   Result r = parse("HTTP/1.1 100 Continue\r\n\r\n", Feed::Whole, /*finish=*/true);
   EXPECT_TRUE(r.fed);
