@@ -27,7 +27,7 @@ bool SseCredentialScrubber::suspicious(std::string_view data) const {
       // A string ends in the start of a secret: a value may go on in the next event; a key
       // ("choices": ...) is no text.
       size_t after = at + k + 1;
-      while (after < data.size() && (data[after] == ' ' || data[after] == '\t')) ++after;
+      while (after < data.size() && isSpace(data[after])) ++after;
       if (after == data.size() || data[after] != ':') return true;
     }
   }
@@ -156,6 +156,14 @@ void SseCredentialScrubber::scanEvent(std::array<bool, kTextFields.size()>* seen
       continue;
     }
     const size_t value_end = closing(value);
+    const size_t after = skipSpace(value_end + 1);
+    if (value_end < n && after < n && event[after] == ':') {
+      // Not JSON: a string after "content": that is itself followed by ':'. It is read as a
+      // key, as suspicious() reads it, so the careful and the quick path agree (found by the
+      // credential_scrub fuzz target: the output depended on where the reads were cut).
+      at = value;
+      continue;
+    }
     (*seen)[field] = true;
     feedText(field, value + 1, value_end);
     at = value_end + 1;

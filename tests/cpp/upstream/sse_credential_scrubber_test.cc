@@ -120,5 +120,15 @@ TEST(SseCredentialScrubber, CrLfEventsAndAPartialLastEvent) {
   EXPECT_EQ(out.find(kKey), std::string::npos) << out;
 }
 
+// Found by the credential_scrub fuzz target: a text value followed by ':' (not JSON) was text
+// to the careful path and a key to the quick one, so the output depended on the reads.
+TEST(SseCredentialScrubber, NotJsonReadsTheSameHoweverItIsCut) {
+  CredentialScrubber s(kKey, {});
+  const std::string stream = "data: {\"choices\":[{\"delta\":y\"content\":\"key: " + kKey.substr(0, 9) +
+                             "\":}}]}\n\ndata: {\"choi}}]}\n\ndata: [DONE]\n\n";
+  const std::string whole = relay(s, stream, stream.size());
+  for (size_t step : {1u, 2u, 5u, 13u, 40u}) EXPECT_EQ(relay(s, stream, step), whole) << step;
+}
+
 }  // namespace
 }  // namespace aigw::upstream
