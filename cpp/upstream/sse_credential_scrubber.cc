@@ -26,8 +26,10 @@ bool SseCredentialScrubber::suspicious(std::string_view data) const {
       if (data[at + k] != '"') continue;
       // A string ends in the start of a secret: a value may go on in the next event; a key
       // ("choices": ...) is no text.
+      // Only spaces and tabs: a CR or LF may end the event here, and then the string is the
+      // event's last value, not a key (found by the credential_scrub fuzz target).
       size_t after = at + k + 1;
-      while (after < data.size() && isSpace(data[after])) ++after;
+      while (after < data.size() && (data[after] == ' ' || data[after] == '\t')) ++after;
       if (after == data.size() || data[after] != ':') return true;
     }
   }

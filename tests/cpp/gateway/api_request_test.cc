@@ -64,8 +64,12 @@ TEST(ApiRequest, UnknownModelErrorEchoesABoundedName) {
 TEST(ApiRequest, HugeModelNameGetsASmallError) {
   TestGateway gw(mockConfig());
   const std::string model(8 << 20, 'm');
-  auto r = postJson(gw, "/v1/chat/completions",
-                    R"({"model":")" + model + R"(","messages":[{"role":"user","content":"x"}]})");
+  RawClient c(gw.port());
+  ASSERT_TRUE(c.send(testing::post("/v1/chat/completions",
+                                   R"({"model":")" + model + R"(","messages":[{"role":"user","content":"x"}]})")));
+  auto rs = readResponses(c, 1, /*timeout_ms=*/30000);  // 8 MB to read: slow under TSan
+  ASSERT_EQ(rs.size(), 1u);
+  const auto& r = rs[0];
   EXPECT_EQ(r.status, 400);
   EXPECT_LT(r.body.size(), 1024u);
   EXPECT_EQ(errorOf(r)["param"], "model");

@@ -130,5 +130,15 @@ TEST(SseCredentialScrubber, NotJsonReadsTheSameHoweverItIsCut) {
   for (size_t step : {1u, 2u, 5u, 13u, 40u}) EXPECT_EQ(relay(s, stream, step), whole) << step;
 }
 
+// Also found by it: a value followed by CR CR (an event's end) and then ':' in the next event.
+// Read whole, the quick path took the ':' for the value's and the string for a key.
+TEST(SseCredentialScrubber, AValueThatEndsAnEventIsTextWhateverFollows) {
+  CredentialScrubber s(kKey, {});
+  const std::string stream = "data: {\"content\":\"key: " + kKey.substr(0, 9) + "\"\r\r:{\"x\":1}\r\r";
+  const std::string whole = relay(s, stream, stream.size());
+  EXPECT_EQ(whole.find(kKey.substr(0, 9)), std::string::npos) << whole;  // a settled long prefix
+  for (size_t step : {1u, 3u, 7u, 20u}) EXPECT_EQ(relay(s, stream, step), whole) << step;
+}
+
 }  // namespace
 }  // namespace aigw::upstream
