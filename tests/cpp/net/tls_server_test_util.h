@@ -69,72 +69,11 @@ struct ClientOptions {
 };
 
 // The client end over memory BIOs, plain OpenSSL, trusting the test CA.
-class MemClient {
+class MemClient : public MemPeer {
  public:
-  explicit MemClient(const ClientOptions& o = {}) : ctx_(SSL_CTX_new(TLS_client_method())) {
-    const Pki& pki = Pki::get();
-    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx_.get()), pki.ca.get());
-    SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER, nullptr);
-    if (o.min_version != 0) SSL_CTX_set_min_proto_version(ctx_.get(), o.min_version);
-    if (o.max_version != 0) SSL_CTX_set_max_proto_version(ctx_.get(), o.max_version);
-    if (!o.ciphers.empty()) SSL_CTX_set_cipher_list(ctx_.get(), o.ciphers.c_str());
-    if (o.cert != nullptr) {
-      SSL_CTX_use_certificate(ctx_.get(), o.cert);
-      SSL_CTX_use_PrivateKey(ctx_.get(), o.key);
-    }
-    std::string wire;
-    for (const auto& p : o.alpn) wire += static_cast<char>(p.size()) + p;
-    if (!wire.empty()) {
-      SSL_CTX_set_alpn_protos(ctx_.get(), reinterpret_cast<const unsigned char*>(wire.data()),
-                              static_cast<unsigned>(wire.size()));
-    }
-    ssl_.reset(SSL_new(ctx_.get()));
-    rbio_ = BIO_new(BIO_s_mem());
-    wbio_ = BIO_new(BIO_s_mem());
-    BIO_set_mem_eof_return(rbio_, -1);
-    SSL_set_bio(ssl_.get(), rbio_, wbio_);
-    SSL_set_connect_state(ssl_.get());
+  explicit MemClient(const ClientOptions& o = {}) : MemPeer(newSsl(o), /*server=*/false) {
     SSL_set_tlsext_host_name(ssl_.get(), "localhost");
     SSL_set1_host(ssl_.get(), "localhost");
-  }
-  SSL* ssl() const { return ssl_.get(); }
-  void feed(const char* data, size_t len) {
-    size_t n = 0;
-    if (len > 0) BIO_write_ex(rbio_, data, len, &n);
-  }
-  std::string take() {
-    std::string out(BIO_ctrl_pending(wbio_), '\0');
-    size_t n = 0;
-    if (!out.empty()) BIO_read_ex(wbio_, out.data(), out.size(), &n);
-    out.resize(n);
-    return out;
-  }
-  void pump() {
-    if (failed) return;
-    ERR_clear_error();
-    if (!handshake_done) {
-      const int rc = SSL_do_handshake(ssl_.get());
-      if (rc != 1) {
-        onError(rc);
-        return;
-      }
-      handshake_done = true;
-    }
-    if (!pending_.empty()) {
-      size_t n = 0;
-      if (SSL_write_ex(ssl_.get(), pending_.data(), pending_.size(), &n) != 1 || n != pending_.size()) failed = true;
-      pending_.clear();
-    }
-    char buf[16384];
-    for (;;) {
-      size_t n = 0;
-      const int rc = SSL_read_ex(ssl_.get(), buf, sizeof(buf), &n);
-      if (rc != 1) {
-        onError(rc);
-        return;
-      }
-      received.append(buf, n);
-    }
   }
   // Sent by the next pump() once the handshake is done.
   void write(const std::string& data) { pending_ += data; }
@@ -145,28 +84,27 @@ class MemClient {
     return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), len);
   }
 
-  bool handshake_done = false;
-  bool peer_closed = false;
-  bool failed = false;
-  std::string error;
-  std::string received;
-
  private:
-  void onError(int rc) {
-    const int err = SSL_get_error(ssl_.get(), rc);
-    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return;
-    if (err == SSL_ERROR_ZERO_RETURN) {
-      peer_closed = true;
-      return;
+  static SSL* newSsl(const ClientOptions& o) {
+    SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));  // the SSL keeps its own reference
+    const Pki& pki = Pki::get();
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx.get()), pki.ca.get());
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+    if (o.min_version != 0) SSL_CTX_set_min_proto_version(ctx.get(), o.min_version);
+    if (o.max_version != 0) SSL_CTX_set_max_proto_version(ctx.get(), o.max_version);
+    if (!o.ciphers.empty()) SSL_CTX_set_cipher_list(ctx.get(), o.ciphers.c_str());
+    if (o.cert != nullptr) {
+      SSL_CTX_use_certificate(ctx.get(), o.cert);
+      SSL_CTX_use_PrivateKey(ctx.get(), o.key);
     }
-    failed = true;
-    error = aigw::net::drainOpenSslErrors();
+    std::string wire;
+    for (const auto& p : o.alpn) wire += static_cast<char>(p.size()) + p;
+    if (!wire.empty()) {
+      SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(wire.data()),
+                              static_cast<unsigned>(wire.size()));
+    }
+    return SSL_new(ctx.get());
   }
-  SslCtxPtr ctx_;
-  SslPtr ssl_;
-  BIO* rbio_;
-  BIO* wbio_;
-  std::string pending_;
 };
 
 // Moves bytes both ways, each direction cut by `chunk`, until neither side has anything to

@@ -167,23 +167,12 @@ inline SslCtxPtr makeServerCtx(const ServerOptions& o = {}) {
   return ctx;
 }
 
-// Server end of a connection over memory BIOs, driven by hand in the test's thread.
-class MemServer {
+// One end of a TLS connection over memory BIOs, driven by hand in the test's thread: feed()
+// what the other end sent, pump(), take() what this end sends.
+class MemPeer {
  public:
-  explicit MemServer(SSL_CTX* ctx) : ssl_(SSL_new(ctx)) {
-    rbio_ = BIO_new(BIO_s_mem());
-    wbio_ = BIO_new(BIO_s_mem());
-    BIO_set_mem_eof_return(rbio_, -1);
-    SSL_set_bio(ssl_.get(), rbio_, wbio_);
-    SSL_set_accept_state(ssl_.get());
-  }
-  // Like most servers, forgets nothing when a client vanishes without close_notify (OpenSSL's
-  // SSL_free would otherwise drop the session from the server cache).
-  ~MemServer() {
-    if (handshake_done && !failed) SSL_set_shutdown(ssl_.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-  }
-  MemServer(const MemServer&) = delete;
-  MemServer& operator=(const MemServer&) = delete;
+  MemPeer(const MemPeer&) = delete;
+  MemPeer& operator=(const MemPeer&) = delete;
   SSL* ssl() const { return ssl_.get(); }
   void feed(const char* data, size_t len) {
     size_t n = 0;
@@ -196,36 +185,33 @@ class MemServer {
     out.resize(n);
     return out;
   }
-  // Advances the handshake, then reads everything available into `received`.
+  // Advances the handshake, sends what write() queued, then reads everything available into
+  // `received`.
   void pump() {
     if (failed) return;
     ERR_clear_error();
     if (!handshake_done) {
-      int rc = SSL_do_handshake(ssl_.get());
+      const int rc = SSL_do_handshake(ssl_.get());
       if (rc != 1) {
         onError(rc);
         return;
       }
       handshake_done = true;
     }
+    if (!pending_.empty()) {
+      sendNow(pending_);
+      pending_.clear();
+    }
     char buf[16384];
     for (;;) {
       size_t n = 0;
-      int rc = SSL_read_ex(ssl_.get(), buf, sizeof(buf), &n);
+      const int rc = SSL_read_ex(ssl_.get(), buf, sizeof(buf), &n);
       if (rc != 1) {
         onError(rc);
         return;
       }
       received.append(buf, n);
     }
-  }
-  void write(const std::string& data) {
-    size_t n = 0;
-    if (SSL_write_ex(ssl_.get(), data.data(), data.size(), &n) != 1 || n != data.size()) failed = true;
-  }
-  std::string servername() const {
-    const char* sni = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name);
-    return sni != nullptr ? sni : "<none>";
   }
 
   bool handshake_done = false;
@@ -234,9 +220,31 @@ class MemServer {
   std::string error;
   std::string received;
 
+ protected:
+  // Takes `ssl` (which holds its SSL_CTX alive) in the server or the client role.
+  MemPeer(SSL* ssl, bool server) : ssl_(ssl) {
+    rbio_ = BIO_new(BIO_s_mem());
+    wbio_ = BIO_new(BIO_s_mem());
+    BIO_set_mem_eof_return(rbio_, -1);
+    SSL_set_bio(ssl_.get(), rbio_, wbio_);
+    if (server) {
+      SSL_set_accept_state(ssl_.get());
+    } else {
+      SSL_set_connect_state(ssl_.get());
+    }
+  }
+  ~MemPeer() = default;
+  void sendNow(const std::string& data) {
+    size_t n = 0;
+    if (SSL_write_ex(ssl_.get(), data.data(), data.size(), &n) != 1 || n != data.size()) failed = true;
+  }
+
+  SslPtr ssl_;
+  std::string pending_;  // written once the handshake is done
+
  private:
   void onError(int rc) {
-    int err = SSL_get_error(ssl_.get(), rc);
+    const int err = SSL_get_error(ssl_.get(), rc);
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return;
     if (err == SSL_ERROR_ZERO_RETURN) {
       peer_closed = true;
@@ -245,9 +253,24 @@ class MemServer {
     failed = true;
     error = aigw::net::drainOpenSslErrors();
   }
-  SslPtr ssl_;
   BIO* rbio_;
   BIO* wbio_;
+};
+
+// Server end of a connection over memory BIOs.
+class MemServer : public MemPeer {
+ public:
+  explicit MemServer(SSL_CTX* ctx) : MemPeer(SSL_new(ctx), /*server=*/true) {}
+  // Like most servers, forgets nothing when a client vanishes without close_notify (OpenSSL's
+  // SSL_free would otherwise drop the session from the server cache).
+  ~MemServer() {
+    if (handshake_done && !failed) SSL_set_shutdown(ssl_.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  }
+  void write(const std::string& data) { sendNow(data); }
+  std::string servername() const {
+    const char* sni = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name);
+    return sni != nullptr ? sni : "<none>";
+  }
 };
 
 // Cuts a stream of `remaining` bytes: returns the size of the next piece (>= 1).
