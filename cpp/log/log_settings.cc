@@ -1,38 +1,23 @@
 #include "log/log_settings.h"
 
-#include <algorithm>
-
 #include <nlohmann/json.hpp>
 
-#include "core/json_text.h"
+#include "core/secret_forms.h"
 
 namespace aigw::log {
-namespace {
-
-void addSecret(std::vector<std::string>& out, const std::string& secret) {
-  // Shorter strings would redact ordinary words; keys and tokens are never this short.
-  if (secret.size() < 6) return;
-  if (std::find(out.begin(), out.end(), secret) == out.end()) out.push_back(secret);
-  std::string escaped;
-  appendJsonString(escaped, secret);
-  escaped = escaped.substr(1, escaped.size() - 2);
-  if (escaped != secret && std::find(out.begin(), out.end(), escaped) == out.end()) out.push_back(escaped);
-}
-
-}  // namespace
 
 LogSettings LogSettings::fromJson(const nlohmann::json& doc) {
   LogSettings s;
   for (const auto& p : doc.value("providers", nlohmann::json::array())) {
-    if (auto k = p.find("api_key"); k != p.end() && k->is_string()) addSecret(s.secrets, k->get<std::string>());
+    if (auto k = p.find("api_key"); k != p.end() && k->is_string()) addSecretForms(s.secrets, k->get<std::string>());
     if (auto h = p.find("headers"); h != p.end() && h->is_object()) {
       for (const auto& [name, value] : h->items()) {
-        if (value.is_string()) addSecret(s.secrets, value.get<std::string>());
+        if (value.is_string()) addSecretForms(s.secrets, value.get<std::string>());
       }
     }
   }
   for (const auto& extra : doc.value("secrets", nlohmann::json::array())) {
-    if (extra.is_string()) addSecret(s.secrets, extra.get<std::string>());
+    if (extra.is_string()) addSecretForms(s.secrets, extra.get<std::string>());
   }
   auto it = doc.find("log");
   if (it == doc.end() || it->is_null()) return s;

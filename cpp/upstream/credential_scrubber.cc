@@ -4,7 +4,7 @@
 #include <cctype>
 #include <cstring>
 
-#include "core/json_text.h"
+#include "core/secret_forms.h"
 #include "upstream/header_policy.h"
 
 namespace aigw::upstream {
@@ -43,7 +43,7 @@ void fillMask(char* at, size_t n) {
 char maskByte(size_t i, size_t n) { return n >= kMaskWord.size() && i < kMaskWord.size() ? kMaskWord[i] : '*'; }
 
 CredentialScrubber::CredentialScrubber(std::string_view api_key, const http::HeaderList& configured) {
-  add(std::string(api_key));
+  add(api_key);
   for (const auto& h : configured) {
     std::string name = h.name;
     http::toLowerAscii(name);
@@ -55,16 +55,9 @@ CredentialScrubber::CredentialScrubber(std::string_view api_key, const http::Hea
   }
 }
 
-void CredentialScrubber::add(std::string secret) {
-  if (secret.size() < kMinSecretBytes) return;
-  std::string escaped;
-  appendJsonString(escaped, secret);
-  escaped = escaped.substr(1, escaped.size() - 2);
-  for (std::string* s : {&secret, &escaped}) {
-    if (std::find(secrets_.begin(), secrets_.end(), *s) != secrets_.end()) continue;
-    longest_ = std::max(longest_, s->size());
-    secrets_.push_back(*s);
-  }
+void CredentialScrubber::add(std::string_view secret) {
+  addSecretForms(secrets_, secret);
+  for (const std::string& s : secrets_) longest_ = std::max(longest_, s.size());
 }
 
 bool CredentialScrubber::mask(std::string& text) const {

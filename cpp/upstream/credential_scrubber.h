@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/secret_forms.h"
 #include "http/headers.h"
 
 namespace aigw::upstream {
@@ -48,7 +49,7 @@ class CredentialScrubber {
   };
 
  private:
-  void add(std::string secret);
+  void add(std::string_view secret);
 
   std::vector<std::string> secrets_;
   size_t longest_ = 0;
@@ -58,7 +59,6 @@ class CredentialScrubber {
 void fillMask(char* at, size_t n);
 // The byte of that mask at `i`.
 char maskByte(size_t i, size_t n);
-// Strings shorter than this are never treated as secrets (nor a held tail as one).
-inline constexpr size_t kMinSecretBytes = 6;
+
 
 }  // namespace aigw::upstream

@@ -40,7 +40,7 @@ std::string referenceBody(std::string text) {
   for (size_t at = text.find(kKey); at != std::string::npos; at = text.find(kKey, at + kKey.size())) {
     aigw::upstream::fillMask(text.data() + at, kKey.size());
   }
-  for (size_t n = std::min(text.size(), kKey.size() - 1); n >= aigw::upstream::kMinSecretBytes; --n) {
+  for (size_t n = std::min(text.size(), kKey.size() - 1); n >= aigw::kMinSecretBytes; --n) {
     if (text.compare(text.size() - n, n, kKey, 0, n) == 0) {
       aigw::upstream::fillMask(text.data() + text.size() - n, n);
       break;
