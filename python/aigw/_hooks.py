@@ -30,6 +30,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aigw import _core
+from aigw._config.guardrail_defaults import default_block, timeout_ms
 from aigw._import_path import load_object
 from aigw._sync_hooks import SyncHookPool, SyncHookRejected
 from aigw.guardrails import (
@@ -143,24 +144,23 @@ def core_entry(g: Guardrail, spec: Any = None) -> dict[str, Any]:
     """The core config entry (kind "python") of a loaded guardrail: its own settings, the
     config entry's selection fields (``spec``), or, without one (passed to
     ``aigw.Gateway(guardrails=...)``), every route and every JSON request."""
-    entry: dict[str, Any] = {
+    everywhere = spec is None
+    return {
         "name": g.name,
         "kind": "python",
         "stages": list(g.stages),
         "priority": g.priority,
+        "action": "block",  # a Python guardrail decides by its verdict
         "on_error": g.on_error,
-        "timeout_ms": max(1, round(g.timeout * 1000)),
+        "default": everywhere or spec.default,
+        "request_selectable": False if everywhere else spec.request_selectable,
+        "passthrough": everywhere or spec.passthrough,
+        "everywhere": everywhere,
+        # What a block answers when the verdict says nothing (the verdict's own wins).
+        "block": default_block(),
+        "timeout_ms": timeout_ms(g.timeout),
         "window": g.window,
     }
-    if spec is None:
-        entry.update(everywhere=True, passthrough=True)  # the core makes it a default too
-    else:
-        entry.update(
-            default=spec.default,
-            request_selectable=spec.request_selectable,
-            passthrough=spec.passthrough,
-        )
-    return entry
 
 
 def load_guardrail(spec: Any) -> Guardrail:

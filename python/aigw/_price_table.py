@@ -1,6 +1,6 @@
 """The model price table shipped with aigw (``aigw/data/prices.json``), read without the
 config schema: the embedded default config's core document takes it flat as it is
-(aigw._default_config), while configs that pass the validator take it through
+(aigw._config.defaults), while configs that pass the validator take it through
 ``aigw.cost.PriceConfig`` (tests/python/test_default_config.py checks both give the same)."""
 
 from __future__ import annotations

@@ -81,12 +81,12 @@ def _run_until_signal(gw: Any, drain_timeout: float | None, label: str, source: 
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from aigw._config_sources import ConfigError
+    from aigw._config.sources import ConfigError
     from aigw.gateway import Gateway
 
     try:
         if args.config is None:
-            # The embedded default: the Gateway needs no validator for it (aigw._default_config).
+            # The embedded default: the Gateway needs no validator for it (aigw._config.defaults).
             port = DEFAULT_SERVE_PORT if args.port is None else args.port
             gw = Gateway(host=args.host, port=port, workers=args.workers).start()
             return _run_until_signal(gw, args.drain_timeout, "serving", "<default>")

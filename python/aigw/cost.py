@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from aigw._config_types import Float, ImportPath, _Model
+from aigw._config.types import Float, ImportPath, StrictModel
 from aigw._price_table import shipped_document, shipped_prices_info
 
 __all__ = [
@@ -57,7 +57,7 @@ Usd = Annotated[Float, Field(ge=0, le=_MAX_PRICE, allow_inf_nan=False)]
 PriceKey = Annotated[str, BeforeValidator(_check_key), Field(min_length=1)]
 
 
-class PriceConfig(_Model):
+class PriceConfig(StrictModel):
     """One model's price, in USD per million tokens."""
 
     input: Usd
@@ -175,7 +175,7 @@ class CostContext:
 CostHook = Callable[[CostContext], float | None | Awaitable[float | None]]
 
 
-class CostConfig(_Model):
+class CostConfig(StrictModel):
     """The ``cost:`` section: a custom cost hook and how long an answer waits for it.
 
     ``on_error`` says what an answer costs when the hook raises, times out or returns something

@@ -81,7 +81,7 @@ class Gateway:
         on_failed: Callable[[dict[str, Any]], Any] | None = None,
         cost_hook: CostHook | None = None,
     ) -> None:
-        from aigw._default_config import default_core
+        from aigw._config.defaults import default_core
 
         if guardrails:  # else aigw.guardrails (~1.8 MB resident) is not needed
             from aigw.guardrails import Guardrail
@@ -155,7 +155,7 @@ class Gateway:
             if self._server is not None and self._server.running:
                 return self
             from aigw import _core
-            from aigw._default_config import default_core
+            from aigw._config.defaults import default_core
             from aigw.request_log import RequestLog
 
             cfg = self._config

@@ -19,8 +19,15 @@ from aigw.config import (
 )
 from aigw.cost import shipped_prices
 
+# A route's fallbacks when it names none: every error class, null.
+NO_FALLBACKS = {
+    "context_window_exceeded": None,
+    "content_policy_violation": None,
+    "unavailable": None,
+}
+
 EXPECTED_DEFAULT_CORE: dict[str, Any] = {
-    "version": 2,
+    "version": 3,
     "server": {
         "host": "127.0.0.1",
         "port": 0,
@@ -38,6 +45,7 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
         "mode": "gateway",
         "dns_ttl_ms": 30000,
         "routing_summary": "header",
+        "tls": None,
     },
     "providers": [
         {
@@ -106,12 +114,27 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
                 "client_retries": False,
             },
             "timeout_ms": 600000,
-            "fallbacks": {},
+            "fallbacks": NO_FALLBACKS,
+            "guardrails": None,
         }
         for name in ("mock-gpt", "mock-embedding", "*")
     ],
-    "default_provider": None,
+    "default_provider": "mock",
     "pricing": shipped_prices(),  # no `pricing:` section: the shipped table as it is
+    "guardrails": [],
+    # The Gateway sets these at start: its cost hook, and the journal it opens.
+    "hooks": {"cost": False, "cost_timeout_ms": 0},
+    "log": {
+        "enabled": False,
+        "dir": "",
+        "run": "",
+        "handoff": "journal",
+        "max_pending_bytes": 256 * 1024**2,
+        "overflow": "spill",
+        "rotate_bytes": 16 * 1024**2,
+        "bodies": False,
+        "max_body_bytes": 4096,
+    },
 }
 
 
@@ -218,7 +241,17 @@ def test_core_json_normalization() -> None:
     (route,) = core["routes"]
     (target,) = route["plan"]["children"]
     assert (route["name"], target["provider"], target["model"]) == ("x", "a", "up-x")
-    assert list(core) == ["version", "server", "providers", "routes", "default_provider", "pricing"]
+    assert list(core) == [
+        "version",
+        "server",
+        "providers",
+        "routes",
+        "default_provider",
+        "pricing",
+        "guardrails",
+        "hooks",
+        "log",
+    ]
 
 
 def test_missing_sections_default() -> None:
@@ -881,7 +914,8 @@ def test_shorthand_route_core() -> None:
             "client_retries": False,
         },
         "timeout_ms": 0,
-        "fallbacks": {},
+        "fallbacks": NO_FALLBACKS,
+        "guardrails": None,
     }
 
 
@@ -1187,7 +1221,11 @@ def test_fallbacks_core() -> None:
         {"name": "big", "provider": "azure"},
         {"name": "backup", "provider": "local"},
     )
-    assert a["fallbacks"] == {"context_window_exceeded": "big", "unavailable": "backup"}
+    assert a["fallbacks"] == {
+        **NO_FALLBACKS,
+        "context_window_exceeded": "big",
+        "unavailable": "backup",
+    }
 
 
 def test_models_is_the_older_name_of_routes() -> None:

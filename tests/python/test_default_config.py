@@ -19,9 +19,9 @@ import pytest
 from _util import AigwProcess
 
 import aigw
-from aigw._default_config import default_core
-from aigw._log_config import LogConfig
-from aigw._log_defaults import MemoryOnlyLog
+from aigw._config.defaults import default_core
+from aigw._config.log import LogConfig
+from aigw._config.log_defaults import MemoryOnlyLog
 from aigw._price_table import flat_prices
 from aigw.config import load_config
 from aigw.cost import shipped_prices
@@ -119,6 +119,6 @@ def test_aigw_serve_without_a_config_never_loads_the_validator(
 
 if __name__ == "__main__":
     core = validated_core({})
-    del core["pricing"]  # merged from the shipped table at load
+    core["pricing"] = {}  # the shipped table, merged at load
     DATA.write_text(json.dumps(core, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {DATA}")

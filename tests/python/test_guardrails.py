@@ -443,8 +443,8 @@ def test_core_document_for_guardrails() -> None:
         "code": "content_blocked",
     }
     assert core["routes"][0]["guardrails"] == []
-    assert "guardrails" not in core["routes"][2]
-    assert "guardrails" not in load_config(None).to_core_dict()
+    assert core["routes"][2]["guardrails"] is None  # the default ones
+    assert load_config(None).to_core_dict()["guardrails"] == []
 
 
 # --------------------------------------------------------------------------- moderation

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aigw._log_defaults import MemoryOnlyLog
+from aigw._config.log_defaults import MemoryOnlyLog
 from aigw.request_log.journal import (
     Batch,
     Cursor,
@@ -44,8 +44,8 @@ from aigw.request_log.sinks import (
 )
 
 if TYPE_CHECKING:
+    from aigw._config.log import LogConfig, SinkConfig
     from aigw._core import Server
-    from aigw._log_config import LogConfig, SinkConfig
 
 _log = logging.getLogger("aigw.request_log")
 
@@ -138,10 +138,12 @@ class RequestLog:
             self._try_open(st)
         self._claim_dead_runs()
         core = cfg.to_core_dict()
-        core["dir"] = self.dir
-        core["run"] = self.run
-        if self._memory:
-            core["handoff"] = "memory"
+        core.update(
+            enabled=True,
+            dir=self.dir,
+            run=self.run,
+            handoff="memory" if self._memory else "journal",
+        )
         return core
 
     def start(self, server: Server) -> None:

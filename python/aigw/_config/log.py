@@ -1,7 +1,5 @@
 """The ``log:`` section of the config: where request records go (sinks), how the journal is
-bounded, and whether bodies are kept. Split from config.py (which embeds it as ``Config.log``);
-like it, it imports nothing from the rest of ``aigw`` but the shared field types
-(``aigw._config_types``). See docs/logging.md.
+bounded, and whether bodies are kept; ``Config.log`` in aigw.config. See docs/logging.md.
 """
 
 from __future__ import annotations
@@ -11,8 +9,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
-from aigw import _log_defaults as defaults
-from aigw._config_types import _MAX_INT, Float, ImportPath, Int, _Model
+from aigw._config import log_defaults as defaults
+from aigw._config.types import MAX_INT, Float, ImportPath, Int, StrictModel
 
 __all__ = [
     "JsonlSinkConfig",
@@ -27,41 +25,41 @@ DEFAULT_SQLITE_PATH = "aigw-logs.db"
 DEFAULT_JOURNAL_DIR = "aigw-journal"
 
 
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+SIZE_RE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
+UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
-def _size(value: Any) -> Any:
+def size_in_bytes(value: Any) -> Any:
     """``4096``, ``"64KB"``, ``"256MiB"``, ``"1g"`` → bytes."""
     if isinstance(value, bool):
         raise ValueError("input should be a size, not a boolean")
     if isinstance(value, str):
-        m = _SIZE_RE.match(value)
+        m = SIZE_RE.match(value)
         if not m:
             raise ValueError(f"{value!r} is not a size (e.g. 4096, 64KB, 256MB, 1GB)")
         unit = (m.group(2) or "").lower()[:1]
-        return int(m.group(1)) * _UNITS[unit]
+        return int(m.group(1)) * UNITS[unit]
     return value
 
 
-Size = Annotated[int, BeforeValidator(_size), Field(ge=0, le=_MAX_INT)]
+Size = Annotated[int, BeforeValidator(size_in_bytes), Field(ge=0, le=MAX_INT)]
 
 
-class SqliteSinkConfig(_Model):
+class SqliteSinkConfig(StrictModel):
     """The default sink: one SQLite database in WAL mode, table ``aigw_requests``."""
 
     kind: Literal["sqlite"]
     path: Annotated[str, Field(min_length=1)] = DEFAULT_SQLITE_PATH
 
 
-class JsonlSinkConfig(_Model):
+class JsonlSinkConfig(StrictModel):
     """Records appended to a file, one JSON object per line."""
 
     kind: Literal["jsonl"]
     path: Annotated[str, Field(min_length=1)]
 
 
-class PostgresSinkConfig(_Model):
+class PostgresSinkConfig(StrictModel):
     """PostgreSQL through psycopg (``pip install 'aigw[postgres]'``), batched inserts."""
 
     kind: Literal["postgres"]
@@ -71,7 +69,7 @@ class PostgresSinkConfig(_Model):
     connect_timeout: Annotated[Float, Field(gt=0, le=600)] = 5.0
 
 
-class PythonSinkConfig(_Model):
+class PythonSinkConfig(StrictModel):
     """A class of yours, built with ``options`` as keyword arguments; receives
     ``write(batch: list[dict])`` and, if it has one, ``close()``."""
 
@@ -82,7 +80,7 @@ class PythonSinkConfig(_Model):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-SINK_KINDS: dict[str, type[_Model]] = {
+SINK_KINDS: dict[str, type[StrictModel]] = {
     "sqlite": SqliteSinkConfig,
     "jsonl": JsonlSinkConfig,
     "postgres": PostgresSinkConfig,
@@ -95,17 +93,17 @@ SinkConfig = Annotated[
 ]
 
 
-def _default_sinks() -> list[Any]:
+def default_sinks() -> list[Any]:
     return [SqliteSinkConfig(kind="sqlite")]
 
 
-class LogConfig(_Model):
+class LogConfig(StrictModel):
     """The request log. With no ``log:`` section records are kept in memory only
     (``gw.logs()``) and nothing is written to the working directory."""
 
     # The journal: per-worker append-only files, the hand-off from the data plane to the sinks.
     dir: Annotated[str, Field(min_length=1)] = DEFAULT_JOURNAL_DIR
-    sinks: list[SinkConfig] = Field(default_factory=_default_sinks)
+    sinks: list[SinkConfig] = Field(default_factory=default_sinks)
     # Journal bytes not yet in every sink before the bound is reached; then `spill` keeps
     # writing (and counts records_spilled) and `backpressure` answers new requests 503.
     max_pending: Size = defaults.MAX_PENDING_BYTES
@@ -124,15 +122,14 @@ class LogConfig(_Model):
     @field_validator("sinks", mode="before")
     @classmethod
     def _sinks_none(cls, value: Any) -> Any:
-        return _default_sinks() if value is None else value
+        return default_sinks() if value is None else value
 
     def to_core_dict(self) -> dict[str, Any]:
-        """The part the C++ core reads (the log thread adds ``dir`` and ``run`` at start)."""
-        return {
-            "enabled": True,
-            "max_pending_bytes": self.max_pending,
-            "overflow": self.overflow,
-            "rotate_bytes": self.rotate_bytes,
-            "bodies": self.bodies,
-            "max_body_bytes": self.max_body_bytes,
-        }
+        """The part the C++ core reads (the log thread opens the journal at start)."""
+        return defaults.core_log_section(
+            max_pending_bytes=self.max_pending,
+            overflow=self.overflow,
+            rotate_bytes=self.rotate_bytes,
+            bodies=self.bodies,
+            max_body_bytes=self.max_body_bytes,
+        )

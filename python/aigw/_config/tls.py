@@ -1,6 +1,6 @@
 """The ``server.tls`` section: HTTPS for the gateway's clients (certificate, key, protocol
-floor, TLS 1.2 ciphers, ALPN, client certificates, reload period). Split from config.py, which
-embeds it as ``ServerConfig.tls``; see docs/http.md ("HTTPS") and docs/configuration.md.
+floor, TLS 1.2 ciphers, ALPN, client certificates, reload period): ``ServerConfig.tls``; see
+docs/http.md ("HTTPS") and docs/configuration.md.
 
 The schema checks types and that the files can be read; :func:`check_tls` then builds the very
 TLS context the server would (through the native module), so a key that does not match its
@@ -17,43 +17,43 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from aigw._config_sources import _problem
-from aigw._config_types import NonEmptyStr, NonNegSeconds, _Model, _ms
+from aigw._config.sources import problem
+from aigw._config.types import NonEmptyStr, NonNegSeconds, StrictModel, to_ms
 
 __all__ = ["TlsConfig", "check_tls"]
 
-_TLS_LOC = ("server", "tls")
+TLS_LOC = ("server", "tls")
 # HTTP/1.x only: the server has no HTTP/2 (a client offering h2 and http/1.1 gets http/1.1).
-_ALPN_PROTOCOLS = ("http/1.1", "http/1.0")
+ALPN_PROTOCOLS = ("http/1.1", "http/1.0")
 
 
-def _version_text(value: Any) -> Any:
+def version_text(value: Any) -> Any:
     """YAML reads ``min_version: 1.2`` as a number; TLS versions are names."""
     if isinstance(value, float) and not isinstance(value, bool):
         return f"{value:g}"
     return value
 
 
-def _problem_error(message: str) -> PydanticCustomError:
+def tls_error(message: str) -> PydanticCustomError:
     # A custom error keeps pydantic's "Value error, " prefix out of the message.
     return PydanticCustomError("tls_config", message)
 
 
-def _readable(path: str) -> str:
+def readable(path: str) -> str:
     """The path if it is a file this process can read, else an error saying why."""
     try:
         with open(path, "rb"):
             pass
     except FileNotFoundError:
-        raise _problem_error(f"file not found: {path}") from None
+        raise tls_error(f"file not found: {path}") from None
     except IsADirectoryError:
-        raise _problem_error(f"is a directory, not a PEM file: {path}") from None
+        raise tls_error(f"is a directory, not a PEM file: {path}") from None
     except OSError as exc:
-        raise _problem_error(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise tls_error(f"cannot read {path}: {exc.strerror or exc}") from None
     return path
 
 
-class TlsConfig(_Model):
+class TlsConfig(StrictModel):
     """HTTPS for clients. ``cert``: PEM, the server certificate first, then intermediates;
     ``key``: its PEM private key (not passphrase-protected); ``ca``: PEM CAs that client
     certificates must chain to (with ``client_auth``)."""
@@ -63,7 +63,7 @@ class TlsConfig(_Model):
     ca: NonEmptyStr | None = None
     # Client certificates: None means "require" when `ca` is given, "none" otherwise.
     client_auth: Literal["none", "optional", "require"] | None = None
-    min_version: Annotated[Literal["1.2", "1.3"], BeforeValidator(_version_text)] = "1.2"
+    min_version: Annotated[Literal["1.2", "1.3"], BeforeValidator(version_text)] = "1.2"
     # OpenSSL cipher list for TLS 1.2; None: forward-secret AEAD suites only (ECDHE + GCM or
     # ChaCha20-Poly1305). TLS 1.3 suites are all AEAD and are not configurable.
     ciphers: NonEmptyStr | None = None
@@ -75,22 +75,22 @@ class TlsConfig(_Model):
     @field_validator("cert", "key", "ca")
     @classmethod
     def _check_file(cls, value: str | None) -> str | None:
-        return None if value is None else _readable(value)
+        return None if value is None else readable(value)
 
     @field_validator("alpn")
     @classmethod
     def _check_alpn(cls, value: list[str]) -> list[str]:
         for proto in value:
             if proto == "h2":
-                raise _problem_error(
+                raise tls_error(
                     "h2 is not supported: the server speaks HTTP/1.1 "
                     "(clients that offer h2 and http/1.1 get http/1.1)"
                 )
-            if proto not in _ALPN_PROTOCOLS:
-                known = ", ".join(_ALPN_PROTOCOLS)
-                raise _problem_error(f"unknown protocol {proto!r} (known: {known})")
+            if proto not in ALPN_PROTOCOLS:
+                known = ", ".join(ALPN_PROTOCOLS)
+                raise tls_error(f"unknown protocol {proto!r} (known: {known})")
         if len(set(value)) != len(value):
-            raise _problem_error("lists a protocol twice")
+            raise tls_error("lists a protocol twice")
         return value
 
     @property
@@ -110,12 +110,12 @@ class TlsConfig(_Model):
             "ciphers": self.ciphers,
             "alpn": list(self.alpn),
             "reload_interval_ms": (
-                _ms(self.reload_interval, positive=True) if self.reload_interval > 0 else 0
+                to_ms(self.reload_interval, positive=True) if self.reload_interval > 0 else 0
             ),
         }
 
 
-def _native_check(core: dict[str, Any]) -> tuple[str, str]:
+def native_check(core: dict[str, Any]) -> tuple[str, str]:
     """(field, problem) from building the context natively; ("", "") when it builds."""
     import json
 
@@ -141,28 +141,28 @@ def check_tls(doc: Mapping[Any, Any]) -> list[str]:
     problems: list[str] = []
     if config.client_auth in ("optional", "require") and config.ca is None:
         problems.append(
-            _problem(
-                (*_TLS_LOC, "client_auth"),
+            problem(
+                (*TLS_LOC, "client_auth"),
                 f"{config.client_auth} needs `ca`: the CA file client certificates must chain to",
             )
         )
     if config.ca is not None and config.client_auth == "none":
         problems.append(
-            _problem(
-                (*_TLS_LOC, "ca"),
+            problem(
+                (*TLS_LOC, "ca"),
                 "has no effect with client_auth: none (set client_auth to require or optional)",
             )
         )
     if config.ciphers is not None and config.min_version == "1.3":
         problems.append(
-            _problem(
-                (*_TLS_LOC, "ciphers"),
+            problem(
+                (*TLS_LOC, "ciphers"),
                 "applies to TLS 1.2 only, which min_version 1.3 refuses",
             )
         )
     if problems:
         return problems
-    field, message = _native_check(config.to_core_dict())
+    field, message = native_check(config.to_core_dict())
     if message:
-        problems.append(_problem((*_TLS_LOC, field) if field else _TLS_LOC, message))
+        problems.append(problem((*TLS_LOC, field) if field else TLS_LOC, message))
     return problems

@@ -1,5 +1,5 @@
 """The YAML loader of config files: PyYAML's SafeLoader, refusing duplicate mapping keys
-instead of keeping the last one. Imported only when a YAML file is read (aigw._config_sources)."""
+instead of keeping the last one. Imported only when a YAML file is read (aigw._config.sources)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that rejects duplicate mapping keys instead of keeping the last one."""
 
 
-def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+def construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     loader.flatten_mapping(node)
     seen: set[Any] = set()
     for key_node, _ in node.value:
@@ -33,5 +33,5 @@ def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -
 
 
 UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_unique_mapping
 )

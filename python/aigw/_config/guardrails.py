@@ -1,9 +1,8 @@
-"""The ``guardrails:`` section of the aigw configuration, and the checks that span it.
+"""The ``guardrails:`` section of the config, the core document's entry of each guardrail
+(every field of its kind resolved), and the checks that span the section.
 
-Kept apart from :mod:`aigw.config` (which includes it) so the schema of one feature lives in
-one place. Like ``config.py`` it imports nothing from the rest of ``aigw`` at import time;
-RE2 syntax is checked through the native module when it is importable (the C++ core checks
-it again when it compiles the config, so nothing invalid gets through either way).
+RE2 syntax is checked through the native module when it is importable (the C++ core compiles
+the patterns again, so nothing invalid gets through either way).
 """
 
 from __future__ import annotations
@@ -13,16 +12,17 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
 
-from aigw._config_sources import Loc, _problem
-from aigw._config_types import (
+from aigw._config import guardrail_defaults as defaults
+from aigw._config.sources import Loc, problem
+from aigw._config.types import (
     NAME_PATTERN,
     Float,
     ImportPath,
     Int,
     NonEmptyStr,
     PosInt,
-    _Model,
-    _suggest,
+    StrictModel,
+    suggest,
 )
 
 Kind = Literal["phrases", "regex", "limits", "moderation", "python"]
@@ -37,24 +37,24 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "moderation": ("provider", "model"),
     "python": ("hook", "options"),
 }
-_SHARED_KIND_KEYS = {
+SHARED_KIND_KEYS = {
     "replacement": ("phrases", "regex"),
     "timeout": ("moderation", "python"),
     "window": ("regex", "python"),
 }
 
 
-class GuardrailBlockConfig(_Model):
+class GuardrailBlockConfig(StrictModel):
     """What a block answers: status, message, error type and code."""
 
-    status: Annotated[Int, Field(ge=400, le=599)] = 400
+    status: Annotated[Int, Field(ge=400, le=599)] = defaults.BLOCK_STATUS
     # None: "the request was blocked by guardrail '<name>'" (plus the rule, for built-ins).
     message: NonEmptyStr | None = None
-    type: NonEmptyStr = "invalid_request_error"
-    code: NonEmptyStr = "content_blocked"
+    type: NonEmptyStr = defaults.BLOCK_TYPE
+    code: NonEmptyStr = defaults.BLOCK_CODE
 
 
-class GuardrailConfig(_Model):
+class GuardrailConfig(StrictModel):
     """One guardrail: a built-in check, where it runs, and what it does when it matches."""
 
     name: Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -102,7 +102,9 @@ class GuardrailConfig(_Model):
         return [s for s in STAGES if s in given]
 
     def to_core_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        """The core document's entry: the shared fields and every field of the kind, resolved.
+        A Gateway replaces a ``kind: python`` entry with its loaded hook's own settings."""
+        return {
             "name": self.name,
             "kind": self.kind,
             "stages": self.stages,
@@ -112,23 +114,40 @@ class GuardrailConfig(_Model):
             "default": self.default,
             "request_selectable": self.request_selectable,
             "passthrough": self.passthrough,
+            "everywhere": False,  # only guardrails passed to aigw.Gateway(guardrails=...)
             "block": self.block.model_dump(),
+            **self.kind_core_fields(),
         }
-        if self.kind != "python":  # hook and options are the Gateway's (it loads the hook)
-            for key in (*KIND_KEYS[self.kind], "replacement", "window"):
-                value = getattr(self, key, None)
-                if value is not None:
-                    out[key] = list(value) if isinstance(value, list) else value
-        if self.kind in ("moderation", "python"):
-            out["timeout_ms"] = max(1, round((self.timeout or 5.0) * 1000))
-        return out
 
-
-def guardrails_core(guardrails: list[GuardrailConfig]) -> dict[str, Any]:
-    """The core document's "guardrails" entry (absent when none is configured). A Gateway
-    replaces the ``kind: python`` entries with its loaded hooks' own settings."""
-    entries = [g.to_core_dict() for g in guardrails]
-    return {"guardrails": entries} if entries else {}
+    def kind_core_fields(self) -> dict[str, Any]:
+        replacement = defaults.REPLACEMENT if self.replacement is None else self.replacement
+        window = defaults.WINDOW if self.window is None else self.window
+        timeout_ms = defaults.timeout_ms(defaults.TIMEOUT if self.timeout is None else self.timeout)
+        if self.kind == "phrases":
+            return {
+                "phrases": list(self.phrases or []),
+                "whole_words": bool(self.whole_words),
+                "replacement": replacement,
+            }
+        if self.kind == "regex":
+            return {
+                "patterns": list(self.patterns or []),
+                "presets": list(self.presets or []),
+                "case_insensitive": bool(self.case_insensitive),
+                "replacement": replacement,
+                "window": window,
+            }
+        if self.kind == "limits":  # 0: no such limit (the schema takes positive ones only)
+            return {
+                "max_input_tokens": self.max_input_tokens or 0,
+                "max_messages": self.max_messages or 0,
+                "max_input_bytes": self.max_input_bytes or 0,
+            }
+        if self.kind == "moderation":
+            model = defaults.MODERATION_MODEL if self.model is None else self.model
+            return {"provider": self.provider, "model": model, "timeout_ms": timeout_ms}
+        # python: hook and options are the Gateway's (it loads the hook)
+        return {"timeout_ms": timeout_ms, "window": window}
 
 
 def guardrail_model_at(loc: Loc) -> type[BaseModel] | None:
@@ -140,7 +159,7 @@ def guardrail_model_at(loc: Loc) -> type[BaseModel] | None:
     return None
 
 
-def _re2_errors(patterns: list[str]) -> list[str] | None:
+def re2_errors(patterns: list[str]) -> list[str] | None:
     """RE2's verdict on each pattern ("" when valid); None when the native module is absent."""
     try:
         from aigw import _core
@@ -160,12 +179,12 @@ def check_guardrails(doc: Mapping[Any, Any], route_sections: tuple[str, ...]) ->
     if isinstance(items, list):
         for i, g in enumerate(items):
             if isinstance(g, Mapping):
-                _check_one(("guardrails", i), g, known, problems)
+                check_one(("guardrails", i), g, known, problems)
                 name = g.get("name")
                 if isinstance(name, str) and name:
                     if name in seen:
                         problems.append(
-                            _problem(
+                            problem(
                                 ("guardrails", i, "name"),
                                 f"duplicate guardrail {name!r} (first defined at "
                                 f"guardrails[{seen[name]}])",
@@ -188,15 +207,15 @@ def check_guardrails(doc: Mapping[Any, Any], route_sections: tuple[str, ...]) ->
                 if isinstance(name, str) and name and name not in names:
                     known = ", ".join(names) or "none"
                     problems.append(
-                        _problem(
+                        problem(
                             (section, i, "guardrails", j),
-                            f"unknown guardrail {name!r} (known: {known}){_suggest(name, names)}",
+                            f"unknown guardrail {name!r} (known: {known}){suggest(name, names)}",
                         )
                     )
     return problems
 
 
-def _check_one(
+def check_one(
     loc: Loc, g: Mapping[Any, Any], providers: list[str] | None, problems: list[str]
 ) -> None:
     kind = g.get("kind")
@@ -207,78 +226,74 @@ def _check_one(
             continue
         for key in keys:
             if g.get(key) is not None:
-                problems.append(
-                    _problem((*loc, key), f"only for kind {other!r} (this is {kind!r})")
-                )
-    for key, kinds in _SHARED_KIND_KEYS.items():
+                problems.append(problem((*loc, key), f"only for kind {other!r} (this is {kind!r})"))
+    for key, kinds in SHARED_KIND_KEYS.items():
         if g.get(key) is not None and kind not in kinds:
-            problems.append(_problem((*loc, key), f"only for kinds {' and '.join(kinds)}"))
+            problems.append(problem((*loc, key), f"only for kinds {' and '.join(kinds)}"))
     stage = g.get("stage", "input")
     stages = [stage] if isinstance(stage, str) else stage if isinstance(stage, list) else []
     if isinstance(stage, list) and not stage:
-        problems.append(_problem((*loc, "stage"), "must name at least one stage"))
+        problems.append(problem((*loc, "stage"), "must name at least one stage"))
     if "during" in stages and g.get("action") == "redact" and kind in ("phrases", "regex"):
         problems.append(
-            _problem(
+            problem(
                 (*loc, "action"),
                 "a during guardrail can only block (the request is already on its way upstream)",
             )
         )
     if kind == "phrases":
         if not g.get("phrases"):
-            problems.append(_problem((*loc, "phrases"), "a phrases guardrail needs phrases"))
+            problems.append(problem((*loc, "phrases"), "a phrases guardrail needs phrases"))
     elif kind == "regex":
         patterns, presets = g.get("patterns"), g.get("presets")
         if not patterns and not presets:
-            problems.append(_problem(loc, "a regex guardrail needs patterns or presets"))
+            problems.append(problem(loc, "a regex guardrail needs patterns or presets"))
         if isinstance(patterns, list):
             strings = [p for p in patterns if isinstance(p, str) and p]
-            errors = _re2_errors(strings)
+            errors = re2_errors(strings)
             if errors is not None:
                 k = 0
                 for j, p in enumerate(patterns):
                     if isinstance(p, str) and p:
                         if errors[k]:
                             problems.append(
-                                _problem((*loc, "patterns", j), f"invalid RE2 pattern: {errors[k]}")
+                                problem((*loc, "patterns", j), f"invalid RE2 pattern: {errors[k]}")
                             )
                         k += 1
     elif kind == "limits":
         if not any(g.get(k) is not None for k in KIND_KEYS["limits"]):
             problems.append(
-                _problem(
+                problem(
                     loc,
                     "a limits guardrail needs max_input_tokens, max_messages or max_input_bytes",
                 )
             )
         if any(s in ("during", "output", "stream") for s in stages):
-            problems.append(_problem((*loc, "stage"), "limits run at the input stage only"))
+            problems.append(problem((*loc, "stage"), "limits run at the input stage only"))
         if g.get("action") == "redact":
-            problems.append(_problem((*loc, "action"), "limits can only block"))
+            problems.append(problem((*loc, "action"), "limits can only block"))
     elif kind == "python":
         if not g.get("hook"):
-            problems.append(
-                _problem((*loc, "hook"), 'a python guardrail needs hook: "module:name"')
-            )
+            problems.append(problem((*loc, "hook"), 'a python guardrail needs hook: "module:name"'))
         if g.get("action") == "redact":
-            problems.append(_problem((*loc, "action"), "a python guardrail decides by its verdict"))
+            problems.append(problem((*loc, "action"), "a python guardrail decides by its verdict"))
     elif kind == "moderation":
         provider = g.get("provider")
         if provider is None:
-            problems.append(_problem((*loc, "provider"), "a moderation guardrail needs a provider"))
+            problems.append(problem((*loc, "provider"), "a moderation guardrail needs a provider"))
         elif providers is not None and isinstance(provider, str) and provider not in providers:
             listing = ", ".join(sorted(providers)) or "none"
-            hint = _suggest(provider, providers)
+            hint = suggest(provider, providers)
             problems.append(
-                _problem(
+                problem(
                     (*loc, "provider"), f"unknown provider {provider!r} (known: {listing}){hint}"
                 )
             )
         if "stream" in stages:
             problems.append(
-                _problem(
+                problem(
                     (*loc, "stage"), "moderation runs at the input, during and output stages only"
                 )
             )
         if g.get("action") == "redact":
-            problems.append(_problem((*loc, "action"), "moderation can only block"))
+            problems.append(problem((*loc, "action"), "moderation can only block"))

@@ -1,5 +1,5 @@
 """The request log's settings without a ``log:`` section: records in memory only, the
-schema's defaults for the rest (``aigw._log_config.LogConfig`` takes its defaults from here).
+schema's defaults for the rest (``aigw._config.log.LogConfig`` takes its defaults from here).
 Built without the validator, so a gateway without a config never imports it; what it gives
 the log thread and the core is checked equal to ``LogConfig(sinks=[])`` in the tests."""
 
@@ -31,11 +31,28 @@ class MemoryOnlyLog:
 
     def to_core_dict(self) -> dict[str, Any]:
         """As ``LogConfig.to_core_dict`` with the defaults."""
-        return {
-            "enabled": True,
-            "max_pending_bytes": MAX_PENDING_BYTES,
-            "overflow": OVERFLOW,
-            "rotate_bytes": ROTATE_BYTES,
-            "bodies": False,
-            "max_body_bytes": MAX_BODY_BYTES,
-        }
+        return core_log_section(
+            max_pending_bytes=MAX_PENDING_BYTES,
+            overflow=OVERFLOW,
+            rotate_bytes=ROTATE_BYTES,
+            bodies=False,
+            max_body_bytes=MAX_BODY_BYTES,
+        )
+
+
+def core_log_section(
+    *, max_pending_bytes: int, overflow: str, rotate_bytes: int, bodies: bool, max_body_bytes: int
+) -> dict[str, Any]:
+    """The core document's ``log`` as a config gives it: records off, no journal yet. The
+    Gateway opens the journal at start and turns them on (``RequestLog.prepare``)."""
+    return {
+        "enabled": False,
+        "dir": "",
+        "run": "",
+        "handoff": "journal",
+        "max_pending_bytes": max_pending_bytes,
+        "overflow": overflow,
+        "rotate_bytes": rotate_bytes,
+        "bodies": bodies,
+        "max_body_bytes": max_body_bytes,
+    }

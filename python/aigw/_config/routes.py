@@ -1,6 +1,6 @@
-"""The ``routes:`` section of the aigw configuration (routes, targets, strategies, retries,
-breakers, fallbacks) and the checks that span it; :mod:`aigw.config` includes it. The engine
-that runs it is C++ (docs/routing.md)."""
+"""The ``routes:`` section of the config (routes, targets, strategies, retries, breakers,
+fallbacks) and the plan the core gets of each route, every field resolved; the checks that
+span routes are in :mod:`aigw._config.route_checks`. The engine is C++ (docs/routing.md)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from aigw._config_sources import Loc, _fmt_path, _problem
-from aigw._config_types import (
-    _HEADER_NAME_RE,
-    _ROUTE_SECTIONS,
+from aigw._config.types import (
+    HEADER_NAME_RE,
     Float,
     Int,
     NonEmptyStr,
@@ -28,9 +26,8 @@ from aigw._config_types import (
     NonNegSeconds,
     PosInt,
     PosSeconds,
-    _Model,
-    _ms,
-    _suggest,
+    StrictModel,
+    to_ms,
 )
 
 Strategy = Literal["single", "fallback", "weighted", "conditional", "least_latency", "least_busy"]
@@ -38,7 +35,7 @@ RetryOn = Literal["connect", "timeout", "5xx", "429"]
 RETRY_ON: tuple[RetryOn, ...] = ("connect", "timeout", "5xx", "429")
 FALLBACK_KINDS = ("context_window_exceeded", "content_policy_violation", "unavailable")
 # Keys that belong to a target (a leaf); a nested group (with `targets`) may not have them.
-_TARGET_ONLY_KEYS = (
+TARGET_ONLY_KEYS = (
     "model",
     "transforms",
     "connect_timeout",
@@ -48,23 +45,23 @@ _TARGET_ONLY_KEYS = (
     "max_pending",
     "circuit_breaker",
 )
-_MAX_U32 = 2**32 - 1
-_MAX_WEIGHT = 1_000_000
+MAX_U32 = 2**32 - 1
+MAX_WEIGHT = 1_000_000
 
 
-def _to_list(value: Any) -> Any:
+def to_list(value: Any) -> Any:
     """A scalar where a list belongs becomes a one-element list."""
     return [value] if isinstance(value, (str, int, float)) else value
 
 
-def _int_to_str(value: Any) -> Any:
+def int_to_str(value: Any) -> Any:
     # YAML reads `429` and `x-version: 2` as integers; they are meant as text.
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
 
 
-def _check_path(value: str) -> str:
+def check_path(value: str) -> str:
     if not value or any(part == "" for part in value.split(".")):
         raise PydanticCustomError(
             "field_path",
@@ -74,7 +71,7 @@ def _check_path(value: str) -> str:
     return value
 
 
-def _check_json_value(value: Any) -> Any:
+def check_json_value(value: Any) -> Any:
     def walk(v: Any) -> None:
         if v is None or isinstance(v, (str, bool, int)):
             return
@@ -100,14 +97,14 @@ def _check_json_value(value: Any) -> Any:
     return value
 
 
-FieldPath = Annotated[str, AfterValidator(_check_path)]
-Glob = Annotated[str, BeforeValidator(_int_to_str), Field(min_length=1)]
-GlobList = Annotated[list[Glob], BeforeValidator(_to_list), Field(min_length=1)]
-JsonValue = Annotated[Any, AfterValidator(_check_json_value)]
-Weight = Annotated[Int, Field(ge=1, le=_MAX_WEIGHT)]
+FieldPath = Annotated[str, AfterValidator(check_path)]
+Glob = Annotated[str, BeforeValidator(int_to_str), Field(min_length=1)]
+GlobList = Annotated[list[Glob], BeforeValidator(to_list), Field(min_length=1)]
+JsonValue = Annotated[Any, AfterValidator(check_json_value)]
+Weight = Annotated[Int, Field(ge=1, le=MAX_WEIGHT)]
 
 
-class WhenConfig(_Model):
+class WhenConfig(StrictModel):
     """Conditions of a branch of a conditional group; all given conditions must match."""
 
     model: GlobList | None = None
@@ -121,7 +118,7 @@ class WhenConfig(_Model):
             return None
         out: dict[str, list[str]] = {}
         for name, globs in value.items():
-            if not _HEADER_NAME_RE.match(name):
+            if not HEADER_NAME_RE.match(name):
                 raise ValueError(f"{name!r} is not a valid header name")
             out.setdefault(name.lower(), []).extend(globs)
         return out
@@ -145,11 +142,11 @@ class WhenConfig(_Model):
         return conds
 
 
-class TransformConfig(_Model):
+class TransformConfig(StrictModel):
     """One request transform: exactly one of set/drop/rename, optionally conditional."""
 
     set: dict[FieldPath, JsonValue] | None = None
-    drop: Annotated[list[FieldPath], BeforeValidator(_to_list), Field(min_length=1)] | None = None
+    drop: Annotated[list[FieldPath], BeforeValidator(to_list), Field(min_length=1)] | None = None
     rename: dict[FieldPath, FieldPath] | None = None
     if_present: FieldPath | None = None
     if_absent: FieldPath | None = None
@@ -173,13 +170,13 @@ class TransformConfig(_Model):
         return ops
 
 
-class BreakerConfig(_Model):
+class BreakerConfig(StrictModel):
     """Circuit breaker settings; a target's block overrides its route's field by field."""
 
     enabled: bool = True
-    consecutive_failures: Annotated[Int, Field(ge=0, le=_MAX_U32)] = 5
+    consecutive_failures: Annotated[Int, Field(ge=0, le=MAX_U32)] = 5
     failure_rate: Annotated[Float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
-    min_requests: Annotated[Int, Field(ge=1, le=_MAX_U32)] = 20
+    min_requests: Annotated[Int, Field(ge=1, le=MAX_U32)] = 20
     window: PosSeconds = 30.0
     ejection_time: PosSeconds = 10.0
     max_ejection_time: PosSeconds = 300.0
@@ -197,30 +194,30 @@ class BreakerConfig(_Model):
             "consecutive_failures": self.consecutive_failures,
             "failure_rate": 0.0 if self.failure_rate is None else float(self.failure_rate),
             "min_requests": self.min_requests,
-            "window_ms": _ms(self.window, positive=True),
-            "ejection_ms": _ms(self.ejection_time, positive=True),
-            "max_ejection_ms": _ms(self.max_ejection_time, positive=True),
+            "window_ms": to_ms(self.window, positive=True),
+            "ejection_ms": to_ms(self.ejection_time, positive=True),
+            "max_ejection_ms": to_ms(self.max_ejection_time, positive=True),
         }
 
 
-def _retry_on_key(value: Any) -> Any:
+def retry_on_key(value: Any) -> Any:
     # YAML 1.1 reads a bare `on:` key as the boolean true.
     if isinstance(value, Mapping) and True in value and "on" not in value:
         return {("on" if k is True else k): v for k, v in value.items()}
     return value
 
 
-class RetryConfig(_Model):
+class RetryConfig(StrictModel):
     # None: 3, but never fewer than the route's number of targets.
     attempts: Annotated[Int, Field(ge=1, le=20)] | None = None
     on: Annotated[
-        list[Annotated[RetryOn, BeforeValidator(_int_to_str)]],
-        BeforeValidator(_to_list),
+        list[Annotated[RetryOn, BeforeValidator(int_to_str)]],
+        BeforeValidator(to_list),
     ] = Field(default_factory=lambda: list(RETRY_ON))
     backoff: NonNegSeconds = 0.1
     max_backoff: NonNegSeconds = 5.0
     budget: Annotated[Float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.2
-    min_retries: Annotated[Int, Field(ge=0, le=_MAX_U32)] = 3
+    min_retries: Annotated[Int, Field(ge=0, le=MAX_U32)] = 3
     max_retry_after: NonNegSeconds = 60.0
     # False: an error answer the gateway could retry tells SDKs not to retry it again.
     client_retries: bool = False
@@ -228,7 +225,7 @@ class RetryConfig(_Model):
     @model_validator(mode="before")
     @classmethod
     def _key_on(cls, value: Any) -> Any:
-        return _retry_on_key(value)
+        return retry_on_key(value)
 
     def to_core_dict(self, targets: int) -> dict[str, Any]:
         attempts = self.attempts if self.attempts is not None else max(3, targets)
@@ -238,32 +235,28 @@ class RetryConfig(_Model):
             "on_timeout": "timeout" in self.on,
             "on_5xx": "5xx" in self.on,
             "on_429": "429" in self.on,
-            "backoff_base_ms": _ms(self.backoff, positive=False),
-            "backoff_max_ms": _ms(self.max_backoff, positive=False),
+            "backoff_base_ms": to_ms(self.backoff, positive=False),
+            "backoff_max_ms": to_ms(self.max_backoff, positive=False),
             "budget_ratio": float(self.budget),
             "budget_min": self.min_retries,
-            "max_retry_after_ms": _ms(self.max_retry_after, positive=False),
+            "max_retry_after_ms": to_ms(self.max_retry_after, positive=False),
             "client_retries": self.client_retries,
         }
 
 
-class FallbacksConfig(_Model):
+class FallbacksConfig(StrictModel):
     """Routes that take over a request by error class (route names)."""
 
     context_window_exceeded: NonEmptyStr | None = None
     content_policy_violation: NonEmptyStr | None = None
     unavailable: NonEmptyStr | None = None
 
-    def to_core_dict(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for kind in FALLBACK_KINDS:
-            route = getattr(self, kind)
-            if route is not None:
-                out[kind] = route
-        return out
+    def to_core_dict(self) -> dict[str, str | None]:
+        """Every error class, null where no route takes over."""
+        return {kind: getattr(self, kind) for kind in FALLBACK_KINDS}
 
 
-class _TargetDefaults(_Model):
+class TargetDefaults(StrictModel):
     """Per-target settings a route sets as defaults for its targets."""
 
     connect_timeout: PosSeconds | None = None
@@ -274,7 +267,7 @@ class _TargetDefaults(_Model):
     circuit_breaker: BreakerConfig | None = None
 
 
-class TargetConfig(_TargetDefaults):
+class TargetConfig(TargetDefaults):
     """A target (``provider``) or a nested group (``targets``) of a route's plan."""
 
     provider: NonEmptyStr | None = None
@@ -295,12 +288,12 @@ class TargetConfig(_TargetDefaults):
         if self.targets is not None:
             return {
                 "type": "group",
-                "strategy": _strategy(self.strategy, len(self.targets)),
+                "strategy": resolved_strategy(self.strategy, len(self.targets)),
                 "weight": self.weight,
                 "when": when,
                 "children": [t.to_core_node(route) for t in self.targets],
             }
-        return _target_node(self, route, weight=self.weight, when=when)
+        return target_node(self, route, weight=self.weight, when=when)
 
     def leaves(self) -> int:
         if self.targets is None:
@@ -308,14 +301,14 @@ class TargetConfig(_TargetDefaults):
         return sum(t.leaves() for t in self.targets)
 
 
-def _strategy(given: str | None, children: int) -> str:
+def resolved_strategy(given: str | None, children: int) -> str:
     if given is not None:
         return given
     return "single" if children == 1 else "fallback"
 
 
-def _target_node(
-    src: _TargetDefaults,
+def target_node(
+    src: TargetDefaults,
     route: RouteConfig,
     *,
     weight: int,
@@ -331,7 +324,7 @@ def _target_node(
         value = getattr(src, name)
         if value is None:
             value = getattr(route, name)
-        return 0 if value is None else _ms(value, positive=True)
+        return 0 if value is None else to_ms(value, positive=True)
 
     max_in_flight = src.max_in_flight if "max_in_flight" in own else route.max_in_flight
     max_pending = src.max_pending if "max_pending" in own else route.max_pending
@@ -353,7 +346,7 @@ def _target_node(
     }
 
 
-class RouteConfig(_TargetDefaults):
+class RouteConfig(TargetDefaults):
     """A name clients ask for (or a pattern), and the plan that serves it."""
 
     name: NonEmptyStr
@@ -386,11 +379,11 @@ class RouteConfig(_TargetDefaults):
 
     def plan(self) -> dict[str, Any]:
         if self.targets is None:
-            children = [_target_node(self, self, weight=1, when=None)]
+            children = [target_node(self, self, weight=1, when=None)]
             strategy = "single"
         else:
             children = [t.to_core_node(self) for t in self.targets]
-            strategy = _strategy(self.strategy, len(self.targets))
+            strategy = resolved_strategy(self.strategy, len(self.targets))
         return {
             "type": "group",
             "strategy": strategy,
@@ -400,207 +393,19 @@ class RouteConfig(_TargetDefaults):
         }
 
     def to_core_dict(self) -> dict[str, Any]:
-        core = {
+        return {
             "name": self.name,
             "aliases": list(self.aliases),
             "plan": self.plan(),
             "retry": self.retry.to_core_dict(self.leaves()),
-            "timeout_ms": 0 if self.timeout is None else _ms(self.timeout, positive=True),
+            "timeout_ms": 0 if self.timeout is None else to_ms(self.timeout, positive=True),
             "fallbacks": self.fallbacks.to_core_dict(),
+            # null: the guardrails marked `default: true` (an empty list: none)
+            "guardrails": None if self.guardrails is None else list(self.guardrails),
         }
-        if self.guardrails is not None:
-            core["guardrails"] = list(self.guardrails)
-        return core
 
 
 # The entries of the older `models:` list are routes too.
 ModelConfig = RouteConfig
 
 TargetConfig.model_rebuild()
-
-
-def _route_entries(doc: Mapping[Any, Any]) -> list[tuple[Loc, Mapping[Any, Any]]]:
-    out: list[tuple[Loc, Mapping[Any, Any]]] = []
-    for section in _ROUTE_SECTIONS:
-        items = doc.get(section)
-        if isinstance(items, list):
-            out.extend(
-                ((section, i), item) for i, item in enumerate(items) if isinstance(item, Mapping)
-            )
-    return out
-
-
-def _given(node: Mapping[Any, Any], key: str) -> bool:
-    return node.get(key) is not None
-
-
-def _check_routes(doc: Mapping[Any, Any], known: list[str] | None) -> list[str]:
-    """Names, plans, providers, transforms and fallbacks of every route (raw data)."""
-    problems: list[str] = []
-    entries = _route_entries(doc)
-    seen: dict[str, Loc] = {}  # name or alias -> where it was first defined
-    names: list[str] = []  # route names (fallbacks refer to these)
-
-    def claim(name: Any, loc: Loc) -> None:
-        if not isinstance(name, str) or not name:
-            return
-        if name in seen:
-            first = _fmt_path(seen[name])
-            problems.append(
-                _problem(loc, f"duplicate route name {name!r} (first defined at {first})")
-            )
-        else:
-            seen[name] = loc
-
-    for loc, route in entries:
-        name = route.get("name")
-        if isinstance(name, str):
-            names.append(name)
-            if name.count("*") > 1:
-                problems.append(_problem((*loc, "name"), f"{name!r} has more than one '*'"))
-        claim(name, (*loc, "name"))
-        aliases = route.get("aliases")
-        if isinstance(aliases, list):
-            for j, alias in enumerate(aliases):
-                if isinstance(alias, str) and "*" in alias:
-                    problems.append(
-                        _problem(
-                            (*loc, "aliases", j), f"an alias is an exact name; {alias!r} has a '*'"
-                        )
-                    )
-                claim(alias, (*loc, "aliases", j))
-
-        shorthand, group = _given(route, "provider"), _given(route, "targets")
-        if shorthand and group:
-            problems.append(
-                _problem(loc, "give either `provider` (one target) or `targets`, not both")
-            )
-        elif not shorthand and not group:
-            problems.append(_problem(loc, "needs `provider` (one target) or `targets`"))
-        if group:
-            for key in ("model", "transforms"):
-                if _given(route, key):
-                    problems.append(
-                        _problem(
-                            (*loc, key),
-                            "belongs to the one-target form (`provider`); with `targets`, "
-                            "set it on a target",
-                        )
-                    )
-            _check_group(loc, route, known, problems)
-        else:
-            if _given(route, "strategy"):
-                problems.append(_problem((*loc, "strategy"), "only with `targets`"))
-            _check_target(loc, route, known, problems)
-
-        retry = route.get("retry")
-        if isinstance(retry, Mapping):
-            base, cap = retry.get("backoff", 0.1), retry.get("max_backoff", 5.0)
-            if _is_number(base) and _is_number(cap) and cap < base:
-                problems.append(
-                    _problem((*loc, "retry", "max_backoff"), f"is less than backoff ({base})")
-                )
-
-    for loc, route in entries:
-        fallbacks = route.get("fallbacks")
-        if not isinstance(fallbacks, Mapping):
-            continue
-        for kind, target in fallbacks.items():
-            if kind not in FALLBACK_KINDS or not isinstance(target, str) or not target:
-                continue  # field errors
-            where = (*loc, "fallbacks", kind)
-            if target == route.get("name"):
-                problems.append(_problem(where, f"names the route itself ({target!r})"))
-            elif target not in names:
-                problems.append(
-                    _problem(where, f"unknown route {target!r}{_suggest(target, names)}")
-                )
-    return problems
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_group(
-    loc: Loc, node: Mapping[Any, Any], known: list[str] | None, problems: list[str]
-) -> None:
-    """A route with `targets`, or a nested group."""
-    targets = node.get("targets")
-    if not isinstance(targets, list):
-        return  # field error
-    strategy = node.get("strategy")
-    if not targets:
-        problems.append(_problem((*loc, "targets"), "must not be empty"))
-    elif strategy == "single" and len(targets) > 1:
-        problems.append(
-            _problem(
-                (*loc, "strategy"),
-                f"'single' takes one target, this group has {len(targets)} "
-                "(use fallback, weighted, conditional, least_latency or least_busy)",
-            )
-        )
-    for j, child in enumerate(targets):
-        if not isinstance(child, Mapping):
-            continue
-        cloc = (*loc, "targets", j)
-        if _given(child, "when") and strategy != "conditional":
-            problems.append(
-                _problem((*cloc, "when"), "only on the targets of a `strategy: conditional` group")
-            )
-        is_target, is_group = _given(child, "provider"), _given(child, "targets")
-        if is_target and is_group:
-            problems.append(
-                _problem(
-                    cloc,
-                    "give either `provider` (a target) or `targets` (a nested group), not both",
-                )
-            )
-        elif not is_target and not is_group:
-            problems.append(
-                _problem(cloc, "needs `provider` (a target) or `targets` (a nested group)")
-            )
-        if is_group:
-            for key in _TARGET_ONLY_KEYS:
-                if _given(child, key) and not is_target:
-                    problems.append(
-                        _problem((*cloc, key), "not allowed on a group; set it on its targets")
-                    )
-            _check_group(cloc, child, known, problems)
-        else:
-            if _given(child, "strategy"):
-                problems.append(_problem((*cloc, "strategy"), "only on a group (with `targets`)"))
-            _check_target(cloc, child, known, problems)
-
-
-def _check_target(
-    loc: Loc, node: Mapping[Any, Any], known: list[str] | None, problems: list[str]
-) -> None:
-    """A target, or a route in the one-target form."""
-    prov = node.get("provider")
-    if known is not None and isinstance(prov, str) and prov and prov not in known:
-        listing = ", ".join(sorted(known)) or "none"
-        problems.append(
-            _problem(
-                (*loc, "provider"),
-                f"unknown provider {prov!r} (known: {listing}){_suggest(prov, known)}",
-            )
-        )
-    model = node.get("model")
-    if isinstance(model, str) and model.count("*") > 1:
-        problems.append(_problem((*loc, "model"), f"{model!r} has more than one '*'"))
-    transforms = node.get("transforms")
-    if isinstance(transforms, list):
-        for k, item in enumerate(transforms):
-            if not isinstance(item, Mapping):
-                continue
-            ops = [op for op in ("set", "drop", "rename") if _given(item, op)]
-            if not ops:
-                problems.append(_problem((*loc, "transforms", k), "needs one of set, drop, rename"))
-            elif len(ops) > 1:
-                problems.append(
-                    _problem(
-                        (*loc, "transforms", k),
-                        f"give exactly one of set, drop, rename (got {' and '.join(ops)})",
-                    )
-                )

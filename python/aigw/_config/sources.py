@@ -1,7 +1,8 @@
 """Where a config document comes from: files (YAML, JSON, TOML, with duplicate keys refused)
 and ``${VAR}`` / ``${VAR:-default}`` substitution, plus the error type and path formatting that
-the whole config package reports with. Split from config.py, which validates the document.
-"""
+the whole config package reports with. aigw.config validates the document.
+
+Free of pydantic: ``aigw check-config`` and the CLI import ConfigError from here."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ class ConfigError(ValueError):
 Loc = tuple[Any, ...]
 
 
-def _fmt_path(loc: Loc) -> str:
+def fmt_path(loc: Loc) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int) and not isinstance(part, bool):
@@ -55,16 +56,16 @@ def _fmt_path(loc: Loc) -> str:
     return out or "<root>"
 
 
-def _problem(loc: Loc, message: str) -> str:
-    return f"{_fmt_path(loc)}: {message}"
+def problem(loc: Loc, message: str) -> str:
+    return f"{fmt_path(loc)}: {message}"
 
 
 # --------------------------------------------------------------------------- env substitution
 
-_REF_BODY_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.DOTALL)
+REF_BODY_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.DOTALL)
 
 
-def _substitute_str(
+def substitute_str(
     text: str, env: Mapping[str, str], loc: Loc, problems: list[tuple[Loc, str]]
 ) -> str:
     if "$" not in text:
@@ -91,7 +92,7 @@ def _substitute_str(
                 )
                 return "".join(out)
             ref = text[i : end + 1]
-            m = _REF_BODY_RE.fullmatch(text[i + 2 : end])
+            m = REF_BODY_RE.fullmatch(text[i + 2 : end])
             if m is None:
                 problems.append(
                     (
@@ -116,22 +117,22 @@ def _substitute_str(
     return "".join(out)
 
 
-def _substitute(
+def substitute(
     value: Any, env: Mapping[str, str], loc: Loc, problems: list[tuple[Loc, str]]
 ) -> Any:
     if isinstance(value, str):
-        return _substitute_str(value, env, loc, problems)
+        return substitute_str(value, env, loc, problems)
     if isinstance(value, Mapping):
-        return {k: _substitute(v, env, (*loc, k), problems) for k, v in value.items()}
+        return {k: substitute(v, env, (*loc, k), problems) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_substitute(v, env, (*loc, i), problems) for i, v in enumerate(value)]
+        return [substitute(v, env, (*loc, i), problems) for i, v in enumerate(value)]
     return value
 
 
 # --------------------------------------------------------------------------- file loading
 
 
-def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
@@ -140,7 +141,7 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _read_file(path: Path, label: str) -> Any:
+def read_file(path: Path, label: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -155,7 +156,7 @@ def _read_file(path: Path, label: str) -> Any:
     suffix = path.suffix.lower()
     if suffix == ".json":
         try:
-            return json.loads(text, object_pairs_hook=_json_pairs)
+            return json.loads(text, object_pairs_hook=refuse_duplicate_keys)
         except json.JSONDecodeError as exc:
             msg = f"{label}:{exc.lineno}:{exc.colno}: JSON syntax error: {exc.msg}"
             raise ConfigError([msg], label) from None
@@ -169,7 +170,7 @@ def _read_file(path: Path, label: str) -> Any:
     # PyYAML only for YAML files: it stays resident (~1 MB) once imported.
     import yaml
 
-    from aigw._yaml_loader import UniqueKeyLoader
+    from aigw._config.yaml_loader import UniqueKeyLoader
 
     try:
         return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass

@@ -1,0 +1,161 @@
+"""The ``providers:`` section of the config: the built-in mock and OpenAI-compatible upstreams,
+one model per ``kind``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, SecretStr, field_validator
+
+from aigw._config.types import (
+    HEADER_NAME_RE,
+    Float,
+    Int,
+    NonEmptyStr,
+    NonNegInt,
+    PosSeconds,
+    StrictModel,
+    or_minus_one,
+    to_ms,
+)
+
+
+class MockProviderConfig(StrictModel):
+    """The built-in mock provider (answers like OpenAI, with fault-injection knobs)."""
+
+    kind: Literal["mock"]
+    latency_ms: NonNegInt = 0
+    ttft_ms: NonNegInt = 0
+    chunk_delay_ms: NonNegInt = 0
+    chunks: Annotated[Int, Field(ge=1, le=100000)] = 8
+    status: Annotated[Int, Field(ge=100, le=599)] = 200
+    error_rate: Annotated[Float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.0
+    retry_after: NonNegInt | None = None
+    stall_after: NonNegInt | None = None
+    reset_after: NonNegInt | None = None
+    response: str | None = None
+    # The "code" of error answers (e.g. context_length_exceeded); None: derived from the status.
+    error_code: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    embedding_dimensions: Annotated[Int, Field(ge=1, le=65536)] = 8
+    header_knobs: bool = True
+
+    def to_core_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "latency_ms": self.latency_ms,
+            "ttft_ms": self.ttft_ms,
+            "chunk_delay_ms": self.chunk_delay_ms,
+            "chunks": self.chunks,
+            "status": self.status,
+            "error_rate": float(self.error_rate),
+            "retry_after": or_minus_one(self.retry_after),
+            "stall_after": or_minus_one(self.stall_after),
+            "reset_after": or_minus_one(self.reset_after),
+            "response": self.response,
+            "error_code": self.error_code,
+            "embedding_dimensions": self.embedding_dimensions,
+            "header_knobs": self.header_knobs,
+        }
+
+
+# Headers the gateway owns on the upstream request: config may not set them.
+RESERVED_UPSTREAM_HEADERS = {
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-connection",
+    "expect",
+}
+
+
+class OpenAIProviderConfig(StrictModel):
+    """Any OpenAI-compatible upstream: OpenAI, vLLM, Ollama, Groq, Mistral, DeepSeek ..."""
+
+    kind: Literal["openai"]
+    base_url: NonEmptyStr
+    api_key: SecretStr | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    verify: bool = True
+    ca_file: str | None = None
+    connect_timeout: PosSeconds = 10.0
+    first_byte_timeout: PosSeconds = 300.0
+    idle_timeout: PosSeconds = 120.0
+    keepalive_timeout: PosSeconds = 60.0
+    max_connections: Annotated[Int, Field(ge=1, le=100000)] = 256
+    max_pending: Annotated[Int, Field(ge=0, le=1000000)] = 1024
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError as err:
+            raise ValueError(f"not a valid URL ({err})") from None
+        if parts.scheme not in ("http", "https"):
+            raise ValueError("must start with http:// or https://")
+        if not parts.hostname:
+            raise ValueError("has no host")
+        if parts.username or parts.password:
+            raise ValueError("must not contain credentials (use api_key)")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        if port == 0:
+            raise ValueError("has an invalid port")
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, v in value.items():
+            if not HEADER_NAME_RE.match(name):
+                raise ValueError(f"{name!r} is not a valid header name")
+            if name.lower() in RESERVED_UPSTREAM_HEADERS:
+                raise ValueError(f"{name!r} is set by the gateway and cannot be configured")
+            if any(c in v for c in "\r\n\0"):
+                raise ValueError(f"the value of {name!r} contains a line break or NUL")
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"file not found: {value}")
+        return value
+
+    def to_core_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "base_url": self.base_url,
+            "api_key": self.api_key.get_secret_value() if self.api_key else "",
+            "headers": dict(self.headers),
+            "verify": self.verify,
+            "ca_file": self.ca_file,
+            "connect_timeout_ms": to_ms(self.connect_timeout, positive=True),
+            "first_byte_timeout_ms": to_ms(self.first_byte_timeout, positive=True),
+            "idle_timeout_ms": to_ms(self.idle_timeout, positive=True),
+            "keepalive_idle_ms": to_ms(self.keepalive_timeout, positive=True),
+            "max_connections": self.max_connections,
+            "max_pending": self.max_pending,
+        }
+
+
+# Every provider model, by its `kind`. A new provider kind is one more class here
+# (with `kind: Literal["..."]` and `to_core_dict`) and one more member of the union.
+PROVIDER_KINDS: dict[str, type[StrictModel]] = {
+    "mock": MockProviderConfig,
+    "openai": OpenAIProviderConfig,
+}
+
+ProviderConfig = Annotated[
+    Union[MockProviderConfig, OpenAIProviderConfig],  # noqa: UP007
+    Field(discriminator="kind"),
+]
