@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/json_field.h"
 #include "router/glob.h"
 
 namespace aigw::cost {
@@ -27,36 +28,23 @@ bool digitGroups(std::string_view s, std::initializer_list<size_t> sizes) {
 }
 
 Price priceFrom(const std::string& name, const nlohmann::json& entry) {
-  if (!entry.is_object()) throw std::runtime_error("pricing '" + name + "': expected an object");
-  auto number = [&](const char* key, double fallback) {
-    auto it = entry.find(key);
-    if (it == entry.end() || it->is_null()) return fallback;
-    if (!it->is_number()) throw std::runtime_error("pricing '" + name + "'." + key + ": expected a number");
-    const double v = it->get<double>();
-    if (!(v >= 0) || !std::isfinite(v)) throw std::runtime_error("pricing '" + name + "'." + key + ": must be >= 0");
-    return v;
-  };
-  Price p;
-  p.input = number("input", 0);
-  p.output = number("output", 0);
-  p.cached_input = number("cached_input", p.input);
-  return p;
+  try {
+    return Price{field<double>(entry, "input"), field<double>(entry, "output"), field<double>(entry, "cached_input")};
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("pricing '" + name + "': " + e.what());
+  }
 }
 
 }  // namespace
 
 PriceTable PriceTable::fromJson(const nlohmann::json& table) {
   PriceTable t;
-  if (table.is_null()) return t;
   if (!table.is_object()) throw std::runtime_error("pricing: expected an object");
   for (const auto& [name, entry] : table.items()) {
-    if (name.empty()) throw std::runtime_error("pricing: empty model name");
     const Price price = priceFrom(name, entry);
-    const size_t stars = static_cast<size_t>(std::count(name.begin(), name.end(), '*'));
-    if (stars == 0) {
+    if (name.find('*') == std::string::npos) {
       t.exact_[name] = price;
     } else {
-      if (stars > 1) throw std::runtime_error("pricing '" + name + "': more than one '*'");
       t.patterns_.push_back(Pattern{name, name.size() - 1, price});
     }
   }

@@ -23,16 +23,18 @@ namespace guardrails {
 class GuardrailSet;
 }
 
+// The core config's fields, all read from the document (GatewayConfig::fromJson): the values
+// and their defaults are Python's (python/aigw/config.py), so the members start out empty.
 struct ServerSettings {
-  std::string host = "127.0.0.1";
+  std::string host;
   int port = 0;
   int workers = 0;  // 0: one per core
-  int64_t max_connections = 10000;
+  int64_t max_connections = 0;
   http::ServerLimits limits;
-  uint64_t drain_timeout_ms = 10000;
-  std::string log_level = "info";
+  uint64_t drain_timeout_ms = 0;
+  std::string log_level;
   bool mock_mode = false;
-  uint64_t dns_ttl_ms = 30000;
+  uint64_t dns_ttl_ms = 0;
   // Who gets the routing summary body field: clients asking with x-aigw-routing-summary
   // (Header), everyone (Always) or nobody (Never).
   enum class RoutingSummary { Header, Always, Never } routing_summary = RoutingSummary::Header;
@@ -48,9 +50,14 @@ struct HookSettings {
   uint64_t cost_timeout_ms = 0;  // backstop: no result by then keeps the table's cost
 };
 
+// The core document's format (python/aigw/config.py, CORE_CONFIG_VERSION); any other is refused.
+inline constexpr int kCoreConfigVersion = 3;
+
 class GatewayConfig {
  public:
-  // Returns null and sets `error` when the document is not a valid core config.
+  // Returns null and sets `error` ("invalid core config: ...") when the document is not a
+  // core config of kCoreConfigVersion: a missing field or an unknown name is an error, values
+  // are taken as given (Python validated them).
   static std::shared_ptr<const GatewayConfig> fromJson(std::string_view json, std::string* error);
 
   const ServerSettings& server() const { return server_; }

@@ -80,23 +80,22 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
   const std::string& kind = settings.kind;
   const size_t before = problems.size();
   if (kind == "phrases") {
-    const auto phrases = getOr<std::vector<std::string>>(j, "phrases", {});
     Pattern p;
     std::string error;
-    if (!phrasePattern(phrases, getOr<bool>(j, "whole_words", false), &p, &error)) {
+    if (!phrasePattern(field<std::vector<std::string>>(j, "phrases"), field<bool>(j, "whole_words"), &p, &error)) {
       problems.push_back(where + ".phrases: " + error);
       return nullptr;
     }
-    p.replacement = getOr<std::string>(j, "replacement", p.replacement);
+    p.replacement = field<std::string>(j, "replacement");
     std::vector<Pattern> patterns;
     patterns.push_back(std::move(p));
     return std::make_unique<PatternGuardrail>(std::move(settings), std::move(patterns), 0);
   }
   if (kind == "regex") {
     std::vector<Pattern> patterns;
-    const bool ci = getOr<bool>(j, "case_insensitive", false);
-    const std::string replacement = getOr<std::string>(j, "replacement", "[REDACTED]");
-    const auto exprs = getOr<std::vector<std::string>>(j, "patterns", {});
+    const bool ci = field<bool>(j, "case_insensitive");
+    const std::string replacement = field<std::string>(j, "replacement");
+    const auto exprs = field<std::vector<std::string>>(j, "patterns");
     for (size_t i = 0; i < exprs.size(); ++i) {
       std::string error;
       Pattern p;
@@ -109,7 +108,7 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
       p.replacement = replacement;
       patterns.push_back(std::move(p));
     }
-    const auto presets = getOr<std::vector<std::string>>(j, "presets", {});
+    const auto presets = field<std::vector<std::string>>(j, "presets");
     for (size_t i = 0; i < presets.size(); ++i) {
       Pattern p;
       if (!presetPattern(presets[i], &p)) {
@@ -119,54 +118,29 @@ std::unique_ptr<Guardrail> makeBuiltin(GuardrailSettings settings, const json& j
       }
       patterns.push_back(std::move(p));
     }
-    if (patterns.empty() && problems.size() == before) problems.push_back(where + ": needs patterns or presets");
     if (problems.size() != before) return nullptr;
-    const int64_t window = getOr<int64_t>(j, "window", static_cast<int64_t>(kDefaultWindow));
-    if (window < 0 || window > (1 << 20)) {
-      problems.push_back(where + ".window: must be within [0, 1048576]");
-      return nullptr;
-    }
-    return std::make_unique<PatternGuardrail>(std::move(settings), std::move(patterns), static_cast<size_t>(window));
+    return std::make_unique<PatternGuardrail>(std::move(settings), std::move(patterns), field<size_t>(j, "window"));
   }
   if (kind == "limits") {
     InputLimits limits;
-    limits.max_input_tokens = getOr<int64_t>(j, "max_input_tokens", 0);
-    limits.max_messages = getOr<int64_t>(j, "max_messages", 0);
-    limits.max_input_bytes = getOr<int64_t>(j, "max_input_bytes", 0);
-    if (limits.max_input_tokens < 0 || limits.max_messages < 0 || limits.max_input_bytes < 0) {
-      problems.push_back(where + ": limits cannot be negative");
-      return nullptr;
-    }
-    if (settings.stages != static_cast<uint8_t>(Stage::Input)) {
-      problems.push_back(where + ".stages: limits run at the input stage only");
-      return nullptr;
-    }
+    limits.max_input_tokens = field<int64_t>(j, "max_input_tokens");
+    limits.max_messages = field<int64_t>(j, "max_messages");
+    limits.max_input_bytes = field<int64_t>(j, "max_input_bytes");
     return std::make_unique<LimitsGuardrail>(std::move(settings), limits);
   }
   if (kind == "moderation") {
-    const std::string provider = getOr<std::string>(j, "provider", "");
+    const std::string provider = field<std::string>(j, "provider");
     auto it = providers.find(provider);
     if (it == providers.end()) {
       problems.push_back(where + ".provider: unknown provider '" + provider + "'");
       return nullptr;
     }
-    if (settings.at(Stage::Stream)) {
-      problems.push_back(where + ".stages: moderation runs at the input, during and output stages only");
-      return nullptr;
-    }
-    if (settings.redact) {
-      problems.push_back(where + ".action: moderation can only block");
-      return nullptr;
-    }
-    const auto timeout_ms = getOr<uint64_t>(j, "timeout_ms", 5000);
-    return std::make_unique<ModerationGuardrail>(std::move(settings), it->second,
-                                                 getOr<std::string>(j, "model", "omni-moderation-latest"),
-                                                 timeout_ms == 0 ? 5000 : timeout_ms);
+    return std::make_unique<ModerationGuardrail>(std::move(settings), it->second, field<std::string>(j, "model"),
+                                                 field<uint64_t>(j, "timeout_ms"));
   }
   if (kind == "python") {
-    const auto timeout_ms = getOr<uint64_t>(j, "timeout_ms", 5000);
-    return std::make_unique<PythonGuardrail>(std::move(settings), timeout_ms == 0 ? 5000 : timeout_ms,
-                                             getOr<size_t>(j, "window", 64));
+    return std::make_unique<PythonGuardrail>(std::move(settings), field<uint64_t>(j, "timeout_ms"),
+                                             field<size_t>(j, "window"));
   }
   problems.push_back(where + ".kind: unsupported guardrail kind '" + kind + "'");
   return nullptr;

@@ -24,10 +24,10 @@ void insertSorted(std::vector<const Guardrail*>& list, const Guardrail* g) {
 
 GuardrailSettings settingsFrom(const json& j, const std::string& where, std::vector<std::string>& problems) {
   GuardrailSettings s;
-  s.name = getOr<std::string>(j, "name", "");
-  s.kind = getOr<std::string>(j, "kind", "");
+  s.name = field<std::string>(j, "name");
+  s.kind = field<std::string>(j, "kind");
   s.stages = 0;
-  for (const std::string& stage : getOr<std::vector<std::string>>(j, "stages", {"input"})) {
+  for (const std::string& stage : field<std::vector<std::string>>(j, "stages")) {
     if (stage == "input") {
       s.stages |= static_cast<uint8_t>(Stage::Input);
     } else if (stage == "output") {
@@ -40,29 +40,22 @@ GuardrailSettings settingsFrom(const json& j, const std::string& where, std::vec
       problems.push_back(where + ".stages: unknown stage '" + stage + "' (input, during, output, stream)");
     }
   }
-  if (s.stages == 0) s.stages = static_cast<uint8_t>(Stage::Input);
-  s.priority = getOr<int64_t>(j, "priority", 0);
-  const std::string action = getOr<std::string>(j, "action", "block");
+  s.priority = field<int64_t>(j, "priority");
+  const std::string action = field<std::string>(j, "action");
   if (action != "block" && action != "redact") problems.push_back(where + ".action: must be block or redact");
   s.redact = action == "redact";
-  if (s.redact && s.at(Stage::During)) {
-    problems.push_back(where + ".action: a during guardrail can only block (the request is already on its way)");
-  }
-  const std::string on_error = getOr<std::string>(j, "on_error", "block");
+  const std::string on_error = field<std::string>(j, "on_error");
   if (on_error != "block" && on_error != "allow") problems.push_back(where + ".on_error: must be block or allow");
   s.fail_open = on_error == "allow";
-  s.is_default = getOr<bool>(j, "default", false);
-  s.request_selectable = getOr<bool>(j, "request_selectable", false);
-  s.passthrough = getOr<bool>(j, "passthrough", false);
-  s.everywhere = getOr<bool>(j, "everywhere", false);
-  if (s.everywhere) s.is_default = true;
-  if (auto b = j.find("block"); b != j.end() && b->is_object()) {
-    s.block.status = getOr<int>(*b, "status", s.block.status);
-    s.block.message = getOr<std::string>(*b, "message", "");
-    s.block.type = getOr<std::string>(*b, "type", s.block.type);
-    s.block.code = getOr<std::string>(*b, "code", s.block.code);
-    if (s.block.status < 400 || s.block.status > 599) problems.push_back(where + ".block.status: must be 4xx or 5xx");
-  }
+  s.is_default = field<bool>(j, "default");
+  s.request_selectable = field<bool>(j, "request_selectable");
+  s.passthrough = field<bool>(j, "passthrough");
+  s.everywhere = field<bool>(j, "everywhere");
+  const json& b = fieldValue(j, "block");
+  s.block.status = field<int>(b, "status");
+  s.block.message = fieldOrNone<std::string>(b, "message", "");
+  s.block.type = field<std::string>(b, "type");
+  s.block.code = field<std::string>(b, "code");
   return s;
 }
 
@@ -93,33 +86,22 @@ std::unique_ptr<GuardrailSet> GuardrailSet::fromJson(const json& entries, const 
                                                     const std::unordered_map<std::string, const Provider*>& providers) {
   auto set = std::make_unique<GuardrailSet>();
   std::vector<std::string> problems;
-  if (!entries.is_null() && !entries.is_array()) throw std::runtime_error("guardrails: must be a list");
-  std::unordered_map<std::string, size_t> seen;
-  if (entries.is_array()) {
-    for (size_t i = 0; i < entries.size(); ++i) {
-      const json& j = entries[i];
-      const std::string where = "guardrails[" + std::to_string(i) + "]";
-      if (!j.is_object()) {
-        problems.push_back(where + ": must be an object");
-        continue;
-      }
-      try {
-        const size_t before = problems.size();
-        GuardrailSettings s = settingsFrom(j, where, problems);
-        s.index = static_cast<uint32_t>(i);
-        if (s.name.empty()) problems.push_back(where + ".name: required");
-        if (!s.name.empty() && !seen.emplace(s.name, i).second) {
-          problems.push_back(where + ".name: duplicate guardrail '" + s.name + "'");
-        }
-        if (problems.size() != before) continue;
-        std::unique_ptr<Guardrail> g = makeBuiltin(std::move(s), j, where, providers, problems);
-        if (!g) continue;
-        set->by_name_[g->name()] = g.get();
-        if (g->settings().at(Stage::During)) set->has_during_ = true;
-        set->all_.push_back(std::move(g));
-      } catch (const json::exception& e) {
-        problems.push_back(where + ": " + e.what());
-      }
+  if (!entries.is_array()) throw std::runtime_error("guardrails: must be a list");
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const json& j = entries[i];
+    const std::string where = "guardrails[" + std::to_string(i) + "]";
+    try {
+      const size_t before = problems.size();
+      GuardrailSettings s = settingsFrom(j, where, problems);
+      s.index = static_cast<uint32_t>(i);
+      if (problems.size() != before) continue;
+      std::unique_ptr<Guardrail> g = makeBuiltin(std::move(s), j, where, providers, problems);
+      if (!g) continue;
+      set->by_name_[g->name()] = g.get();
+      if (g->settings().at(Stage::During)) set->has_during_ = true;
+      set->all_.push_back(std::move(g));
+    } catch (const std::exception& e) {
+      problems.push_back(where + ": " + e.what());
     }
   }
   for (const auto& g : set->all_) {

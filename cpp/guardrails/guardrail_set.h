@@ -2,20 +2,21 @@
 // each route (its `guardrails` list, or those marked default), split by stage and ordered by
 // priority. Immutable after construction; the counters inside are atomics.
 //
-// Core config document, "guardrails" (Python's config.py produces it):
+// Core config document, "guardrails" (Python's config.py produces it, every field present):
 //   {"name": "no-secrets", "kind": "phrases" | "regex" | "limits" | "moderation" | "python",
 //    "stages": ["input" | "during" | "output" | "stream", ...], "priority": 0,
 //    "action": "block" | "redact", "on_error": "block" | "allow",
-//    "default": false, "request_selectable": false, "passthrough": false,
+//    "default": false, "request_selectable": false, "passthrough": false, "everywhere": false,
 //    "block": {"status": 400, "message": null, "type": "invalid_request_error", "code": "content_blocked"},
 //    phrases: "phrases": [...], "whole_words": false, "replacement": "[REDACTED]"
 //    regex:   "patterns": [...], "presets": ["email", "phone", "card", "secrets"],
 //             "replacement": "[REDACTED]", "case_insensitive": false, "window": 64
 //    limits:  "max_input_tokens": 0, "max_messages": 0, "max_input_bytes": 0   (0: none)
 //    moderation: "provider": "openai", "model": "omni-moderation-latest", "timeout_ms": 5000
-//    python:  "timeout_ms": 5000, "everywhere": false  (the check runs on the Python hook thread;
-//             everywhere: passed to aigw.Gateway(guardrails=...), it applies to every route)}
-// Routes: "guardrails": ["name", ...] selects by name; absent or null: the default ones.
+//    python:  "timeout_ms": 5000, "window": 64  (the check runs on the Python hook thread)}
+//   everywhere: a guardrail passed to aigw.Gateway(guardrails=...): it applies to every route.
+// Routes: "guardrails": ["name", ...] selects by name; null: the default ones.
+// Values are taken as given: Python validated them (ranges, stage and kind combinations).
 #pragma once
 
 #include <nlohmann/json.hpp>

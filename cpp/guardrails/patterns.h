@@ -56,7 +56,4 @@ struct ScanResult {
 // lowering `settled` to its start; a block does not count it yet.
 ScanResult scan(const Pattern& p, std::string& text, bool redact, size_t* settled, bool final);
 
-// Longest-match-length hint for user patterns (the stream window covers it).
-inline constexpr size_t kDefaultWindow = 64;
-
 }  // namespace aigw::guardrails

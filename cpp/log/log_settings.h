@@ -12,8 +12,8 @@
 namespace aigw::log {
 
 struct LogSettings {
-  // No "log" section in the core document: no records (C++ embedders, unit tests). The Python
-  // Gateway always sends one.
+  // false: no records (a document straight from Config.to_core_dict, C++ tests); the Python
+  // Gateway turns them on once it opened the journal.
   bool enabled = false;
   std::string dir;  // journal directory (created by Python)
   std::string run;  // file name prefix of this run's journals: <dir>/<run>-w<NN>-<seq>.jsonl
@@ -31,8 +31,8 @@ struct LogSettings {
   // also in its JSON-escaped spelling.
   std::vector<std::string> secrets;
 
-  // Reads doc["log"] (absent or null: disabled) and the providers' keys and headers.
-  // Throws std::exception on a malformed section.
+  // Reads doc["log"] and the providers' keys and headers. Throws std::exception on a missing
+  // field or a malformed section.
   static LogSettings fromJson(const nlohmann::json& doc);
 };
 

@@ -35,8 +35,9 @@ inline constexpr std::string_view kDefaultTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
-// Reads the core document's `server.tls` object. Throws std::exception on a malformed document;
-// the files are not looked at here (TlsServerContext::create does).
+// Reads the core document's `server.tls` object, every field present. Throws std::exception on
+// a missing field or a malformed document; the files are not looked at here
+// (TlsServerContext::create does).
 TlsServerOptions tlsServerOptionsFromJson(const nlohmann::json& tls);
 
 }  // namespace aigw::net

@@ -20,19 +20,19 @@ bool parseInt(const std::string& text, int64_t min, int64_t max, int64_t* out) {
 
 MockKnobs MockKnobs::fromJson(const nlohmann::json& p) {
   MockKnobs k;
-  k.latency_ms = getOr<int64_t>(p, "latency_ms", 0);
-  k.ttft_ms = getOr<int64_t>(p, "ttft_ms", 0);
-  k.chunk_delay_ms = getOr<int64_t>(p, "chunk_delay_ms", 0);
-  k.chunks = getOr<int64_t>(p, "chunks", 8);
-  k.status = static_cast<int>(getOr<int64_t>(p, "status", 200));
-  if (auto it = p.find("error_rate"); it != p.end() && !it->is_null()) k.error_rate = it->get<double>();
-  k.retry_after = getOr<int64_t>(p, "retry_after", -1);
-  k.stall_after = getOr<int64_t>(p, "stall_after", -1);
-  k.reset_after = getOr<int64_t>(p, "reset_after", -1);
-  if (auto it = p.find("response"); it != p.end() && it->is_string()) k.response = it->get<std::string>();
-  if (auto it = p.find("error_code"); it != p.end() && it->is_string()) k.error_code = it->get<std::string>();
-  k.embedding_dimensions = getOr<int64_t>(p, "embedding_dimensions", 8);
-  if (auto it = p.find("header_knobs"); it != p.end() && it->is_boolean()) k.header_knobs = it->get<bool>();
+  k.latency_ms = field<int64_t>(p, "latency_ms");
+  k.ttft_ms = field<int64_t>(p, "ttft_ms");
+  k.chunk_delay_ms = field<int64_t>(p, "chunk_delay_ms");
+  k.chunks = field<int64_t>(p, "chunks");
+  k.status = field<int>(p, "status");
+  k.error_rate = field<double>(p, "error_rate");
+  k.retry_after = field<int64_t>(p, "retry_after");
+  k.stall_after = field<int64_t>(p, "stall_after");
+  k.reset_after = field<int64_t>(p, "reset_after");
+  if (!fieldValue(p, "response").is_null()) k.response = field<std::string>(p, "response");
+  k.error_code = fieldOrNone<std::string>(p, "error_code", "");
+  k.embedding_dimensions = field<int64_t>(p, "embedding_dimensions");
+  k.header_knobs = field<bool>(p, "header_knobs");
   return k;
 }
 

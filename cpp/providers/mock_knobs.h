@@ -27,6 +27,7 @@ struct MockKnobs {
   int64_t embedding_dimensions = 8;
   bool header_knobs = true;     // whether x-mock-* headers may override the above
 
+  // A mock provider's entry of the core document, every knob present (null: not set).
   static MockKnobs fromJson(const nlohmann::json& provider);
   // Applies x-mock-* headers. Returns false (with `error` naming the header) on a bad value.
   bool applyHeaders(const http::HeaderList& headers, std::string* error);

@@ -1,7 +1,9 @@
 #include "router/route_table.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <iterator>
 #include <stdexcept>
 
 #include "core/json_field.h"
@@ -13,99 +15,94 @@ namespace {
 
 using nlohmann::json;
 
+// An error that already names its route (and where in the plan it is).
+struct RouteError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // Builds one route; every error names the route and, after it, where in the plan it is.
 class RouteBuilder {
  public:
   RouteBuilder(Route& route, const std::unordered_map<std::string, const Provider*>& providers)
       : route_(route), providers_(providers) {}
 
+  // The error of `read` (a missing field, a wrong type ...), named after the route and `where`.
+  template <typename Read>
+  auto within(const std::string& where, Read&& read) -> decltype(read()) {
+    try {
+      return read();
+    } catch (const RouteError&) {
+      throw;
+    } catch (const std::exception& e) {
+      fail(e.what(), where);
+    }
+  }
+
   Node node(const json& j, const std::string& where) {
-    if (!j.is_object()) fail("a plan node must be an object", where);
+    return within(where, [&] { return readNode(j, where); });
+  }
+
+  [[noreturn]] void fail(const std::string& problem, const std::string& where = {}) const {
+    throw RouteError("route '" + route_.name + "': " + problem + (where.empty() ? "" : " (at " + where + ")"));
+  }
+
+ private:
+  Node readNode(const json& j, const std::string& where) {
     Node n;
-    const int64_t weight = getOr<int64_t>(j, "weight", 1);
-    if (weight < 1 || weight > UINT32_MAX) fail("weight must be a positive integer", where);
-    n.weight = static_cast<uint32_t>(weight);
-    if (auto it = j.find("when"); it != j.end() && !it->is_null()) {
-      if (!it->is_array()) fail("'when' must be a list of conditions", where);
-      for (size_t i = 0; i < it->size(); ++i) {
-        n.when.push_back(condition((*it)[i], where + ".when[" + std::to_string(i) + "]"));
+    const std::string type = field<std::string>(j, "type");
+    if (type != "target" && type != "group") fail("unknown node type '" + type + "'", where);
+    n.weight = field<uint32_t>(j, "weight");
+    if (const json& when = fieldValue(j, "when"); !when.is_null()) {
+      for (size_t i = 0; i < when.size(); ++i) {
+        n.when.push_back(condition(when[i], where + ".when[" + std::to_string(i) + "]"));
       }
     }
-    const std::string type = getOr<std::string>(j, "type", "");
     if (type == "target") {
       n.is_target = true;
       n.target = target(j, where);
     } else if (type == "group") {
-      n.strategy = strategy(getOr<std::string>(j, "strategy", ""), where);
-      auto children = j.find("children");
-      if (children == j.end() || !children->is_array() || children->empty()) fail("empty group", where);
-      for (size_t i = 0; i < children->size(); ++i) {
-        n.children.push_back(node((*children)[i], where + ".children[" + std::to_string(i) + "]"));
+      n.strategy = strategy(field<std::string>(j, "strategy"), where);
+      const json& children = fieldValue(j, "children");
+      for (size_t i = 0; i < children.size(); ++i) {
+        n.children.push_back(node(children[i], where + ".children[" + std::to_string(i) + "]"));
       }
-    } else {
-      fail("unknown node type '" + type + "'", where);
     }
     return n;
   }
 
-  [[noreturn]] void fail(const std::string& problem, const std::string& where = {}) const {
-    throw std::runtime_error("route '" + route_.name + "': " + problem + (where.empty() ? "" : " (at " + where + ")"));
-  }
-
- private:
   Target* target(const json& j, const std::string& where) {
     auto t = std::make_unique<Target>();
-    const std::string provider = getOr<std::string>(j, "provider", "");
+    const std::string provider = field<std::string>(j, "provider");
     auto it = providers_.find(provider);
     if (it == providers_.end()) fail("unknown provider '" + provider + "'", where);
     t->provider = it->second;
-    t->model = getOr<std::string>(j, "model", "");
-    if (std::count(t->model.begin(), t->model.end(), '*') > 1) {
-      fail("target model '" + t->model + "' has more than one '*'", where);
-    }
+    t->model = fieldOrNone<std::string>(j, "model", "");
     t->label = provider + "/" + (t->model.empty() ? "*" : t->model);
-    if (auto tr = j.find("transforms"); tr != j.end() && !tr->is_null()) {
-      if (!tr->is_array()) fail("'transforms' must be a list", where);
-      for (const json& x : *tr) {
-        try {
-          t->transforms.push_back(Transform::fromJson(x));
-        } catch (const std::runtime_error& e) {
-          fail(e.what(), where);
-        }
-      }
-    }
-    t->timeouts.connect_ms = getOr<uint64_t>(j, "connect_timeout_ms", 0);
-    t->timeouts.first_byte_ms = getOr<uint64_t>(j, "first_byte_timeout_ms", 0);
-    t->timeouts.idle_ms = getOr<uint64_t>(j, "idle_timeout_ms", 0);
-    const int64_t max_in_flight = getOr<int64_t>(j, "max_in_flight", 0);
-    const int64_t max_pending = getOr<int64_t>(j, "max_pending", 0);
-    if (max_in_flight < 0 || max_pending < 0) fail("max_in_flight and max_pending cannot be negative", where);
-    t->state = std::make_unique<TargetState>(breaker(j, where), max_in_flight, max_pending);
+    for (const json& x : fieldValue(j, "transforms")) t->transforms.push_back(Transform::fromJson(x));
+    t->timeouts.connect_ms = field<uint64_t>(j, "connect_timeout_ms");
+    t->timeouts.first_byte_ms = field<uint64_t>(j, "first_byte_timeout_ms");
+    t->timeouts.idle_ms = field<uint64_t>(j, "idle_timeout_ms");
+    t->state = std::make_unique<TargetState>(breaker(fieldValue(j, "breaker")), field<int64_t>(j, "max_in_flight"),
+                                             field<int64_t>(j, "max_pending"));
     route_.targets.push_back(std::move(t));
     return route_.targets.back().get();
   }
 
-  BreakerSettings breaker(const json& target, const std::string& where) const {
+  static BreakerSettings breaker(const json& j) {
     BreakerSettings b;
-    auto it = target.find("breaker");
-    if (it == target.end() || it->is_null()) return b;
-    const json& j = *it;
-    b.enabled = getOr<bool>(j, "enabled", b.enabled);
-    b.consecutive_failures = getOr<uint32_t>(j, "consecutive_failures", b.consecutive_failures);
-    b.failure_rate = getOr<double>(j, "failure_rate", b.failure_rate);
-    b.min_requests = getOr<uint32_t>(j, "min_requests", b.min_requests);
-    b.window_ms = getOr<uint64_t>(j, "window_ms", b.window_ms);
-    b.ejection_ms = getOr<uint64_t>(j, "ejection_ms", b.ejection_ms);
-    b.max_ejection_ms = getOr<uint64_t>(j, "max_ejection_ms", b.max_ejection_ms);
-    if (b.failure_rate < 0 || b.failure_rate > 1) fail("breaker failure_rate must be within [0, 1]", where);
-    if (b.failure_rate > 0 && b.window_ms == 0) fail("breaker window_ms must be positive", where);
+    b.enabled = field<bool>(j, "enabled");
+    b.consecutive_failures = field<uint32_t>(j, "consecutive_failures");
+    b.failure_rate = field<double>(j, "failure_rate");
+    b.min_requests = field<uint32_t>(j, "min_requests");
+    b.window_ms = field<uint64_t>(j, "window_ms");
+    b.ejection_ms = field<uint64_t>(j, "ejection_ms");
+    b.max_ejection_ms = field<uint64_t>(j, "max_ejection_ms");
     return b;
   }
 
   Condition condition(const json& j, const std::string& where) const {
-    if (!j.is_object()) fail("a condition must be an object", where);
     Condition c;
-    const std::string source = getOr<std::string>(j, "source", "");
+    const std::string source = field<std::string>(j, "source");
     if (source == "model") {
       c.source = Condition::Source::Model;
     } else if (source == "header") {
@@ -116,12 +113,10 @@ class RouteBuilder {
       fail("unknown condition source '" + source + "'", where);
     }
     if (c.source == Condition::Source::Metadata) route_.needs_metadata = true;
-    c.key = getOr<std::string>(j, "key", "");
-    if (c.source != Condition::Source::Model && c.key.empty()) fail("condition on " + source + " needs a 'key'", where);
+    c.key = field<std::string>(j, "key");
     // Header names are stored lower-cased (http::HeaderList).
     if (c.source == Condition::Source::Header) http::toLowerAscii(c.key);
-    c.values = getOr<std::vector<std::string>>(j, "values", {});
-    if (c.values.empty()) fail("condition without values", where);
+    c.values = field<std::vector<std::string>>(j, "values");
     return c;
   }
 
@@ -140,25 +135,32 @@ class RouteBuilder {
   const std::unordered_map<std::string, const Provider*>& providers_;
 };
 
-RetryPolicy retryPolicy(const json& route, const RouteBuilder& b) {
+RetryPolicy retryPolicy(const json& j) {
   RetryPolicy p;
-  auto it = route.find("retry");
-  if (it == route.end() || it->is_null()) return p;
-  const json& j = *it;
-  p.attempts = getOr<int>(j, "attempts", p.attempts);
-  p.on_connect = getOr<bool>(j, "on_connect", p.on_connect);
-  p.on_timeout = getOr<bool>(j, "on_timeout", p.on_timeout);
-  p.on_5xx = getOr<bool>(j, "on_5xx", p.on_5xx);
-  p.on_429 = getOr<bool>(j, "on_429", p.on_429);
-  p.backoff_base_ms = getOr<uint64_t>(j, "backoff_base_ms", p.backoff_base_ms);
-  p.backoff_max_ms = getOr<uint64_t>(j, "backoff_max_ms", p.backoff_max_ms);
-  p.budget_ratio = getOr<double>(j, "budget_ratio", p.budget_ratio);
-  p.budget_min = getOr<int64_t>(j, "budget_min", p.budget_min);
-  p.max_retry_after_ms = getOr<uint64_t>(j, "max_retry_after_ms", p.max_retry_after_ms);
-  p.client_retries = getOr<bool>(j, "client_retries", p.client_retries);
-  if (p.attempts < 1) b.fail("retry.attempts must be at least 1");
-  if (p.budget_ratio < 0 || p.budget_min < 0) b.fail("the retry budget cannot be negative");
+  p.attempts = field<int>(j, "attempts");
+  p.on_connect = field<bool>(j, "on_connect");
+  p.on_timeout = field<bool>(j, "on_timeout");
+  p.on_5xx = field<bool>(j, "on_5xx");
+  p.on_429 = field<bool>(j, "on_429");
+  p.backoff_base_ms = field<uint64_t>(j, "backoff_base_ms");
+  p.backoff_max_ms = field<uint64_t>(j, "backoff_max_ms");
+  p.budget_ratio = field<double>(j, "budget_ratio");
+  p.budget_min = field<int64_t>(j, "budget_min");
+  p.max_retry_after_ms = field<uint64_t>(j, "max_retry_after_ms");
+  p.client_retries = field<bool>(j, "client_retries");
   return p;
+}
+
+// The error classes a route may fall back on, as the config names them.
+constexpr const char* kFallbackKinds[] = {"context_window_exceeded", "content_policy_violation", "unavailable"};
+
+// The route each error class falls back to, by name ("": none): resolved once every route exists.
+using FallbackNames = std::array<std::string, std::size(kFallbackKinds)>;
+
+FallbackNames fallbackNames(const json& j) {
+  FallbackNames names;
+  for (size_t k = 0; k < names.size(); ++k) names[k] = fieldOrNone<std::string>(j, kFallbackKinds[k], "");
+  return names;
 }
 
 }  // namespace
@@ -211,75 +213,51 @@ std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
                                                  const std::unordered_map<std::string, const Provider*>& providers) {
   if (!routes.is_array()) throw std::runtime_error("routes must be a list");
   auto table = std::make_unique<RouteTable>();
-  std::vector<json> fallbacks;  // resolved once every route exists
+  std::vector<FallbackNames> fallbacks;  // resolved once every route exists
   for (size_t i = 0; i < routes.size(); ++i) {
     const json& j = routes[i];
-    if (!j.is_object()) throw std::runtime_error("routes[" + std::to_string(i) + "] must be an object");
     auto route = std::make_unique<Route>();
-    auto name = j.find("name");
-    if (name == j.end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
-      throw std::runtime_error("routes[" + std::to_string(i) + "]: missing name");
-    }
-    route->name = name->get<std::string>();
-    RouteBuilder builder(*route, providers);
     try {
-      const auto stars = std::count(route->name.begin(), route->name.end(), '*');
-      if (stars > 1) builder.fail("more than one '*' in the name");
-      route->pattern = stars == 1;
-      route->aliases = getOr<std::vector<std::string>>(j, "aliases", {});
-      for (const std::string& alias : route->aliases) {
-        if (alias.empty() || alias.find('*') != std::string::npos) {
-          builder.fail("alias '" + alias + "' must be a plain name");
-        }
-      }
-      auto plan = j.find("plan");
-      if (plan == j.end()) builder.fail("missing plan");
-      route->plan = builder.node(*plan, "plan");
-      route->retry = retryPolicy(j, builder);
-      route->timeout_ms = getOr<uint64_t>(j, "timeout_ms", 0);
-      if (auto g = j.find("guardrails"); g != j.end() && !g->is_null()) {
-        route->guardrails = g->get<std::vector<std::string>>();
+      route->name = field<std::string>(j, "name");
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("routes[" + std::to_string(i) + "]: " + e.what());
+    }
+    RouteBuilder builder(*route, providers);
+    builder.within({}, [&] {
+      route->pattern = route->name.find('*') != std::string::npos;
+      route->aliases = field<std::vector<std::string>>(j, "aliases");
+      route->plan = builder.node(fieldValue(j, "plan"), "plan");
+      route->retry = retryPolicy(fieldValue(j, "retry"));
+      route->timeout_ms = field<uint64_t>(j, "timeout_ms");
+      if (const json& g = fieldValue(j, "guardrails"); !g.is_null()) {
+        route->guardrails = g.get<std::vector<std::string>>();
         route->guardrails_given = true;
       }
-      fallbacks.push_back(getOr<json>(j, "fallbacks", json::object()));
-      if (!fallbacks.back().is_object()) builder.fail("'fallbacks' must be an object");
-    } catch (const json::exception& e) {
-      builder.fail(e.what());
-    }
+      fallbacks.push_back(fallbackNames(fieldValue(j, "fallbacks")));
+    });
     table->routes_.push_back(std::move(route));
   }
 
   for (size_t i = 0; i < table->routes_.size(); ++i) {
     Route& route = *table->routes_[i];
     RouteBuilder builder(route, providers);
-    for (const auto& [kind, target] : fallbacks[i].items()) {
-      const Route** slot = kind == "context_window_exceeded"    ? &route.fallback_context_window
-                           : kind == "content_policy_violation" ? &route.fallback_content_policy
-                           : kind == "unavailable"              ? &route.fallback_unavailable
-                                                                : nullptr;
-      if (!slot) builder.fail("unknown fallback '" + kind + "'");
-      if (!target.is_string()) builder.fail("fallback '" + kind + "' must name a route");
-      const std::string name = target.get<std::string>();
-      const Route* to = table->byName(name);
-      if (!to) builder.fail("fallback '" + kind + "' names an unknown route '" + name + "'");
-      if (to == &route) builder.fail("fallback '" + kind + "' names the route itself");
-      *slot = to;
+    const Route** slots[] = {&route.fallback_context_window, &route.fallback_content_policy,
+                             &route.fallback_unavailable};
+    for (size_t k = 0; k < std::size(slots); ++k) {
+      const std::string& name = fallbacks[i][k];
+      if (name.empty()) continue;
+      *slots[k] = table->byName(name);
+      if (*slots[k] == nullptr) {
+        builder.fail(std::string("fallback '") + kFallbackKinds[k] + "' names an unknown route '" + name + "'");
+      }
     }
   }
 
-  std::vector<std::string_view> pattern_names;
   for (const auto& route : table->routes_) {
     std::vector<std::string_view> names{route->name};
     names.insert(names.end(), route->aliases.begin(), route->aliases.end());
     for (std::string_view name : names) {
-      const bool pattern = name.find('*') != std::string_view::npos;
-      const bool taken = pattern ? std::find(pattern_names.begin(), pattern_names.end(), name) != pattern_names.end()
-                                 : table->exact_.count(name) > 0;
-      if (taken) {
-        throw std::runtime_error("route '" + route->name + "': the name '" + std::string(name) + "' is already taken");
-      }
-      if (pattern) {
-        pattern_names.push_back(name);
+      if (name.find('*') != std::string_view::npos) {
         table->patterns_.push_back(route.get());
       } else {
         table->exact_.emplace(std::string(name), route.get());

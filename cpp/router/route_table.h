@@ -163,9 +163,10 @@ std::string unavailableReason(const Route& route, uint64_t now_ns);
 
 class RouteTable {
  public:
-  // `routes` is the core document's "routes" array; `providers` resolves provider names.
-  // Throws std::runtime_error naming the problem (unknown provider, bad strategy, unknown
-  // fallback route ...).
+  // `routes` is the core document's "routes" array, every field present (Python resolved the
+  // defaults and checked names, plans and ranges); `providers` resolves provider names. Throws
+  // std::runtime_error naming the route and the problem (a missing field, an unknown provider,
+  // strategy or fallback route ...).
   static std::unique_ptr<RouteTable> fromJson(const nlohmann::json& routes,
                                               const std::unordered_map<std::string, const Provider*>& providers);
 

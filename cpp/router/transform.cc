@@ -3,6 +3,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "core/json_field.h"
+
 namespace aigw::router {
 namespace {
 
@@ -59,13 +61,6 @@ bool exists(json& body, std::string_view path) {
   return parent && parent->contains(split.key);
 }
 
-std::string optionalString(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
-  if (!it->is_string()) throw std::runtime_error(std::string("transform: '") + key + "' must be a string");
-  return it->get<std::string>();
-}
-
 bool apply(const Transform& t, json& body) {
   if (!t.if_present.empty() && !exists(body, t.if_present)) return false;
   if (!t.if_absent.empty() && exists(body, t.if_absent)) return false;
@@ -103,9 +98,8 @@ bool apply(const Transform& t, json& body) {
 }  // namespace
 
 Transform Transform::fromJson(const json& j) {
-  if (!j.is_object()) throw std::runtime_error("transform: must be an object");
   Transform t;
-  const std::string op = optionalString(j, "op");
+  const std::string op = field<std::string>(j, "op");
   if (op == "set") {
     t.op = Op::Set;
   } else if (op == "drop") {
@@ -115,19 +109,11 @@ Transform Transform::fromJson(const json& j) {
   } else {
     throw std::runtime_error("transform: unknown op '" + op + "'");
   }
-  t.path = optionalString(j, "path");
-  if (t.path.empty()) throw std::runtime_error("transform '" + op + "': missing 'path'");
-  if (t.op == Op::Rename) {
-    t.to = optionalString(j, "to");
-    if (t.to.empty()) throw std::runtime_error("transform 'rename " + t.path + "': missing 'to'");
-  }
-  if (t.op == Op::Set) {
-    auto it = j.find("value");
-    if (it == j.end()) throw std::runtime_error("transform 'set " + t.path + "': missing 'value'");
-    t.value = *it;
-  }
-  t.if_present = optionalString(j, "if_present");
-  t.if_absent = optionalString(j, "if_absent");
+  t.path = field<std::string>(j, "path");
+  t.to = fieldOrNone<std::string>(j, "to", "");
+  t.value = fieldValue(j, "value");
+  t.if_present = fieldOrNone<std::string>(j, "if_present", "");
+  t.if_absent = fieldOrNone<std::string>(j, "if_absent", "");
   return t;
 }
 

@@ -19,8 +19,9 @@ struct Transform {
   std::string if_present;  // non-empty: apply only when this path exists
   std::string if_absent;   // non-empty: apply only when this path does not exist
 
-  // Parses {"op": "set"|"drop"|"rename", "path", "to", "value", "if_present", "if_absent"}.
-  // Throws std::runtime_error naming the problem.
+  // Parses {"op": "set"|"drop"|"rename", "path", "to", "value", "if_present", "if_absent"},
+  // every field present ("" / null where it does not apply). Throws std::runtime_error naming
+  // the problem.
   static Transform fromJson(const nlohmann::json& j);
 };
 

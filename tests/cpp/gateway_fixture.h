@@ -10,23 +10,23 @@
 #include <string>
 #include <thread>
 
+#include "config_fixture.h"
 #include "gateway/gateway_server.h"
 #include "http_response_reader.h"
 #include "test_client.h"
 
 namespace aigw::testing {
 
-// `server_fields` is spliced into the "server" object, e.g. R"("idle_timeout_ms": 200)".
+// The mock fixture (tests/cpp/fixtures/mock.yaml): the mock provider for "mock-gpt" and, with
+// `wildcard`, any other name. `server_fields` and `provider_fields` are JSON object members
+// laid over its server and its provider, e.g. R"("idle_timeout_ms": 200)".
 inline std::string mockConfig(const std::string& server_fields = "", bool wildcard = true,
                               const std::string& provider_fields = "") {
-  std::string server = R"("host": "127.0.0.1", "port": 0, "workers": 1)";
-  if (!server_fields.empty()) server += ", " + server_fields;
-  std::string provider = R"({"name": "mock", "kind": "mock")";
-  if (!provider_fields.empty()) provider += ", " + provider_fields;
-  provider += "}";
-  std::string models = R"({"name": "mock-gpt", "provider": "mock"})";
-  if (wildcard) models += R"(, {"name": "*", "provider": "mock"})";
-  return "{\"server\": {" + server + "}, \"providers\": [" + provider + "], \"models\": [" + models + "]}";
+  nlohmann::json doc = fixture("mock");
+  doc["server"] = overlay(doc["server"], nlohmann::json::parse("{" + server_fields + "}"));
+  doc["providers"][0] = overlay(doc["providers"][0], nlohmann::json::parse("{" + provider_fields + "}"));
+  if (!wildcard) doc["routes"].erase(1);
+  return completeConfig(doc).dump();  // a `tls` in server_fields gets the fields it leaves out
 }
 
 class TestGateway {

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../cpp/config_fixture.h"
 #include "fuzz_check.h"
 #include "providers/provider.h"
 #include "router/glob.h"
@@ -95,7 +96,23 @@ const char* targetModel(size_t i) {
   return kModels[i % 3];
 }
 
+// Whether Python's config would take these names (aigw/_config/route_checks.py): the core
+// takes them as given, so the reference is only asked about tables a config can make.
+bool validNames(const std::vector<std::vector<std::string_view>>& routes) {
+  std::vector<std::string_view> seen;
+  for (const auto& names : routes) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      const size_t stars = std::count(names[i].begin(), names[i].end(), '*');
+      if (names[i].empty() || stars > (i == 0 ? 1u : 0u)) return false;  // aliases are exact
+      if (std::find(seen.begin(), seen.end(), names[i]) != seen.end()) return false;
+      seen.push_back(names[i]);
+    }
+  }
+  return true;
+}
+
 void checkResolve(std::string_view model, const std::vector<std::vector<std::string_view>>& routes) {
+  if (!validNames(routes)) return;
   nlohmann::json doc = nlohmann::json::array();
   for (size_t i = 0; i < routes.size(); ++i) {
     nlohmann::json target = {{"type", "target"}, {"provider", "p"}};
@@ -107,12 +124,7 @@ void checkResolve(std::string_view model, const std::vector<std::vector<std::str
     doc.push_back(route);
   }
   const NamedProvider provider;
-  std::unique_ptr<RouteTable> table;
-  try {
-    table = RouteTable::fromJson(doc, {{"p", &provider}});
-  } catch (const std::runtime_error&) {
-    return;  // empty or taken names, aliases with '*', two '*' in a name: refused by config
-  }
+  std::unique_ptr<RouteTable> table = RouteTable::fromJson(aigw::testing::completeRoutes(doc), {{"p", &provider}});
   // The reference: exact names and aliases first, then patterns, longest first, config order.
   const Route* want = nullptr;
   std::string want_captured;

@@ -264,6 +264,16 @@ def test_missing_sections_default() -> None:
     assert cfg.server.workers == 0
 
 
+def test_the_core_gets_the_default_provider_resolved() -> None:
+    # The core has no rule of its own: the given one, else the first openai one, else the first.
+    providers = {"m": {"kind": "mock"}, "o": {"kind": "openai", "base_url": "http://x"}}
+    assert load_config({"providers": providers}, env={}).to_core_dict()["default_provider"] == "o"
+    given = {"providers": providers, "default_provider": "m"}
+    assert load_config(given, env={}).to_core_dict()["default_provider"] == "m"
+    only_mocks = {"providers": {"m": {"kind": "mock"}, "n": {"kind": "mock"}}}
+    assert load_config(only_mocks, env={}).to_core_dict()["default_provider"] == "m"
+
+
 # --------------------------------------------------------------------------- files
 
 YAML_DOC = """\

@@ -399,6 +399,36 @@ def test_config_errors_are_reported_with_paths() -> None:
     assert "routes[0].guardrails[1]: unknown guardrail 'x'" in problems
 
 
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"kind": "regex"}, "guardrails[0]: a regex guardrail needs patterns or presets"),
+        ({"kind": "phrases", "phrases": ["x"], "stage": []}, "guardrails[0].stage: must name"),
+        (
+            {"kind": "phrases", "phrases": ["x"], "block": {"status": 302}},
+            "guardrails[0].block.status: input should be greater than or equal to 400",
+        ),
+        (
+            {"kind": "regex", "presets": ["email"], "window": 2_000_000},
+            "guardrails[0].window: input should be less than or equal to 1048576",
+        ),
+        (
+            {"kind": "limits", "max_messages": 0},
+            "guardrails[0].max_messages: input should be greater than or equal to 1",
+        ),
+    ],
+)
+def test_ranges_the_core_takes_as_given_are_refused_here(
+    entry: dict[str, Any], problem: str
+) -> None:
+    # The C++ core reads these as given (docs/architecture.md, "Config: one source of truth").
+    with pytest.raises(ConfigError) as info:
+        load_config(
+            {"providers": {"mock": {"kind": "mock"}}, "guardrails": [{"name": "g", **entry}]}
+        )
+    assert any(p.startswith(problem) for p in info.value.problems), info.value.problems
+
+
 def test_unknown_guardrail_keys_get_a_suggestion() -> None:
     with pytest.raises(ConfigError) as info:
         load_config(

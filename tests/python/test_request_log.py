@@ -373,6 +373,7 @@ def test_log_config_errors_have_paths() -> None:
                     "overflow": "drop",
                     "sinks": [{"kind": "sqlit"}, {"kind": "jsonl"}, {"kind": "sqlite", "pth": 1}],
                     "max_pending": "lots",
+                    "rotate_bytes": 1024,  # the core takes it as given: the floor is checked here
                 },
             }
         )
@@ -382,6 +383,7 @@ def test_log_config_errors_have_paths() -> None:
     assert "log.sinks[1].path" in text
     assert "log.sinks[2].pth: unknown key; did you mean 'path'?" in text
     assert "log.max_pending" in text
+    assert "log.rotate_bytes: input should be greater than or equal to 4096" in text
 
 
 # --------------------------------------------------------------------------- durability

@@ -4,10 +4,21 @@
 
 #include <gtest/gtest.h>
 
+#include "config_fixture.h"
+#include "required_fields.h"
+
 namespace aigw::cost {
 namespace {
 
-PriceTable table(const char* json) { return PriceTable::fromJson(nlohmann::json::parse(json)); }
+// A table of these entries; the prices a lookup test does not look at (output, cached_input)
+// are 0 where it leaves them out.
+PriceTable table(const char* json) {
+  nlohmann::json entries = nlohmann::json::parse(json);
+  for (auto& [name, price] : entries.items()) {
+    if (price.is_object()) price = testing::overlay({{"output", 0}, {"cached_input", 0}}, price);
+  }
+  return PriceTable::fromJson(entries);
+}
 
 TEST(PriceTable, ExactNameBeatsPattern) {
   auto t = table(R"({"gpt-4o": {"input": 2.5, "output": 10}, "gpt-4o*": {"input": 1, "output": 1},
@@ -31,7 +42,8 @@ TEST(PriceTable, PatternOnFullNameBeatsStrippedExactName) {
 }
 
 TEST(PriceTable, CachedInputDefaultsToInput) {
-  auto t = table(R"({"m": {"input": 2, "output": 4}, "n": {"input": 2, "output": 4, "cached_input": 0.5}})");
+  // Python's defaults (tests/cpp/fixtures/prices.yaml): m has no cached_input.
+  auto t = PriceTable::fromJson(testing::fixture("prices")["pricing"]);
   EXPECT_DOUBLE_EQ(t.find("m")->cached_input, 2);
   EXPECT_DOUBLE_EQ(t.find("n")->cached_input, 0.5);
 }
@@ -68,12 +80,19 @@ TEST(PriceTable, UnknownModelHasNoPrice) {
   EXPECT_EQ(PriceTable().find("gpt-4o"), nullptr);
 }
 
+// What the core cannot read. Names and ranges (two '*', a negative price) are Python's to check
+// (tests/python/test_cost.py, test_pricing_problems_are_reported_with_their_paths), and the
+// section is always there.
 TEST(PriceTable, MalformedEntriesAreRefused) {
-  EXPECT_THROW(table(R"({"a*b*": {"input": 1}})"), std::runtime_error);
-  EXPECT_THROW(table(R"({"m": {"input": -1}})"), std::runtime_error);
   EXPECT_THROW(table(R"({"m": {"input": "1"}})"), std::runtime_error);
   EXPECT_THROW(table(R"({"m": 1})"), std::runtime_error);
-  EXPECT_TRUE(PriceTable::fromJson(nlohmann::json()).empty());
+  EXPECT_THROW(PriceTable::fromJson(nlohmann::json()), std::runtime_error);
+}
+
+TEST(PriceTable, EveryFieldOfAPriceIsRequired) {
+  const nlohmann::json doc = {{"pricing", testing::fixture("full")["pricing"]}};  // its keys are names
+  testing::expectEveryFieldRequiredBy(
+      doc, [](const nlohmann::json& d) { PriceTable::fromJson(d.value("pricing", nlohmann::json())); });
 }
 
 TEST(StripVersionSuffix, OneSuffixAtATime) {

@@ -92,9 +92,9 @@ TEST(ApiRequest, CatchAllModelServesAnyName) {
 }
 
 TEST(ApiRequest, RoutedModelNameIsRewrittenToTheUpstreamName) {
-  TestGateway gw(R"({"server":{"host":"127.0.0.1","port":0,"workers":1},
+  TestGateway gw(testing::completeConfig(R"({"server":{"host":"127.0.0.1","port":0,"workers":1},
     "providers":[{"name":"mock","kind":"mock"}],
-    "models":[{"name":"fast","provider":"mock","model":"mock-fast-v2"}]})");
+    "routes":[)" + testing::directRoute("fast", "mock", "mock-fast-v2").dump() + "]}"));
   auto r = postJson(gw, "/v1/chat/completions", R"({"model":"fast","messages":[{"role":"user","content":"x"}]})");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("x-aigw-model"), "mock-fast-v2");

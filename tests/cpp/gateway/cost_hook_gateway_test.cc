@@ -17,12 +17,12 @@ namespace {
 
 // mock-gpt costs 1 USD per million prompt and 2 per million completion tokens.
 std::string config(uint64_t backstop_ms) {
-  return R"({"server": {"host": "127.0.0.1", "port": 0, "workers": 1},
+  return completeConfig(R"({"server": {"host": "127.0.0.1", "port": 0, "workers": 1},
     "providers": [{"name": "mock", "kind": "mock"}],
-    "models": [{"name": "*", "provider": "mock"}],
+    "routes": [)" + directRoute("*", "mock").dump() + R"(],
     "pricing": {"mock-gpt": {"input": 1.0, "output": 2.0, "cached_input": 1.0}},
     "hooks": {"cost": true, "cost_timeout_ms": )" +
-         std::to_string(backstop_ms) + "}}";
+                        std::to_string(backstop_ms) + "}}");
 }
 
 // Answers every cost job with `answer(payload)` (empty: never answers).

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config_fixture.h"
 #include "gateway/gateway_server.h"
 #include "test_client.h"
 #include "upstream/scripted_upstream.h"
@@ -18,12 +19,13 @@ using testing::RawClient;
 using testing::ScriptedUpstream;
 
 std::unique_ptr<GatewayServer> startGateway(int upstream_port, int* port, const std::string& extra = "") {
-  const std::string config = R"({
+  const std::string config = testing::completeConfig(R"({
     "server": {"host": "127.0.0.1", "port": 0, "workers": 1},
     "providers": [{"name": "up", "kind": "openai", "api_key": "sk-up",
                    "base_url": "http://127.0.0.1:)" + std::to_string(upstream_port) + R"(/v1")" + extra + R"(}],
-    "models": [{"name": "alias", "provider": "up", "model": "gpt-4o"}, {"name": "*", "provider": "up"}]
-  })";
+    "routes": [)" + testing::directRoute("alias", "up", "gpt-4o").dump() + "," +
+                                                      testing::directRoute("*", "up").dump() + R"(]
+  })");
   std::string error;
   auto server = GatewayServer::create(config, &error);
   EXPECT_TRUE(server) << error;

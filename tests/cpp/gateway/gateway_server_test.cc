@@ -15,15 +15,11 @@
 namespace aigw {
 namespace {
 
-const char* kConfig = R"({
-  "server": {"host": "127.0.0.1", "port": 0, "workers": 2},
-  "providers": [{"name": "mock", "kind": "mock"}],
-  "models": [{"name": "mock-gpt", "provider": "mock"}, {"name": "*", "provider": "mock"}]
-})";
+std::string config() { return testing::mockConfig(R"("workers": 2)"); }
 
 TEST(GatewayServer, StartsServesHealthAndStops) {
   std::string error;
-  auto server = GatewayServer::create(kConfig, &error);
+  auto server = GatewayServer::create(config(), &error);
   ASSERT_TRUE(server) << error;
   int port = server->start(&error);
   ASSERT_GT(port, 0) << error;
@@ -41,7 +37,7 @@ TEST(GatewayServer, StartsServesHealthAndStops) {
 
 TEST(GatewayServer, StopWithIdleKeepAliveConnection) {
   std::string error;
-  auto server = GatewayServer::create(kConfig, &error);
+  auto server = GatewayServer::create(config(), &error);
   int port = server->start(&error);
   ASSERT_GT(port, 0) << error;
   testing::RawClient c(port);
@@ -95,7 +91,7 @@ TEST(GatewayServer, ClientsLeavingMidStreamWhileTheMockIsPacingChunks) {
   // The mock's chunk timer may fire after the client's connection is freed but before the
   // call is deleted (timers run before the deferred deletes); it must not touch the writer.
   std::string error;
-  auto server = GatewayServer::create(kConfig, &error);
+  auto server = GatewayServer::create(config(), &error);
   ASSERT_TRUE(server) << error;
   int port = server->start(&error);
   ASSERT_GT(port, 0) << error;

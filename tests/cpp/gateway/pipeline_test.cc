@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "config_fixture.h"
 #include "core/timer.h"
 #include "gateway/exchange.h"
 #include "gateway/gateway_server.h"
@@ -13,11 +14,12 @@
 namespace aigw {
 namespace {
 
-const char* kConfig = R"({
-  "server": {"host": "127.0.0.1", "port": 0, "workers": 1},
-  "providers": [{"name": "mock", "kind": "mock"}],
-  "models": [{"name": "*", "provider": "mock"}]
-})";
+std::string config() {
+  return testing::completeConfig(nlohmann::json{{"server", {{"host", "127.0.0.1"}, {"port", 0}, {"workers", 1}}},
+                                                {"providers", {{{"name", "mock"}, {"kind", "mock"}}}},
+                                                {"routes", {testing::directRoute("*", "mock")}}})
+      .dump();
+}
 
 std::atomic<int> g_resumed{0};
 std::atomic<int> g_cancelled{0};
@@ -50,7 +52,7 @@ class ParkingFilter final : public Filter {
 
 std::unique_ptr<GatewayServer> startWithParking(int* port) {
   std::string error;
-  auto server = GatewayServer::create(kConfig, &error);
+  auto server = GatewayServer::create(config(), &error);
   server->addFilter([] { return std::make_unique<ParkingFilter>(); });
   *port = server->start(&error);
   return server;

@@ -19,7 +19,8 @@ using testing::RawClient;
 using testing::readResponses;
 using testing::TestGateway;
 
-// Mock providers by name with their knobs, and the routes document.
+// Mock providers by name with their knobs, and the routes document; the fields they leave out
+// are the schema's (config_fixture.h).
 std::string config(const std::map<std::string, std::string>& providers, const std::string& routes,
                    const std::string& server = "") {
   std::string out = R"({"server": {"host": "127.0.0.1", "port": 0, "workers": 2)";
@@ -31,7 +32,7 @@ std::string config(const std::map<std::string, std::string>& providers, const st
     first = false;
     out += R"({"name": ")" + name + R"(", "kind": "mock")" + (knobs.empty() ? "" : ", " + knobs) + "}";
   }
-  return out + R"(], "routes": )" + routes + "}";
+  return testing::completeConfig(out + R"(], "routes": )" + routes + "}");
 }
 
 std::string target(const std::string& provider, const std::string& extra = "") {

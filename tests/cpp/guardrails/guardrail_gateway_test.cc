@@ -34,7 +34,7 @@ class SilentListener {
 };
 
 std::string config(int silent_port) {
-  return R"({"server": {"host": "127.0.0.1", "port": 0, "workers": 1},
+  return completeConfig(R"({"server": {"host": "127.0.0.1", "port": 0, "workers": 1},
     "providers": [{"name": "mock", "kind": "mock"},
                   {"name": "silent", "kind": "openai", "base_url": "http://127.0.0.1:)" +
          std::to_string(silent_port) + R"(/v1"}],
@@ -44,7 +44,7 @@ std::string config(int silent_port) {
       {"name": "keys", "kind": "regex", "stages": ["stream", "output"], "action": "redact",
        "presets": ["secrets"], "default": true},
       {"name": "mod", "kind": "moderation", "provider": "silent", "request_selectable": true,
-       "timeout_ms": 10000}]})";
+       "timeout_ms": 10000}]})");
 }
 
 const std::string kKey = "sk-abcdefghijklmnopqrstuvwxyz0123456789";

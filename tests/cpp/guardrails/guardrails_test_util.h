@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "config_fixture.h"
 #include "guardrails/guardrail.h"
 #include "guardrails/guardrail_set.h"
 #include "router/route_table.h"
@@ -18,10 +19,12 @@ struct Built {
   std::unique_ptr<GuardrailSet> set;
 };
 
+// The fields an entry leaves out are the schema's (config_fixture.h).
 inline Built build(const std::string& guardrails_json) {
   Built b;
   b.routes = router::RouteTable::fromJson(nlohmann::json::array(), {});
-  b.set = GuardrailSet::fromJson(nlohmann::json::parse(guardrails_json), *b.routes, {});
+  b.set =
+      GuardrailSet::fromJson(aigw::testing::completeGuardrails(nlohmann::json::parse(guardrails_json)), *b.routes, {});
   return b;
 }
 

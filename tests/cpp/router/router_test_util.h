@@ -1,5 +1,5 @@
 // Route tables for router tests: providers that only have a name, and tables built from the
-// core config's "routes" JSON.
+// core config's "routes" JSON (completed with the schema's defaults).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "config_fixture.h"
 #include "providers/provider.h"
 #include "router/route_table.h"
 
@@ -31,8 +32,9 @@ struct Providers {
   }
 };
 
+// The fields a route or plan node leaves out are the schema's (config_fixture.h).
 inline std::unique_ptr<RouteTable> buildTable(const Providers& providers, const std::string& routes_json) {
-  return RouteTable::fromJson(nlohmann::json::parse(routes_json), providers.map());
+  return RouteTable::fromJson(aigw::testing::completeRoutes(nlohmann::json::parse(routes_json)), providers.map());
 }
 
 // The message fromJson throws for `routes_json`, or "" when it does not throw.

@@ -4,14 +4,18 @@
 
 #include <gtest/gtest.h>
 
+#include "config_fixture.h"
+#include "required_fields.h"
+
 namespace aigw::router {
 namespace {
 
 using nlohmann::json;
 
+// The fields a transform leaves out are the schema's (config_fixture.h).
 std::vector<Transform> parse(const json& list) {
   std::vector<Transform> out;
-  for (const json& t : list) out.push_back(Transform::fromJson(t));
+  for (const json& t : list) out.push_back(Transform::fromJson(testing::completeTransform(t)));
   return out;
 }
 
@@ -110,10 +114,18 @@ TEST(Transform, ConfigErrors) {
                           R"("drop a")"}) {
     EXPECT_THROW(Transform::fromJson(json::parse(bad)), std::runtime_error) << bad;
   }
-  const Transform t = Transform::fromJson(json::parse(R"({"op":"rename","path":"a","to":"b","if_absent":null})"));
+  const Transform t = Transform::fromJson(
+      testing::completeTransform(json::parse(R"({"op":"rename","path":"a","to":"b","if_absent":null})")));
   EXPECT_EQ(t.op, Transform::Op::Rename);
   EXPECT_EQ(t.to, "b");
   EXPECT_TRUE(t.if_absent.empty());
+}
+
+TEST(Transform, EveryFieldIsRequired) {
+  // set, rename and drop, as Python emits them (tests/cpp/fixtures/full.yaml).
+  for (const json& op : testing::fixture("full")["routes"][0]["plan"]["children"][0]["transforms"]) {
+    testing::expectEveryFieldRequiredBy(op, [](const json& doc) { Transform::fromJson(doc); });
+  }
 }
 
 }  // namespace
