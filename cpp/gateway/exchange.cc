@@ -26,6 +26,9 @@ Exchange::~Exchange() {
 }
 
 const GatewayConfig& Exchange::config() const { return worker_.config(); }
+EventLoop& Exchange::loop() { return worker_.loop(); }
+CallContext& Exchange::callContext() { return worker_.callContext(); }
+hooks::HookQueue& Exchange::hookQueue() { return worker_.shared().hooks; }
 
 void Exchange::setGuardrails(std::unique_ptr<guardrails::RequestGuardrails> g) { guardrails_ = std::move(g); }
 

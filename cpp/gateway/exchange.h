@@ -17,6 +17,8 @@
 #include "guardrails/stream_guard.h"
 #include "log/request_record.h"
 #include "http/exchange_api.h"
+#include "pipeline/api_call.h"
+#include "pipeline/request_stage.h"
 #include "providers/provider.h"
 #include "router/route_table.h"
 
@@ -29,20 +31,10 @@ class RequestGuardrails;
 class DuringChecks;
 }
 
-// What an OpenAI-style API request asks for, filled in by the API request filter.
-struct ApiCall {
-  Endpoint endpoint = Endpoint::ChatCompletions;
-  LazyJson body;            // the request's JSON, parsed only if a stage asks for it
-  bool json_object = false; // the body is a JSON object (always, for the three API endpoints)
-  std::string model;
-  bool stream = false;
-  const router::Route* route = nullptr;  // null for a passthrough that names no model
-  std::string_view captured;             // what the route pattern's '*' matched (a view into model)
-  const Provider* provider = nullptr;    // with no route: who answers (the default provider)
-  std::string path_suffix;               // Passthrough: the target after "/v1"
-};
-
-class Exchange final : public http::RequestHandler, public CallObserver, private guardrails::StreamHost {
+class Exchange final : public http::RequestHandler,
+                       public RequestContext,
+                       public CallObserver,
+                       private guardrails::StreamHost {
  public:
   Exchange(Worker& worker, http::Request&& request, http::ResponseWriter& writer);
   ~Exchange() override;
@@ -54,27 +46,32 @@ class Exchange final : public http::RequestHandler, public CallObserver, private
   void onRequestBody(std::string_view data) override;
   void onRequestEnd() override;
 
-  // Runs the filters from the current position until one stops iteration.
-  void continuePipeline();
-  // A stage that stops iteration for async work hands that work over here: it is destroyed
-  // (and must then cancel itself) if the exchange ends first, or released once the work calls
-  // continuePipeline().
-  void park(DeferredDeletablePtr work);
+  // RequestContext
+  http::Request& request() override { return request_; }
+  ApiCall& api() override { return api_; }
+  const std::string& id() const override { return id_; }
+  uint64_t startNs() const override { return start_ns_; }
+  EventLoop& loop() override;
+  CallContext& callContext() override;
+  hooks::HookQueue& hookQueue() override;
+  void continuePipeline() override;
+  void park(DeferredDeletablePtr work) override;
+  void sendJson(int status, std::string_view body) override;
+  void sendError(int status, std::string_view message, std::string_view type = {}, std::string_view code = {},
+                 std::string_view param = {}, const http::HeaderList* extra = nullptr) override;
+  void dispatch() override;
+  void setGuardrails(std::unique_ptr<guardrails::RequestGuardrails> g) override;
+  guardrails::RequestGuardrails* guardrails() override { return guardrails_.get(); }
+  // The during stage (guardrails/during_filter.cc; exchange_during.cc): its checks run beside
+  // the attempts. holdForDuring() keeps everything the client would get in the AnswerGate
+  // (and the checks, destroyed, cancelling them, if the exchange ends first) until they decide:
+  // every check allowed (it goes out, the rest follows as usual) or one blocked (the call in
+  // flight is cancelled, what was held dropped, the block is the answer).
+  void holdForDuring(std::unique_ptr<guardrails::DuringChecks> checks) override;
+  void duringDecided(bool blocked) override;
 
-  http::Request& request() { return request_; }
-  const std::string& id() const { return id_; }
   Worker& worker() { return worker_; }
   const GatewayConfig& config() const;
-  ApiCall& api() { return api_; }
-  uint64_t startNs() const { return start_ns_; }
-
-  // Answers and ends the exchange.
-  void sendJson(int status, std::string_view body);
-  // An OpenAI-shaped error; empty `type` derives it from the status.
-  void sendError(int status, std::string_view message, std::string_view type = {}, std::string_view code = {},
-                 std::string_view param = {}, const http::HeaderList* extra = nullptr);
-  // Answers api(): through its route's attempts, or straight from its provider.
-  void dispatch();
 
   // CallObserver
   void onCallHead(int status, http::HeaderList headers, int64_t content_length) override;
@@ -92,32 +89,11 @@ class Exchange final : public http::RequestHandler, public CallObserver, private
   // Error-class and unavailable fallbacks followed per request, at most.
   static constexpr int kMaxRouteHops = 3;
 
-  bool bodyStreamed() const { return request_.body_streamed; }
-
   // The request log (exchange_record.cc). The record is written once: just before the
   // response's last write, when the client goes away, or at destruction, whichever is first.
   void writeRecord(bool client_gone);
   // A response that had started was cut (error event after bytes went out).
   void notePartial(std::string_view type, std::string_view message);
-  // The guardrails that apply to this request (null when none do), left by the guardrail
-  // filter; their results() are the request's guardrail outcomes (for the request log).
-  void setGuardrails(std::unique_ptr<guardrails::RequestGuardrails> g);
-  const guardrails::RequestGuardrails* guardrails() const { return guardrails_.get(); }
-  guardrails::RequestGuardrails* mutableGuardrails() { return guardrails_.get(); }
-  // The output guardrails decided about the held answer (exchange_answer.cc): it goes out
-  // with `body` (its body, lent to them, as they left it), or the client gets the block.
-  // Ignored when the request already ended (deadline, client gone) while they ran.
-  void answerChecked(bool blocked, std::string body);
-
-  // The during stage (guardrails/during_filter.cc; exchange_during.cc): its checks run beside
-  // the attempts. holdForDuring() keeps everything the client would get in the AnswerGate
-  // (and the checks, destroyed, cancelling them, if the exchange ends first) until
-  // releaseDuring() (every check allowed: it goes out, the rest follows as usual) or
-  // blockDuring() (a check blocked: the call in flight is cancelled, what was held dropped,
-  // the block is the answer).
-  void holdForDuring(std::unique_ptr<guardrails::DuringChecks> checks);
-  void releaseDuring();
-  void blockDuring();
 
   // One attempt, for the x-aigw-attempts header and the routing summary.
   struct Attempt {
@@ -190,8 +166,13 @@ class Exchange final : public http::RequestHandler, public CallObserver, private
   void appendStreamSubject(std::string& out) override;
   void releaseLater(DeferredDeletablePtr p) override;
   // The answer hold (exchange_answer.cc): a complete held answer waits for the output
-  // guardrails (which may be asynchronous) before it goes out; answerChecked() releases it.
+  // guardrails (which may be asynchronous) before it goes out; answerChecked() releases it
+  // with `body` (lent to them, as they left it), or the client gets the block. Ignored when
+  // the request already ended (deadline, client gone) while they ran.
   void holdAnswer();
+  void answerChecked(bool blocked, std::string body);
+  void releaseDuring();
+  void blockDuring();
 
   // The attempt loop (exchange_routing.cc).
   void beginRouting();

@@ -10,7 +10,12 @@ namespace aigw {
 
 // The body goes to the stage while it runs (so a deadline that drops held_ meanwhile leaves
 // it nothing dangling) and comes back with the verdict.
-void Exchange::holdAnswer() { guardrails::runOutputStage(*this, *guardrails_, std::move(held_->body)); }
+void Exchange::holdAnswer() {
+  DeferredDeletablePtr stage = guardrails::runOutputStage(
+      *this, *guardrails_, std::move(held_->body),
+      [this](bool blocked, std::string body) { answerChecked(blocked, std::move(body)); });
+  if (stage) park(std::move(stage));
+}
 
 void Exchange::answerChecked(bool blocked, std::string body) {
   if (done_ || !held_) return;

@@ -16,6 +16,14 @@ void Exchange::holdForDuring(std::unique_ptr<guardrails::DuringChecks> checks) {
   gate_.close();
 }
 
+void Exchange::duringDecided(bool blocked) {
+  if (blocked) {
+    blockDuring();
+  } else {
+    releaseDuring();
+  }
+}
+
 void Exchange::releaseDuring() {
   // We are inside the checks' callback: release them on the next loop turn.
   if (during_) worker_.loop().deferredDelete(std::move(during_));

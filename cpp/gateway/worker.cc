@@ -27,9 +27,9 @@ Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFa
   ctx_.factory = this;
   ctx_.counters = &shared.counters;
   listener_.data = this;
-  filters_.push_back(std::make_unique<BuiltinRoutesFilter>());
-  filters_.push_back(std::make_unique<ApiRequestFilter>());
-  filters_.push_back(std::make_unique<guardrails::GuardrailFilter>());
+  filters_.push_back(std::make_unique<BuiltinRoutesFilter>(*this));
+  filters_.push_back(std::make_unique<ApiRequestFilter>(*shared.config));
+  filters_.push_back(std::make_unique<guardrails::GuardrailFilter>(shared.config->guardrails()));
   for (const auto& make : extra) filters_.push_back(make());
   // Last before dispatch: the during checks see the request as it goes upstream.
   const guardrails::GuardrailSet* set = shared.config->guardrails();

@@ -14,7 +14,7 @@
 #include "core/request_id.h"
 #include "core/timer.h"
 #include "cost/usage_book.h"
-#include "gateway/pipeline.h"
+#include "pipeline/request_stage.h"
 #include "hooks/hook_queue.h"
 #include "http/exchange_api.h"
 #include "http/server_connection.h"

@@ -5,14 +5,14 @@
 // stages that may select one); a request without during guardrails passes untouched.
 #pragma once
 
-#include "gateway/pipeline.h"
+#include "pipeline/request_stage.h"
 
 namespace aigw::guardrails {
 
 class DuringGuardrailFilter final : public Filter {
  public:
   const char* name() const override { return "during_guardrails"; }
-  FilterStatus onRequest(Exchange& exchange) const override;
+  FilterStatus onRequest(RequestContext& request) const override;
 };
 
 }  // namespace aigw::guardrails

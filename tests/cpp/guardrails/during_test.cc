@@ -107,7 +107,7 @@ class InstallDuring final : public Filter {
  public:
   explicit InstallDuring(std::vector<const Guardrail*> list) : list_(std::move(list)) {}
   const char* name() const override { return "install_during"; }
-  FilterStatus onRequest(Exchange& ex) const override {
+  FilterStatus onRequest(RequestContext& ex) const override {
     guardrails::Selection selection;
     for (const Guardrail* g : list_) selection.add(g);
     ex.setGuardrails(std::make_unique<guardrails::RequestGuardrails>(std::move(selection), ex.api().endpoint));
