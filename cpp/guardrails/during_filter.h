@@ -1,6 +1,6 @@
 // The pipeline stage that starts a request's during guardrails, last before dispatch (after
 // the input stages, so they see the request as it goes upstream). The upstream call starts
-// at once beside them; the Exchange holds the answer until they decide (exchange_during.cc).
+// at once beside them; the DuringGate response stage holds the answer until they decide (during_gate.h).
 // In the pipeline only when some guardrail runs at the during stage (or an embedder added
 // stages that may select one); a request without during guardrails passes untouched.
 #pragma once

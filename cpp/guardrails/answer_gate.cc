@@ -1,9 +1,9 @@
-#include "gateway/answer_gate.h"
+#include "guardrails/answer_gate.h"
 
-namespace aigw {
+namespace aigw::guardrails {
 
 void AnswerGate::respond(int status, const http::HeaderList& headers, std::string_view body) {
-  if (!closed_) return inner_.respond(status, headers, body);
+  if (!closed_) return next_.respond(status, headers, body);
   head_ = true;
   status_ = status;
   headers_ = headers;
@@ -12,7 +12,7 @@ void AnswerGate::respond(int status, const http::HeaderList& headers, std::strin
 }
 
 void AnswerGate::writeHead(int status, const http::HeaderList& headers, int64_t content_length) {
-  if (!closed_) return inner_.writeHead(status, headers, content_length);
+  if (!closed_) return next_.writeHead(status, headers, content_length);
   head_ = true;
   status_ = status;
   headers_ = headers;
@@ -20,17 +20,17 @@ void AnswerGate::writeHead(int status, const http::HeaderList& headers, int64_t 
 }
 
 void AnswerGate::writeBody(std::string_view data) {
-  if (!closed_) return inner_.writeBody(data);
+  if (!closed_) return next_.writeBody(data);
   body_.append(data);
 }
 
 void AnswerGate::endResponse() {
-  if (!closed_) return inner_.endResponse();
+  if (!closed_) return next_.endResponse();
   end_ = End::End;
 }
 
 void AnswerGate::resetConnection() {
-  if (!closed_) return inner_.resetConnection();
+  if (!closed_) return next_.resetConnection();
   end_ = End::Reset;
 }
 
@@ -46,13 +46,13 @@ void AnswerGate::open() {
   std::string body = std::move(body_);
   clear();
   if (end == End::Respond) {
-    inner_.respond(status, headers, body);
+    next_.respond(status, headers, body);
     return;
   }
-  if (head) inner_.writeHead(status, headers, length);
-  if (!body.empty()) inner_.writeBody(body);
-  if (end == End::End) inner_.endResponse();
-  if (end == End::Reset) inner_.resetConnection();
+  if (head) next_.writeHead(status, headers, length);
+  if (!body.empty()) next_.writeBody(body);
+  if (end == End::End) next_.endResponse();
+  if (end == End::Reset) next_.resetConnection();
 }
 
 void AnswerGate::discard() {
@@ -69,4 +69,4 @@ void AnswerGate::clear() {
   end_ = End::None;
 }
 
-}  // namespace aigw
+}  // namespace aigw::guardrails

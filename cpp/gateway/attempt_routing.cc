@@ -6,9 +6,7 @@
 #include "core/clock.h"
 #include "core/json_text.h"
 #include "gateway/config.h"
-#include "gateway/exchange.h"
-#include "gateway/worker.h"
-#include "guardrails/during_checks.h"
+#include "gateway/attempt_loop.h"
 #include "http/response.h"
 #include "http/sse.h"
 #include "log/request_record.h"
@@ -27,22 +25,25 @@ bool truthy(const std::string* value) {
 
 }  // namespace
 
-void Exchange::beginRouting() {
-  route_ = api_.route;
-  captured_ = api_.captured;
+bool AttemptLoop::summaryAsked() const {
+  if (req_.api.route == nullptr) return false;
+  switch (req_.server.routing_summary) {
+    case ServerSettings::RoutingSummary::Always: return true;
+    case ServerSettings::RoutingSummary::Never: return false;
+    case ServerSettings::RoutingSummary::Header: return truthy(req_.http.headers.find("x-aigw-routing-summary"));
+  }
+  return false;
+}
+
+void AttemptLoop::beginRouting() {
+  route_ = req_.api.route;
+  captured_ = req_.api.captured;
   route_->requests.fetch_add(1, std::memory_order_relaxed);
   route_->budget.requestStarted(monotonicNs());
   attempts_.reserve(2);
-  switch (config().server().routing_summary) {
-    case ServerSettings::RoutingSummary::Always: summary_ = true; break;
-    case ServerSettings::RoutingSummary::Never: summary_ = false; break;
-    case ServerSettings::RoutingSummary::Header:
-      summary_ = truthy(request_.headers.find("x-aigw-routing-summary"));
-      break;
-  }
   if (route_->timeout_ms > 0) {
-    deadline_ns_ = start_ns_ + route_->timeout_ms * 1000000ull;
-    deadline_timer_ = std::make_unique<Timer>(worker_.loop().uv(), [this] { onDeadline(); });
+    deadline_ns_ = req_.start_ns + route_->timeout_ms * 1000000ull;
+    deadline_timer_ = std::make_unique<Timer>(req_.loop.uv(), [this] { onDeadline(); });
     const uint64_t now = monotonicNs();
     deadline_timer_->start(deadline_ns_ > now ? (deadline_ns_ - now + 999999) / 1000000 : 0);
   }
@@ -51,22 +52,22 @@ void Exchange::beginRouting() {
 
 // What a pick looks at: the request (model, headers, the body's metadata when a condition
 // reads it) and the targets this request saw fail.
-router::PickInput Exchange::pickInput(uint64_t now) {
+router::PickInput AttemptLoop::pickInput(uint64_t now) {
   router::PickInput in;
-  in.model = api_.model;
-  in.headers = &request_.headers;
-  if (route_->needs_metadata && api_.json_object) {
-    const nlohmann::json& body = api_.body.get();
+  in.model = req_.api.model;
+  in.headers = &req_.http.headers;
+  if (route_->needs_metadata && req_.api.json_object) {
+    const nlohmann::json& body = req_.api.body.get();
     if (auto it = body.find("metadata"); it != body.end() && it->is_object()) in.metadata = &*it;
   }
   in.now_ns = now;
-  in.rng = &worker_.callContext().rng;
+  in.rng = &req_.calls.rng;
   in.failed = &failed_;
   return in;
 }
 
-void Exchange::nextAttempt() {
-  if (done_) return;
+void AttemptLoop::nextAttempt() {
+  if (finished_) return;
   const router::Route& route = *route_;
   skip_.clear();
   for (;;) {
@@ -85,7 +86,7 @@ void Exchange::nextAttempt() {
       continue;
     }
     router::ConcurrencyLimit::WaiterPtr waiter;
-    const auto admitted = state.limit.acquire(worker_.loop(), [this] { onSlotGranted(); }, &waiter);
+    const auto admitted = state.limit.acquire(req_.loop, [this] { onSlotGranted(); }, &waiter);
     if (admitted == router::ConcurrencyLimit::Result::Rejected) {
       if (probe) state.breaker.record(router::Outcome::Neutral, true, now);
       state.cap_rejections.fetch_add(1, std::memory_order_relaxed);
@@ -104,25 +105,25 @@ void Exchange::nextAttempt() {
   }
 }
 
-void Exchange::onSlotGranted() {
+void AttemptLoop::onSlotGranted() {
   waiter_.reset();
   slot_held_ = true;
-  if (done_) {
+  if (finished_) {
     endAttempt(router::Outcome::Neutral, 0, {});
     return;
   }
   launch();
 }
 
-void Exchange::launch() {
+void AttemptLoop::launch() {
   const router::Target& target = *target_;
   router::TargetState& state = *target.state;
   state.in_flight.fetch_add(1, std::memory_order_relaxed);
   state.attempts.fetch_add(1, std::memory_order_relaxed);
   ++route_attempts_;
   attempt_body_.clear();
-  if (!target.transforms.empty() && api_.json_object) {
-    nlohmann::json copy = api_.body.get();
+  if (!target.transforms.empty() && req_.api.json_object) {
+    nlohmann::json copy = req_.api.body.get();
     if (copy.is_object() && router::applyTransforms(target.transforms, copy)) {
       attempt_body_ = copy.dump();
       attempt_json_.reset(attempt_body_);
@@ -130,13 +131,13 @@ void Exchange::launch() {
   }
   Attempt& attempt = attempts_.emplace_back();
   attempt.target = &target;
-  attempt.model = target.upstreamModel(api_.model, captured_);
+  attempt.model = target.upstreamModel(req_.api.model, captured_);
   attempt.start_ns = monotonicNs();
   startCall(*target.provider, &target);
 }
 
 // Closes the books on the attempt in progress (or the slot wait before it).
-void Exchange::endAttempt(router::Outcome outcome, int status, std::string_view error) {
+void AttemptLoop::endAttempt(router::Outcome outcome, int status, std::string_view error) {
   if (target_ == nullptr) return;
   const router::Target* target = target_;
   target_ = nullptr;
@@ -162,11 +163,11 @@ void Exchange::endAttempt(router::Outcome outcome, int status, std::string_view 
   probe_ = false;
   if (outcome == router::Outcome::Failure) state.failures.fetch_add(1, std::memory_order_relaxed);
   if (!error.empty()) state.setLastError(std::string(error), wallMs());
-  retry_slot_ = false;
+  retrying_ = false;
 }
 
-void Exchange::afterFailure(router::Failure failure) {
-  if (done_) return;
+void AttemptLoop::afterFailure(router::Failure failure) {
+  if (finished_) return;
   const router::Route& route = *route_;
   const router::Target* failed = attempts_.empty() ? nullptr : attempts_.back().target;
   if (failure == router::Failure::ContextWindow || failure == router::Failure::ContentPolicy) {
@@ -179,7 +180,7 @@ void Exchange::afterFailure(router::Failure failure) {
     giveUp();
     return;
   }
-  if (!router::retryable(route.retry, failure) || request_.body_streamed) {
+  if (!router::retryable(route.retry, failure) || req_.http.body_streamed) {
     giveUp();
     return;
   }
@@ -203,17 +204,17 @@ void Exchange::afterFailure(router::Failure failure) {
     giveUp();
     return;
   }
-  retry_slot_ = true;
+  retrying_ = true;
   route.retries.fetch_add(1, std::memory_order_relaxed);
   if (fallback) {
     nextAttempt();
     return;
   }
-  waitThen(router::backoffMs(route.retry, route_attempts_, worker_.callContext().rng));
+  waitThen(router::backoffMs(route.retry, route_attempts_, req_.calls.rng));
 }
 
 // Waits (backoff, Retry-After) and then starts the next attempt, unless the deadline comes first.
-void Exchange::waitThen(uint64_t ms) {
+void AttemptLoop::waitThen(uint64_t ms) {
   if (deadline_ns_ != 0 && monotonicNs() + ms * 1000000ull >= deadline_ns_) {
     giveUp();  // the wait alone would outlast the deadline
     return;
@@ -222,15 +223,15 @@ void Exchange::waitThen(uint64_t ms) {
     nextAttempt();
     return;
   }
-  if (!wait_timer_) wait_timer_ = std::make_unique<Timer>(worker_.loop().uv(), [this] { nextAttempt(); });
+  if (!wait_timer_) wait_timer_ = std::make_unique<Timer>(req_.loop.uv(), [this] { nextAttempt(); });
   wait_timer_->start(ms);
 }
 
 // No target of the route can take the request right now.
-void Exchange::noTarget() {
+void AttemptLoop::noTarget() {
   const router::Route& route = *route_;
   const uint64_t now = monotonicNs();
-  if (retry_slot_) {
+  if (retrying_) {
     // A retry whose targets are all rate-limited (Retry-After): wait for the first to come back.
     uint64_t earliest = 0;
     for (const auto& t : route.targets) {
@@ -274,17 +275,15 @@ void Exchange::noTarget() {
 }
 
 // Out of options: the last failure is the answer.
-void Exchange::giveUp() {
-  if (done_) return;
-  retry_slot_ = false;
+void AttemptLoop::giveUp() {
+  if (finished_) return;
+  retrying_ = false;
   if (failure_) {
     // The failure is the answer: usage it reported is counted (and priced) like any answer's.
-    held_ = std::move(failure_);
-    addRoutingHeaders(held_->headers, held_->status);
-    status_ = held_->status;
-    rec_.usage = failure_usage_;
-    if (priceAnswer()) return;
-    releaseAnswer();
+    std::unique_ptr<HeldResponse> failure = std::move(failure_);
+    addRoutingHeaders(failure->headers, failure->status);
+    req_.record.usage = failure_usage_;
+    respondHeld(std::move(failure));
     return;
   }
   const int status = last_error_kind_ == CallErrorKind::Timeout ? 504 : last_error_kind_ == CallErrorKind::Overflow ? 503 : 502;
@@ -293,99 +292,73 @@ void Exchange::giveUp() {
   sendRoutingError(status, message, "upstream_error", {});
 }
 
-void Exchange::switchRoute(const router::Route* next) {
+void AttemptLoop::switchRoute(const router::Route* next) {
   route_->fallbacks.fetch_add(1, std::memory_order_relaxed);
-  retry_slot_ = false;
+  retrying_ = false;
   ++hops_;
   route_ = next;
   route_->requests.fetch_add(1, std::memory_order_relaxed);
   route_->budget.requestStarted(monotonicNs());
-  std::string_view captured = api_.model;
-  if (next->pattern) router::globMatch(next->name, api_.model, &captured);
+  std::string_view captured = req_.api.model;
+  if (next->pattern) router::globMatch(next->name, req_.api.model, &captured);
   captured_ = captured;
   route_attempts_ = 0;
   failed_.clear();
   nextAttempt();
 }
 
-void Exchange::onDeadline() {
-  if (done_) return;
-  // During checks still running time out first: their on_error may block (that is the answer).
-  if (during_) {
-    during_->expire();
-    if (done_) return;
-  }
+void AttemptLoop::onDeadline() {
+  if (req_.record.ended) return;
+  // Work the deadline bounds downstream ends first: during checks still running time out, and
+  // their on_error may block (that is the answer then).
+  out_->onEvent(AnswerEvent::Deadline);
+  if (req_.record.ended) return;
   if (wait_timer_) wait_timer_->stop();
   const std::string message =
       "the request did not complete within its deadline of " + std::to_string(route_->timeout_ms) + " ms";
   releaseCall();
-  dropStreamGuard();
   const bool launched = target_ != nullptr && !attempts_.empty() && attempts_.back().end_ns == 0 &&
                         attempts_.back().target == target_;
   endAttempt(launched ? router::Outcome::Failure : router::Outcome::Neutral, 0, launched ? "deadline exceeded" : "");
-  held_.reset();
-  sse_head_held_ = false;
-  failing_ = false;
-  if (writer_.headSent()) {
-    done_ = true;
-    notePartial("timeout_error", message);
-    if (event_stream_) {
-      std::string event;
-      http::appendSseEvent(event, http::openAiErrorBody(message, "timeout_error", "deadline_exceeded"));
-      writer_.writeBody(event);
-      endCutStream();
-    } else {
-      settleCostNow();
-      writer_.resetConnection();
-    }
+  dropAnswer();
+  if (out_->headSent()) {
+    cutAnswer("timeout_error", message, "deadline_exceeded");
     return;
   }
   sendRoutingError(504, message, "timeout_error", "deadline_exceeded");
 }
 
 // Releases what the routing holds (slot, waiter, budget); safe to call more than once.
-void Exchange::finishRouting() {
+void AttemptLoop::finishRouting() {
   if (route_ == nullptr) return;
   endAttempt(router::Outcome::Neutral, 0, {});
-  retry_slot_ = false;
+  retrying_ = false;
   route_ = nullptr;
   deadline_timer_.reset();
   wait_timer_.reset();
 }
 
-std::string Exchange::summaryJson() const {
+std::string AttemptLoop::summaryJson() const {
   std::string out = "{\"route\":";
-  appendJsonString(out, route_ != nullptr ? route_->name : api_.route->name);
+  appendJsonString(out, currentRoute()->name);
   out += ",\"attempts\":";
   log::appendAttempts(out, attemptRecords(monotonicNs(), nullptr));  // the one answering is not over yet
   out += "}";
   return out;
 }
 
-// Adds "aigw_routing" to a JSON object body (anything else is returned as is).
-std::string Exchange::withSummary(std::string body) const {
-  const size_t open = body.find_first_not_of(" \t\r\n");
-  const size_t close = body.find_last_not_of(" \t\r\n");
-  if (open == std::string::npos || body[open] != '{' || body[close] != '}') return body;
-  const size_t last = body.find_last_not_of(" \t\r\n", close - 1);
-  std::string field = (last != std::string::npos && body[last] == '{') ? "" : ",";
-  field += "\"aigw_routing\":" + summaryJson();
-  body.insert(close, field);
-  return body;
-}
-
-void Exchange::sendRoutingError(int status, std::string_view message, std::string_view type, std::string_view code,
+void AttemptLoop::sendRoutingError(int status, std::string_view message, std::string_view type, std::string_view code,
                                 int64_t retry_after_s) {
-  if (done_) return;
-  done_ = true;
+  if (req_.record.ended) return;
+  finished_ = true;
   status_ = status;
+  req_.record.relayed = false;
+  req_.record.noteError(type, message);  // the record needs no parse of the body we make here
   http::HeaderList h;
   addRoutingHeaders(h, status);
   h.add("content-type", "application/json");
   if (retry_after_s >= 0) h.add("retry-after", std::to_string(retry_after_s));
-  std::string body = http::openAiErrorBody(message, type, code);
-  if (wantsSummary()) body = withSummary(std::move(body));
-  writer_.respond(status, h, body);
+  out_->respond(status, h, http::openAiErrorBody(message, type, code));
 }
 
 }  // namespace aigw

@@ -1,6 +1,6 @@
 // The AnswerGate alone: closed, it keeps what the Exchange writes (and says the head went out,
 // and blocks past its bound); opened, it lets it out in order; discarded, nothing went out.
-#include "gateway/answer_gate.h"
+#include "guardrails/answer_gate.h"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +9,7 @@
 
 namespace aigw {
 namespace {
+using guardrails::AnswerGate;
 
 // Records each call as one line.
 class RecordingSink final : public http::ResponseWriter {

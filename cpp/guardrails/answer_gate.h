@@ -1,6 +1,7 @@
-// What an Exchange writes to its client, held back while the request's during guardrails
-// decide: nothing reaches the client until they all allowed (then it goes out in order) or one
-// blocked (then it is dropped and the block is the answer). Open, it passes everything through.
+// The answer held back while the request's during guardrails decide: nothing reaches the client
+// until they all allowed (then it goes out in order) or one blocked (then it is dropped and the
+// block is the answer). Open, it passes everything through. DuringGate (during_gate.h) is the
+// response stage that closes it for one request's checks.
 #pragma once
 
 #include <cstdint>
@@ -8,17 +9,19 @@
 
 #include "http/exchange_api.h"
 #include "http/headers.h"
+#include "pipeline/response_stage.h"
 
-namespace aigw {
+namespace aigw::guardrails {
 
-class AnswerGate final : public http::ResponseWriter {
+class AnswerGate : public ResponseStage {
  public:
   // Held body bytes past which the gate reports writeBlocked(): the provider call stops reading
   // the upstream (backpressure) instead of the gate buffering without limit. A whole answer the
-  // Exchange held itself (up to Exchange::kMaxHeldBody) arrives in one respond() and is kept.
+  // attempt loop held itself (up to AttemptLoop::kMaxHeldBody) arrives in one respond() and is kept.
   static constexpr size_t kMaxHeld = 1 << 20;
 
-  explicit AnswerGate(http::ResponseWriter& inner) : inner_(inner) {}
+  explicit AnswerGate(http::ResponseWriter& wire) : ResponseStage(wire) {}
+  explicit AnswerGate(ResponseStage& next) : ResponseStage(next) {}
 
   void close() { closed_ = true; }
   bool closed() const { return closed_; }
@@ -33,18 +36,15 @@ class AnswerGate final : public http::ResponseWriter {
   void writeBody(std::string_view data) override;
   void endResponse() override;
   void resetConnection() override;
-  bool writeBlocked() const override { return closed_ ? body_.size() > kMaxHeld : inner_.writeBlocked(); }
-  // Closed: whether the Exchange wrote its head (to the Exchange the answer has started, so
+  bool writeBlocked() const override { return closed_ ? body_.size() > kMaxHeld : next_.writeBlocked(); }
+  // Closed: whether the head was written into it (to the producer the answer has started, so
   // it decides retries and mid-stream errors exactly as it would without the gate).
-  bool headSent() const override { return closed_ ? head_ : inner_.headSent(); }
-  void pauseRequestBody() override { inner_.pauseRequestBody(); }
-  void resumeRequestBody() override { inner_.resumeRequestBody(); }
+  bool headSent() const override { return closed_ ? head_ : next_.headSent(); }
 
  private:
   enum class End : uint8_t { None, Respond, End, Reset };
   void clear();
 
-  http::ResponseWriter& inner_;
   bool closed_ = false;
   bool head_ = false;
   int status_ = 0;
@@ -54,4 +54,4 @@ class AnswerGate final : public http::ResponseWriter {
   End end_ = End::None;
 };
 
-}  // namespace aigw
+}  // namespace aigw::guardrails
