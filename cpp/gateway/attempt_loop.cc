@@ -10,7 +10,8 @@
 
 namespace aigw {
 
-AttemptLoop::AttemptLoop(const AttemptRequest& req) : req_(req), summary_(summaryAsked()) {}
+AttemptLoop::AttemptLoop(const AttemptRequest& req)
+    : req_(req), routes_(req.api, req.http, req.calls.rng), summary_(summaryAsked()) {}
 
 AttemptLoop::~AttemptLoop() { finishRouting(); }
 
@@ -67,13 +68,13 @@ void AttemptLoop::releaseCall() {
 // mock does, and a failure may already have led to the next attempt.
 void AttemptLoop::startCall(const Provider& provider, const router::Target* target) {
   const ApiCall& api = req_.api;
-  const bool transformed = target != nullptr && !attempt_body_.empty();
+  const bool transformed = target != nullptr && !routes_.attemptBody().empty();
   // A routed attempt goes to the upstream model launch() recorded for it.
-  const std::string_view model = target != nullptr ? std::string_view(attempts_.back().model) : std::string_view(api.model);
+  const std::string_view model = target != nullptr ? std::string_view(routes_.last()->model) : std::string_view(api.model);
   CallRequest call{api.endpoint,
                    req_.http,
-                   transformed ? std::string_view(attempt_body_) : std::string_view(req_.http.body),
-                   transformed ? attempt_json_ : api.body,
+                   transformed ? std::string_view(routes_.attemptBody()) : std::string_view(req_.http.body),
+                   transformed ? routes_.attemptJson() : api.body,
                    api.json_object,
                    api.model,
                    model,
@@ -86,10 +87,11 @@ void AttemptLoop::startCall(const Provider& provider, const router::Target* targ
     call.first_byte_timeout_ms = target->timeouts.first_byte_ms;
     call.idle_timeout_ms = target->timeouts.idle_ms;
   }
-  const size_t attempt = attempts_.size();  // launch() recorded this attempt already
+  const std::vector<RouteAttempts::Attempt>& attempts = routes_.attempts();
+  const size_t attempt = attempts.size();  // launch() recorded this attempt already
   req_.record.usage = CallUsage{};          // usage is the answering attempt's
   ProviderCallPtr started = provider.start(req_.calls, call, *this);
-  if (finished_ || (target != nullptr && (attempts_.size() != attempt || attempts_.back().end_ns != 0))) {
+  if (finished_ || (target != nullptr && (attempts.size() != attempt || attempts.back().end_ns != 0))) {
     // Answered (or failed) synchronously: nothing more will come from this call.
     if (started) req_.loop.deferredDelete(std::move(started));
     return;
@@ -109,20 +111,20 @@ void AttemptLoop::startCall(const Provider& provider, const router::Target* targ
 
 void AttemptLoop::addRoutingHeaders(http::HeaderList& headers, int status) const {
   headers.add("x-aigw-request-id", req_.id);
-  if (route_ != nullptr) {
+  if (const router::Route* route = routes_.route()) {
     // A route that retries has spent what retrying could do; an SDK that retried the answer
     // again would multiply the attempts (3 SDK tries x 3 of ours reached an upstream 9 times).
     // The official SDKs obey x-should-retry before their own status rules.
     const bool sdk_would_retry = status == 408 || status == 409 || status == 429 || status >= 500;
-    if (sdk_would_retry && route_->retry.attempts > 1 && !route_->retry.client_retries) {
+    if (sdk_would_retry && route->retry.attempts > 1 && !route->retry.client_retries) {
       headers.set("x-should-retry", "false");
     }
-    if (!attempts_.empty()) {
-      const Attempt& last = attempts_.back();
-      headers.add("x-aigw-provider", last.target->provider->name());
-      headers.add("x-aigw-model", echoedHeaderValue(last.model));
+    const std::vector<RouteAttempts::Attempt>& attempts = routes_.attempts();
+    if (!attempts.empty()) {
+      headers.add("x-aigw-provider", attempts.back().target->provider->name());
+      headers.add("x-aigw-model", echoedHeaderValue(attempts.back().model));
     }
-    headers.add("x-aigw-attempts", std::to_string(attempts_.size()));
+    headers.add("x-aigw-attempts", std::to_string(attempts.size()));
   } else if (req_.api.provider != nullptr) {
     headers.add("x-aigw-provider", req_.api.provider->name());
     if (!req_.api.model.empty()) headers.add("x-aigw-model", echoedHeaderValue(req_.api.model));
@@ -132,15 +134,17 @@ void AttemptLoop::addRoutingHeaders(http::HeaderList& headers, int status) const
 void AttemptLoop::onCallHead(int status, http::HeaderList headers, int64_t content_length) {
   if (finished_) return;
   status_ = status;
-  if (target_ != nullptr && !attempts_.empty()) {
-    attempts_.back().status = status;
-    if (status < 400) target_->state->recordTtfb((monotonicNs() - attempts_.back().start_ns) / 1000);
+  const router::Target* target = routes_.target();
+  RouteAttempts::Attempt* last = routes_.last();
+  if (target != nullptr && last != nullptr) {
+    last->status = status;
+    if (status < 400) target->state->recordTtfb((monotonicNs() - last->start_ns) / 1000);
   }
   const std::string* type = headers.find("content-type");
   event_stream_ = type != nullptr && type->find("text/event-stream") != std::string::npos;
   out_->onEvent(AnswerEvent::Restart);  // a new attempt answers: the stages drop the last one's
   const bool has_body = status >= 200 && status != 204 && status != 304 && req_.http.method != "HEAD";
-  if (status >= 400 && target_ != nullptr) {
+  if (status >= 400 && target != nullptr) {
     // A failed attempt: held whole, to be retried, routed elsewhere or relayed.
     failing_ = true;
     held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
@@ -149,7 +153,7 @@ void AttemptLoop::onCallHead(int status, http::HeaderList headers, int64_t conte
   addRoutingHeaders(headers, status);
   // (Serving as a mock upstream there is nothing to retry, and a test of a stall before the
   // first event needs the head to go out.)
-  if (event_stream_ && has_body && target_ != nullptr && !req_.server.mock_mode) {
+  if (event_stream_ && has_body && target != nullptr && !req_.server.mock_mode) {
     // Nothing reaches the client before the first event: until then a failure can still retry.
     held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
     sse_head_held_ = true;
@@ -215,30 +219,31 @@ void AttemptLoop::onCallEnd(const CallUsage& usage) {
     std::unique_ptr<HeldResponse> held = std::move(held_);
     const router::Failure failure = router::classifyStatus(held->status, held->body);
     // Retry-After keeps every request off the target for a while, where this route retries it.
+    const router::Route& route = *routes_.route();
     const std::string* after = held->headers.find("retry-after");
-    if (after != nullptr && route_->retry.attempts > 1 && router::retryable(route_->retry, failure)) {
+    if (after != nullptr && route.retry.attempts > 1 && router::retryable(route.retry, failure)) {
       const int64_t ms = router::parseRetryAfterMs(*after, wallMs());
       if (ms > 0) {
-        const uint64_t wait = std::min<uint64_t>(static_cast<uint64_t>(ms), route_->retry.max_retry_after_ms);
-        target_->state->not_before_ns.store(monotonicNs() + wait * 1000000ull, std::memory_order_relaxed);
+        const uint64_t wait = std::min<uint64_t>(static_cast<uint64_t>(ms), route.retry.max_retry_after_ms);
+        routes_.target()->state->not_before_ns.store(monotonicNs() + wait * 1000000ull, std::memory_order_relaxed);
       }
     }
     const std::string error = "upstream answered " + std::to_string(held->status) + " (" + router::failureName(failure) + ")";
     releaseCall();
-    endAttempt(router::countsAsFailure(failure) ? router::Outcome::Failure : router::Outcome::Neutral, held->status,
-               error);
+    routes_.end(router::countsAsFailure(failure) ? router::Outcome::Failure : router::Outcome::Neutral, held->status,
+                error);
     failure_ = std::move(held);
     failure_usage_ = usage;
-    afterFailure(failure);
+    follow(routes_.afterFailure(failure));
     return;
   }
   req_.record.usage = usage;
   // An error answer too big to hold for a decision was relayed as it came: it still counts.
   const router::Failure failure = status_ >= 400 ? router::classifyStatus(status_, {}) : router::Failure::None;
-  endAttempt(router::countsAsFailure(failure) ? router::Outcome::Failure
-             : failure == router::Failure::None ? router::Outcome::Success
-                                                : router::Outcome::Neutral,
-             status_, {});
+  routes_.end(router::countsAsFailure(failure) ? router::Outcome::Failure
+              : failure == router::Failure::None ? router::Outcome::Success
+                                                 : router::Outcome::Neutral,
+              status_, {});
   if (held_ && sse_head_held_) commitHeld();  // an event stream with no events
   if (held_) {
     respondHeld(std::move(held_));
@@ -280,13 +285,14 @@ void AttemptLoop::onCallError(CallErrorKind kind, std::string message) {
     out_->resetConnection();
     return;
   }
-  const std::string provider = target_ != nullptr ? target_->provider->name() : req_.api.provider->name();
-  const bool answered = target_ != nullptr && !attempts_.empty() && attempts_.back().status != 0;
+  const router::Target* target = routes_.target();
+  const std::string provider = target != nullptr ? target->provider->name() : req_.api.provider->name();
+  const bool answered = target != nullptr && routes_.last() != nullptr && routes_.last()->status != 0;
   held_.reset();  // an unfinished answer is not relayed: the client gets a clean error instead
   sse_head_held_ = false;
   failing_ = false;
   if (!out_->headSent()) {
-    if (target_ != nullptr) {
+    if (target != nullptr) {
       router::Failure failure = router::Failure::StatusFinal;
       switch (kind) {
         case CallErrorKind::Connect: failure = router::Failure::Connect; break;
@@ -304,20 +310,18 @@ void AttemptLoop::onCallError(CallErrorKind kind, std::string message) {
       last_error_ = "provider '" + provider + "' failed: " + message;
       failure_.reset();
       releaseCall();
-      endAttempt(outcome, 0, message);
-      afterFailure(failure);
+      routes_.end(outcome, 0, message);
+      follow(routes_.afterFailure(failure));
       return;
     }
     const int status = kind == CallErrorKind::Timeout ? 504 : kind == CallErrorKind::Overflow ? 503 : 502;
     sendRoutingError(status, "provider '" + provider + "' failed: " + message, "upstream_error", {});
     return;
   }
-  if (target_ != nullptr) {
-    endAttempt(kind == CallErrorKind::Timeout || kind == CallErrorKind::Reset || kind == CallErrorKind::Protocol
-                   ? router::Outcome::Failure
-                   : router::Outcome::Neutral,
-               status_, message);
-  }
+  routes_.end(kind == CallErrorKind::Timeout || kind == CallErrorKind::Reset || kind == CallErrorKind::Protocol
+                  ? router::Outcome::Failure
+                  : router::Outcome::Neutral,
+              status_, message);
   cutAnswer("upstream_error", "provider '" + provider + "' failed mid-stream: " + message, {});
 }
 
@@ -333,7 +337,7 @@ void AttemptLoop::resumeAnswer() {
 void AttemptLoop::stopAnswer() {
   // The provider did answer: its attempt counts as one.
   releaseCall();
-  if (target_ != nullptr) endAttempt(router::Outcome::Success, status_, {});
+  routes_.end(router::Outcome::Success, status_, {});
   held_.reset();
   sse_head_held_ = false;
   failing_ = false;
@@ -345,7 +349,7 @@ bool AttemptLoop::abandonAnswer(std::string_view why) {
   const bool in_flight = call_ != nullptr && !finished_;
   if (call_) releaseCall();
   out_->onEvent(AnswerEvent::Restart);
-  if (target_ != nullptr) endAttempt(router::Outcome::Neutral, 0, in_flight ? why : std::string_view());
+  routes_.end(router::Outcome::Neutral, 0, in_flight ? why : std::string_view());
   if (wait_timer_) wait_timer_->stop();
   held_.reset();
   failure_.reset();
@@ -364,26 +368,10 @@ void AttemptLoop::answerComplete() {
 void AttemptLoop::answeredBy(std::string_view* model, const Provider** provider) const {
   *model = req_.api.model;
   *provider = req_.api.provider;
-  if (!attempts_.empty()) {
-    *model = attempts_.back().model;
-    *provider = attempts_.back().target->provider;
+  if (!routes_.attempts().empty()) {
+    *model = routes_.attempts().back().model;
+    *provider = routes_.attempts().back().target->provider;
   }
-}
-
-std::vector<log::AttemptRecord> AttemptLoop::attemptRecords(uint64_t now, const char* unfinished) const {
-  std::vector<log::AttemptRecord> out;
-  out.reserve(attempts_.size());
-  for (const Attempt& a : attempts_) {
-    log::AttemptRecord& one = out.emplace_back();
-    one.target = a.target->label;
-    one.provider = a.target->provider->name();
-    one.model = a.model;
-    one.status = a.status;
-    one.duration_ms = static_cast<double>((a.end_ns != 0 ? a.end_ns : now) - a.start_ns) / 1e6;
-    one.error = a.error;
-    if (a.end_ns == 0 && one.error.empty() && unfinished != nullptr) one.error = unfinished;
-  }
-  return out;
 }
 
 }  // namespace aigw

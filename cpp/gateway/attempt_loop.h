@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/lazy_json.h"
 #include "core/timer.h"
+#include "gateway/route_attempts.h"
 #include "log/request_record.h"
 #include "pipeline/answer_source.h"
 #include "pipeline/api_call.h"
@@ -60,12 +60,11 @@ class AttemptLoop final : public CallObserver, public AnswerSource {
   // failure before the end is still a clean error response (or a retry), and the answer goes
   // out in one write. An event stream's head is held until its first event.
   static constexpr size_t kMaxHeldBody = 8 << 20;
-  // Error-class and unavailable fallbacks followed per request, at most.
-  static constexpr int kMaxRouteHops = 3;
-
   // The attempts as the log and the routing summary write them; an attempt still running gets
   // `unfinished` as its error (null: none).
-  std::vector<log::AttemptRecord> attemptRecords(uint64_t now, const char* unfinished) const;
+  std::vector<log::AttemptRecord> attemptRecords(uint64_t now, const char* unfinished) const {
+    return routes_.records(now, unfinished);
+  }
   // {"route": ..., "attempts": [...]}: what x-aigw-routing-summary asks for.
   std::string summaryJson() const;
   bool wantsSummary() const { return summary_; }
@@ -85,17 +84,11 @@ class AttemptLoop final : public CallObserver, public AnswerSource {
   void resumeAnswer() override;
   void answerComplete() override;
   void answeredBy(std::string_view* model, const Provider** provider) const override;
-  const router::Route* currentRoute() const override { return route_ != nullptr ? route_ : req_.api.route; }
+  const router::Route* currentRoute() const override {
+    return routes_.route() != nullptr ? routes_.route() : req_.api.route;
+  }
 
  private:
-  struct Attempt {
-    const router::Target* target;
-    std::string model;  // upstream model
-    int status = 0;     // 0: no answer
-    uint64_t start_ns = 0;
-    uint64_t end_ns = 0;
-    std::string error;
-  };
   struct HeldResponse {
     int status;
     http::HeaderList headers;
@@ -117,18 +110,14 @@ class AttemptLoop final : public CallObserver, public AnswerSource {
   // else is reset.
   void cutAnswer(std::string_view type, std::string_view message, std::string_view code);
 
-  // The routing (attempt_routing.cc).
+  // The routing (attempt_routing.cc): timers, and acting on what routes_ decides.
   bool summaryAsked() const;
   void beginRouting();
-  router::PickInput pickInput(uint64_t now);
   void nextAttempt();
   void onSlotGranted();
   void launch();
-  void endAttempt(router::Outcome outcome, int status, std::string_view error);
-  void afterFailure(router::Failure failure);
-  void noTarget();
+  void follow(const RouteAttempts::Step& step);
   void giveUp();
-  void switchRoute(const router::Route* route);
   void waitThen(uint64_t ms);
   void onDeadline();
   void finishRouting();
@@ -144,23 +133,9 @@ class AttemptLoop final : public CallObserver, public AnswerSource {
   std::unique_ptr<HeldResponse> held_;
   bool sse_head_held_ = false;     // held_ is an event stream's head, waiting for its first event
 
-  // Routing state (only used when the request has a route).
-  const router::Route* route_ = nullptr;
-  std::string_view captured_;
-  int hops_ = 0;
-  int route_attempts_ = 0;                    // attempts started on route_
-  const router::Target* target_ = nullptr;    // the attempt in progress (or waiting for a slot)
-  bool probe_ = false;                        // it is the breaker's half-open probe
-  bool slot_held_ = false;                    // it holds a concurrency slot
-  bool retrying_ = false;                     // it (or the wait before it) is a retry the budget allowed
-  bool failing_ = false;                      // the attempt answered >= 400: held for a decision
+  RouteAttempts routes_;                      // the route, its attempts and their books
   const bool summary_;
-  router::ConcurrencyLimit::WaiterPtr waiter_;
-  std::vector<const router::Target*> failed_;
-  std::vector<const router::Target*> skip_;
-  std::vector<Attempt> attempts_;
-  std::string attempt_body_;                  // the body rewritten by the target's transforms
-  LazyJson attempt_json_;
+  bool failing_ = false;                      // the attempt answered >= 400: held for a decision
   std::unique_ptr<HeldResponse> failure_;     // the last failed attempt's answer, relayed on giving up
   CallUsage failure_usage_;                   // and the usage it reported (counted if it is relayed)
   CallErrorKind last_error_kind_ = CallErrorKind::Internal;
