@@ -1,12 +1,11 @@
-// WriteQueue over a loopback TCP pair: small writes leave at once, what the socket does not
-// take waits in order behind the queue until its callback, progress is counted in bytes the
-// peer acknowledged, and closing the handle cancels what is still queued.
+// WriteQueue over a socketpair (as the server_connection fuzz target drives a connection): small
+// writes leave at once, what the socket does not take waits in order behind the queue until its
+// callback, progress is counted in bytes the peer took, and closing the handle cancels what is
+// still queued.
 #include "net/write_queue.h"
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,27 +22,19 @@ namespace {
 using aigw::testing::runUntil;
 
 // Our end (a uv_tcp_t on a loop the test runs) and the peer's (a blocking socket the test
-// reads on a thread of its own), with small buffers so a few hundred KiB fill them.
+// reads on a thread of its own), with small buffers so a few hundred KiB fill them. The peer
+// "acknowledges" a byte by reading it: that is what SIOCOUTQ counts on a Unix socket.
 class Pair {
  public:
   Pair() {
-    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    ::listen(listener, 1);
-    socklen_t len = sizeof(addr);
-    ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-    peer_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    peer_ = fds[1];
     const int small = 16 * 1024;
+    ::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
     ::setsockopt(peer_, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-    EXPECT_EQ(::connect(peer_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    const int ours = ::accept(listener, nullptr, nullptr);
-    ::close(listener);
-    ::setsockopt(ours, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
     uv_tcp_init(loop_.uv(), &tcp_);
-    EXPECT_EQ(uv_tcp_open(&tcp_, ours), 0);
+    EXPECT_EQ(uv_tcp_open(&tcp_, fds[0]), 0);
     tcp_.data = this;
   }
   ~Pair() {
