@@ -67,7 +67,7 @@ def test_version() -> None:
     out = run_aigw("--version")
     assert out.returncode == 0
     assert out.stdout.strip() == f"aigw {aigw.__version__}"
-    with open(Path(__file__).parents[2] / "pyproject.toml", "rb") as f:
+    with open(Path(__file__).parents[3] / "pyproject.toml", "rb") as f:
         assert aigw.__version__ == tomllib.load(f)["project"]["version"]
 
 

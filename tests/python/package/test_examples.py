@@ -6,7 +6,7 @@ from pathlib import Path
 
 import aigw
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def test_example_config_validates() -> None:
