@@ -30,21 +30,11 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aigw import _core
+from aigw._guardrail_views import Request, Response, StreamWindow, _Snapshot
 from aigw._import_path import load_object
 from aigw._sync_hooks import SyncHookPool, SyncHookRejected
-from aigw.guardrails import (
-    _METHODS,
-    Guardrail,
-    Request,
-    Response,
-    StreamWindow,
-    Verdict,
-    _check_settings,
-    _FunctionGuardrail,
-    _Snapshot,
-    apply_rewrite,
-    guardrail,
-)
+from aigw._verdicts import Verdict, apply_rewrite
+from aigw.guardrails import _METHODS, Guardrail, _check_settings, _FunctionGuardrail, guardrail
 
 if TYPE_CHECKING:
     from aigw._cost_hook import CostHookRunner
