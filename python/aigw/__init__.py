@@ -31,16 +31,22 @@ if TYPE_CHECKING:
         redact,
         rewrite,
     )
+    from aigw.reports import GatewayStats, UsageReport
+    from aigw.request_log.records import LogSink, RequestRecord
 
 __all__ = [
     "Config",
     "ConfigError",
     "CostContext",
     "Gateway",
+    "GatewayStats",
     "Guardrail",
+    "LogSink",
     "Request",
+    "RequestRecord",
     "Response",
     "StreamWindow",
+    "UsageReport",
     "Verdict",
     "__version__",
     "allow",
@@ -68,6 +74,10 @@ _LAZY = {
     "hold": "aigw.guardrails",
     "redact": "aigw.guardrails",
     "rewrite": "aigw.guardrails",
+    "GatewayStats": "aigw.reports",
+    "UsageReport": "aigw.reports",
+    "LogSink": "aigw.request_log.records",
+    "RequestRecord": "aigw.request_log.records",
 }
 
 

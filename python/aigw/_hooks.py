@@ -38,6 +38,7 @@ from aigw.guardrails import _METHODS, Guardrail, _check_settings, _FunctionGuard
 
 if TYPE_CHECKING:
     from aigw._cost_hook import CostHookRunner
+    from aigw.reports import CostHookThreadStats, HookStats
 
 log = logging.getLogger("aigw.guardrails")
 
@@ -271,10 +272,10 @@ class HookRunner:
 
     # ------------------------------------------------------------------ one check
 
-    def cost_stats(self) -> dict[str, Any] | None:
+    def cost_stats(self) -> CostHookThreadStats | None:
         return None if self._cost is None else self._cost.stats()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> HookStats:
         """The hook thread's counters (``gw.stats()["hooks"]``): the sync hook pool's."""
         return {"sync": self._pool.stats()}
 
