@@ -6,6 +6,9 @@ type cannot keep a key the data plane no longer sends."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -168,3 +171,53 @@ def test_stats_and_usage_have_exactly_the_keys_of_their_types(
 def test_an_object_with_write_is_a_log_sink() -> None:
     assert isinstance(Collect(), LogSink)
     assert not isinstance(object(), LogSink)
+
+
+# What a user's type checker sees: the public names, a sink as LogSink, typed documents. An
+# ignore that stops being needed is an error too (--strict warns about unused ignores).
+USER_CODE = """
+import aigw
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.records: list[aigw.RequestRecord] = []
+
+    def write(self, records: list[aigw.RequestRecord]) -> None:
+        self.records.extend(records)
+
+
+class Wrong:
+    def write(self, records: int) -> None: ...
+
+
+sink: aigw.LogSink = Collect()
+wrong: aigw.LogSink = Wrong()  # type: ignore[assignment]
+gw = aigw.Gateway(log_sinks=[sink], on_completed=lambda record: record["latency_ms"])
+stats: aigw.GatewayStats = gw.stats()
+requests: int = stats["requests"]
+blocks: int = stats["guardrails"]["g"]["blocks"]
+usage: aigw.UsageReport = gw.usage()
+cost: float = usage["total"]["cost_usd"]
+model: str = usage["rows"][0]["model"]
+record: aigw.RequestRecord = gw.logs()[0]
+status: int | None = record["status"]
+providers: list[str] = [a["provider"] for a in record["attempts"]]
+nope = record["no_such_field"]  # type: ignore[typeddict-item]
+"""
+
+
+def test_the_public_types_check_in_user_code(tmp_path: Path) -> None:
+    pytest.importorskip("mypy")
+    (tmp_path / "user_code.py").write_text(USER_CODE, encoding="utf-8")
+    root = Path(__file__).resolve().parents[3]
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent"]
+        + ["--cache-dir", os.devnull, "user_code.py"],
+        cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(root / "python")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
