@@ -1,18 +1,24 @@
-"""Python guardrails on the input stage, over real sockets: verdicts, priorities, concurrency,
-cancellation, failures, and that the data plane never waits for Python."""
+"""Python guardrails (docs/guardrails-python.md) over real sockets: one priority order with the
+built-ins, concurrency and cancellation within a priority, failures at every stage, rewrites
+and redactions, selection by route and by header, what reaches the request record, and that
+the data plane never waits for Python. The output stage is in test_output_stage.py, the stream
+stage in test_stream_stage.py, the during stage in test_during_stage.py."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import openai
 import pytest
 from _util import mock_config, mock_route
+from guardrail_hooks import NoForbidden
 from upstreams import RecordingUpstream, gateway_config, openai_provider
 
 import aigw
@@ -25,28 +31,22 @@ def chat(gw: aigw.Gateway, content: str = "hello there", **extra: Any) -> httpx.
     return httpx.post(gw.url + "/v1/chat/completions", json=body, timeout=10)
 
 
-def start(*guardrails: aigw.Guardrail, config: dict[str, Any] | None = None) -> aigw.Gateway:
-    return aigw.Gateway(config or mock_config(), guardrails=list(guardrails)).start()
+def ask(client: openai.OpenAI, content: str = "hello", **extra: Any) -> Any:
+    return client.chat.completions.create(
+        model="mock-gpt", messages=[{"role": "user", "content": content}], **extra
+    )
 
 
-@pytest.fixture
-def gateways() -> Iterator[list[aigw.Gateway]]:
-    started: list[aigw.Gateway] = []
-    yield started
-    for gw in started:
-        gw.stop(drain_timeout=0)
+def record(gw: aigw.Gateway, request_id: str) -> aigw.RequestRecord:
+    assert gw.flush_logs()
+    (rec,) = gw.logs(request_id=request_id)
+    return rec
 
 
-class NoForbidden(aigw.Guardrail):
-    def check(self, request: aigw.Request) -> aigw.Verdict:
-        if "forbidden" in request.text:
-            return aigw.block("forbidden words are not allowed", status=422, code="no_forbidden")
-        return aigw.allow()
-
-
-def test_a_python_guardrail_blocks_before_the_provider(gateways: list[aigw.Gateway]) -> None:
-    gw = start(NoForbidden())
-    gateways.append(gw)
+def test_a_python_guardrail_blocks_before_the_provider(
+    guarded: Callable[..., aigw.Gateway],
+) -> None:
+    gw = guarded(NoForbidden())
     ok = chat(gw)
     assert ok.status_code == 200 and ok.headers["x-aigw-provider"] == "mock"
     r = chat(gw, "a forbidden thing")
@@ -58,43 +58,82 @@ def test_a_python_guardrail_blocks_before_the_provider(gateways: list[aigw.Gatew
     assert gw.stats()["guardrails"]["NoForbidden"]["blocks"] == 1
 
 
-def test_the_same_banned_prompt_is_blocked_on_every_endpoint(gateways: list[aigw.Gateway]) -> None:
-    gw = start(NoForbidden())
-    gateways.append(gw)
-    client = openai.OpenAI(base_url=gw.url + "/v1", api_key="k", max_retries=0)
-    calls = [
-        lambda: client.chat.completions.create(
-            model="mock-gpt", messages=[{"role": "user", "content": "forbidden"}]
-        ),
-        lambda: client.chat.completions.create(
-            model="mock-gpt", messages=[{"role": "user", "content": "forbidden"}], stream=True
-        ),
-        lambda: client.chat.completions.create(
-            model="mock-gpt",
-            messages=[{"role": "user", "content": [{"type": "text", "text": "so forbidden"}]}],
-        ),
-        lambda: client.completions.create(model="mock-gpt", prompt="forbidden"),
-        lambda: client.completions.create(
-            model="mock-gpt", prompt=["ok", "forbidden"], stream=True
-        ),
-        lambda: client.embeddings.create(model="mock-embedding", input=["fine", "forbidden"]),
+# --------------------------------------------------------------------------- one order, concurrency
+
+
+def test_built_in_and_python_guardrails_share_one_priority_order(
+    guarded: Callable[..., aigw.Gateway],
+    sdk: Callable[[aigw.Gateway], openai.OpenAI],
+) -> None:
+    seen: dict[str, str] = {}
+
+    @aigw.guardrail(name="early", priority=-1)
+    def early(request: aigw.Request) -> aigw.Verdict:
+        seen["early"] = request.text
+        return aigw.rewrite(text=request.text + " or c@d.io")
+
+    @aigw.guardrail(name="late", priority=1)
+    async def late(request: aigw.Request) -> aigw.Verdict:
+        seen["late"] = request.text
+        return aigw.allow()
+
+    config = mock_config()
+    config["guardrails"] = [
+        {
+            "name": "emails",
+            "kind": "regex",
+            "action": "redact",
+            "presets": ["email"],
+            "default": True,
+        }
     ]
-    for call in calls:
-        with pytest.raises(openai.UnprocessableEntityError) as info:
-            call()
-        assert info.value.code == "no_forbidden"
+    gw = guarded(late, early, config=config)
+    client = sdk(gw)
+    raw = client.chat.completions.with_raw_response.create(
+        model="mock-gpt", messages=[{"role": "user", "content": "write to a@b.io"}]
+    )
+    # The Python guardrail before the built-in rewrote the text; the built-in redacted what it
+    # found, the added address included; the Python one after it saw the redaction.
+    assert seen["early"] == "write to a@b.io"
+    assert seen["late"] == "write to [REDACTED:email] or [REDACTED:email]"
+    rec = record(gw, raw.headers["x-aigw-request-id"])
+    assert [(g["name"], g["kind"], g["verdict"]) for g in rec["guardrails"]] == [
+        ("early", "python", "rewrite"),
+        ("emails", "regex", "redact"),
+        ("late", "python", "allow"),
+    ]
+    stats = gw.stats()["guardrails"]
+    assert stats["early"]["redactions"] == 1 and stats["emails"]["redactions"] == 1
+    assert stats["late"]["runs"] == 1 and stats["late"]["stages"] == ["input"]
+
+
+def test_a_python_guardrail_redacts_for_the_built_ins_after_it(
+    guarded: Callable[..., aigw.Gateway],
+    sdk: Callable[[aigw.Gateway], openai.OpenAI],
+) -> None:
+    @aigw.guardrail(priority=-5)
+    def hide_codes(request: aigw.Request) -> aigw.Verdict:
+        return aigw.redact({"launch codes": "[codes]"})
+
+    config = mock_config()
+    config["guardrails"] = [
+        {"name": "banned", "kind": "phrases", "phrases": ["launch codes"], "default": True}
+    ]
+    gw = guarded(hide_codes, config=config)
+    client = sdk(gw)
+    # Without the redaction before it, the phrase guardrail would block.
+    assert ask(client, "the launch codes please").choices[0].message.content
 
 
 def test_an_async_guardrail_that_sleeps_does_not_stall_other_requests(
-    gateways: list[aigw.Gateway],
+    guarded: Callable[..., aigw.Gateway],
 ) -> None:
     @aigw.guardrail
     async def slow(request: aigw.Request) -> aigw.Verdict:
         await asyncio.sleep(1.0 if "slow" in request.text else 0.2)
         return aigw.allow()
 
-    gw = aigw.Gateway(mock_config(), guardrails=[slow], workers=1).start()
-    gateways.append(gw)
+    gw = guarded(slow, workers=1)
     results: list[int] = []
     threads = [
         threading.Thread(target=lambda: results.append(chat(gw, "slow").status_code))
@@ -121,7 +160,7 @@ def test_an_async_guardrail_that_sleeps_does_not_stall_other_requests(
 
 
 def test_equal_priorities_run_concurrently_and_lower_runs_first(
-    gateways: list[aigw.Gateway],
+    guarded: Callable[..., aigw.Gateway],
 ) -> None:
     log: list[tuple[str, str, float]] = []
 
@@ -135,8 +174,7 @@ def test_equal_priorities_run_concurrently_and_lower_runs_first(
 
         return check
 
-    gw = start(tracer("late", 5, 0.05), tracer("a", 0, 0.3), tracer("b", 0, 0.3))
-    gateways.append(gw)
+    gw = guarded(tracer("late", 5, 0.05), tracer("a", 0, 0.3), tracer("b", 0, 0.3))
     t0 = time.monotonic()
     assert chat(gw).status_code == 200
     took = time.monotonic() - t0
@@ -146,13 +184,37 @@ def test_equal_priorities_run_concurrently_and_lower_runs_first(
     assert took < 0.55  # not 0.6+: a and b overlapped
 
 
-def test_the_first_block_cancels_its_siblings(gateways: list[aigw.Gateway]) -> None:
+def test_two_async_guardrails_of_equal_priority_run_side_by_side(
+    guarded: Callable[..., aigw.Gateway],
+    sdk: Callable[[aigw.Gateway], openai.OpenAI],
+) -> None:
+    def sleeper(name: str) -> aigw.Guardrail:
+        @aigw.guardrail(name=name)
+        async def check(request: aigw.Request) -> aigw.Verdict:
+            await asyncio.sleep(0.2)
+            return aigw.allow()
+
+        return check
+
+    gw = guarded(sleeper("a"), sleeper("b"))
+    client = sdk(gw)
+    ask(client)  # warm up (connection, first job)
+    t0 = time.monotonic()
+    ask(client)
+    took = time.monotonic() - t0
+    assert 0.2 <= took < 0.35  # ~200 ms, not 400
+
+
+@pytest.mark.parametrize("blocker_first", [True, False], ids=["blocker-first", "sleeper-first"])
+def test_the_first_block_cancels_its_siblings(
+    guarded: Callable[..., aigw.Gateway], blocker_first: bool
+) -> None:
     cancelled = threading.Event()
 
     @aigw.guardrail(name="blocker")
     async def blocker(request: aigw.Request) -> aigw.Verdict:
         await asyncio.sleep(0.05)  # the sleeper is surely running by now
-        return aigw.block("no")
+        return aigw.block("blocker says no", code="fast_no")
 
     @aigw.guardrail(name="sleeper")
     async def sleeper(request: aigw.Request) -> aigw.Verdict:
@@ -167,66 +229,141 @@ def test_the_first_block_cancels_its_siblings(gateways: list[aigw.Gateway]) -> N
     def never(request: aigw.Request) -> aigw.Verdict:
         raise AssertionError("a later priority ran after a block")
 
-    gw = start(blocker, sleeper, never)
-    gateways.append(gw)
+    siblings = [blocker, sleeper] if blocker_first else [sleeper, blocker]
+    gw = guarded(*siblings, never)
     t0 = time.monotonic()
     r = chat(gw)
     assert r.status_code == 400 and r.headers["x-aigw-guardrail"] == "blocker"
-    assert time.monotonic() - t0 < 1.5
+    assert r.json()["error"]["code"] == "fast_no"
+    assert time.monotonic() - t0 < 1.0
     assert cancelled.wait(2)
     stats = gw.stats()["guardrails"]
     assert stats["never"]["runs"] == 0 and stats["blocker"]["blocks"] == 1
+    rec = record(gw, r.headers["x-aigw-request-id"])
+    assert {g["name"]: g["verdict"] for g in rec["guardrails"]} == {
+        "blocker": "block",
+        "sleeper": "cancelled",
+    }
 
 
+# ----------------------------------------------------------------------------------------- failures
+
+
+def answer_text(r: httpx.Response) -> str:
+    """The text of a chat answer, streamed or not."""
+    if not r.headers["content-type"].startswith("text/event-stream"):
+        return str(r.json()["choices"][0]["message"]["content"])
+    events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: {")]
+    return "".join(c["delta"].get("content") or "" for ev in events for c in ev["choices"])
+
+
+def _answered(gw: aigw.Gateway, text: str, *, stream: bool) -> httpx.Response:
+    headers = {"x-mock-response": text, **({"x-mock-chunks": "3"} if stream else {})}
+    return httpx.post(
+        gw.url + "/v1/chat/completions",
+        json={**CHAT, "stream": stream},
+        headers=headers,
+        timeout=10,
+    )
+
+
+@dataclass(frozen=True)
+class Stage:
+    """How a test puts `text` in front of a guardrail of one stage."""
+
+    send: Callable[[aigw.Gateway, str], httpx.Response]
+    echoes: bool  # the client's answer is the checked text
+    per_request: bool  # a guardrail runs once per request (the stream stage: once per window)
+
+
+STAGES = {
+    "input": Stage(lambda gw, text: chat(gw, text), echoes=False, per_request=True),
+    "output": Stage(
+        lambda gw, text: _answered(gw, text, stream=False), echoes=True, per_request=True
+    ),
+    "stream": Stage(
+        lambda gw, text: _answered(gw, text, stream=True), echoes=True, per_request=False
+    ),
+}
+
+
+@pytest.mark.parametrize("lenient_async", [False, True], ids=["sync-lenient", "async-lenient"])
+@pytest.mark.parametrize("stage", sorted(STAGES))
 def test_raising_and_timing_out_fail_closed_unless_told_otherwise(
-    gateways: list[aigw.Gateway], caplog: pytest.LogCaptureFixture
+    guarded: Callable[..., aigw.Gateway],
+    caplog: pytest.LogCaptureFixture,
+    stage: str,
+    lenient_async: bool,
 ) -> None:
-    @aigw.guardrail(name="raiser")
-    def raiser(request: aigw.Request) -> aigw.Verdict:
-        if "raise" in request.text:
-            raise RuntimeError("boom")
+    how = STAGES[stage]
+
+    @aigw.guardrail(name="raiser", stages=stage)
+    def raiser(seen: Any) -> aigw.Verdict:
+        if "raise" in seen.text:
+            raise RuntimeError(f"boom at the {stage} stage")
         return aigw.allow()
 
-    @aigw.guardrail(name="sleepy", timeout=0.2)
-    async def sleepy(request: aigw.Request) -> aigw.Verdict:
-        if "sleep" in request.text:
+    @aigw.guardrail(name="sleepy", stages=stage, timeout=0.2)
+    async def sleepy(seen: Any) -> aigw.Verdict:
+        if "sleep" in seen.text:
             await asyncio.sleep(5)
         return aigw.allow()
 
-    @aigw.guardrail(name="lenient", on_error="allow", priority=1)
-    def lenient(request: aigw.Request) -> aigw.Verdict:
-        if "lenient" in request.text:
+    def lenient_check(seen: Any) -> aigw.Verdict:
+        if "lenient" in seen.text:
             raise ValueError("ignored")
         return aigw.allow()
 
+    async def lenient_async_check(seen: Any) -> aigw.Verdict:
+        return lenient_check(seen)
+
+    lenient = aigw.guardrail(name="lenient", stages=[stage], on_error="allow", priority=1)(
+        lenient_async_check if lenient_async else lenient_check
+    )
+
+    gw = guarded(raiser, sleepy, lenient)
+    with caplog.at_level("ERROR", logger="aigw.guardrails"):
+        boom = how.send(gw, "please raise")
+        assert boom.status_code == 503
+        err = boom.json()["error"]
+        assert err["code"] == "guardrail_error"
+        assert "raiser" in err["message"] and f"boom at the {stage} stage" in err["message"]
+        t0 = time.monotonic()
+        slow = how.send(gw, "please sleep")
+        assert slow.status_code == 503 and "timed out" in slow.json()["error"]["message"]
+        assert time.monotonic() - t0 < 2
+        lenient_answer = how.send(gw, "lenient please")
+        assert lenient_answer.status_code == 200
+        assert not how.echoes or answer_text(lenient_answer) == "lenient please"
+    assert any("raiser" in r.getMessage() and r.exc_info for r in caplog.records)
+    stats = gw.stats()["guardrails"]
+    assert stats["raiser"]["errors"] == 1 and stats["raiser"]["blocks"] == 1
+    assert stats["sleepy"]["timeouts"] == 1 and stats["sleepy"]["errors"] == 1
+    assert stats["lenient"]["errors"] >= 1
+    assert not how.per_request or stats["lenient"]["errors"] == 1
+    fine = how.send(gw, "all fine here")  # nothing is broken afterwards
+    assert fine.status_code == 200
+    assert not how.echoes or answer_text(fine) == "all fine here"
+
+
+def test_a_check_that_returns_no_verdict_fails_closed(
+    guarded: Callable[..., aigw.Gateway],
+) -> None:
     @aigw.guardrail(name="wrong_type", priority=2)
     def wrong_type(request: aigw.Request) -> Any:
         return "yes" if "wrong" in request.text else aigw.allow()
 
-    gw = start(raiser, sleepy, lenient, wrong_type)
-    gateways.append(gw)
-    with caplog.at_level("ERROR", logger="aigw.guardrails"):
-        boom = chat(gw, "please raise")
-        assert boom.status_code == 503
-        assert boom.json()["error"]["code"] == "guardrail_error"
-        assert "boom" in boom.json()["error"]["message"]
-        t0 = time.monotonic()
-        slow = chat(gw, "please sleep")
-        assert slow.status_code == 503 and "timed out" in slow.json()["error"]["message"]
-        assert time.monotonic() - t0 < 2
-        assert chat(gw, "lenient please").status_code == 200
-        wrong = chat(gw, "wrong answer")
-        assert (
-            wrong.status_code == 503 and "not an aigw.Verdict" in wrong.json()["error"]["message"]
-        )
-    assert any("raiser" in rec.getMessage() for rec in caplog.records)
-    stats = gw.stats()["guardrails"]
-    assert stats["raiser"]["errors"] == 1 and stats["sleepy"]["timeouts"] == 1
-    assert stats["lenient"]["errors"] == 1
-    assert chat(gw).status_code == 200  # nothing is broken afterwards
+    gw = guarded(wrong_type)
+    wrong = chat(gw, "wrong answer")
+    assert wrong.status_code == 503 and "not an aigw.Verdict" in wrong.json()["error"]["message"]
+    assert gw.stats()["guardrails"]["wrong_type"]["errors"] == 1
+    assert chat(gw).status_code == 200
 
 
-def test_rewrite_and_redact_reach_the_provider(gateways: list[aigw.Gateway]) -> None:
+# -------------------------------------------------------------------------- edits, clients, records
+
+
+def test_rewrite_and_redact_reach_the_provider(guarded: Callable[..., aigw.Gateway]) -> None:
     @aigw.guardrail(priority=0)
     def redact_keys(request: aigw.Request) -> aigw.Verdict:
         found = [w for w in request.text.split() if w.startswith("sk-")]
@@ -241,8 +378,7 @@ def test_rewrite_and_redact_reach_the_provider(gateways: list[aigw.Gateway]) -> 
 
     with RecordingUpstream() as upstream:
         config = gateway_config({"up": openai_provider(upstream.origin + "/v1")})
-        gw = start(redact_keys, add_system, config=config)
-        gateways.append(gw)
+        gw = guarded(redact_keys, add_system, config=config)
         r = chat(gw, "my key is sk-abc123 ok")
         assert r.status_code == 200
         sent = upstream.last.json()
@@ -254,7 +390,9 @@ def test_rewrite_and_redact_reach_the_provider(gateways: list[aigw.Gateway]) -> 
     assert sent["model"] == "mock-gpt"
 
 
-def test_a_client_that_leaves_while_its_request_is_parked(gateways: list[aigw.Gateway]) -> None:
+def test_a_client_that_leaves_while_its_request_is_parked(
+    guarded: Callable[..., aigw.Gateway],
+) -> None:
     release = threading.Event()
 
     @aigw.guardrail(timeout=10)
@@ -262,8 +400,7 @@ def test_a_client_that_leaves_while_its_request_is_parked(gateways: list[aigw.Ga
         release.wait(5)
         return aigw.allow()
 
-    gw = start(waits)
-    gateways.append(gw)
+    gw = guarded(waits)
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(gw.url + "/v1/chat/completions", json=CHAT, timeout=0.3)
     release.set()  # the verdict arrives for a request that is gone: dropped quietly
@@ -273,7 +410,9 @@ def test_a_client_that_leaves_while_its_request_is_parked(gateways: list[aigw.Ga
     assert chat(gw).status_code == 200
 
 
-def test_an_object_with_an_async_call_is_an_async_check(gateways: list[aigw.Gateway]) -> None:
+def test_an_object_with_an_async_call_is_an_async_check(
+    guarded: Callable[..., aigw.Gateway],
+) -> None:
     class Checker:
         def __init__(self) -> None:
             self.tasks: list[asyncio.Task[Any] | None] = []
@@ -283,8 +422,7 @@ def test_an_object_with_an_async_call_is_an_async_check(gateways: list[aigw.Gate
             return aigw.block("no") if "forbidden" in request.text else aigw.allow()
 
     checker = Checker()
-    gw = start(aigw.guardrail(name="obj")(checker))
-    gateways.append(gw)
+    gw = guarded(aigw.guardrail(name="obj")(checker))
     assert chat(gw).status_code == 200
     assert chat(gw, "forbidden").status_code == 400
     # Like an async def check that does not wait: answered on its first step, without a task
@@ -292,28 +430,16 @@ def test_an_object_with_an_async_call_is_an_async_check(gateways: list[aigw.Gate
     assert checker.tasks == [None, None]
 
 
-def test_guardrail_settings_are_checked() -> None:
-    with pytest.raises(ValueError, match="timeout"):
-        aigw.guardrail(timeout=0)(lambda r: aigw.allow())
-    with pytest.raises(ValueError, match="on_error"):
-        aigw.guardrail(on_error="maybe")(lambda r: aigw.allow())  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="aigw.Guardrail"):
-        aigw.Gateway(guardrails=[lambda r: aigw.allow()])  # type: ignore[list-item]
-    with pytest.raises(ValueError, match="4xx or 5xx"):
-        aigw.block(status=200)
-    g = NoForbidden(priority=3, timeout=1.5)
-    assert (g.name, g.priority, g.timeout, g.on_error) == ("NoForbidden", 3, 1.5, "block")
-
-
-def test_guardrail_results_and_cost_reach_the_request_record(gateways: list[aigw.Gateway]) -> None:
+def test_guardrail_results_and_cost_reach_the_request_record(
+    guarded: Callable[..., aigw.Gateway],
+) -> None:
     @aigw.guardrail(name="checker")
     async def checker(request: aigw.Request) -> aigw.Verdict:
         return aigw.block("nope") if "nope" in request.text else aigw.allow()
 
     config = mock_config()
     config["pricing"] = {"mock-gpt": {"input": 1.0, "output": 2.0}}
-    gw = start(checker, config=config)
-    gateways.append(gw)
+    gw = guarded(checker, config=config)
     ok = chat(gw)
     blocked = chat(gw, "nope")
     assert gw.flush_logs()
@@ -327,7 +453,7 @@ def test_guardrail_results_and_cost_reach_the_request_record(gateways: list[aigw
 
 
 def test_python_guardrails_from_the_config_follow_route_selection(
-    gateways: list[aigw.Gateway],
+    make_gateway: Callable[..., aigw.Gateway],
 ) -> None:
     config = mock_config()
     config["guardrails"] = [
@@ -343,8 +469,7 @@ def test_python_guardrails_from_the_config_follow_route_selection(
     ]
     config["routes"].insert(0, {**mock_route("guarded"), "guardrails": ["nobar", "banned"]})
     config["routes"].insert(0, {**mock_route("open"), "guardrails": []})
-    gw = aigw.Gateway(config).start()
-    gateways.append(gw)
+    gw = make_gateway(config)
 
     def ask(model: str, text: str) -> int:
         return chat(gw, text, model=model).status_code
@@ -361,19 +486,32 @@ def test_python_guardrails_from_the_config_follow_route_selection(
     assert stats["nofoo"]["kind"] == "python" and stats["banned"]["kind"] == "phrases"
 
 
-def test_python_guardrail_config_errors() -> None:
+# ---------------------------------------------------------------------------------------- selection
+
+
+def test_python_guardrails_selected_per_request_by_header(
+    guarded: Callable[..., aigw.Gateway], sdk: Callable[[aigw.Gateway], openai.OpenAI]
+) -> None:
     config = mock_config()
-    config["guardrails"] = [{"name": "g", "kind": "python", "hook": "guardrail_hooks:missing"}]
-    with pytest.raises(ValueError, match="cannot load it"):
-        aigw.Gateway(config)
     config["guardrails"] = [
-        {"name": "g", "kind": "python", "hook": "guardrail_hooks:no_bar", "window": -1},
-        {"name": "p", "kind": "phrases", "phrases": ["x"], "stage": "stream", "window": 9},
+        {
+            "name": "nofoo",
+            "kind": "python",
+            "hook": "guardrail_hooks:NoWord",
+            "options": {"word": "foo"},
+            "request_selectable": True,
+        },
+        {"name": "nobar", "kind": "python", "hook": "guardrail_hooks:no_bar"},
     ]
-    with pytest.raises(aigw.ConfigError) as err:
-        aigw.Gateway(config)
-    assert "guardrails[0].window" in str(err.value)
-    assert "guardrails[1].window: only for kinds regex and python" in str(err.value)
-    config["guardrails"] = [{"name": "g", "kind": "python", "default": True}]
-    with pytest.raises(aigw.ConfigError, match="needs hook"):
-        aigw.Gateway(config)
+    gw = guarded(config=config)
+    client = sdk(gw)
+    assert ask(client, "foo bar").choices  # neither is selected by the route
+    with pytest.raises(openai.BadRequestError) as info:
+        ask(client, "foo", extra_headers={"x-aigw-guardrails": "nofoo"})
+    assert info.value.response.headers["x-aigw-guardrail"] == "nofoo"
+    assert ask(client, "fine", extra_headers={"x-aigw-guardrails": "nofoo"}).choices
+    with pytest.raises(openai.BadRequestError) as info:
+        ask(client, "x", extra_headers={"x-aigw-guardrails": "nobar"})  # not selectable
+    assert info.value.code == "guardrail_not_selectable"
+    assert gw.stats()["guardrails"]["nofoo"]["runs"] == 2
+    assert gw.stats()["guardrails"]["nobar"]["runs"] == 0

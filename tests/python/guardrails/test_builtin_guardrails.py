@@ -1,6 +1,7 @@
-"""Built-in guardrails (docs/guardrails.md) over real sockets: the mock provider (x-mock-response
-sets the completion text, x-mock-chunks splits it evenly into stream chunks) and a recording
-upstream that shows what a provider received."""
+"""Built-in guardrails (docs/guardrails.md) at the input and output stages, over real sockets:
+the mock provider (x-mock-response sets the completion text), a recording upstream that shows
+what a provider received, and one that also serves a moderation endpoint. The stream stage is
+in test_stream_stage.py, the during stage in test_during_stage.py."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import asyncio
 import json
 import socket
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import _util
 import httpx
 import pytest
 from _util import wait_until
+from guardrail_hooks import NoForbidden
 from upstreams import (  # noqa: F401  (fixtures: pytest finds them by their names)
     Recorded,
     RecordingUpstream,
@@ -24,7 +28,7 @@ from upstreams import (  # noqa: F401  (fixtures: pytest finds them by their nam
 )
 
 import aigw
-from aigw.config import ConfigError, load_config
+from aigw.config import load_config
 
 SECRET = "sk-abcdefghijklmnopqrstuvwxyz0123456789ABCD"
 BANNED = "how do I build a doomsday device"
@@ -83,48 +87,68 @@ def post(gw: aigw.Gateway, path: str, body: dict[str, Any], **headers: str) -> h
     return httpx.post(gw.url + path, json=body, headers=headers, timeout=10)
 
 
-def stream_text(r: httpx.Response, key: str = "content") -> tuple[str, list[dict[str, Any]]]:
-    """The text of a streamed answer (delta.content or text) and its events (without [DONE])."""
-    text, events = "", []
-    for line in r.text.splitlines():
-        if not line.startswith("data: ") or line == "data: [DONE]":
-            continue
-        ev = json.loads(line[6:])
-        events.append(ev)
-        for ch in ev.get("choices", []):
-            piece = ch.get("delta", {}).get("content") if key == "content" else ch.get("text")
-            text += piece or ""
-    return text, events
+# ----------------------------------------------------------------------------------- every endpoint
 
 
-ENDPOINT_BODIES: list[tuple[str, dict[str, Any]]] = [
-    ("/v1/chat/completions", {"messages": [{"role": "user", "content": BANNED}]}),
+@dataclass(frozen=True)
+class Blocker:
+    """A guardrail that blocks a prompt, and the error the client must get for it."""
+
+    prompt: str
+    status: int
+    code: str
+    says: str  # in the error message
+    hides: str | None = None  # never in the error message
+
+
+BLOCKERS = {
+    # The message names the rule, not the text.
+    "phrases": Blocker(BANNED, 400, "content_blocked", says="'banned'", hides="doomsday"),
+    "python": Blocker("so forbidden", 422, "no_forbidden", says="forbidden words are not allowed"),
+}
+
+
+@pytest.fixture(scope="module")
+def blocking(gw: aigw.Gateway) -> Iterator[dict[str, aigw.Gateway]]:
+    """A gateway per kind of Blocker: the built-in phrase list of `gw`, and a Python guardrail."""
+    with aigw.Gateway(_util.mock_config(), guardrails=[NoForbidden()]) as python:
+        yield {"phrases": gw, "python": python}
+
+
+ENDPOINT_BODIES: list[tuple[str, Callable[[str], dict[str, Any]]]] = [
+    ("/v1/chat/completions", lambda text: {"messages": [{"role": "user", "content": text}]}),
     (
         "/v1/chat/completions",
-        {"messages": [{"role": "user", "content": [{"type": "text", "text": BANNED}]}]},
+        lambda text: {"messages": [{"role": "user", "content": [{"type": "text", "text": text}]}]},
     ),
-    ("/v1/completions", {"prompt": BANNED}),
-    ("/v1/completions", {"prompt": ["fine", BANNED]}),
-    ("/v1/embeddings", {"input": BANNED}),
-    ("/v1/embeddings", {"input": ["fine", BANNED]}),
+    ("/v1/completions", lambda text: {"prompt": text}),
+    ("/v1/completions", lambda text: {"prompt": ["fine", text]}),
+    ("/v1/embeddings", lambda text: {"input": text}),
+    ("/v1/embeddings", lambda text: {"input": ["fine", text]}),
 ]
 
 
+@pytest.mark.parametrize("kind", sorted(BLOCKERS))
 @pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize(("path", "body"), ENDPOINT_BODIES)
 def test_the_same_banned_prompt_is_blocked_on_every_endpoint(
-    gw: aigw.Gateway, path: str, body: dict[str, Any], stream: bool
+    blocking: dict[str, aigw.Gateway],
+    kind: str,
+    path: str,
+    body: Callable[[str], dict[str, Any]],
+    stream: bool,
 ) -> None:
-    payload = {"model": "m", **body}
+    blocker = BLOCKERS[kind]
+    payload = {"model": "m", **body(blocker.prompt)}
     if stream and not path.endswith("embeddings"):
         payload["stream"] = True
-    r = post(gw, path, payload)
-    assert r.status_code == 400, r.text
+    r = post(blocking[kind], path, payload)
+    assert r.status_code == blocker.status, r.text
     err = r.json()["error"]
     assert err["type"] == "invalid_request_error"
-    assert err["code"] == "content_blocked"
-    assert "'banned'" in err["message"]
-    assert "doomsday" not in err["message"]  # the message names the rule, not the text
+    assert err["code"] == blocker.code
+    assert blocker.says in err["message"]
+    assert blocker.hides is None or blocker.hides not in err["message"]
 
 
 def test_a_clean_prompt_passes(gw: aigw.Gateway) -> None:
@@ -135,53 +159,30 @@ def test_a_clean_prompt_passes(gw: aigw.Gateway) -> None:
     assert r.json()["choices"][0]["message"]["content"]
 
 
-def test_output_redaction_rewrites_the_held_answer(gw: aigw.Gateway) -> None:
-    text = f"Here is the key {SECRET} and mail bob@example.com."
-    for path, key in (("/v1/chat/completions", "chat"), ("/v1/completions", "text")):
-        body: dict[str, Any] = {"model": "m"}
-        body.update(
-            {"messages": [{"role": "user", "content": "x"}]} if key == "chat" else {"prompt": "x"}
-        )
-        r = post(gw, path, body, **{"x-mock-response": text})
-        assert r.status_code == 200, r.text
-        choice = r.json()["choices"][0]
-        got = choice["message"]["content"] if key == "chat" else choice["text"]
-        assert got == "Here is the key [REDACTED:secret] and mail [REDACTED:email]."
-        assert int(r.headers["content-length"]) == len(r.content)
-
-
-@pytest.mark.parametrize("delay", ["0", "1"])
-@pytest.mark.parametrize("chunks", [2, 5, 17, 60])
-def test_a_stream_guardrail_redacts_a_secret_split_across_chunks(
-    gw: aigw.Gateway, chunks: int, delay: str
+@pytest.mark.parametrize(
+    ("path", "body", "text_of"),
+    [
+        (
+            "/v1/chat/completions",
+            {"messages": [{"role": "user", "content": "x"}]},
+            lambda choice: choice["message"]["content"],
+        ),
+        ("/v1/completions", {"prompt": "x"}, lambda choice: choice["text"]),
+    ],
+    ids=["chat", "completions"],
+)
+def test_output_redaction_rewrites_the_held_answer(
+    gw: aigw.Gateway, path: str, body: dict[str, Any], text_of: Callable[[Any], str]
 ) -> None:
-    text = f"Your key is {SECRET} and that is all there is to say about it."
-    r = post(
-        gw,
-        "/v1/chat/completions",
-        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
-        **{"x-mock-response": text, "x-mock-chunks": str(chunks), "x-mock-chunk-delay-ms": delay},
-    )
+    text = f"Here is the key {SECRET} and mail bob@example.com."
+    r = post(gw, path, {"model": "m", **body}, **{"x-mock-response": text})
     assert r.status_code == 200, r.text
-    assert "text/event-stream" in r.headers["content-type"]
-    assert "sk-abc" not in r.text and "ABCD" not in r.text
-    got, events = stream_text(r)
-    assert got == text.replace(SECRET, "[REDACTED:secret]")
-    assert r.text.rstrip().endswith("data: [DONE]")
-    assert events[-1]["choices"][0]["finish_reason"] == "stop" or events[-1].get("usage")
+    got = text_of(r.json()["choices"][0])
+    assert got == "Here is the key [REDACTED:secret] and mail [REDACTED:email]."
+    assert int(r.headers["content-length"]) == len(r.content)
 
 
-def test_a_completions_stream_is_redacted_too(gw: aigw.Gateway) -> None:
-    text = f"mail alice@example.org now, key {SECRET}."
-    r = post(
-        gw,
-        "/v1/completions",
-        {"model": "m", "stream": True, "prompt": "x"},
-        **{"x-mock-response": text, "x-mock-chunks": "9"},
-    )
-    assert r.status_code == 200, r.text
-    got, _ = stream_text(r, key="text")
-    assert got == "mail [REDACTED:email] now, key [REDACTED:secret]."
+# ----------------------------------------------------------------------- input, selection, counters
 
 
 def test_input_redaction_reaches_the_provider(upstream: RecordingUpstream) -> None:
@@ -331,106 +332,6 @@ def test_no_guardrails_configured_reports_an_empty_section(gateway: aigw.Gateway
     assert "guardrails" not in httpx.get(gateway.url + "/health").json()
 
 
-def test_a_stream_blocked_mid_way_ends_with_an_error_event(
-    make_gateway: Callable[..., aigw.Gateway],
-) -> None:
-    g = make_gateway(
-        mock_config(
-            routes=[{"name": "*", "provider": "mock"}],
-            guardrails=[
-                {
-                    "name": "nope",
-                    "kind": "phrases",
-                    "stage": "stream",
-                    "phrases": ["launch codes"],
-                    "default": True,
-                },
-            ],
-        )
-    )
-    text = "Sure. " * 30 + "The launch codes are 0000." + " More." * 5
-    r = post(
-        g,
-        "/v1/chat/completions",
-        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
-        **{"x-mock-response": text, "x-mock-chunks": "40", "x-mock-chunk-delay-ms": "2"},
-    )
-    assert r.status_code == 200
-    assert "launch" not in r.text
-    last = [line for line in r.text.splitlines() if line.startswith("data: ")][-1]
-    assert json.loads(last[6:])["error"]["code"] == "content_blocked"
-    # Blocked before anything went out: a plain error response.
-    r = post(
-        g,
-        "/v1/chat/completions",
-        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
-        **{"x-mock-response": "launch codes", "x-mock-chunks": "2"},
-    )
-    assert r.status_code == 400
-    assert r.json()["error"]["code"] == "content_blocked"
-
-
-def test_config_errors_are_reported_with_paths() -> None:
-    with pytest.raises(ConfigError) as info:
-        load_config(
-            {
-                "providers": {"mock": {"kind": "mock"}},
-                "routes": [{"name": "a", "provider": "mock", "guardrails": ["banedd", "x"]}],
-                "guardrails": [
-                    {"name": "baned", "kind": "regex", "patterns": ["ok", "(?<=no)x", "a("]},
-                    {"name": "baned", "kind": "phrases", "phrases": ["p"], "presets": ["email"]},
-                    {"name": "lim", "kind": "limits", "stage": "output", "max_messages": 1},
-                    {"name": "bad", "kind": "regex", "presets": ["ssn"], "stage": "sideways"},
-                    {"name": "l2", "kind": "limits"},
-                ],
-            }
-        )
-    problems = "\n".join(info.value.problems)
-    assert "guardrails[0].patterns[1]: invalid RE2 pattern" in problems
-    assert "guardrails[0].patterns[2]: invalid RE2 pattern" in problems
-    assert "guardrails[1].name: duplicate guardrail 'baned'" in problems
-    assert "guardrails[1].presets: only for kind 'regex'" in problems
-    assert "guardrails[2].stage: limits run at the input stage only" in problems
-    assert "guardrails[3].presets[0]" in problems
-    assert "guardrails[3].stage" in problems
-    assert "guardrails[4]: a limits guardrail needs" in problems
-    assert "routes[0].guardrails[0]: unknown guardrail 'banedd'" in problems
-    assert "did you mean 'baned'?" in problems
-    assert "routes[0].guardrails[1]: unknown guardrail 'x'" in problems
-
-
-def test_unknown_guardrail_keys_get_a_suggestion() -> None:
-    with pytest.raises(ConfigError) as info:
-        load_config(
-            {
-                "providers": {"mock": {"kind": "mock"}},
-                "guardrails": [
-                    {"name": "g", "kind": "phrases", "phrase": ["x"], "block": {"stauts": 400}}
-                ],
-            }
-        )
-    problems = "\n".join(info.value.problems)
-    assert "guardrails[0].phrase: unknown key; did you mean 'phrases'?" in problems
-    assert "guardrails[0].block.stauts: unknown key; did you mean 'status'?" in problems
-
-
-def test_a_boolean_timeout_is_a_config_error() -> None:
-    # Pydantic's lax mode would read `timeout: true` as 1.0 seconds.
-    for kind, keys in (
-        ("moderation", {"provider": "mock"}),
-        ("python", {"hook": "guardrail_hooks:no_bar"}),
-    ):
-        with pytest.raises(ConfigError) as info:
-            load_config(
-                {
-                    "providers": {"mock": {"kind": "mock"}},
-                    "guardrails": [{"name": "g", "kind": kind, "timeout": True, **keys}],
-                }
-            )
-        problems = "\n".join(info.value.problems)
-        assert "guardrails[0].timeout: input should be a valid number, not a boolean" in problems
-
-
 def test_core_document_for_guardrails() -> None:
     cfg = load_config(mock_config())
     core = cfg.to_core_dict()
@@ -447,7 +348,7 @@ def test_core_document_for_guardrails() -> None:
     assert "guardrails" not in load_config(None).to_core_dict()
 
 
-# --------------------------------------------------------------------------- moderation
+# --------------------------------------------------------------------------------------- moderation
 
 
 def moderation_upstream() -> RecordingUpstream:
@@ -664,47 +565,3 @@ def test_a_client_that_leaves_during_moderation_cancels_the_check() -> None:
             ]
     finally:
         up.stop()
-
-
-def test_a_retried_stream_does_not_carry_the_failed_attempts_held_text(
-    make_gateway: Callable[..., aigw.Gateway],
-) -> None:
-    # The first target drops the stream after 3 events; everything it sent was still held
-    # in the window (so the head was too), and the retry on the second target starts afresh.
-    g = make_gateway(
-        {
-            "server": {"workers": 1},
-            "providers": {"bad": {"kind": "mock", "reset_after": 3}, "good": {"kind": "mock"}},
-            "routes": [
-                {
-                    "name": "*",
-                    "strategy": "fallback",
-                    "targets": [{"provider": "bad"}, {"provider": "good"}],
-                    "retry": {"attempts": 2, "backoff": 0.001},
-                    "circuit_breaker": {"enabled": False},
-                }
-            ],
-            "guardrails": [
-                {
-                    "name": "keys",
-                    "kind": "regex",
-                    "stage": "stream",
-                    "action": "redact",
-                    "presets": ["secrets"],
-                    "window": 200,
-                    "default": True,
-                },
-            ],
-        }
-    )
-    text = "one two three four five six seven eight"
-    r = post(
-        g,
-        "/v1/chat/completions",
-        {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
-        **{"x-mock-response": text, "x-mock-chunks": "8"},
-    )
-    assert r.status_code == 200, r.text
-    assert r.headers["x-aigw-attempts"] == "2"
-    got, _ = stream_text(r)
-    assert got == text
