@@ -65,6 +65,19 @@ class CollectingSink:
             return [r for b in self.batches for r in b]
 
 
+class DownSink(CollectingSink):
+    """A sink whose store is down (it refuses every batch) until the test sets `fail` False."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = True
+
+    def write(self, batch: list[dict[str, Any]]) -> None:
+        if self.fail:
+            raise ConnectionError("database down")
+        super().write(batch)
+
+
 # Built from config by `{kind: python, class: "test_request_log:FileSink"}`.
 class FileSink:
     def __init__(self, path: str) -> None:
@@ -249,17 +262,7 @@ def test_several_sinks_at_once(tmp_path: Path, make_gateway: Callable[..., aigw.
 def test_a_failing_sink_holds_records_until_it_recovers(
     tmp_path: Path, make_gateway: Callable[..., aigw.Gateway]
 ) -> None:
-    class Flaky(CollectingSink):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fail = True
-
-        def write(self, batch: list[dict[str, Any]]) -> None:
-            if self.fail:
-                raise ConnectionError("database down")
-            super().write(batch)
-
-    flaky = Flaky()
+    flaky = DownSink()
     gw = make_gateway(log_config(tmp_path, sinks=[]), log_sinks=[flaky])
     ids = {chat(gw.url).headers["x-aigw-request-id"] for _ in range(5)}
     assert not gw.flush_logs(timeout=0.3)
@@ -274,15 +277,7 @@ def test_a_failing_sink_holds_records_until_it_recovers(
 def test_backpressure_refuses_new_requests_until_the_log_drains(
     tmp_path: Path, make_gateway: Callable[..., aigw.Gateway]
 ) -> None:
-    class Stuck(CollectingSink):
-        fail = True
-
-        def write(self, batch: list[dict[str, Any]]) -> None:
-            if self.fail:
-                raise ConnectionError("down")
-            super().write(batch)
-
-    stuck = Stuck()
+    stuck = DownSink()
     gw = make_gateway(
         log_config(tmp_path, sinks=[], overflow="backpressure", max_pending=2000),
         log_sinks=[stuck],
@@ -306,15 +301,7 @@ def test_backpressure_refuses_new_requests_until_the_log_drains(
 def test_spill_mode_counts_records_past_the_bound(
     tmp_path: Path, make_gateway: Callable[..., aigw.Gateway]
 ) -> None:
-    class Stuck(CollectingSink):
-        fail = True
-
-        def write(self, batch: list[dict[str, Any]]) -> None:
-            if self.fail:
-                raise ConnectionError("down")
-            super().write(batch)
-
-    stuck = Stuck()
+    stuck = DownSink()
     gw = make_gateway(log_config(tmp_path, sinks=[], max_pending=1500), log_sinks=[stuck])
     ids = [chat(gw.url) for _ in range(10)]
     assert all(r.status_code == 200 for r in ids)
