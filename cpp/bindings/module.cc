@@ -3,9 +3,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <algorithm>
-#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,11 +13,63 @@
 
 #include "gateway/gateway_server.h"
 #include "guardrails/patterns.h"
+#include "hooks/hook_runner.h"
+#include "hooks/hook_scheduler.h"
 #include "net/tls_server_context.h"
 
 namespace py = pybind11;
 
 namespace {
+
+// The Python HookRunner's start and cancel as the HookScheduler sees them. The hook thread
+// holds the GIL while it runs jobs and lets go of it only while it sleeps.
+class PythonHookRunner final : public aigw::hooks::HookRunner {
+ public:
+  PythonHookRunner(const py::object& start, const py::object& cancel) : start_(start), cancel_(cancel) {}
+
+  // start() answers the verdict of a check that finished at once, else None (a task answers
+  // later). A runner that raises or answers something else than a str or None (a bug of ours)
+  // fails this job alone.
+  aigw::hooks::JobStart start(const aigw::hooks::Job& job) override {
+    try {
+      py::object verdict = start_(job.id, text(job.kind), text(job.payload));
+      if (verdict.is_none()) return aigw::hooks::JobStart::running();
+      return aigw::hooks::JobStart::answered(verdict.cast<std::string>());
+    } catch (py::error_already_set& e) {
+      std::string why = e.what();
+      e.discard_as_unraisable("aigw hook job");
+      return aigw::hooks::JobStart::failed(std::move(why));
+    } catch (const py::cast_error&) {
+      return aigw::hooks::JobStart::failed("the hook runner answered something else than a verdict");
+    }
+  }
+
+  // cancel() answers true when a task was cancelled.
+  bool cancel(uint64_t id) override {
+    try {
+      return PyObject_IsTrue(cancel_(id).ptr()) == 1;
+    } catch (py::error_already_set& e) {
+      e.discard_as_unraisable("aigw hook cancel");
+      return false;
+    }
+  }
+
+  void beforeSleep() override { released_.emplace(); }
+  void afterSleep() override { released_.reset(); }
+
+ private:
+  // A job's text never fails to convert (and so never loses the batch): bytes that are not
+  // UTF-8 (a client's body may hold any) become U+FFFD.
+  static py::object text(const std::string& s) {
+    PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+    if (o == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(o);
+  }
+
+  const py::object& start_;
+  const py::object& cancel_;
+  std::optional<py::gil_scoped_release> released_;
+};
 
 class Server {
  public:
@@ -64,62 +115,11 @@ class Server {
     return server_->usageJson({day, provider, model});
   }
 
-  // The Python hook thread's wait (its asyncio loop's selector calls it). Sleeps, GIL released,
-  // until hook jobs come, loop_fd is readable or timeout_ms passes (-1: no limit); runs each job
-  // with start(id, kind, payload), which returns the verdict of a check that finished at once,
-  // else None (a task answers later), and each cancelled id with cancel(id) (true: a task was
-  // cancelled). Instant verdicts go back just before the next sleep, so the worker they wake
-  // does not preempt this thread in the middle of a batch. Returns when the loop has work:
-  // true when loop_fd is readable; false after a task was made or cancelled, or at the timeout.
+  // The Python hook thread's wait (its asyncio loop's selector calls it): the HookScheduler's
+  // serve() with the runner's start(id, kind, payload) -> verdict or None and cancel(id) -> bool.
   bool serveHooks(const py::object& start, const py::object& cancel, int loop_fd, int timeout_ms) {
-    using Clock = std::chrono::steady_clock;
-    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(std::max(timeout_ms, 0));
-    aigw::hooks::HookQueue& queue = server_->hooks();
-    std::vector<std::pair<uint64_t, std::string>> done;
-    for (int wait_ms = timeout_ms;;) {
-      for (auto& [id, result] : done) queue.complete(id, true, std::move(result));
-      done.clear();
-      aigw::hooks::HookQueue::Wake wake;
-      {
-        py::gil_scoped_release release;
-        wake = queue.wait(loop_fd, wait_ms);
-      }
-      if (wake.jobs.empty() && wake.cancelled.empty()) return wake.other_ready;
-      bool busy = false;
-      for (aigw::hooks::Job& job : wake.jobs) {
-        // A runner that raises or answers something else than a str or None (a bug of ours)
-        // fails this job alone, as a failed hook layer: its guardrail's on_error decides.
-        try {
-          py::object verdict = start(job.id, text(job.kind), text(job.payload));
-          if (verdict.is_none()) {
-            busy = true;
-          } else {
-            done.emplace_back(job.id, verdict.cast<std::string>());
-          }
-        } catch (py::error_already_set& e) {
-          std::string why = e.what();
-          e.discard_as_unraisable("aigw hook job");
-          queue.complete(job.id, false, std::move(why));
-        } catch (const py::cast_error&) {
-          queue.complete(job.id, false, "the hook runner answered something else than a verdict");
-        }
-      }
-      for (uint64_t id : wake.cancelled) {
-        try {
-          busy = PyObject_IsTrue(cancel(id).ptr()) == 1 || busy;
-        } catch (py::error_already_set& e) {
-          e.discard_as_unraisable("aigw hook cancel");
-        }
-      }
-      if (busy || wake.other_ready) {
-        for (auto& [id, result] : done) queue.complete(id, true, std::move(result));
-        return wake.other_ready;
-      }
-      if (timeout_ms >= 0) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-        wait_ms = static_cast<int>(std::max<int64_t>(left, 0));
-      }
-    }
+    PythonHookRunner runner(start, cancel);
+    return aigw::hooks::HookScheduler(server_->hooks()).serve(runner, loop_fd, timeout_ms);
   }
   // Keeps the GIL: complete() only takes locks that no thread holds while it waits for the GIL.
   void completeHook(uint64_t id, bool ok, std::string result) { server_->hooks().complete(id, ok, std::move(result)); }
@@ -138,14 +138,6 @@ class Server {
   }
 
  private:
-  // A job's text never fails to convert (and so never loses the batch): bytes that are not
-  // UTF-8 (a client's body may hold any) become U+FFFD.
-  static py::object text(const std::string& s) {
-    PyObject* o = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
-    if (o == nullptr) throw py::error_already_set();
-    return py::reinterpret_steal<py::object>(o);
-  }
-
   std::unique_ptr<aigw::GatewayServer> server_;
 };
 

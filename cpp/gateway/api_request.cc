@@ -5,7 +5,6 @@
 #include "core/echo.h"
 #include "gateway/api_body.h"
 #include "gateway/config.h"
-#include "gateway/exchange.h"
 
 namespace aigw {
 namespace {
@@ -35,7 +34,7 @@ const char* jsonTypeName(nlohmann::json::value_t type) {
   }
 }
 
-FilterStatus invalidType(Exchange& ex, const std::string& param, const char* expected, nlohmann::json::value_t got) {
+FilterStatus invalidType(RequestContext& ex, const std::string& param, const char* expected, nlohmann::json::value_t got) {
   ex.sendError(400,
                "Invalid type for '" + param + "': expected " + expected + ", but got " + jsonTypeName(got) +
                    " instead.",
@@ -43,14 +42,14 @@ FilterStatus invalidType(Exchange& ex, const std::string& param, const char* exp
   return FilterStatus::StopIteration;
 }
 
-FilterStatus missing(Exchange& ex, const char* param) {
+FilterStatus missing(RequestContext& ex, const char* param) {
   ex.sendError(400, std::string("Missing required parameter: '") + param + "'.", "invalid_request_error",
                "missing_required_parameter", param);
   return FilterStatus::StopIteration;
 }
 
 // Checks the fields each endpoint cannot do without. Returns true when an error was sent.
-bool rejectBadFields(Exchange& ex, Endpoint endpoint, const ApiBodySummary& body) {
+bool rejectBadFields(RequestContext& ex, Endpoint endpoint, const ApiBodySummary& body) {
   using Problem = ApiBodySummary::MessageProblem;
   if (endpoint == Endpoint::ChatCompletions) {
     const auto& messages = body.messages;
@@ -97,7 +96,7 @@ bool rejectBadFields(Exchange& ex, Endpoint endpoint, const ApiBodySummary& body
 
 // One rule on every endpoint: a body that repeats a key in any object is refused (see
 // ApiBodySummary::duplicate_key for why).
-FilterStatus duplicateKey(Exchange& ex, const ApiBodySummary& body) {
+FilterStatus duplicateKey(RequestContext& ex, const ApiBodySummary& body) {
   ex.sendError(400,
                "Invalid request body: the key '" + echoed(body.duplicate_key_name) +
                    "' appears more than once in one object. Send each key once.",
@@ -109,7 +108,7 @@ FilterStatus duplicateKey(Exchange& ex, const ApiBodySummary& body) {
 // echoes, logs or keys by it.
 constexpr size_t kMaxModelBytes = 512;
 
-FilterStatus modelTooLong(Exchange& ex, const std::string& model) {
+FilterStatus modelTooLong(RequestContext& ex, const std::string& model) {
   ex.sendError(400,
                "Invalid 'model': a model name has at most " + std::to_string(kMaxModelBytes) + " bytes; got " +
                    std::to_string(model.size()) + " ('" + echoed(model, 64) + "').",
@@ -117,7 +116,7 @@ FilterStatus modelTooLong(Exchange& ex, const std::string& model) {
   return FilterStatus::StopIteration;
 }
 
-FilterStatus unknownModel(Exchange& ex, const std::string& model) {
+FilterStatus unknownModel(RequestContext& ex, const std::string& model) {
   ex.sendError(404, "The model `" + echoed(model) + "` does not exist or you do not have access to it.",
                "invalid_request_error", "model_not_found");
   return FilterStatus::StopIteration;
@@ -149,7 +148,7 @@ bool hasDotSegment(std::string_view path) {
 
 // Any other /v1/* path (files, images, audio, moderations, responses, batches ...) goes to the
 // provider serving the JSON body's model, or to the default provider, as it is.
-FilterStatus routePassthrough(Exchange& ex) {
+FilterStatus routePassthrough(RequestContext& ex, const GatewayConfig& config) {
   http::Request& req = ex.request();
   const std::string_view path = req.path();
   if (hasDotSegment(path)) {
@@ -171,13 +170,13 @@ FilterStatus routePassthrough(Exchange& ex) {
       if (body.model.type == nlohmann::json::value_t::string) {
         if (body.model_value.size() > kMaxModelBytes) return modelTooLong(ex, body.model_value);
         api.model = body.model_value;
-        api.route = ex.config().resolve(api.model, &api.captured);
+        api.route = config.resolve(api.model, &api.captured);
         if (api.route == nullptr) return unknownModel(ex, api.model);
       }
       api.stream = body.stream_value;
     }
   }
-  if (api.route == nullptr) api.provider = ex.config().defaultProvider();
+  if (api.route == nullptr) api.provider = config.defaultProvider();
   if (api.route == nullptr && api.provider == nullptr) {
     ex.sendError(404, "Invalid URL (" + req.method + " " + echoed(path) + ")", "invalid_request_error",
                  "unknown_url");
@@ -211,7 +210,7 @@ const char* endpointName(Endpoint e) {
   return "unknown";
 }
 
-FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
+FilterStatus ApiRequestFilter::onRequest(RequestContext& ex) const {
   http::Request& req = ex.request();
   const std::string_view path = req.path();
   const EndpointPath* match = nullptr;
@@ -222,7 +221,7 @@ FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
     }
   }
   if (match == nullptr) {
-    if (path.substr(0, 4) == "/v1/") return routePassthrough(ex);
+    if (path.substr(0, 4) == "/v1/") return routePassthrough(ex, config_);
     ex.sendError(404, "Invalid URL (" + req.method + " " + echoed(path) + ")", "invalid_request_error",
                  "unknown_url");
     return FilterStatus::StopIteration;
@@ -269,12 +268,12 @@ FilterStatus ApiRequestFilter::onRequest(Exchange& ex) const {
   api.stream = body.stream_value;
   api.json_object = true;
   api.body.reset(req.body);
-  api.route = ex.config().resolve(api.model, &api.captured);
+  api.route = config_.resolve(api.model, &api.captured);
   if (api.route == nullptr) return unknownModel(ex, api.model);
   return FilterStatus::Continue;
 }
 
-FilterStatus ProviderDispatchFilter::onRequest(Exchange& ex) const {
+FilterStatus ProviderDispatchFilter::onRequest(RequestContext& ex) const {
   ex.dispatch();
   return FilterStatus::StopIteration;
 }

@@ -3,7 +3,7 @@
 // The terminal ProviderDispatchFilter then hands the request to that route's provider.
 #pragma once
 
-#include "gateway/pipeline.h"
+#include "pipeline/request_stage.h"
 
 namespace aigw {
 
@@ -15,16 +15,22 @@ struct Request;
 // arrive instead of being buffered whole: decided from the head alone.
 bool shouldStreamRequestBody(const http::Request& head);
 
+class GatewayConfig;
+
 class ApiRequestFilter final : public Filter {
  public:
+  explicit ApiRequestFilter(const GatewayConfig& config) : config_(config) {}
   const char* name() const override { return "api_request"; }
-  FilterStatus onRequest(Exchange& exchange) const override;
+  FilterStatus onRequest(RequestContext& request) const override;
+
+ private:
+  const GatewayConfig& config_;
 };
 
 class ProviderDispatchFilter final : public Filter {
  public:
   const char* name() const override { return "provider_dispatch"; }
-  FilterStatus onRequest(Exchange& exchange) const override;
+  FilterStatus onRequest(RequestContext& request) const override;
 };
 
 }  // namespace aigw

@@ -1,7 +1,6 @@
 #include "gateway/builtin_routes.h"
 
 #include "gateway/config.h"
-#include "gateway/exchange.h"
 #include "gateway/worker.h"
 
 namespace aigw {
@@ -36,7 +35,7 @@ bool percentDecode(std::string_view in, std::string* out) {
   return true;
 }
 
-FilterStatus methodNotAllowed(Exchange& ex) {
+FilterStatus methodNotAllowed(RequestContext& ex) {
   http::HeaderList allow;
   allow.add("allow", "GET, HEAD");
   ex.sendError(405, "Invalid method for URL (" + ex.request().method + " " + std::string(ex.request().path()) + ")",
@@ -45,7 +44,7 @@ FilterStatus methodNotAllowed(Exchange& ex) {
 }
 
 // GET /v1/usage[?day=YYYY-MM-DD&provider=P&model=M]: the usage book's totals.
-FilterStatus usage(Exchange& ex) {
+FilterStatus usage(RequestContext& ex, Worker& worker) {
   std::string day, provider, model;
   std::string_view query = ex.request().query();
   while (!query.empty()) {
@@ -63,29 +62,29 @@ FilterStatus usage(Exchange& ex) {
     }
     if (!percentDecode(raw, field)) field->assign(raw);
   }
-  ex.sendJson(200, ex.worker().shared().usage.json({day, provider, model}));
+  ex.sendJson(200, worker.shared().usage.json({day, provider, model}));
   return FilterStatus::StopIteration;
 }
 
 }  // namespace
 
-FilterStatus BuiltinRoutesFilter::onRequest(Exchange& ex) const {
+FilterStatus BuiltinRoutesFilter::onRequest(RequestContext& ex) const {
   const std::string_view path = ex.request().path();
   if (path == "/health" || path == "/healthz") {
     if (!isRead(ex.request())) return methodNotAllowed(ex);
-    const bool draining = ex.worker().draining();
-    ex.sendJson(draining ? 503 : 200, ex.worker().healthBody());
+    const bool draining = worker_.draining();
+    ex.sendJson(draining ? 503 : 200, worker_.healthBody());
     return FilterStatus::StopIteration;
   }
   if (path == "/v1/usage") {
     if (!isRead(ex.request())) return methodNotAllowed(ex);
-    return usage(ex);
+    return usage(ex, worker_);
   }
   constexpr std::string_view kModels = "/v1/models";
   if (path.substr(0, kModels.size()) != kModels) return FilterStatus::Continue;
   if (path.size() == kModels.size() || path == "/v1/models/") {
     if (!isRead(ex.request())) return methodNotAllowed(ex);
-    ex.sendJson(200, ex.config().modelsListBody());
+    ex.sendJson(200, worker_.config().modelsListBody());
     return FilterStatus::StopIteration;
   }
   if (path[kModels.size()] != '/') return FilterStatus::Continue;
@@ -93,7 +92,7 @@ FilterStatus BuiltinRoutesFilter::onRequest(Exchange& ex) const {
   const std::string_view raw_id = path.substr(kModels.size() + 1);
   std::string id;
   if (!percentDecode(raw_id, &id)) id.assign(raw_id);
-  if (const std::string* body = ex.config().modelBody(id)) {
+  if (const std::string* body = worker_.config().modelBody(id)) {
     ex.sendJson(200, *body);
   } else {
     ex.sendError(404, "The model '" + id + "' does not exist", "invalid_request_error", "model_not_found",

@@ -60,6 +60,7 @@ void RecordingWriter::capture(std::string_view data) {
 }
 
 void RecordingWriter::respond(int status, const http::HeaderList& headers, std::string_view body) {
+  state_.ended = true;
   state_.status = status;
   state_.head_sent = true;
   firstByte();
@@ -70,13 +71,13 @@ void RecordingWriter::respond(int status, const http::HeaderList& headers, std::
     errorFromBody(body, &state_);
   }
   owner_.writeRecord(false);
-  inner_.respond(status, headers, body);
+  next_.respond(status, headers, body);
 }
 
 void RecordingWriter::writeHead(int status, const http::HeaderList& headers, int64_t content_length) {
   state_.status = status;
   state_.head_sent = true;
-  inner_.writeHead(status, headers, content_length);
+  next_.writeHead(status, headers, content_length);
 }
 
 void RecordingWriter::writeBody(std::string_view data) {
@@ -84,15 +85,17 @@ void RecordingWriter::writeBody(std::string_view data) {
     firstByte();
     capture(data);
   }
-  inner_.writeBody(data);
+  next_.writeBody(data);
 }
 
 void RecordingWriter::endResponse() {
+  state_.ended = true;
   owner_.writeRecord(false);
-  inner_.endResponse();
+  next_.endResponse();
 }
 
 void RecordingWriter::resetConnection() {
+  state_.ended = true;
   state_.reset = true;
   if (state_.head_sent) state_.partial = true;
   if (state_.error_message.empty()) {
@@ -101,13 +104,13 @@ void RecordingWriter::resetConnection() {
                                             : "the connection was reset without a response";
   }
   owner_.writeRecord(false);
-  inner_.resetConnection();
+  next_.resetConnection();
 }
 
-void Exchange::notePartial(std::string_view type, std::string_view message) {
-  rec_.partial = true;
-  rec_.error_type.assign(type);
-  rec_.error_message.assign(message.substr(0, kMaxErrorMessage));
+void RecordingWriter::onEvent(AnswerEvent e) {
+  if (e != AnswerEvent::ClientGone) return;
+  state_.ended = true;
+  owner_.writeRecord(true);
 }
 
 void Exchange::writeRecord(bool client_gone) {
@@ -129,11 +132,11 @@ void Exchange::writeRecord(bool client_gone) {
   const bool api = api_.route != nullptr || api_.provider != nullptr;
   if (api) r.endpoint = endpointName(api_.endpoint);
   r.model = echoed(api_.model);
-  const router::Route* route = route_ != nullptr ? route_ : api_.route;
+  const router::Route* route = attempts_ ? attempts_->currentRoute() : api_.route;
   if (route != nullptr) r.route = route->name;
-  std::string_view upstream_model;
-  const Provider* provider = nullptr;
-  answeredBy(&upstream_model, &provider);
+  std::string_view upstream_model = api_.model;
+  const Provider* provider = api_.provider;
+  if (attempts_) attempts_->answeredBy(&upstream_model, &provider);
   if (provider != nullptr) {
     r.provider = provider->name();
     r.upstream_model = upstream_model;
@@ -145,7 +148,7 @@ void Exchange::writeRecord(bool client_gone) {
   r.prompt_tokens = rec_.usage.prompt_tokens;
   r.completion_tokens = rec_.usage.completion_tokens;
   r.cost_usd = rec_.cost_usd;
-  r.attempts = attemptRecords(now, client_gone ? "cancelled: the client went away" : "unfinished");
+  if (attempts_) r.attempts = attempts_->attemptRecords(now, client_gone ? "cancelled: the client went away" : "unfinished");
   if (guardrails_) {
     r.guardrails.reserve(guardrails_->results().size());
     for (const guardrails::GuardrailResult& g : guardrails_->results()) {
@@ -187,22 +190,6 @@ void Exchange::writeRecord(bool client_gone) {
   // The configured keys never reach a record, whichever field they found their way into.
   log::redactSecrets(line, settings.secrets);
   journal->append(line);
-}
-
-std::vector<log::AttemptRecord> Exchange::attemptRecords(uint64_t now, const char* unfinished) const {
-  std::vector<log::AttemptRecord> out;
-  out.reserve(attempts_.size());
-  for (const Attempt& a : attempts_) {
-    log::AttemptRecord& one = out.emplace_back();
-    one.target = a.target->label;
-    one.provider = a.target->provider->name();
-    one.model = a.model;
-    one.status = a.status;
-    one.duration_ms = static_cast<double>((a.end_ns != 0 ? a.end_ns : now) - a.start_ns) / 1e6;
-    one.error = a.error;
-    if (a.end_ns == 0 && one.error.empty() && unfinished != nullptr) one.error = unfinished;
-  }
-  return out;
 }
 
 }  // namespace aigw

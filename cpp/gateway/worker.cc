@@ -27,9 +27,13 @@ Worker::Worker(uint32_t index, GatewayShared& shared, const std::vector<FilterFa
   ctx_.factory = this;
   ctx_.counters = &shared.counters;
   listener_.data = this;
-  filters_.push_back(std::make_unique<BuiltinRoutesFilter>());
-  filters_.push_back(std::make_unique<ApiRequestFilter>());
-  filters_.push_back(std::make_unique<guardrails::GuardrailFilter>());
+  const GatewayConfig& config = *shared.config;
+  cost_settings_ = cost::CostSettings{&config.prices(),         config.hooks().cost,       config.hooks().cost_timeout_ms,
+                                      config.server().mock_mode, &shared.prompt_tokens,     &shared.completion_tokens,
+                                      &shared.cost_hook_backstops, &shared.usage};
+  filters_.push_back(std::make_unique<BuiltinRoutesFilter>(*this));
+  filters_.push_back(std::make_unique<ApiRequestFilter>(*shared.config));
+  filters_.push_back(std::make_unique<guardrails::GuardrailFilter>(shared.config->guardrails()));
   for (const auto& make : extra) filters_.push_back(make());
   // Last before dispatch: the during checks see the request as it goes upstream.
   const guardrails::GuardrailSet* set = shared.config->guardrails();

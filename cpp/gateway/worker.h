@@ -13,8 +13,9 @@
 #include "core/event_loop.h"
 #include "core/request_id.h"
 #include "core/timer.h"
+#include "cost/cost_stage.h"
 #include "cost/usage_book.h"
-#include "gateway/pipeline.h"
+#include "pipeline/request_stage.h"
 #include "hooks/hook_queue.h"
 #include "http/exchange_api.h"
 #include "http/server_connection.h"
@@ -64,6 +65,7 @@ class Worker final : public http::RequestHandlerFactory {
   const GatewayConfig& config() const { return *shared_.config; }
   const FilterChain& filters() const { return filters_; }
   CallContext& callContext() { return call_ctx_; }
+  const cost::CostSettings& costSettings() const { return cost_settings_; }
   bool draining() const { return shared_.draining.load(std::memory_order_relaxed); }
   GatewayShared& shared() { return shared_; }
   std::string healthBody() const;
@@ -93,6 +95,7 @@ class Worker final : public http::RequestHandlerFactory {
   net::ReloadableTlsContext::View tls_view_;  // this worker's copy of the current certificate
   std::unique_ptr<Timer> tls_poll_;           // worker 0: the certificate file check
   CallContext call_ctx_;
+  cost::CostSettings cost_settings_;  // the cost stage's, compiled once
   FilterChain filters_;
   std::unique_ptr<log::Journal> journal_;
 };

@@ -1,8 +1,6 @@
 #include "guardrails/during_filter.h"
 
 #include "core/clock.h"
-#include "gateway/exchange.h"
-#include "gateway/worker.h"
 #include "guardrails/during_checks.h"
 #include "guardrails/exchange_stages.h"
 #include "guardrails/request_guardrails.h"
@@ -10,8 +8,8 @@
 
 namespace aigw::guardrails {
 
-FilterStatus DuringGuardrailFilter::onRequest(Exchange& ex) const {
-  RequestGuardrails* req = ex.mutableGuardrails();
+FilterStatus DuringGuardrailFilter::onRequest(RequestContext& ex) const {
+  RequestGuardrails* req = ex.guardrails();
   if (req == nullptr || req->selection().during.empty()) return FilterStatus::Continue;
   ApiCall& api = ex.api();
   if (!api.json_object || ex.bodyStreamed()) return FilterStatus::Continue;
@@ -33,31 +31,24 @@ FilterStatus DuringGuardrailFilter::onRequest(Exchange& ex) const {
     const uint64_t now = monotonicNs();
     deadline_ms = deadline_ns > now ? (deadline_ns - now + 999999) / 1000000 : 1;
   }
-  Worker& worker = ex.worker();
-  auto checks = std::make_unique<DuringChecks>(*req, worker.loop(), std::move(list));
+  auto checks = std::make_unique<DuringChecks>(*req, ex.loop(), std::move(list));
   // What a Python check sees: the request as the input stage left it (its body text is kept in
   // step with `doc`); built once, on first use, and copied by startCheck.
   std::string subject;
-  AsyncCheckContext ctx{worker.callContext(), ex.id(), &worker.shared().hooks, [&subject, &ex] {
+  AsyncCheckContext ctx{ex.callContext(), ex.id(), &ex.hookQueue(), [&subject, &ex] {
                           if (subject.empty()) appendRequestSubject(subject, ex, ex.request().body);
                           return std::string_view(subject);
                         }};
-  Exchange* exchange = &ex;
+  RequestContext* request = &ex;
   // `decided` runs only while the exchange holds the checks (destroying them cancels it).
   const DuringChecks::State state =
       checks->start(ctx, api.endpoint, texts, &doc, ex.request().body.size(), deadline_ms,
-                    [exchange](DuringChecks::State s) {
-                      if (s == DuringChecks::State::Blocked) {
-                        exchange->blockDuring();
-                      } else {
-                        exchange->releaseDuring();
-                      }
-                    });
+                    [request](DuringChecks::State s) { request->duringDecided(s == DuringChecks::State::Blocked); });
   switch (state) {
     case DuringChecks::State::Blocked:
       // Decided before the upstream call started (a synchronous guardrail, or a check that
       // answered at once): no call is made.
-      ex.blockDuring();
+      ex.duringDecided(true);
       return FilterStatus::StopIteration;
     case DuringChecks::State::Allowed:
       return FilterStatus::Continue;

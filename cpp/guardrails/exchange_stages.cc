@@ -1,8 +1,6 @@
 #include "guardrails/exchange_stages.h"
 
 #include "core/json_text.h"
-#include "gateway/exchange.h"
-#include "gateway/worker.h"
 #include "guardrails/request_guardrails.h"
 #include "guardrails/stage_run.h"
 #include "guardrails/text_views.h"
@@ -16,9 +14,9 @@ namespace {
 // (rebuilt only after the texts changed).
 class ExchangeStage : public DeferredDeletable, public StageHost {
  public:
-  ExchangeStage(Exchange& ex, RequestGuardrails& req, const std::vector<const Guardrail*>& list, nlohmann::json& doc,
+  ExchangeStage(RequestContext& ex, RequestGuardrails& req, const std::vector<const Guardrail*>& list, nlohmann::json& doc,
                 Stage stage)
-      : ex_(ex), loop_(ex.worker().loop()), doc_(doc), run_(req, list, inputFor(ex, req, doc, stage), this) {}
+      : ex_(ex), loop_(ex.loop()), doc_(doc), run_(req, list, inputFor(ex, req, doc, stage), this) {}
 
   // Runs what can run now. False: done (outcome()); true: waiting, the exchange must park it.
   bool start() {
@@ -36,7 +34,7 @@ class ExchangeStage : public DeferredDeletable, public StageHost {
   virtual void buildSubject(std::string& out) = 0;
   bool edited() const { return run_.edits() != 0; }
 
-  Exchange& ex_;
+  RequestContext& ex_;
   EventLoop& loop_;
   nlohmann::json& doc_;
   TextRefs texts_;  // filled by the derived constructor; the run's CheckInput points here
@@ -44,7 +42,7 @@ class ExchangeStage : public DeferredDeletable, public StageHost {
   StageOutcome outcome_;
 
  private:
-  CheckInput inputFor(Exchange& ex, RequestGuardrails& req, nlohmann::json& doc, Stage stage) {
+  CheckInput inputFor(RequestContext& ex, RequestGuardrails& req, nlohmann::json& doc, Stage stage) {
     CheckInput in;
     in.stage = stage;
     in.endpoint = req.endpoint();
@@ -71,7 +69,7 @@ class ExchangeStage : public DeferredDeletable, public StageHost {
 
 class InputStage final : public ExchangeStage {
  public:
-  InputStage(Exchange& ex, RequestGuardrails& req, const std::vector<const Guardrail*>& list, nlohmann::json& doc)
+  InputStage(RequestContext& ex, RequestGuardrails& req, const std::vector<const Guardrail*>& list, nlohmann::json& doc)
       : ExchangeStage(ex, req, list, doc, Stage::Input) {
     requestTexts(ex.api().endpoint, doc, texts_);
   }
@@ -121,16 +119,16 @@ class InputStage final : public ExchangeStage {
 
 class OutputStage final : public ExchangeStage {
  public:
-  OutputStage(Exchange& ex, RequestGuardrails& req, nlohmann::json doc, std::string body)
+  OutputStage(RequestContext& ex, RequestGuardrails& req, nlohmann::json doc, std::string body, AnswerChecked checked)
       : ExchangeStage(ex, req, req.selection().output, own_, Stage::Output), own_(std::move(doc)),
-        body_(std::move(body)) {
+        body_(std::move(body)), checked_(std::move(checked)) {
     answerTexts(req.endpoint(), own_, texts_);
   }
 
   void finish() {
     const bool blocked = outcome_.status == StageOutcome::Status::Blocked;
     if (!blocked && outcome_.changed) body_ = dumpJson(own_);
-    ex_.answerChecked(blocked, std::move(body_));
+    checked_(blocked, std::move(body_));
   }
 
   bool replaceDocument(nlohmann::json doc) override {
@@ -158,12 +156,13 @@ class OutputStage final : public ExchangeStage {
   }
 
   nlohmann::json own_;
-  std::string body_;  // the held answer's body, lent by the exchange until answerChecked()
+  std::string body_;  // the held answer's body, lent until checked_ runs
+  AnswerChecked checked_;
 };
 
 }  // namespace
 
-FilterStatus runInputStage(Exchange& ex, RequestGuardrails& req, const std::vector<const Guardrail*>& list,
+FilterStatus runInputStage(RequestContext& ex, RequestGuardrails& req, const std::vector<const Guardrail*>& list,
                            nlohmann::json& doc) {
   auto stage = std::make_unique<InputStage>(ex, req, list, doc);
   if (!stage->start()) return stage->finish();
@@ -171,7 +170,8 @@ FilterStatus runInputStage(Exchange& ex, RequestGuardrails& req, const std::vect
   return FilterStatus::StopIteration;
 }
 
-void runOutputStage(Exchange& ex, RequestGuardrails& req, std::string body) {
+DeferredDeletablePtr runOutputStage(RequestContext& ex, RequestGuardrails& req, std::string body,
+                                    AnswerChecked checked) {
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded()) {
     // An answer that is not JSON cannot be checked: each guardrail's on_error decides.
@@ -180,28 +180,28 @@ void runOutputStage(Exchange& ex, RequestGuardrails& req, std::string body) {
       r.error = true;
       r.reason = "the answer is not JSON";
       if (req.record(*g, Stage::Output, std::move(r), 0).verdict == Verdict::Block) {
-        ex.answerChecked(true, std::move(body));
-        return;
+        checked(true, std::move(body));
+        return nullptr;
       }
     }
-    ex.answerChecked(false, std::move(body));
-    return;
+    checked(false, std::move(body));
+    return nullptr;
   }
-  auto stage = std::make_unique<OutputStage>(ex, req, std::move(doc), std::move(body));
+  auto stage = std::make_unique<OutputStage>(ex, req, std::move(doc), std::move(body), std::move(checked));
   if (!stage->start()) {
     stage->finish();
-    return;
+    return nullptr;
   }
-  ex.park(std::move(stage));
+  return stage;
 }
 
-AsyncCheckPtr startCheck(Exchange& ex, const Guardrail& g, const CheckInput& in,
+AsyncCheckPtr startCheck(RequestContext& ex, const Guardrail& g, const CheckInput& in,
                          std::function<std::string_view()> subject, CheckDone done) {
-  AsyncCheckContext ctx{ex.worker().callContext(), ex.id(), &ex.worker().shared().hooks, std::move(subject)};
+  AsyncCheckContext ctx{ex.callContext(), ex.id(), &ex.hookQueue(), std::move(subject)};
   return g.startCheck(ctx, in, std::move(done));
 }
 
-void appendRequestSubject(std::string& out, Exchange& ex, std::string_view body) {
+void appendRequestSubject(std::string& out, RequestContext& ex, std::string_view body) {
   const ApiCall& api = ex.api();
   out.reserve(out.size() + 256 + body.size());
   out += "\"request\":{\"request_id\":";

@@ -1,8 +1,7 @@
 #include "guardrails/guardrail_filter.h"
 
-#include "gateway/config.h"
-#include "gateway/exchange.h"
 #include "guardrails/exchange_stages.h"
+#include "guardrails/guardrail_set.h"
 #include "guardrails/request_guardrails.h"
 
 namespace aigw::guardrails {
@@ -16,8 +15,8 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-FilterStatus GuardrailFilter::onRequest(Exchange& ex) const {
-  const GuardrailSet* set = ex.config().guardrails();
+FilterStatus GuardrailFilter::onRequest(RequestContext& ex) const {
+  const GuardrailSet* set = set_;
   const std::string* names = ex.request().headers.find(kSelectHeader);
   if (set == nullptr && names == nullptr) return FilterStatus::Continue;  // the common case: free
   ApiCall& api = ex.api();
@@ -46,7 +45,7 @@ FilterStatus GuardrailFilter::onRequest(Exchange& ex) const {
   if (selection->empty()) return FilterStatus::Continue;
   ex.setGuardrails(selection == &extended ? std::make_unique<RequestGuardrails>(std::move(extended), api.endpoint)
                                           : std::make_unique<RequestGuardrails>(*selection, api.endpoint));
-  RequestGuardrails& req = *ex.mutableGuardrails();
+  RequestGuardrails& req = *ex.guardrails();
   const std::vector<const Guardrail*>* input = &req.selection().input;
   std::vector<const Guardrail*> passthrough;
   if (api.endpoint == Endpoint::Passthrough && !input->empty()) {

@@ -4,17 +4,24 @@
 // With no guardrail configured it returns at once: no allocation, no JSON parse.
 #pragma once
 
-#include "gateway/pipeline.h"
+#include "pipeline/request_stage.h"
 
 namespace aigw::guardrails {
 
 // Header naming guardrails to add for one request ("a, b"); only request_selectable ones.
 inline constexpr const char* kSelectHeader = "x-aigw-guardrails";
 
+class GuardrailSet;
+
 class GuardrailFilter final : public Filter {
  public:
+  // `set`: the config's guardrails (null: none configured; the header may still name one).
+  explicit GuardrailFilter(const GuardrailSet* set) : set_(set) {}
   const char* name() const override { return "guardrails"; }
-  FilterStatus onRequest(Exchange& exchange) const override;
+  FilterStatus onRequest(RequestContext& request) const override;
+
+ private:
+  const GuardrailSet* set_;
 };
 
 }  // namespace aigw::guardrails

@@ -1,6 +1,8 @@
 // One accepted client TCP connection speaking HTTP/1.1: reads and parses requests, hands each
 // to a RequestHandler, writes the response, enforces timeouts, limits and backpressure.
-// A connection owns itself: it is freed in the close callback of its uv_tcp_t.
+// A connection owns itself: it is freed in the close callback of its uv_tcp_t. Its parts:
+// server_connection.cc (life, timer, close), _request.cc (reads, parsing), _response.cc (the
+// ResponseWriter, writes through its net::WriteQueue) and _tls.cc (its HTTPS half).
 #pragma once
 
 #include <uv.h>
@@ -14,6 +16,7 @@
 #include "core/timer.h"
 #include "http/exchange_api.h"
 #include "http/request_parser.h"
+#include "net/write_queue.h"
 
 namespace aigw::net {
 class TlsSession;
@@ -105,7 +108,7 @@ class ServerConnection final : public ResponseWriter {
 
   static void onAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
-  static void onWrite(uv_write_t* req, int status);
+  static void onWritten(void* self, int status);  // a queued write finished
   static void onShutdown(uv_shutdown_t* req, int status);
   static void onClose(uv_handle_t* h);
 
@@ -140,13 +143,19 @@ class ServerConnection final : public ResponseWriter {
   void close(bool client_gone, bool reset = false);
   void appendHead(std::string& out, int status, const HeaderList& headers, int64_t content_length);
   bool idle() const;
-  // Bytes queued in libuv or unacknowledged in the kernel, and bytes the client acknowledged
-  // (for the send timeout).
-  uint64_t bytesPending() const;
-  uint64_t bytesDelivered() const;
+  uv_stream_t* stream() const { return reinterpret_cast<uv_stream_t*>(tcp_); }
+
+  // What the one timer means now. kWrite: bytes are queued for the client. When it fires, the
+  // connection closes only if the client took none of our bytes during the last
+  // idle_timeout_ms (a send timeout); otherwise it is re-armed. Progress is counted in bytes
+  // the peer acknowledged, not in write callbacks: one uv_write may be megabytes, and the
+  // kernel's send buffer (megabytes on loopback) drains long before libuv's queue moves. The
+  // idle phase begins only once the queue is flushed.
+  enum TimerPhase : int { kNone = 0, kHeader, kBody, kIdle, kLinger, kFail, kWrite };
 
   ServerContext& ctx_;
   uv_tcp_t* tcp_;
+  net::WriteQueue out_;  // to the client: encrypted bytes on an HTTPS connection
   RequestParser parser_;
   Timer timer_;
   RequestHandlerPtr handler_;
@@ -180,8 +189,7 @@ class ServerConnection final : public ResponseWriter {
   bool peer_eof_ = false;  // the client sent FIN; it may still be reading
   bool tls_bytes_seen_ = false;  // a handshake byte came: closing now is a failed handshake
   int timer_phase_ = 0;
-  uint64_t handed_total_ = 0;  // bytes ever given to the socket or to libuv's write queue
-  uint64_t write_mark_ = 0;    // bytesDelivered() when the kWrite phase was armed
+  uint64_t write_mark_ = 0;  // out_.delivered() when the kWrite phase was armed
 };
 
 }  // namespace aigw::http

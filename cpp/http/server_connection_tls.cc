@@ -29,7 +29,7 @@ void ServerConnection::handleEncrypted(const char* data, size_t len) {
   if (tls_->peerClosed() && !peer_eof_ && !closing_) {
     // close_notify: the client will send nothing more, which is an EOF to the HTTP layer.
     if (reading_) {
-      uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
+      uv_read_stop(stream());
       reading_ = false;
     }
     onPeerEof();

@@ -12,47 +12,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aigw._version import __version__
-from aigw.gateway import Gateway
+from aigw._version import __version__ as __version__
+from aigw.gateway import Gateway as Gateway
 
-if TYPE_CHECKING:
-    from aigw.config import Config, ConfigError, load_config
-    from aigw.cost import CostContext
-    from aigw.guardrails import (
-        Guardrail,
-        Request,
-        Response,
-        StreamWindow,
-        Verdict,
-        allow,
-        block,
-        guardrail,
-        hold,
-        redact,
-        rewrite,
-    )
-
-__all__ = [
-    "Config",
-    "ConfigError",
-    "CostContext",
-    "Gateway",
-    "Guardrail",
-    "Request",
-    "Response",
-    "StreamWindow",
-    "Verdict",
-    "__version__",
-    "allow",
-    "block",
-    "guardrail",
-    "hold",
-    "load_config",
-    "redact",
-    "rewrite",
-]
-
-_LAZY = {
+# The public API: each name and the module that defines it. `__all__` is this table's keys;
+# every name not imported above is imported on first access (`__getattr__`), so `import aigw`
+# does not pay for pydantic or the guardrail classes until someone asks for them. Type checkers
+# cannot follow `__getattr__`, so the block below repeats the imports for them;
+# tests/python/package/test_public_api.py checks it says the same as this table.
+_EXPORTS: dict[str, str] = {
+    "__version__": "aigw._version",
+    "Gateway": "aigw.gateway",
     "Config": "aigw.config",
     "ConfigError": "aigw.config",
     "load_config": "aigw.config",
@@ -68,11 +38,38 @@ _LAZY = {
     "hold": "aigw.guardrails",
     "redact": "aigw.guardrails",
     "rewrite": "aigw.guardrails",
+    "GatewayStats": "aigw.reports",
+    "UsageReport": "aigw.reports",
+    "LogSink": "aigw.request_log.records",
+    "RequestRecord": "aigw.request_log.records",
 }
+
+if TYPE_CHECKING:  # `X as X`: an explicit re-export for strict type checkers
+    from aigw.config import Config as Config
+    from aigw.config import ConfigError as ConfigError
+    from aigw.config import load_config as load_config
+    from aigw.cost import CostContext as CostContext
+    from aigw.guardrails import Guardrail as Guardrail
+    from aigw.guardrails import Request as Request
+    from aigw.guardrails import Response as Response
+    from aigw.guardrails import StreamWindow as StreamWindow
+    from aigw.guardrails import Verdict as Verdict
+    from aigw.guardrails import allow as allow
+    from aigw.guardrails import block as block
+    from aigw.guardrails import guardrail as guardrail
+    from aigw.guardrails import hold as hold
+    from aigw.guardrails import redact as redact
+    from aigw.guardrails import rewrite as rewrite
+    from aigw.reports import GatewayStats as GatewayStats
+    from aigw.reports import UsageReport as UsageReport
+    from aigw.request_log.records import LogSink as LogSink
+    from aigw.request_log.records import RequestRecord as RequestRecord
+
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+    module = _EXPORTS.get(name)
     if module is not None:
         import importlib
 
@@ -81,4 +78,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -15,12 +15,15 @@ import logging
 import math
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aigw._hooks import call_hook, is_async
 from aigw._import_path import load_object
 from aigw._sync_hooks import SyncHookPool, SyncHookRejected
 from aigw.cost import CostConfig, CostContext, CostHook
+
+if TYPE_CHECKING:
+    from aigw.reports import CostHookThreadStats
 
 log = logging.getLogger("aigw.cost")
 
@@ -59,7 +62,7 @@ class CostHookRunner:
         self._timeouts = 0
         self._total_ms = 0.0
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> CostHookThreadStats:
         with self._lock:
             return {
                 "calls": self._calls,

@@ -31,24 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 from aigw import _core
 from aigw._config.guardrail_defaults import default_block, timeout_ms
+from aigw._guardrail_views import Request, Response, StreamWindow, _Snapshot
 from aigw._import_path import load_object
 from aigw._sync_hooks import SyncHookPool, SyncHookRejected
-from aigw.guardrails import (
-    _METHODS,
-    Guardrail,
-    Request,
-    Response,
-    StreamWindow,
-    Verdict,
-    _check_settings,
-    _FunctionGuardrail,
-    _Snapshot,
-    apply_rewrite,
-    guardrail,
-)
+from aigw._verdicts import Verdict, apply_rewrite
+from aigw.guardrails import _METHODS, Guardrail, _check_settings, _FunctionGuardrail, guardrail
 
 if TYPE_CHECKING:
     from aigw._cost_hook import CostHookRunner
+    from aigw.reports import CostHookThreadStats, HookStats
 
 log = logging.getLogger("aigw.guardrails")
 
@@ -281,10 +272,10 @@ class HookRunner:
 
     # ------------------------------------------------------------------ one check
 
-    def cost_stats(self) -> dict[str, Any] | None:
+    def cost_stats(self) -> CostHookThreadStats | None:
         return None if self._cost is None else self._cost.stats()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> HookStats:
         """The hook thread's counters (``gw.stats()["hooks"]``): the sync hook pool's."""
         return {"sync": self._pool.stats()}
 

@@ -1,7 +1,7 @@
 """The model price table shipped with aigw (``aigw/data/prices.json``), read without the
 config schema: the embedded default config's core document takes it flat as it is
 (aigw._config.defaults), while configs that pass the validator take it through
-``aigw.cost.PriceConfig`` (tests/python/test_default_config.py checks both give the same)."""
+``aigw.cost.PriceConfig`` (tests/python/config/test_default_config.py checks both give the same)."""
 
 from __future__ import annotations
 

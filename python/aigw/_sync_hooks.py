@@ -31,7 +31,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from aigw.reports import SyncHookCounters, SyncPoolStats
 
 __all__ = ["SyncHookPool", "SyncHookRejected"]
 
@@ -75,7 +78,7 @@ class _Hook:
         while self.queue and self.queue[0].state != _QUEUED:
             self.queue.popleft()
 
-    def counters(self) -> dict[str, int]:
+    def counters(self) -> SyncHookCounters:
         return {
             "running": self.running,
             "queued": sum(1 for c in self.queue if c.state == _QUEUED),
@@ -354,7 +357,7 @@ class SyncHookPool:
             self._idle = 0
             self._cond.notify_all()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> SyncPoolStats:
         """The pool's settings, its threads now, and its counters, in total and by hook."""
         with self._cond:
             by_hook = {h.name: h.counters() for h in self._order}
@@ -371,7 +374,8 @@ class SyncHookPool:
                 "rejected",
             )
         }
-        return {
+        # The totals are summed by key name, which type checkers cannot follow.
+        doc = {
             "threads": self._threads,
             "share": self._share,
             "max_abandoned": self._max_abandoned,
@@ -382,3 +386,4 @@ class SyncHookPool:
             **totals,
             "by_hook": by_hook,
         }
+        return cast("SyncPoolStats", doc)

@@ -25,16 +25,18 @@ from aigw.request_log.sinks import Sink
 if TYPE_CHECKING:
     import asyncio
 
+    from aigw.request_log.records import RequestRecord
+
 __all__ = ["EVENTS", "EventDispatcher", "Event", "completed"]
 
 log = logging.getLogger("aigw.events")
 
 Event = Literal["completed", "failed"]
 EVENTS: tuple[Event, ...] = ("completed", "failed")
-Callback = Callable[[dict[str, Any]], Any]
+Callback = Callable[["RequestRecord"], Any]
 
 
-def completed(record: dict[str, Any]) -> bool:
+def completed(record: RequestRecord) -> bool:
     """True when the record is of a request that completed (see the module docstring)."""
     status = record.get("status")
     return (
@@ -112,7 +114,7 @@ class EventDispatcher(Sink):
             await asyncio.gather(*self._pending, return_exceptions=True)
         loop.stop()
 
-    def _dispatch(self, records: list[dict[str, Any]]) -> None:
+    def _dispatch(self, records: list[RequestRecord]) -> None:
         with self._lock:
             callbacks = {e: list(cbs) for e, cbs in self._callbacks.items()}
         for record in records:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from os import PathLike
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from aigw._core import Server
@@ -24,18 +24,12 @@ if TYPE_CHECKING:
     from aigw.cost import CostHook
     from aigw.events import Event
     from aigw.guardrails import Guardrail
+    from aigw.reports import Certificate, CostHookStats, GatewayStats, UsageReport, UsageTotals
     from aigw.request_log import RequestLog
+    from aigw.request_log.records import LogSink, RequestRecord
 
 
 _running: weakref.WeakSet[Gateway] = weakref.WeakSet()
-_USAGE_FIELDS = (
-    "requests",
-    "prompt_tokens",
-    "completion_tokens",
-    "cached_tokens",
-    "cost_usd",
-    "unpriced_requests",
-)
 
 
 @atexit.register
@@ -76,9 +70,9 @@ class Gateway:
         workers: int | None = None,
         env: Mapping[str, str] | None = None,
         guardrails: Sequence[Guardrail] = (),
-        log_sinks: Sequence[Any] = (),
-        on_completed: Callable[[dict[str, Any]], Any] | None = None,
-        on_failed: Callable[[dict[str, Any]], Any] | None = None,
+        log_sinks: Sequence[LogSink] = (),
+        on_completed: Callable[[RequestRecord], Any] | None = None,
+        on_failed: Callable[[RequestRecord], Any] | None = None,
         cost_hook: CostHook | None = None,
     ) -> None:
         from aigw._config.defaults import default_core
@@ -228,7 +222,7 @@ class Gateway:
                 self._last_log = log  # gw.logs() still answers after stop
             _running.discard(self)
 
-    def on(self, event: Event, callback: Callable[[dict[str, Any]], Any]) -> Callable[..., Any]:
+    def on(self, event: Event, callback: Callable[[RequestRecord], Any]) -> Callable[..., Any]:
         """Calls ``callback(record)`` after each request that ``"completed"`` or ``"failed"``
         (see :mod:`aigw.events`), on an events thread, never on the data path; returns the
         callback. ``Gateway(on_completed=..., on_failed=...)`` does the same at construction."""
@@ -329,7 +323,7 @@ class Gateway:
         # The embedded default (no validated config) never has server.tls.
         return self._config is not None and self._config.server.tls is not None
 
-    def reload_tls(self) -> dict[str, Any]:
+    def reload_tls(self) -> Certificate:
         """Reload the HTTPS certificate, key and client CA (``server.tls``) from their files now,
         changed or not. New connections get the new certificate; open ones keep theirs.
 
@@ -350,28 +344,30 @@ class Gateway:
 
             path = f"server.tls.{field}" if field else "server.tls"
             raise ConfigError([f"{path}: {message}"], self._config.source)
-        certificate: dict[str, Any] = json.loads(server.stats_json())["tls"]["certificate"]
+        certificate: Certificate = json.loads(server.stats_json())["tls"]["certificate"]
         return certificate
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> GatewayStats:
         """Counters of the data plane: connections, requests, refusals, errors, timeouts, TLS
         (``stats()["tls"]`` with ``server.tls``: handshakes, failures, reloads, the certificate),
         the guardrails' (``stats()["guardrails"]``, built-in and Python alike, see
         docs/guardrails.md), the hook thread's (``stats()["hooks"]``, with Python guardrails or
         a cost hook: docs/guardrails-python.md) and the request log's (``stats()["log"]``, see
-        docs/logging.md)."""
+        docs/logging.md). Typed as :class:`aigw.GatewayStats`; a gateway that never started
+        reports only ``{"running": False}``."""
         server = self._server
         if server is None:
             return {"running": False}
-        stats: dict[str, Any] = json.loads(server.stats_json())
+        stats: GatewayStats = json.loads(server.stats_json())
         if self._hooks is not None:
             stats["hooks"] = self._hooks.stats()
             cost = self._hooks.cost_stats()
             if cost is not None:  # the hook thread's counts, with the C++ backstop's
-                stats["cost_hook"] = {**cost, **stats.get("cost_hook", {})}
+                merged = {**cost, **stats.get("cost_hook", {})}
+                stats["cost_hook"] = cast("CostHookStats", merged)
         log = self._log
         if log is not None:
-            stats["log"].update(log.stats())
+            stats["log"] = {**stats["log"], **log.stats()}
         return stats
 
     def usage(
@@ -380,7 +376,7 @@ class Gateway:
         day: str | date | None = None,
         provider: str | None = None,
         model: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> UsageReport:
         """Tokens and cost of the requests answered since the gateway last started.
 
         Returns ``{"total": T, "by_model": {model: T}, "by_provider": {provider: T},
@@ -388,15 +384,22 @@ class Gateway:
         ``T`` is ``{"requests", "prompt_tokens", "completion_tokens", "cached_tokens",
         "cost_usd", "unpriced_requests"}``. Days are UTC; the model is the one that answered
         (``x-aigw-model``). ``day``, ``provider`` and ``model`` keep only matching requests.
-        The same document is served at ``GET /v1/usage`` (see docs/cost.md).
+        The same document is served at ``GET /v1/usage`` (see docs/cost.md); its type is
+        :class:`aigw.UsageReport`.
         """
         server = self._server
         if server is None:
-            zero = dict.fromkeys(_USAGE_FIELDS, 0)
-            zero["cost_usd"] = 0.0
+            zero: UsageTotals = {
+                "requests": 0,
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "cached_tokens": 0,
+                "cost_usd": 0.0,
+                "unpriced_requests": 0,
+            }
             return {"total": zero, "by_model": {}, "by_provider": {}, "by_day": {}, "rows": []}
         day_text = day.isoformat() if isinstance(day, date) else (day or "")
-        usage: dict[str, Any] = json.loads(server.usage_json(day_text, provider or "", model or ""))
+        usage: UsageReport = json.loads(server.usage_json(day_text, provider or "", model or ""))
         return usage
 
     def logs(
@@ -407,7 +410,7 @@ class Gateway:
         model: str | None = None,
         since: float | None = None,
         request_id: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[RequestRecord]:
         """Recent request records (dicts, newest first) from memory: the last
         ``log.memory_records`` (default 1000) of this gateway, replays included.
 

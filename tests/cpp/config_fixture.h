@@ -2,7 +2,7 @@
 // own, so a test either loads a fixture or writes the fields it is about and completes the rest.
 //
 // tests/cpp/fixtures/<name>.json is the core document of <name>.yaml beside it, written by
-// tests/python/test_cpp_fixtures.py (which fails when one is stale):
+// tests/python/config/test_cpp_fixtures.py (which fails when one is stale):
 //   mock   the mock provider for "mock-gpt" and "*" (gateway_fixture.h: mockConfig)
 //   parts  one part of each kind at the schema's defaults: what complete*() fills in
 //   full   every section and field set: what config_test.cc takes apart

@@ -64,6 +64,11 @@ class TestGateway {
   int port_ = -1;
 };
 
+// Milliseconds since `t`, for tests that bound how long something took.
+inline int64_t msSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count();
+}
+
 inline std::string get(const std::string& target, const std::string& extra_headers = "") {
   return "GET " + target + " HTTP/1.1\r\nHost: t\r\n" + extra_headers + "\r\n";
 }

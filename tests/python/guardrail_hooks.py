@@ -1,4 +1,5 @@
-"""Guardrails loaded by import path from test configs (`kind: python`, `hook: ...`)."""
+"""Guardrails loaded by import path from test configs (`kind: python`, `hook: ...`), and the
+ones several test modules hand to ``aigw.Gateway(guardrails=[...])``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ class NoWord(aigw.Guardrail):
     def check_output(self, response: aigw.Response) -> aigw.Verdict:  # when the config says so
         if self.word in response.text:
             return aigw.block(f"{self.word!r} is not allowed in answers")
+        return aigw.allow()
+
+
+class NoForbidden(aigw.Guardrail):
+    """Blocks requests that say "forbidden", with a status and code of its own."""
+
+    def check(self, request: aigw.Request) -> aigw.Verdict:
+        if "forbidden" in request.text:
+            return aigw.block("forbidden words are not allowed", status=422, code="no_forbidden")
         return aigw.allow()
 
 

@@ -1,4 +1,4 @@
-"""Fake upstreams and gateway helpers for the proxy tests (tests/python/test_proxy.py).
+"""Fake upstreams and gateway helpers for the proxy tests (tests/python/http/test_proxy.py).
 
 - :class:`RecordingUpstream`: a minimal HTTP/1.1 server (asyncio streams, keep-alive, optional
   TLS) on its own thread. It records every request (method, target, raw headers, body, the

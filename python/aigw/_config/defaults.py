@@ -5,8 +5,9 @@ about 20 MB of resident memory that would stay for the life of the process (docs
 figure 4). ``gw.config`` still validates the default document when asked for it.
 
 The file is what the validator makes of :func:`default_document` with an empty ``pricing``
-(the shipped price table, merged here); tests/python/test_default_config.py checks they agree,
-for every server override the shortcut takes, and rewrites the file when run as a script.
+(the shipped price table, merged here); tests/python/config/test_default_config.py checks
+they agree, for every server override the shortcut takes, and rewrites the file when run as a
+script.
 """
 
 from __future__ import annotations

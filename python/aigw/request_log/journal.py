@@ -12,7 +12,10 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from aigw.request_log.records import RequestRecord
 
 JOURNAL_RE = re.compile(r"^(?P<run>[A-Za-z0-9_.-]+)-w(?P<worker>\d{3})-(?P<seq>\d{6})\.jsonl$")
 LOCK_SUFFIX = ".lock"
@@ -49,7 +52,7 @@ class Batch:
         # Unterminated tails of finished files (a write cut by a crash), skipped.
         self.torn = 0
         self._bad = 0  # lines that are not JSON objects with a string id, skipped
-        self._records: list[dict[str, Any]] | None = None
+        self._records: list[RequestRecord] | None = None
         self._lines: list[str] = []
 
     def add(self, raw: bytes) -> None:
@@ -64,7 +67,7 @@ class Batch:
         return self._records is not None
 
     @property
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[RequestRecord]:
         if self._records is None:
             self._parse()
         assert self._records is not None
@@ -83,7 +86,7 @@ class Batch:
         return self._bad
 
     def _parse(self) -> None:
-        records: list[dict[str, Any]] = []
+        records: list[RequestRecord] = []
         lines: list[str] = []
         for raw in self.raw:
             record = parse_record(raw)
@@ -96,7 +99,7 @@ class Batch:
         self._lines = lines
 
 
-def parse_record(raw: bytes) -> dict[str, Any] | None:
+def parse_record(raw: bytes) -> RequestRecord | None:
     """One journal line as a record, or None when it is not a JSON object with a string id."""
     try:
         record = json.loads(raw)
@@ -104,7 +107,7 @@ def parse_record(raw: bytes) -> dict[str, Any] | None:
         return None
     if not isinstance(record, dict) or not isinstance(record.get("id"), str):
         return None
-    return record
+    return cast("RequestRecord", record)
 
 
 class RunLock:

@@ -46,6 +46,8 @@ from aigw.request_log.sinks import (
 if TYPE_CHECKING:
     from aigw._config.log import LogConfig, SinkConfig
     from aigw._core import Server
+    from aigw.reports import LogThreadStats
+    from aigw.request_log.records import RequestRecord
 
 _log = logging.getLogger("aigw.request_log")
 
@@ -390,7 +392,7 @@ class RequestLog:
         model: str | None,
         since: float | None,
         request_id: str | None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[RequestRecord]:
         return query(
             self._ring.snapshot(),
             limit=limit,
@@ -400,7 +402,7 @@ class RequestLog:
             request_id=request_id,
         )
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> LogThreadStats:
         return {
             "dir": self.dir,
             "run": self.run,

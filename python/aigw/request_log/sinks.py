@@ -17,7 +17,7 @@ import collections
 import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aigw._import_path import load_object
@@ -25,6 +25,8 @@ from aigw.request_log.journal import Batch, Cursor, parse_record
 
 if TYPE_CHECKING:
     import sqlite3
+
+    from aigw.request_log.records import LogSink, RequestRecord
 
 __all__ = [
     "JsonlSink",
@@ -104,7 +106,7 @@ COLUMNS = (
 )
 
 
-def row_values(record: dict[str, Any], line: str) -> tuple[Any, ...]:
+def row_values(record: Mapping[str, Any], line: str) -> tuple[Any, ...]:
     error = record.get("error")
     values: list[Any] = [record["id"]]
     for name, _type in COLUMNS:
@@ -234,7 +236,7 @@ def load_class(spec: str) -> type:
     return obj
 
 
-def _deliver(obj: Any, records: list[dict[str, Any]]) -> None:
+def _deliver(obj: LogSink, records: list[RequestRecord]) -> None:
     if records:
         obj.write(records)
 
@@ -246,7 +248,7 @@ class PythonClassSink(Sink):
     def __init__(self, spec: str, options: dict[str, Any]) -> None:
         self.spec = spec
         self.name = f"python:{spec}"
-        self._obj = load_class(spec)(**options)
+        self._obj: LogSink = load_class(spec)(**options)
         self._ckpt = ""
 
     def open(self, log_dir: str) -> Cursor:
@@ -268,7 +270,7 @@ class ObjectSink(Sink):
     """An object given to ``Gateway(log_sinks=[...])``: ``write(records)`` and optional
     ``close()``. It lives as long as the process, so its cursor does too."""
 
-    def __init__(self, obj: Any) -> None:
+    def __init__(self, obj: LogSink) -> None:
         self._obj = obj  # aigw.Gateway checked it has write()
         self.name = f"object:{type(obj).__qualname__}"
 
@@ -300,10 +302,10 @@ class MemoryRing(Sink):
         with self._lock:
             self._ring.extend(cells)
 
-    def snapshot(self) -> list[dict[str, Any]]:
+    def snapshot(self) -> list[RequestRecord]:
         with self._lock:
             cells = list(self._ring)
-        out: list[dict[str, Any]] = []
+        out: list[RequestRecord] = []
         for cell in cells:
             value = cell[0]
             if isinstance(value, bytes):
@@ -314,16 +316,16 @@ class MemoryRing(Sink):
 
 
 def query(
-    records: Iterable[dict[str, Any]],
+    records: Iterable[RequestRecord],
     *,
     limit: int,
     status: int | str | None,
     model: str | None,
     since: float | None,
     request_id: str | None,
-) -> list[dict[str, Any]]:
+) -> list[RequestRecord]:
     """Filter and order (newest first) records for ``gw.logs()``."""
-    out: list[dict[str, Any]] = []
+    out: list[RequestRecord] = []
     since_ms = None if since is None else since * 1000.0
     for r in sorted(records, key=lambda r: r.get("ts_end") or 0, reverse=True):
         if request_id is not None and r.get("id") != request_id:
@@ -342,7 +344,7 @@ def query(
                     continue
             elif code != status:
                 continue
-        out.append(dict(r))
+        out.append(r.copy())
         if len(out) >= limit:
             break
     return out

@@ -81,7 +81,7 @@ TEST(PriceTable, UnknownModelHasNoPrice) {
 }
 
 // What the core cannot read. Names and ranges (two '*', a negative price) are Python's to check
-// (tests/python/test_cost.py, test_pricing_problems_are_reported_with_their_paths), and the
+// (tests/python/cost/test_cost.py, test_pricing_problems_are_reported_with_their_paths), and the
 // section is always there.
 TEST(PriceTable, MalformedEntriesAreRefused) {
   EXPECT_THROW(table(R"({"m": {"input": "1"}})"), std::runtime_error);

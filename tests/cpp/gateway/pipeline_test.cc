@@ -26,8 +26,8 @@ std::atomic<int> g_cancelled{0};
 
 // Async work: a timer that resumes the exchange; destroying it before it fires cancels it.
 struct DelayedResume final : DeferredDeletable {
-  DelayedResume(Exchange& ex, uint64_t ms)
-      : timer(ex.worker().loop().uv(), [this, &ex] {
+  DelayedResume(RequestContext& ex, uint64_t ms)
+      : timer(ex.loop().uv(), [this, &ex] {
           fired = true;
           ++g_resumed;
           ex.continuePipeline();
@@ -44,7 +44,7 @@ struct DelayedResume final : DeferredDeletable {
 class ParkingFilter final : public Filter {
  public:
   const char* name() const override { return "parking"; }
-  FilterStatus onRequest(Exchange& ex) const override {
+  FilterStatus onRequest(RequestContext& ex) const override {
     ex.park(std::make_unique<DelayedResume>(ex, 100));
     return FilterStatus::StopIteration;
   }

@@ -107,7 +107,7 @@ class InstallDuring final : public Filter {
  public:
   explicit InstallDuring(std::vector<const Guardrail*> list) : list_(std::move(list)) {}
   const char* name() const override { return "install_during"; }
-  FilterStatus onRequest(Exchange& ex) const override {
+  FilterStatus onRequest(RequestContext& ex) const override {
     guardrails::Selection selection;
     for (const Guardrail* g : list_) selection.add(g);
     ex.setGuardrails(std::make_unique<guardrails::RequestGuardrails>(std::move(selection), ex.api().endpoint));
@@ -498,7 +498,8 @@ TEST(DuringStage, ASynchronousBlockAtDuringMakesNoCall) {
 }
 
 // What cannot run at the during stage (a redaction, limits) is Python's to refuse
-// (tests/python/test_guardrails_during.py, test_the_config_takes_during_and_refuses_what_cannot_run_there);
+// (tests/python/guardrails/test_guardrail_config.py,
+// test_the_config_takes_during_and_refuses_what_cannot_run_there);
 // the core refuses a stage it does not know.
 TEST(DuringStage, ConfigAcceptsDuringAndRefusesWhatCannotRunThere) {
   std::string error;

@@ -2,36 +2,11 @@
 // a stream redacted across chunks, and an asynchronous check cancelled by a client leaving.
 #include <gtest/gtest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "gateway_fixture.h"
+#include "upstream/scripted_upstream.h"
 
 namespace aigw::testing {
 namespace {
-
-// A listener that never accepts: connections complete (backlog) but nothing ever answers.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    ::listen(fd_, 16);
-    socklen_t len = sizeof(addr);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentListener() { ::close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 std::string config(int silent_port) {
   return completeConfig(R"({"server": {"host": "127.0.0.1", "port": 0, "workers": 1},
@@ -50,7 +25,7 @@ std::string config(int silent_port) {
 const std::string kKey = "sk-abcdefghijklmnopqrstuvwxyz0123456789";
 
 TEST(GuardrailGateway, BlocksTheInputOnEveryEndpoint) {
-  SilentListener silent;
+  ScriptedUpstream silent({neverAnswer()});  // the moderation provider: it never answers
   TestGateway gw(config(silent.port()));
   const std::pair<const char*, const char*> cases[] = {
       {"/v1/chat/completions", R"({"model":"m","messages":[{"role":"user","content":"a DOOMSDAY plan"}]})"},
@@ -70,7 +45,7 @@ TEST(GuardrailGateway, BlocksTheInputOnEveryEndpoint) {
 }
 
 TEST(GuardrailGateway, RedactsAKeySplitAcrossStreamChunks) {
-  SilentListener silent;
+  ScriptedUpstream silent({neverAnswer()});  // the moderation provider: it never answers
   TestGateway gw(config(silent.port()));
   RawClient c(gw.port());
   c.send(post("/v1/chat/completions", R"({"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]})",
@@ -84,7 +59,7 @@ TEST(GuardrailGateway, RedactsAKeySplitAcrossStreamChunks) {
 }
 
 TEST(GuardrailGateway, AClientLeavingCancelsAParkedModerationCheck) {
-  SilentListener silent;
+  ScriptedUpstream silent({neverAnswer()});  // the moderation provider: it never answers
   TestGateway gw(config(silent.port()));
   {
     RawClient c(gw.port());

@@ -10,6 +10,7 @@
 
 #include "guardrails/text_views.h"
 #include "hooks/hook_queue.h"
+#include "loop_driver.h"
 
 namespace aigw::guardrails {
 namespace {
@@ -21,15 +22,7 @@ GuardrailSettings settings(const std::string& name) {
   return s;
 }
 
-template <typename Fn>
-void onLoop(EventLoop& loop, Fn fn) {
-  std::promise<void> done;
-  loop.post([&] {
-    fn();
-    done.set_value();
-  });
-  done.get_future().wait();
-}
+using aigw::testing::onLoop;
 
 // A worker's loop, its hook queue, and one check started on it.
 struct Rig {

@@ -500,7 +500,7 @@ TEST(Limits, BlockMessagesTokensAndBytes) {
 }
 
 // Only what the core cannot read or compile: names, stages per kind and the like are Python's
-// to check (tests/python/test_guardrails.py, test_config_errors_are_reported_with_paths).
+// to check (tests/python/guardrails/test_guardrail_config.py, test_config_errors_are_reported_with_paths).
 TEST(GuardrailSet, ReportsEveryProblemAtOnce) {
   try {
     build(R"([{"name":"a","kind":"regex","patterns":["ok","bad("],"presets":["nope"]},

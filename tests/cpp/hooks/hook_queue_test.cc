@@ -12,19 +12,12 @@
 #include <thread>
 #include <vector>
 
+#include "loop_driver.h"
+
 namespace aigw::hooks {
 namespace {
 
-// Runs `fn` on the loop thread and waits for it.
-template <typename Fn>
-void onLoop(EventLoop& loop, Fn fn) {
-  std::promise<void> done;
-  loop.post([&] {
-    fn();
-    done.set_value();
-  });
-  done.get_future().wait();
-}
+using aigw::testing::onLoop;
 
 struct Result {
   std::promise<std::pair<bool, std::string>> promise;

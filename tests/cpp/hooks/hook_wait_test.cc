@@ -10,20 +10,14 @@
 #include <memory>
 #include <string>
 
+#include "loop_driver.h"
+
 namespace aigw::hooks {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-template <typename Fn>
-void onLoop(EventLoop& loop, Fn fn) {
-  std::promise<void> done;
-  loop.post([&] {
-    fn();
-    done.set_value();
-  });
-  done.get_future().wait();
-}
+using aigw::testing::onLoop;
 
 struct Rig {
   EventLoop loop;

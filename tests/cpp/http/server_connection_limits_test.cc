@@ -18,22 +18,30 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using testing::get;
 using testing::mockConfig;
+using testing::msSince;
 using testing::parseResponses;
 using testing::post;
 using testing::RawClient;
 using testing::readResponses;
 using testing::TestGateway;
 
-int64_t msSince(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
+// A request that stops coming in: the client gets a 408 at the timeout of the part it is
+// stuck in, and the connection closes.
+struct Stalled {
+  const char* name;
+  const char* timeout;  // the server setting, 200 ms
+  const char* sent;
+};
 
-TEST(ServerConnectionTimeouts, PartialHeadersGet408AtHeaderTimeout) {
-  TestGateway gw(mockConfig(R"("header_timeout_ms": 200)"));
-  RawClient c(gw.port());
+class ServerConnectionStalledRequest : public ::testing::TestWithParam<Stalled> {};
+
+TEST_P(ServerConnectionStalledRequest, Gets408AtItsTimeout) {
+  const Stalled& c = GetParam();
+  TestGateway gw(mockConfig(std::string("\"") + c.timeout + "\": 200"));
+  RawClient client(gw.port());
   const auto t0 = Clock::now();
-  ASSERT_TRUE(c.send("GET /health HTTP/1.1\r\nHo"));
-  const std::string raw = c.readAll(3000);
+  ASSERT_TRUE(client.send(c.sent));
+  const std::string raw = client.readAll(3000);
   const int64_t elapsed = msSince(t0);
   auto rs = parseResponses(raw);
   ASSERT_EQ(rs.size(), 1u) << raw;
@@ -41,11 +49,49 @@ TEST(ServerConnectionTimeouts, PartialHeadersGet408AtHeaderTimeout) {
   EXPECT_EQ(rs[0].header("connection"), "close");
   EXPECT_FALSE(rs[0].header("x-aigw-request-id").empty());
   EXPECT_EQ(nlohmann::json::parse(rs[0].body)["error"]["type"], "timeout_error");
-  EXPECT_TRUE(c.closed());
+  EXPECT_TRUE(client.closed());
   EXPECT_GE(elapsed, 150);
   EXPECT_LT(elapsed, 2000);
   EXPECT_EQ(gw.stats()["timeouts"], 1);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    ServerConnectionTimeouts, ServerConnectionStalledRequest,
+    ::testing::Values(Stalled{"PartialHeaders", "header_timeout_ms", "GET /health HTTP/1.1\r\nHo"},
+                      Stalled{"StalledBody", "body_timeout_ms",
+                              "POST /v1/chat/completions HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{\"mo"}),
+    [](const ::testing::TestParamInfo<Stalled>& info) { return info.param.name; });
+
+// A connection with nothing to do (none sent yet, or the last answer is out) is closed at its
+// timeout, without an answer.
+struct Quiet {
+  const char* name;
+  const char* timeout;  // the server setting, 200 ms
+  bool answered_one;    // a request was answered before the connection went quiet
+};
+
+class ServerConnectionQuiet : public ::testing::TestWithParam<Quiet> {};
+
+TEST_P(ServerConnectionQuiet, IsClosedAtItsTimeoutWithoutAnswer) {
+  const Quiet& c = GetParam();
+  TestGateway gw(mockConfig(std::string("\"") + c.timeout + "\": 200"));
+  RawClient client(gw.port());
+  if (c.answered_one) {
+    ASSERT_TRUE(client.send(get("/health")));
+    ASSERT_EQ(readResponses(client, 1).size(), 1u);
+  }
+  const auto t0 = Clock::now();
+  EXPECT_EQ(client.readAll(3000), "");
+  EXPECT_TRUE(client.closed());
+  EXPECT_GE(msSince(t0), 150);
+  EXPECT_LT(msSince(t0), 2000);
+  EXPECT_EQ(gw.waitForStat("connections_active", [](int64_t v) { return v == 0; }), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(ServerConnectionTimeouts, ServerConnectionQuiet,
+                         ::testing::Values(Quiet{"SilentConnectionAtHeaderTimeout", "header_timeout_ms", false},
+                                           Quiet{"IdleKeepAliveConnectionAfterIdleTimeout", "idle_timeout_ms", true}),
+                         [](const ::testing::TestParamInfo<Quiet>& info) { return info.param.name; });
 
 TEST(ServerConnectionTimeouts, HeaderTimeoutCountsFromTheFirstByteNotTheLast) {
   TestGateway gw(mockConfig(R"("header_timeout_ms": 300)"));
@@ -61,40 +107,6 @@ TEST(ServerConnectionTimeouts, HeaderTimeoutCountsFromTheFirstByteNotTheLast) {
   EXPECT_LT(msSince(t0), 1500);
   EXPECT_TRUE(c.closed());
   EXPECT_EQ(gw.stats()["timeouts"], 1);
-}
-
-TEST(ServerConnectionTimeouts, SilentConnectionIsClosedAtHeaderTimeoutWithoutAnswer) {
-  TestGateway gw(mockConfig(R"("header_timeout_ms": 200)"));
-  RawClient c(gw.port());
-  const auto t0 = Clock::now();
-  EXPECT_EQ(c.readAll(3000), "");
-  EXPECT_TRUE(c.closed());
-  EXPECT_GE(msSince(t0), 150);
-  EXPECT_LT(msSince(t0), 2000);
-}
-
-TEST(ServerConnectionTimeouts, StalledBodyGets408AtBodyTimeout) {
-  TestGateway gw(mockConfig(R"("body_timeout_ms": 200)"));
-  RawClient c(gw.port());
-  ASSERT_TRUE(c.send("POST /v1/chat/completions HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{\"mo"));
-  const std::string raw = c.readAll(3000);
-  auto rs = parseResponses(raw);
-  ASSERT_EQ(rs.size(), 1u) << raw;
-  EXPECT_EQ(rs[0].status, 408);
-  EXPECT_TRUE(c.closed());
-}
-
-TEST(ServerConnectionTimeouts, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
-  TestGateway gw(mockConfig(R"("idle_timeout_ms": 200)"));
-  RawClient c(gw.port());
-  ASSERT_TRUE(c.send(get("/health")));
-  ASSERT_EQ(readResponses(c, 1).size(), 1u);
-  const auto t0 = Clock::now();
-  EXPECT_EQ(c.readAll(3000), "");
-  EXPECT_TRUE(c.closed());
-  EXPECT_GE(msSince(t0), 150);
-  EXPECT_LT(msSince(t0), 2000);
-  EXPECT_EQ(gw.waitForStat("connections_active", [](int64_t v) { return v == 0; }), 0);
 }
 
 TEST(ServerConnectionTimeouts, SlowlorisConnectionsCloseWhileNormalRequestsAreServed) {

@@ -17,6 +17,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using testing::get;
 using testing::mockConfig;
+using testing::msSince;
 using testing::parseResponses;
 using testing::post;
 using testing::RawClient;
@@ -26,10 +27,6 @@ using testing::tlsFields;
 using testing::TlsTestClient;
 
 const std::string kChat = R"({"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]})";
-
-int64_t msSince(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
 
 class HttpsServer : public ::testing::Test {
  protected:

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "core/timer.h"
+#include "loop_driver.h"
 #include "providers/openai_provider.h"
 #include "upstream/pool_registry.h"
 #include "upstream/scripted_upstream.h"
@@ -88,15 +88,9 @@ class OpenAiRelay : public ::testing::Test {
   }
 
   bool runUntil(const std::function<bool()>& pred, uint64_t timeout_ms = 5000) {
-    bool expired = false;
-    Timer deadline(loop_.uv(), [&expired] { expired = true; });
-    Timer tick(loop_.uv(), [] {});
-    deadline.start(timeout_ms);
-    tick.start(2, 2);
-    while (!pred() && !expired) uv_run(loop_.uv(), UV_RUN_ONCE);
-    return pred();
+    return testing::runUntil(loop_, pred, timeout_ms);
   }
-  void runFor(uint64_t ms) { runUntil([] { return false; }, ms); }
+  void runFor(uint64_t ms) { testing::runFor(loop_, ms); }
 
   EventLoop loop_;
   std::mt19937_64 rng_{1};

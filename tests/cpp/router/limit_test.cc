@@ -9,20 +9,14 @@
 #include <thread>
 #include <vector>
 
+#include "loop_driver.h"
+
 namespace aigw::router {
 namespace {
 
 using Result = ConcurrencyLimit::Result;
 
-// Runs `f` on `loop` and waits for it: everything posted before has run by then.
-void runOn(EventLoop& loop, std::function<void()> f = [] {}) {
-  std::promise<void> done;
-  ASSERT_TRUE(loop.post([&] {
-    f();
-    done.set_value();
-  }));
-  done.get_future().wait();
-}
+using testing::onLoop;
 
 // Waits (bounded) until `cond` holds; the condition is set by another thread.
 template <typename F>
@@ -142,12 +136,12 @@ TEST(ConcurrencyLimit, FreedSlotGoesToTheOldestWaiterOnItsLoop) {
   ASSERT_EQ(limit.acquire(loop, [&] { order.push_back(1); on_loop &= loop.isLoopThread(); }, &first), Result::Queued);
   ASSERT_EQ(limit.acquire(loop, [&] { order.push_back(2); on_loop &= loop.isLoopThread(); }, &second), Result::Queued);
   limit.release();
-  runOn(loop);
+  onLoop(loop);
   EXPECT_EQ(order, std::vector<int>{1});
   EXPECT_EQ(limit.inFlight(), 1);  // the slot moved; it was not freed
   EXPECT_EQ(limit.pending(), 1);
   limit.release();
-  runOn(loop);
+  onLoop(loop);
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
   EXPECT_TRUE(on_loop);
   limit.release();
@@ -163,10 +157,10 @@ TEST(ConcurrencyLimit, CancelBeforeTheGrantLeavesTheQueue) {
   ASSERT_EQ(limit.acquire(loop, [] {}, &waiter), Result::Acquired);
   bool ran = false;
   ASSERT_EQ(limit.acquire(loop, [&] { ran = true; }, &waiter), Result::Queued);
-  runOn(loop, [&] { limit.cancel(waiter); });
+  onLoop(loop, [&] { limit.cancel(waiter); });
   EXPECT_EQ(limit.pending(), 0);
   limit.release();
-  runOn(loop);
+  onLoop(loop);
   EXPECT_FALSE(ran);
   EXPECT_EQ(limit.inFlight(), 0);
   // The queue has room again.
@@ -194,15 +188,15 @@ TEST(ConcurrencyLimit, CancelAfterTheGrantPassesTheSlotOn) {
   limit.release();  // grants `cancelled`; its task is queued behind the one above
   EXPECT_EQ(limit.pending(), 1);
   go.set_value();
-  runOn(loop);
-  runOn(loop);  // the cancel posted `next`'s grant while the first runOn task may already be queued
+  onLoop(loop);
+  onLoop(loop);  // the cancel posted `next`'s grant while the first runOn task may already be queued
   EXPECT_FALSE(cancelled_ran);
   EXPECT_TRUE(next_ran);
   EXPECT_EQ(limit.inFlight(), 1);  // held by `next` now
   limit.release();
   EXPECT_EQ(limit.inFlight(), 0);
   // Cancelling after the callback ran is a no-op.
-  runOn(loop, [&] { limit.cancel(next); });
+  onLoop(loop, [&] { limit.cancel(next); });
   EXPECT_EQ(limit.inFlight(), 0);
   loop.stopAndJoin();
 }
@@ -220,7 +214,7 @@ TEST(ConcurrencyLimit, WaiterOnAStoppedLoopIsSkipped) {
   ASSERT_EQ(limit.acquire(stopped, [&] { dead_ran = true; }, &dead), Result::Queued);
   ASSERT_EQ(limit.acquire(live, [&] { alive_ran = true; }, &alive), Result::Queued);
   limit.release();
-  runOn(live);
+  onLoop(live);
   EXPECT_FALSE(dead_ran);
   EXPECT_TRUE(alive_ran);
   EXPECT_EQ(limit.inFlight(), 1);

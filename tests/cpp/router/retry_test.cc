@@ -75,81 +75,110 @@ TEST(RetryBackoff, HugeRetryNumbersDoNotOverflow) {
 
 constexpr uint64_t kNow = 1445412480000;  // Wed, 21 Oct 2015 07:28:00 GMT
 
-TEST(RetryAfter, DelaySeconds) {
-  EXPECT_EQ(parseRetryAfterMs("0", kNow), 0);
-  EXPECT_EQ(parseRetryAfterMs("3", kNow), 3000);
-  EXPECT_EQ(parseRetryAfterMs(" 120 ", kNow), 120000);
-  EXPECT_EQ(parseRetryAfterMs("9999999999", kNow), 9999999999000);
+// A Retry-After value read at `now`: the delay in ms, or -1 (invalid).
+struct RetryAfterCase {
+  const char* value;
+  uint64_t now;
+  int64_t ms;
+};
+
+class RetryAfter : public ::testing::TestWithParam<RetryAfterCase> {};
+
+TEST_P(RetryAfter, IsReadAsADelay) {
+  const RetryAfterCase& c = GetParam();
+  EXPECT_EQ(parseRetryAfterMs(c.value, c.now), c.ms) << '"' << c.value << '"';
 }
 
-TEST(RetryAfter, HttpDate) {
-  EXPECT_EQ(parseRetryAfterMs("Wed, 21 Oct 2015 07:28:00 GMT", kNow), 0);
-  EXPECT_EQ(parseRetryAfterMs("Wed, 21 Oct 2015 07:28:05 GMT", kNow), 5000);
-  EXPECT_EQ(parseRetryAfterMs("Thu, 22 Oct 2015 07:28:00 GMT", kNow), 86400000);
-  EXPECT_EQ(parseRetryAfterMs("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000), 0);
-  EXPECT_EQ(parseRetryAfterMs("Sun, 06 Nov 1994 08:49:37 GMT", 784111777000 - 1500), 1500);
-  // Leap day.
-  EXPECT_EQ(parseRetryAfterMs("Thu, 29 Feb 2024 00:00:01 GMT", 1709164800000), 1000);
+INSTANTIATE_TEST_SUITE_P(DelaySeconds, RetryAfter,
+                         ::testing::Values(RetryAfterCase{"0", kNow, 0}, RetryAfterCase{"3", kNow, 3000},
+                                           RetryAfterCase{" 120 ", kNow, 120000},
+                                           RetryAfterCase{"9999999999", kNow, 9999999999000}));
+
+INSTANTIATE_TEST_SUITE_P(
+    HttpDate, RetryAfter,
+    ::testing::Values(RetryAfterCase{"Wed, 21 Oct 2015 07:28:00 GMT", kNow, 0},
+                      RetryAfterCase{"Wed, 21 Oct 2015 07:28:05 GMT", kNow, 5000},
+                      RetryAfterCase{"Thu, 22 Oct 2015 07:28:00 GMT", kNow, 86400000},
+                      RetryAfterCase{"Sun, 06 Nov 1994 08:49:37 GMT", 784111777000, 0},
+                      RetryAfterCase{"Sun, 06 Nov 1994 08:49:37 GMT", 784111777000 - 1500, 1500},
+                      RetryAfterCase{"Thu, 29 Feb 2024 00:00:01 GMT", 1709164800000, 1000}));  // a leap day
+
+INSTANTIATE_TEST_SUITE_P(PastDateIsZero, RetryAfter,
+                         ::testing::Values(RetryAfterCase{"Tue, 20 Oct 2015 07:28:00 GMT", kNow, 0},
+                                           RetryAfterCase{"Thu, 01 Jan 1970 00:00:00 GMT", kNow, 0}));
+
+INSTANTIATE_TEST_SUITE_P(
+    GarbageIsInvalid, RetryAfter,
+    ::testing::Values(RetryAfterCase{"", kNow, -1}, RetryAfterCase{" ", kNow, -1}, RetryAfterCase{"-1", kNow, -1},
+                      RetryAfterCase{"1.5", kNow, -1}, RetryAfterCase{"3s", kNow, -1}, RetryAfterCase{"soon", kNow, -1},
+                      RetryAfterCase{"12345678901", kNow, -1},
+                      RetryAfterCase{"Wed, 21 Oct 2015 07:28:00", kNow, -1},
+                      RetryAfterCase{"Wed, 21 Oct 2015 07:28:00 UTC", kNow, -1},
+                      RetryAfterCase{"Xyz, 21 Oct 2015 07:28:00 GMT", kNow, -1},
+                      RetryAfterCase{"Wed, 21 Foo 2015 07:28:00 GMT", kNow, -1},
+                      RetryAfterCase{"Wed, 32 Oct 2015 07:28:00 GMT", kNow, -1},
+                      RetryAfterCase{"Wed, 21 Oct 2015 25:28:00 GMT", kNow, -1},
+                      RetryAfterCase{"Wed, 21 Oct 2015 07:6x:00 GMT", kNow, -1},
+                      RetryAfterCase{"Wednesday, 21-Oct-15 07:28:00 GMT", kNow, -1}));
+
+// An upstream's error answer and the failure it is classified as.
+struct Classified {
+  const char* source;  // who answers this way
+  int status;
+  const char* body;
+  Failure failure;
+};
+
+class RetryClassify : public ::testing::TestWithParam<Classified> {};
+
+TEST_P(RetryClassify, ErrorAnswer) {
+  const Classified& c = GetParam();
+  EXPECT_EQ(classifyStatus(c.status, c.body), c.failure) << c.source << ": " << c.status << " " << c.body;
 }
 
-TEST(RetryAfter, PastDateIsZero) {
-  EXPECT_EQ(parseRetryAfterMs("Tue, 20 Oct 2015 07:28:00 GMT", kNow), 0);
-  EXPECT_EQ(parseRetryAfterMs("Thu, 01 Jan 1970 00:00:00 GMT", kNow), 0);
-}
+INSTANTIATE_TEST_SUITE_P(
+    StatusClasses, RetryClassify,
+    ::testing::Values(
+        Classified{"ok", 200, "", Failure::None}, Classified{"redirect", 302, "", Failure::None},
+        Classified{"OpenAI", 429, R"({"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}})",
+                   Failure::Status429},
+        Classified{"any", 500, "", Failure::Status5xx},
+        Classified{"a 5xx is a 5xx whatever it says", 503, "context length", Failure::Status5xx},
+        Classified{"Anthropic", 529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})",
+                   Failure::Status5xx},
+        Classified{"any", 400, "{}", Failure::StatusFinal}, Classified{"any", 401, "{}", Failure::StatusFinal},
+        Classified{"any", 403, "{}", Failure::StatusFinal}, Classified{"any", 404, "{}", Failure::StatusFinal},
+        Classified{"any", 413, "{}", Failure::StatusFinal}, Classified{"any", 422, "{}", Failure::StatusFinal},
+        Classified{"OpenAI", 401, R"({"error":{"message":"Incorrect API key provided: sk-abc.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})",
+                   Failure::StatusFinal},
+        Classified{"OpenAI", 404, R"({"error":{"message":"The model `gpt-5o` does not exist","type":"invalid_request_error","param":null,"code":"model_not_found"}})",
+                   Failure::StatusFinal}));
 
-TEST(RetryAfter, GarbageIsInvalid) {
-  for (const char* v : {"", " ", "-1", "1.5", "3s", "soon", "12345678901", "Wed, 21 Oct 2015 07:28:00",
-                        "Wed, 21 Oct 2015 07:28:00 UTC", "Xyz, 21 Oct 2015 07:28:00 GMT",
-                        "Wed, 21 Foo 2015 07:28:00 GMT", "Wed, 32 Oct 2015 07:28:00 GMT",
-                        "Wed, 21 Oct 2015 25:28:00 GMT", "Wed, 21 Oct 2015 07:6x:00 GMT",
-                        "Wednesday, 21-Oct-15 07:28:00 GMT"}) {
-    EXPECT_EQ(parseRetryAfterMs(v, kNow), -1) << v;
-  }
-}
+INSTANTIATE_TEST_SUITE_P(
+    ContextWindowErrorsOfRealProviders, RetryClassify,
+    ::testing::Values(
+        Classified{"OpenAI", 400, R"({"error":{"message":"This model's maximum context length is 128000 tokens. However, your messages resulted in 130452 tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}})",
+                   Failure::ContextWindow},
+        Classified{"Anthropic", 400, R"({"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208363 tokens > 200000 maximum"}})",
+                   Failure::ContextWindow},
+        Classified{"Azure OpenAI", 400, R"({"error":{"message":"This model's maximum context length is 8192 tokens, however you requested 9000 tokens (8000 in your prompt; 1000 for the completion). Please reduce your prompt; or completion length.","type":"invalid_request_error","param":null,"code":null}})",
+                   Failure::ContextWindow},
+        Classified{"vLLM", 400, R"({"object":"error","message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError","code":400})",
+                   Failure::ContextWindow},
+        Classified{"OpenAI-compatible", 413, R"({"error":{"code":"context_window_exceeded"}})", Failure::ContextWindow},
+        Classified{"OpenAI-compatible", 400, R"({"message":"Input is too long for requested model."})",
+                   Failure::ContextWindow},
+        Classified{"OpenAI-compatible", 422, R"({"error":"Too many tokens in the request"})", Failure::ContextWindow}));
 
-TEST(RetryClassify, StatusClasses) {
-  EXPECT_EQ(classifyStatus(200, ""), Failure::None);
-  EXPECT_EQ(classifyStatus(302, ""), Failure::None);
-  EXPECT_EQ(classifyStatus(429, R"({"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}})"),
-            Failure::Status429);
-  EXPECT_EQ(classifyStatus(500, ""), Failure::Status5xx);
-  EXPECT_EQ(classifyStatus(503, "context length"), Failure::Status5xx);
-  EXPECT_EQ(classifyStatus(529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"),
-            Failure::Status5xx);
-  for (int s : {400, 401, 403, 404, 413, 422}) EXPECT_EQ(classifyStatus(s, "{}"), Failure::StatusFinal) << s;
-  EXPECT_EQ(classifyStatus(401, R"({"error":{"message":"Incorrect API key provided: sk-abc.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}})"),
-            Failure::StatusFinal);
-  EXPECT_EQ(classifyStatus(404, R"({"error":{"message":"The model `gpt-5o` does not exist","type":"invalid_request_error","param":null,"code":"model_not_found"}})"),
-            Failure::StatusFinal);
-}
-
-TEST(RetryClassify, ContextWindowErrorsOfRealProviders) {
-  // OpenAI
-  EXPECT_EQ(classifyStatus(400, R"({"error":{"message":"This model's maximum context length is 128000 tokens. However, your messages resulted in 130452 tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}})"),
-            Failure::ContextWindow);
-  // Anthropic
-  EXPECT_EQ(classifyStatus(400, R"({"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 208363 tokens > 200000 maximum"}})"),
-            Failure::ContextWindow);
-  // Azure OpenAI
-  EXPECT_EQ(classifyStatus(400, R"({"error":{"message":"This model's maximum context length is 8192 tokens, however you requested 9000 tokens (8000 in your prompt; 1000 for the completion). Please reduce your prompt; or completion length.","type":"invalid_request_error","param":null,"code":null}})"),
-            Failure::ContextWindow);
-  // vLLM / OpenAI-compatible servers, other wordings
-  EXPECT_EQ(classifyStatus(400, R"({"object":"error","message":"This model's maximum context length is 4096 tokens.","type":"BadRequestError","code":400})"),
-            Failure::ContextWindow);
-  EXPECT_EQ(classifyStatus(413, R"({"error":{"code":"context_window_exceeded"}})"), Failure::ContextWindow);
-  EXPECT_EQ(classifyStatus(400, R"({"message":"Input is too long for requested model."})"), Failure::ContextWindow);
-  EXPECT_EQ(classifyStatus(422, R"({"error":"Too many tokens in the request"})"), Failure::ContextWindow);
-}
-
-TEST(RetryClassify, ContentPolicyErrorsOfRealProviders) {
-  // Azure OpenAI content filter
-  EXPECT_EQ(classifyStatus(400, R"({"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":true,"severity":"high"}}}}})"),
-            Failure::ContentPolicy);
-  // OpenAI images
-  EXPECT_EQ(classifyStatus(400, R"({"error":{"code":"content_policy_violation","message":"Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.","param":null,"type":"invalid_request_error"}})"),
-            Failure::ContentPolicy);
-  EXPECT_EQ(classifyStatus(403, R"({"error":{"message":"Request blocked by Content Policy"}})"), Failure::ContentPolicy);
-}
+INSTANTIATE_TEST_SUITE_P(
+    ContentPolicyErrorsOfRealProviders, RetryClassify,
+    ::testing::Values(
+        Classified{"Azure OpenAI content filter", 400, R"({"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"hate":{"filtered":true,"severity":"high"}}}}})",
+                   Failure::ContentPolicy},
+        Classified{"OpenAI images", 400, R"({"error":{"code":"content_policy_violation","message":"Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.","param":null,"type":"invalid_request_error"}})",
+                   Failure::ContentPolicy},
+        Classified{"OpenAI-compatible", 403, R"({"error":{"message":"Request blocked by Content Policy"}})",
+                   Failure::ContentPolicy}));
 
 constexpr uint64_t kSecond = 1000000000;
 

@@ -133,37 +133,52 @@ TEST(RouteTable, ParsesConditions) {
   EXPECT_TRUE(table->routes()[0]->plan.children[1].when.empty());
 }
 
+// A routes list that is refused, and what the error says (it names the route and the problem).
+struct Refused {
+  std::string routes;
+  std::string says;
+};
+
+std::string one(const std::string& route) { return "[" + route + "]"; }
+
+class RouteTableRefuses : public ::testing::TestWithParam<Refused> {};
+
+TEST_P(RouteTableRefuses, NamingTheRouteAndTheProblem) {
+  const Refused& c = GetParam();
+  Providers p;
+  const std::string error = buildError(p, c.routes);
+  EXPECT_NE(error.find(c.says), std::string::npos) << c.routes << "\n  threw: " << error;
+}
+
 // The core refuses what it cannot read: a missing field, an unknown name or kind. Names, plan
-// shapes and ranges are Python's to check (tests/python/test_config.py: test_name_errors,
+// shapes and ranges are Python's to check (tests/python/config/test_config.py: test_name_errors,
 // test_strategy_and_weight_errors, test_fallback_errors, test_route_field_errors ...), so the
 // core takes them as given.
-TEST(RouteTable, ErrorsNameTheRouteAndTheProblem) {
+INSTANTIATE_TEST_SUITE_P(
+    RouteTable, RouteTableRefuses,
+    ::testing::Values(
+        Refused{one(route("x", "", R"({"type":"target","provider":"nope"})")), "route 'x': unknown provider 'nope'"},
+        Refused{one(route("x", "", R"({"type":"group","strategy":"fastest","children":[{"type":"target","provider":"openai"}]})")),
+                "route 'x': unknown strategy 'fastest'"},
+        Refused{one(route("x", "", R"({"type":"group","children":[{"type":"target","provider":"openai"}]})")),
+                "route 'x': missing field 'strategy' (at plan)"},
+        Refused{one(route("x", "", R"({"type":"group","strategy":"fallback"})")), "route 'x': missing field 'children'"},
+        Refused{one(route("x", "", R"({"type":"thing"})")), "route 'x': unknown node type 'thing'"},
+        Refused{one(route("x", "", R"({"type":"group","strategy":"weighted","children":[{"type":"target","provider":"nope"}]})")),
+                "plan.children[0]"},
+        Refused{one(route("x", "", R"({"type":"target","provider":"openai","transforms":[{"op":"zap","path":"a"}]})")),
+                "route 'x': transform: unknown op 'zap'"},
+        Refused{one(route("x", "", R"({"type":"target","provider":"openai","when":[{"source":"cookie","values":["a"]}]})")),
+                "unknown condition source 'cookie'"},
+        Refused{one(route("x", "", R"({"type":"target","provider":"openai","weight":"heavy"})")), "route 'x': "},
+        Refused{one(route("x", R"(,"fallbacks":{"unavailable":"ghost"})")),
+                "route 'x': fallback 'unavailable' names an unknown route 'ghost'"},
+        Refused{one("{}"), "routes[0]: missing field 'name'"},
+        Refused{one(R"({"name":7,"plan":{}})"), "routes[0]: field 'name'"},
+        Refused{R"({"name":"x"})", "routes must be a list"}));
+
+TEST(RouteTable, AFallbackToARouteDefinedLaterIsFine) {
   Providers p;
-  const std::pair<std::string, std::string> cases[] = {
-      {route("x", "", R"({"type":"target","provider":"nope"})"), "route 'x': unknown provider 'nope'"},
-      {route("x", "", R"({"type":"group","strategy":"fastest","children":[{"type":"target","provider":"openai"}]})"),
-       "route 'x': unknown strategy 'fastest'"},
-      {route("x", "", R"({"type":"group","children":[{"type":"target","provider":"openai"}]})"),
-       "route 'x': missing field 'strategy' (at plan)"},
-      {route("x", "", R"({"type":"group","strategy":"fallback"})"), "route 'x': missing field 'children'"},
-      {route("x", "", R"({"type":"thing"})"), "route 'x': unknown node type 'thing'"},
-      {route("x", "", R"({"type":"group","strategy":"weighted","children":[{"type":"target","provider":"nope"}]})"),
-       "plan.children[0]"},
-      {route("x", "", R"({"type":"target","provider":"openai","transforms":[{"op":"zap","path":"a"}]})"),
-       "route 'x': transform: unknown op 'zap'"},
-      {route("x", "", R"({"type":"target","provider":"openai","when":[{"source":"cookie","values":["a"]}]})"),
-       "unknown condition source 'cookie'"},
-      {route("x", "", R"({"type":"target","provider":"openai","weight":"heavy"})"), "route 'x': "},
-      {route("x", R"(,"fallbacks":{"unavailable":"ghost"})"),
-       "route 'x': fallback 'unavailable' names an unknown route 'ghost'"},
-      {"{}", "routes[0]: missing field 'name'"},
-      {R"({"name":7,"plan":{}})", "routes[0]: field 'name'"},
-  };
-  for (const auto& [routes, expected] : cases) {
-    const std::string error = buildError(p, "[" + routes + "]");
-    EXPECT_NE(error.find(expected), std::string::npos) << routes << "\n  threw: " << error;
-  }
-  EXPECT_NE(buildError(p, R"({"name":"x"})").find("routes must be a list"), std::string::npos);
   EXPECT_EQ(buildError(p, "[" + route("x", R"(,"fallbacks":{"unavailable":"y"})") + "," + route("y") + "]"), "");
 }
 
@@ -175,31 +190,45 @@ TEST(RouteTable, EveryFieldOfARouteIsRequired) {
       [&](const nlohmann::json& routes) { RouteTable::fromJson(routes, providers); });
 }
 
-TEST(RouteTable, ResolvePrecedence) {
+// A model name, the route it resolves to and the part of the name the route's '*' captured
+// (nullptr: not the point of the case).
+struct Resolution {
+  const char* model;
+  const char* route;
+  const char* captured;
+};
+
+class RouteTableResolves : public ::testing::TestWithParam<Resolution> {};
+
+TEST_P(RouteTableResolves, ExactThenAliasThenLongestPatternThenCatchAll) {
+  const Resolution& c = GetParam();
   Providers p;
   auto table = buildTable(p, "[" + route("*") + "," + route("openai/*") + "," + route("openai/gpt-4*") + "," +
                                  route("gpt-4o", R"(,"aliases":["smart","openai/gpt-4o"])") + "," + route("x*") + "," +
                                  route("*y") + "]");
   std::string_view captured;
-  EXPECT_EQ(table->resolve("gpt-4o", &captured)->name, "gpt-4o");
-  EXPECT_EQ(captured, "gpt-4o");
-  EXPECT_EQ(table->resolve("smart", &captured)->name, "gpt-4o");
-  EXPECT_EQ(captured, "smart");
-  // An alias beats every pattern.
-  EXPECT_EQ(table->resolve("openai/gpt-4o", &captured)->name, "gpt-4o");
-  // The longest literal part wins among patterns.
-  EXPECT_EQ(table->resolve("openai/gpt-4o-mini", &captured)->name, "openai/gpt-4*");
-  EXPECT_EQ(captured, "o-mini");
-  EXPECT_EQ(table->resolve("openai/o1", &captured)->name, "openai/*");
-  EXPECT_EQ(captured, "o1");
-  // Equal specificity: config order.
-  EXPECT_EQ(table->resolve("xy", &captured)->name, "x*");
-  EXPECT_EQ(captured, "y");
-  EXPECT_EQ(table->resolve("zy", &captured)->name, "*y");
-  // "*" catches the rest and captures the whole name.
-  EXPECT_EQ(table->resolve("mistral-large", &captured)->name, "*");
-  EXPECT_EQ(captured, "mistral-large");
+  const Route* r = table->resolve(c.model, &captured);
+  ASSERT_NE(r, nullptr) << c.model;
+  EXPECT_EQ(r->name, c.route) << c.model;
+  if (c.captured != nullptr) EXPECT_EQ(captured, c.captured) << c.model;
+}
 
+INSTANTIATE_TEST_SUITE_P(RouteTable, RouteTableResolves,
+                         ::testing::Values(Resolution{"gpt-4o", "gpt-4o", "gpt-4o"},
+                                           Resolution{"smart", "gpt-4o", "smart"},
+                                           // An alias beats every pattern.
+                                           Resolution{"openai/gpt-4o", "gpt-4o", nullptr},
+                                           // The longest literal part wins among patterns.
+                                           Resolution{"openai/gpt-4o-mini", "openai/gpt-4*", "o-mini"},
+                                           Resolution{"openai/o1", "openai/*", "o1"},
+                                           // Equal specificity: config order.
+                                           Resolution{"xy", "x*", "y"}, Resolution{"zy", "*y", nullptr},
+                                           // "*" catches the rest and captures the whole name.
+                                           Resolution{"mistral-large", "*", "mistral-large"}));
+
+TEST(RouteTable, WithoutACatchAllAnUnmatchedNameHasNoRoute) {
+  Providers p;
+  std::string_view captured;
   auto no_catch_all = buildTable(p, "[" + route("openai/*") + "]");
   EXPECT_EQ(no_catch_all->resolve("other", &captured), nullptr);
   EXPECT_EQ(no_catch_all->byName("openai/*"), no_catch_all->routes()[0].get());

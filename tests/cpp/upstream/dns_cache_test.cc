@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "core/event_loop.h"
-#include "core/timer.h"
+#include "loop_driver.h"
 
 namespace aigw::upstream {
 namespace {
@@ -30,11 +30,7 @@ struct Answer {
 class DnsCacheTest : public ::testing::Test {
  protected:
   bool runUntil(const std::function<bool()>& pred, uint64_t timeout_ms = 10000) {
-    bool expired = false;
-    Timer deadline(loop_.uv(), [&expired] { expired = true; });
-    deadline.start(timeout_ms);
-    while (!pred() && !expired) uv_run(loop_.uv(), UV_RUN_ONCE);
-    return pred();
+    return testing::runUntil(loop_, pred, timeout_ms);
   }
   static std::string text(const sockaddr_storage& a) {
     char buf[INET6_ADDRSTRLEN] = "?";
@@ -53,28 +49,33 @@ class DnsCacheTest : public ::testing::Test {
   EventLoop loop_;
 };
 
-TEST_F(DnsCacheTest, Ipv4LiteralIsAnsweredSynchronously) {
+// An address literal needs no lookup: it is answered inside resolve(), which returns no handle.
+struct Literal {
+  const char* name;
+  const char* host;
+  int port;
+  int family;
+};
+
+class DnsCacheLiteral : public DnsCacheTest, public ::testing::WithParamInterface<Literal> {};
+
+TEST_P(DnsCacheLiteral, IsAnsweredSynchronously) {
+  const Literal& c = GetParam();
   DnsCache dns(loop_.uv(), 60000);
   Answer a;
-  EXPECT_EQ(dns.resolve("127.0.0.1", 8080, a.callback()), nullptr);
+  EXPECT_EQ(dns.resolve(c.host, c.port, a.callback()), nullptr);
   ASSERT_EQ(a.calls, 1);
   EXPECT_EQ(a.status, 0);
   ASSERT_EQ(a.addresses.size(), 1u);
-  EXPECT_EQ(a.addresses[0].ss_family, AF_INET);
-  EXPECT_EQ(text(a.addresses[0]), "127.0.0.1");
-  EXPECT_EQ(port(a.addresses[0]), 8080);
+  EXPECT_EQ(a.addresses[0].ss_family, c.family);
+  EXPECT_EQ(text(a.addresses[0]), c.host);
+  EXPECT_EQ(port(a.addresses[0]), c.port);
 }
 
-TEST_F(DnsCacheTest, Ipv6LiteralIsAnsweredSynchronously) {
-  DnsCache dns(loop_.uv(), 60000);
-  Answer a;
-  EXPECT_EQ(dns.resolve("::1", 443, a.callback()), nullptr);
-  ASSERT_EQ(a.calls, 1);
-  ASSERT_EQ(a.addresses.size(), 1u);
-  EXPECT_EQ(a.addresses[0].ss_family, AF_INET6);
-  EXPECT_EQ(text(a.addresses[0]), "::1");
-  EXPECT_EQ(port(a.addresses[0]), 443);
-}
+INSTANTIATE_TEST_SUITE_P(DnsCacheTest, DnsCacheLiteral,
+                         ::testing::Values(Literal{"Ipv4", "127.0.0.1", 8080, AF_INET},
+                                           Literal{"Ipv6", "::1", 443, AF_INET6}),
+                         [](const ::testing::TestParamInfo<Literal>& info) { return info.param.name; });
 
 TEST_F(DnsCacheTest, NameIsResolvedOnceThenServedFromCache) {
   DnsCache dns(loop_.uv(), 60000);

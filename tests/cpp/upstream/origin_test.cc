@@ -22,33 +22,46 @@ std::string parseError(std::string_view url) {
   return error;
 }
 
-TEST(ParseBaseUrl, HttpsWithDefaultPort) {
-  Origin o = parseOk("https://api.openai.com/v1");
-  EXPECT_TRUE(o.tls);
-  EXPECT_EQ(o.host, "api.openai.com");
-  EXPECT_EQ(o.port, 443);
-  EXPECT_EQ(o.base_path, "/v1");
-  EXPECT_EQ(o.host_header, "api.openai.com");
-  EXPECT_EQ(o.key(), "https://api.openai.com:443");
+// A base_url that is accepted, and every part of the origin it becomes.
+struct Accepted {
+  const char* name;
+  const char* url;
+  bool tls;
+  const char* host;
+  int port;
+  const char* base_path;
+  const char* host_header;
+  const char* key;
+};
+
+class ParseBaseUrlAccepts : public ::testing::TestWithParam<Accepted> {};
+
+TEST_P(ParseBaseUrlAccepts, IntoTheOriginsParts) {
+  const Accepted& c = GetParam();
+  Origin o = parseOk(c.url);
+  EXPECT_EQ(o.tls, c.tls);
+  EXPECT_EQ(o.host, c.host);
+  EXPECT_EQ(o.port, c.port);
+  EXPECT_EQ(o.base_path, c.base_path);
+  EXPECT_EQ(o.host_header, c.host_header);
+  EXPECT_EQ(o.key(), c.key);
 }
 
-TEST(ParseBaseUrl, HttpWithDefaultPort) {
-  Origin o = parseOk("http://localhost");
-  EXPECT_FALSE(o.tls);
-  EXPECT_EQ(o.host, "localhost");
-  EXPECT_EQ(o.port, 80);
-  EXPECT_EQ(o.base_path, "");
-  EXPECT_EQ(o.host_header, "localhost");
-  EXPECT_EQ(o.key(), "http://localhost:80");
-}
-
-TEST(ParseBaseUrl, ExplicitPortAppearsInHostHeader) {
-  Origin o = parseOk("http://127.0.0.1:8000/v1");
-  EXPECT_EQ(o.host, "127.0.0.1");
-  EXPECT_EQ(o.port, 8000);
-  EXPECT_EQ(o.host_header, "127.0.0.1:8000");
-  EXPECT_EQ(o.key(), "http://127.0.0.1:8000");
-}
+INSTANTIATE_TEST_SUITE_P(
+    ParseBaseUrl, ParseBaseUrlAccepts,
+    ::testing::Values(
+        Accepted{"HttpsWithDefaultPort", "https://api.openai.com/v1", true, "api.openai.com", 443, "/v1",
+                 "api.openai.com", "https://api.openai.com:443"},
+        Accepted{"HttpWithDefaultPort", "http://localhost", false, "localhost", 80, "", "localhost",
+                 "http://localhost:80"},
+        // An explicit port appears in the Host header.
+        Accepted{"ExplicitPort", "http://127.0.0.1:8000/v1", false, "127.0.0.1", 8000, "/v1", "127.0.0.1:8000",
+                 "http://127.0.0.1:8000"},
+        Accepted{"Ipv6LiteralWithPort", "http://[::1]:8080/v1", false, "::1", 8080, "/v1", "[::1]:8080",
+                 "http://[::1]:8080"},
+        Accepted{"Ipv6LiteralWithDefaultPort", "https://[2001:db8::5]", true, "2001:db8::5", 443, "",
+                 "[2001:db8::5]", "https://[2001:db8::5]:443"}),
+    [](const ::testing::TestParamInfo<Accepted>& info) { return info.param.name; });
 
 TEST(ParseBaseUrl, ExplicitDefaultPortIsOmittedFromHostHeader) {
   EXPECT_EQ(parseOk("https://example.com:443/v1").host_header, "example.com");
@@ -61,23 +74,6 @@ TEST(ParseBaseUrl, ExplicitDefaultPortIsOmittedFromHostHeader) {
 TEST(ParseBaseUrl, SamePoolKeyWithAndWithoutDefaultPort) {
   EXPECT_EQ(parseOk("https://example.com").key(), parseOk("https://example.com:443/other").key());
   EXPECT_NE(parseOk("https://example.com").key(), parseOk("http://example.com").key());
-}
-
-TEST(ParseBaseUrl, Ipv6LiteralWithPort) {
-  Origin o = parseOk("http://[::1]:8080/v1");
-  EXPECT_EQ(o.host, "::1");
-  EXPECT_EQ(o.port, 8080);
-  EXPECT_EQ(o.host_header, "[::1]:8080");
-  EXPECT_EQ(o.key(), "http://[::1]:8080");
-  EXPECT_EQ(o.base_path, "/v1");
-}
-
-TEST(ParseBaseUrl, Ipv6LiteralWithDefaultPort) {
-  Origin o = parseOk("https://[2001:db8::5]");
-  EXPECT_EQ(o.host, "2001:db8::5");
-  EXPECT_EQ(o.port, 443);
-  EXPECT_EQ(o.host_header, "[2001:db8::5]");
-  EXPECT_EQ(o.key(), "https://[2001:db8::5]:443");
 }
 
 TEST(ParseBaseUrl, TrailingSlashesAreRemovedFromBasePath) {
@@ -99,58 +95,59 @@ TEST(ParseBaseUrl, HostIsLowerCasedSoOnePoolServesOneHost) {
   EXPECT_EQ(parseOk("https://API.OpenAI.com/v1").key(), parseOk("https://api.openai.com").key());
 }
 
-TEST(ParseBaseUrl, RejectsOtherSchemes) {
-  EXPECT_NE(parseError("ftp://example.com").find("http"), std::string::npos);
-  parseError("example.com/v1");
-  parseError("");
-  parseError("https:/example.com");
-}
-
-TEST(ParseBaseUrl, RejectsCredentials) {
-  EXPECT_NE(parseError("https://user:pass@example.com/v1").find("credentials"), std::string::npos);
-  parseError("https://user@example.com");
-}
-
-TEST(ParseBaseUrl, RejectsQueryAndFragment) {
-  EXPECT_NE(parseError("https://example.com/v1?key=1").find("query"), std::string::npos);
-  parseError("https://example.com/v1#frag");
-  parseError("https://example.com?x");
-}
-
-TEST(ParseBaseUrl, RejectsBadPorts) {
-  for (const char* url : {"http://h:0", "http://h:65536", "http://h:99999999999", "http://h:-1", "http://h:8o",
-                          "http://h:+80", "http://[::1]:x", "http://h: 80"}) {
-    EXPECT_NE(parseError(url).find("port"), std::string::npos) << url;
-  }
-}
-
 TEST(ParseBaseUrl, AcceptsHighestPort) { EXPECT_EQ(parseOk("http://h:65535").port, 65535); }
 
-TEST(ParseBaseUrl, RejectsMissingHost) {
-  for (const char* url : {"http://", "https:///v1", "http://:8080", "http://[]:80", "http://[]"}) {
-    parseError(url);
-  }
+// A base_url that is refused, and a word its error must hold ("": any error).
+struct Rejected {
+  const char* url;
+  const char* says;
+};
+
+class ParseBaseUrlRejects : public ::testing::TestWithParam<Rejected> {};
+
+TEST_P(ParseBaseUrlRejects, WithAReason) {
+  const Rejected& c = GetParam();
+  EXPECT_NE(parseError(c.url).find(c.says), std::string::npos) << c.url;
 }
 
-TEST(ParseBaseUrl, RejectsMalformedIpv6) {
-  parseError("http://[::1");
-  parseError("http://[::1]junk");
-  // Without brackets the port cannot be told apart from the address.
-  parseError("http://::1");
-  parseError("http://fe80::1:8080");
-}
+INSTANTIATE_TEST_SUITE_P(OtherSchemes, ParseBaseUrlRejects,
+                         ::testing::Values(Rejected{"ftp://example.com", "http"}, Rejected{"example.com/v1", ""},
+                                           Rejected{"", ""}, Rejected{"https:/example.com", ""}));
 
-TEST(ParseBaseUrl, RejectsHostsThatWouldBreakTheHostHeader) {
-  for (const char* url : {"http://ex ample.com", "http://example.com\r\nx-evil: 1", "http://exa\tmple.com",
-                          "http://ex\\ample.com", "http://[::1\r\n]"}) {
-    parseError(url);
-  }
-}
+INSTANTIATE_TEST_SUITE_P(Credentials, ParseBaseUrlRejects,
+                         ::testing::Values(Rejected{"https://user:pass@example.com/v1", "credentials"},
+                                           Rejected{"https://user@example.com", ""}));
 
-TEST(ParseBaseUrl, RejectsControlCharactersInBasePath) {
-  parseError("http://example.com/v1\r\nx-evil: 1");
-  parseError("http://example.com/v 1");
-}
+INSTANTIATE_TEST_SUITE_P(QueryAndFragment, ParseBaseUrlRejects,
+                         ::testing::Values(Rejected{"https://example.com/v1?key=1", "query"},
+                                           Rejected{"https://example.com/v1#frag", ""},
+                                           Rejected{"https://example.com?x", ""}));
+
+INSTANTIATE_TEST_SUITE_P(BadPorts, ParseBaseUrlRejects,
+                         ::testing::Values(Rejected{"http://h:0", "port"}, Rejected{"http://h:65536", "port"},
+                                           Rejected{"http://h:99999999999", "port"}, Rejected{"http://h:-1", "port"},
+                                           Rejected{"http://h:8o", "port"}, Rejected{"http://h:+80", "port"},
+                                           Rejected{"http://[::1]:x", "port"}, Rejected{"http://h: 80", "port"}));
+
+INSTANTIATE_TEST_SUITE_P(MissingHost, ParseBaseUrlRejects,
+                         ::testing::Values(Rejected{"http://", ""}, Rejected{"https:///v1", ""},
+                                           Rejected{"http://:8080", ""}, Rejected{"http://[]:80", ""},
+                                           Rejected{"http://[]", ""}));
+
+// Without brackets an IPv6 address's port cannot be told apart from the address.
+INSTANTIATE_TEST_SUITE_P(MalformedIpv6, ParseBaseUrlRejects,
+                         ::testing::Values(Rejected{"http://[::1", ""}, Rejected{"http://[::1]junk", ""},
+                                           Rejected{"http://::1", ""}, Rejected{"http://fe80::1:8080", ""}));
+
+INSTANTIATE_TEST_SUITE_P(HostsThatWouldBreakTheHostHeader, ParseBaseUrlRejects,
+                         ::testing::Values(Rejected{"http://ex ample.com", ""},
+                                           Rejected{"http://example.com\r\nx-evil: 1", ""},
+                                           Rejected{"http://exa\tmple.com", ""}, Rejected{"http://ex\\ample.com", ""},
+                                           Rejected{"http://[::1\r\n]", ""}));
+
+INSTANTIATE_TEST_SUITE_P(ControlCharactersInBasePath, ParseBaseUrlRejects,
+                         ::testing::Values(Rejected{"http://example.com/v1\r\nx-evil: 1", ""},
+                                           Rejected{"http://example.com/v 1", ""}));
 
 TEST(ParseBaseUrl, FailureLeavesOutputUntouched) {
   Origin o = parseOk("https://keep.example/v1");

@@ -59,22 +59,6 @@ TEST(UpstreamCall, RelaysChunkedStream) {
   EXPECT_EQ(c.rec.body, "data: {\"a\":1}\n\ndata: [DONE]\n\n");
 }
 
-TEST(UpstreamCall, CloseDelimitedBodyCompletesAtEof) {
-  ScriptedUpstream server({rawResponse("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\ndata: x\n\n").thenClose(),
-                           okResponse("next")});
-  UpstreamHarness h;
-  UpstreamPool& pool = h.makePool(server.baseUrl());
-  TestCall& c = h.startCall(getRequest());
-  ASSERT_TRUE(h.runUntilDone(c));
-  EXPECT_TRUE(c.rec.completed) << c.describe();
-  EXPECT_EQ(c.rec.body, "data: x\n\n");
-  TestCall& d = h.startCall(getRequest());
-  ASSERT_TRUE(h.runUntilDone(d));
-  EXPECT_TRUE(d.rec.completed) << d.describe();
-  EXPECT_EQ(server.accepted(), 2);
-  EXPECT_EQ(pool.counters().reuses, 0u);
-}
-
 TEST(UpstreamCall, InformationalResponsesAreSkipped) {
   ScriptedUpstream server({rawResponse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")});
   UpstreamHarness h;
@@ -217,21 +201,6 @@ TEST(UpstreamCall, GarbageInsteadOfAStatusLineIsAProtocolError) {
   TestCall& c = h.startCall(getRequest());
   ASSERT_TRUE(h.runUntilDone(c));
   EXPECT_EQ(c.rec.kind, CallErrorKind::Protocol) << c.describe();
-}
-
-TEST(UpstreamCall, ExtraBytesAfterTheResponseKeepTheResponseButNotTheConnection) {
-  ScriptedUpstream server({rawResponse("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokJUNK"), okResponse("fresh")});
-  UpstreamHarness h;
-  UpstreamPool& pool = h.makePool(server.baseUrl());
-  TestCall& a = h.startCall(getRequest());
-  ASSERT_TRUE(h.runUntilDone(a));
-  EXPECT_TRUE(a.rec.completed) << a.describe();
-  EXPECT_EQ(a.rec.body, "ok");
-  TestCall& b = h.startCall(getRequest());
-  ASSERT_TRUE(h.runUntilDone(b));
-  EXPECT_TRUE(b.rec.completed) << b.describe();
-  EXPECT_EQ(server.accepted(), 2);
-  EXPECT_EQ(pool.counters().reuses, 0u);
 }
 
 TEST(UpstreamCall, ServerClosingMidBodyIsAReset) {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/event_loop.h"
-#include "core/timer.h"
+#include "loop_driver.h"
 #include "upstream/dns_cache.h"
 #include "upstream/origin.h"
 #include "upstream/upstream_call.h"
@@ -121,25 +121,15 @@ class UpstreamHarness {
     return c;
   }
 
-  // Runs the loop until `pred` holds or `timeout_ms` passes; returns pred(). A short
-  // repeating tick re-checks predicates that depend on the server's threads (which cannot
-  // wake this loop).
+  // Runs the loop until `pred` holds or `timeout_ms` passes; returns pred() (loop_driver.h).
   bool runUntil(const std::function<bool()>& pred, uint64_t timeout_ms = 5000) {
-    bool expired = false;
-    Timer deadline(loop_.uv(), [&expired] { expired = true; });
-    Timer tick(loop_.uv(), [] {});
-    deadline.start(timeout_ms);
-    tick.start(2, 2);
-    while (!pred() && !expired) uv_run(loop_.uv(), UV_RUN_ONCE);
-    return pred();
+    return testing::runUntil(loop_, pred, timeout_ms);
   }
   bool runUntilDone(const TestCall& c, uint64_t timeout_ms = 5000) {
     return runUntil([&c] { return c.rec.done(); }, timeout_ms);
   }
   // Runs the loop for `ms` whatever happens (to show that something does NOT happen).
-  void runFor(uint64_t ms) {
-    runUntil([] { return false; }, ms);
-  }
+  void runFor(uint64_t ms) { testing::runFor(loop_, ms); }
 
   void teardown() {
     calls_.clear();

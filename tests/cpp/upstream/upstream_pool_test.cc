@@ -37,33 +37,51 @@ TEST(UpstreamPool, SequentialCallsReuseOneConnection) {
   EXPECT_EQ(pool.idle(), 1u);
 }
 
-TEST(UpstreamPool, ConnectionCloseResponseIsNotReused) {
-  ScriptedUpstream server({okResponse("one", "connection: close\r\n").thenClose(), okResponse("two")});
+// An answer after which the connection cannot carry another request: it is relayed whole, and
+// the next call connects again instead of reusing it.
+struct EndsItsConnection {
+  const char* name;
+  testing::Step first;
+  const char* first_body;
+  testing::Step second;
+  const char* second_body;
+};
+
+class UpstreamPoolAfter : public ::testing::TestWithParam<EndsItsConnection> {};
+
+TEST_P(UpstreamPoolAfter, AnAnswerThatEndsItsConnectionTheNextCallConnectsAgain) {
+  const EndsItsConnection& c = GetParam();
+  ScriptedUpstream server({c.first, c.second});
   UpstreamHarness h;
   UpstreamPool& pool = h.makePool(server.baseUrl());
   TestCall& a = h.startCall(getRequest());
   ASSERT_TRUE(h.runUntilDone(a));
   EXPECT_TRUE(a.rec.completed) << a.describe();
+  EXPECT_EQ(a.rec.body, c.first_body);
   TestCall& b = h.startCall(getRequest());
   ASSERT_TRUE(h.runUntilDone(b));
   EXPECT_TRUE(b.rec.completed) << b.describe();
-  EXPECT_EQ(b.rec.body, "two");
+  EXPECT_EQ(b.rec.body, c.second_body);
   EXPECT_EQ(server.accepted(), 2);
   EXPECT_EQ(pool.counters().reuses, 0u);
 }
 
-TEST(UpstreamPool, Http10ResponseIsNotReused) {
-  ScriptedUpstream server({rawResponse("HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok").thenClose(), okResponse("x")});
-  UpstreamHarness h;
-  UpstreamPool& pool = h.makePool(server.baseUrl());
-  TestCall& a = h.startCall(getRequest());
-  ASSERT_TRUE(h.runUntilDone(a));
-  TestCall& b = h.startCall(getRequest());
-  ASSERT_TRUE(h.runUntilDone(b));
-  EXPECT_TRUE(b.rec.completed) << b.describe();
-  EXPECT_EQ(server.accepted(), 2);
-  EXPECT_EQ(pool.counters().reuses, 0u);
-}
+INSTANTIATE_TEST_SUITE_P(
+    UpstreamPool, UpstreamPoolAfter,
+    ::testing::Values(
+        EndsItsConnection{"ConnectionClose", okResponse("one", "connection: close\r\n").thenClose(), "one",
+                          okResponse("two"), "two"},
+        EndsItsConnection{"Http10", rawResponse("HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok").thenClose(), "ok",
+                          okResponse("x"), "x"},
+        // Its end is the EOF.
+        EndsItsConnection{
+            "CloseDelimitedBody",
+            rawResponse("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\ndata: x\n\n").thenClose(),
+            "data: x\n\n", okResponse("next"), "next"},
+        // The answer is kept; the bytes after it make the connection unusable.
+        EndsItsConnection{"ExtraBytesAfterTheAnswer", rawResponse("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokJUNK"),
+                          "ok", okResponse("fresh"), "fresh"}),
+    [](const ::testing::TestParamInfo<EndsItsConnection>& info) { return info.param.name; });
 
 TEST(UpstreamPool, FullPoolWithoutWaitingRoomRefusesAtOnce) {
   ScriptedUpstream server({okResponse("first").delayed(100)});
@@ -308,13 +326,7 @@ TEST(UpstreamPool, MayBeDestroyedBeforeItsConnectionsFinishClosing) {
     UpstreamCall b(loop, *pool, {}, b_rec);
     a.start(getRequest());
     b.start(getRequest());
-    Timer deadline(loop.uv(), [] {});
-    Timer tick(loop.uv(), [] {});  // wakes the loop to re-check the server's counter
-    deadline.start(5000);
-    tick.start(2, 2);
-    while (!((a_rec.done() || b_rec.done()) && server.requests() == 2) && deadline.active()) {
-      uv_run(loop.uv(), UV_RUN_ONCE);
-    }
+    testing::runUntil(loop, [&] { return (a_rec.done() || b_rec.done()) && server.requests() == 2; });
     ASSERT_TRUE(a_rec.completed != b_rec.completed);
     ASSERT_EQ(pool->idle(), 1u);
   }  // the busy call closes its connection; the idle one stays in the pool

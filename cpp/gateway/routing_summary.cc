@@ -1,0 +1,32 @@
+#include "gateway/routing_summary.h"
+
+namespace aigw {
+
+void RoutingSummaryStage::respond(int status, const http::HeaderList& headers, std::string_view body) {
+  const std::string* type = headers.find("content-type");
+  if (record_.blocked || type == nullptr || type->find("json") == std::string::npos) {
+    return next_.respond(status, headers, body);
+  }
+  next_.respond(status, headers, withSummary(std::string(body), attempts_.summaryJson()));
+}
+
+void RoutingSummaryStage::writeHead(int status, const http::HeaderList& headers, int64_t content_length) {
+  next_.writeHead(status, headers, content_length);
+  const std::string* type = headers.find("content-type");
+  if (type != nullptr && type->find("text/event-stream") != std::string::npos) {
+    next_.writeBody(": aigw_routing " + attempts_.summaryJson() + "\n\n");
+  }
+}
+
+std::string RoutingSummaryStage::withSummary(std::string body, const std::string& summary) {
+  const size_t open = body.find_first_not_of(" \t\r\n");
+  const size_t close = body.find_last_not_of(" \t\r\n");
+  if (open == std::string::npos || body[open] != '{' || body[close] != '}') return body;
+  const size_t last = body.find_last_not_of(" \t\r\n", close - 1);
+  std::string field = (last != std::string::npos && body[last] == '{') ? "" : ",";
+  field += "\"aigw_routing\":" + summary;
+  body.insert(close, field);
+  return body;
+}
+
+}  // namespace aigw
