@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "providers/provider.h"
+#include "core/call.h"
 
 namespace aigw::mock {
 

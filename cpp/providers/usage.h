@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "providers/provider.h"
+#include "core/call.h"
 
 namespace aigw {
 

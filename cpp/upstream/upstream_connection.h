@@ -10,9 +10,9 @@
 #include <memory>
 #include <string>
 
+#include "core/call.h"
 #include "core/event_loop.h"
 #include "core/timer.h"
-#include "providers/provider.h"
 #include "upstream/dns_cache.h"
 #include "upstream/origin.h"
 #include "upstream/response_parser.h"
