@@ -19,12 +19,12 @@
 
 #include "fuzz_check.h"
 #include "providers/provider.h"
-#include "router/glob.h"
+#include "core/glob.h"
 #include "router/route_table.h"
 
 namespace {
 
-using aigw::router::globMatch;
+using aigw::globMatch;
 using aigw::router::Route;
 using aigw::router::RouteTable;
 
