@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/json_text.h"
-#include "upstream/header_policy.h"
+#include "http/credential_headers.h"
 
 namespace aigw::cost {
 std::string costHookSnapshot(const CostHookInput& in) {
@@ -49,7 +49,7 @@ std::string costHookSnapshot(const CostHookInput& in) {
   appendJsonNumberOrNull(out, in.table_cost_usd);
   out += ",\"headers\":";
   if (in.headers != nullptr) {
-    upstream::appendHeadersJsonWithoutCredentials(out, *in.headers);
+    http::appendHeadersJsonWithoutCredentials(out, *in.headers);
   } else {
     out += "{}";
   }

@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/call.h"
 #include "cost/price_table.h"
 #include "http/headers.h"
-#include "providers/provider.h"
 
 namespace aigw::cost {
 

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "core/glob.h"
 #include "core/json_field.h"
-#include "router/glob.h"
 
 namespace aigw::cost {
 namespace {
@@ -56,7 +56,7 @@ PriceTable PriceTable::fromJson(const nlohmann::json& table) {
 const Price* PriceTable::findOne(std::string_view name) const {
   if (auto it = exact_.find(name); it != exact_.end()) return &it->second;
   for (const Pattern& p : patterns_) {
-    if (router::globMatch(p.glob, name)) return &p.price;
+    if (globMatch(p.glob, name)) return &p.price;
   }
   return nullptr;
 }

@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "providers/provider.h"
+#include "core/call.h"
 
 namespace aigw::cost {
 

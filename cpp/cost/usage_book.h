@@ -9,7 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "providers/provider.h"
+#include "core/call.h"
 
 namespace aigw::cost {
 

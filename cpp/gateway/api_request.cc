@@ -200,16 +200,6 @@ bool shouldStreamRequestBody(const http::Request& head) {
   return type == nullptr || type->find("json") == std::string::npos;
 }
 
-const char* endpointName(Endpoint e) {
-  switch (e) {
-    case Endpoint::ChatCompletions: return "chat.completions";
-    case Endpoint::Completions: return "completions";
-    case Endpoint::Embeddings: return "embeddings";
-    case Endpoint::Passthrough: return "passthrough";
-  }
-  return "unknown";
-}
-
 FilterStatus ApiRequestFilter::onRequest(RequestContext& ex) const {
   http::Request& req = ex.request();
   const std::string_view path = req.path();

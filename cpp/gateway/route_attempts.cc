@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/clock.h"
-#include "router/glob.h"
+#include "core/glob.h"
 
 namespace aigw {
 namespace {
@@ -223,7 +223,7 @@ void RouteAttempts::switchRoute(const router::Route* fallback) {
   route_->requests.fetch_add(1, std::memory_order_relaxed);
   route_->budget.requestStarted(monotonicNs());
   std::string_view captured = api_.model;
-  if (fallback->pattern) router::globMatch(fallback->name, api_.model, &captured);
+  if (fallback->pattern) globMatch(fallback->name, api_.model, &captured);
   captured_ = captured;
   route_attempts_ = 0;
   failed_.clear();

@@ -7,7 +7,7 @@
 #include "core/json_field.h"
 #include "guardrails/moderation.h"
 #include "guardrails/python_guardrail.h"
-#include "providers/mock_bodies.h"
+#include "providers/usage.h"
 
 namespace aigw::guardrails {
 namespace {
@@ -63,7 +63,7 @@ CheckResult LimitsGuardrail::check(CheckInput& in) const {
   if (limits_.max_input_tokens > 0) {
     int64_t tokens = 0;
     if (in.endpoint != Endpoint::Passthrough && in.body != nullptr) {
-      tokens = mock::estimatePromptTokens(in.endpoint, *in.body);
+      tokens = estimatePromptTokens(in.endpoint, *in.body);
     } else {
       for (const std::string* t : *in.texts) tokens += static_cast<int64_t>((t->size() + 3) / 4);
     }

@@ -4,7 +4,7 @@
 #include "guardrails/request_guardrails.h"
 #include "guardrails/stage_run.h"
 #include "guardrails/text_views.h"
-#include "upstream/header_policy.h"
+#include "http/credential_headers.h"
 
 namespace aigw::guardrails {
 namespace {
@@ -217,7 +217,7 @@ void appendRequestSubject(std::string& out, RequestContext& ex, std::string_view
   out += ",\"stream\":";
   out += api.stream ? "true" : "false";
   out += ",\"headers\":";
-  upstream::appendHeadersJsonWithoutCredentials(out, ex.request().headers);
+  http::appendHeadersJsonWithoutCredentials(out, ex.request().headers);
   out += ",\"body\":";
   out += body;  // a JSON object: the API request filter checked it
   out += "}";

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "providers/provider.h"
+#include "core/call.h"
 
 namespace aigw::guardrails {
 

@@ -71,41 +71,36 @@ int RequestParser::onUrl(llhttp_t* p, const char* at, size_t len) {
 // The size of the header block (max_header_bytes) is counted by the line scanner, which sees
 // every byte of it before llhttp does.
 int RequestParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
-  auto* s = self(p);
-  s->field_.append(at, len);
+  self(p)->fields_.addNamePiece(at, len);  // no byte limit of its own: cannot fail
   return 0;
 }
 
 int RequestParser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
-  auto* s = self(p);
-  s->value_.append(at, len);
+  self(p)->fields_.addValuePiece(at, len);
   return 0;
 }
 
 int RequestParser::onHeaderValueComplete(llhttp_t* p) {
   auto* s = self(p);
-  if (s->field_.empty()) return s->fail(400, "empty header field name");
-  if (hasForbiddenByte(s->value_)) return s->fail(400, "invalid character in header value");
+  const std::string& name = s->fields_.name();
+  const std::string& value = s->fields_.value();
+  if (name.empty()) return s->fail(400, "empty header field name");
+  if (hasForbiddenByte(value)) return s->fail(400, "invalid character in header value");
   if (s->headers_done_) {
     // A trailer field. Trailers are never merged into the header section (RFC 9110 6.5.1): a
     // trailing Host or Content-Length must not change what the request means. They still count
     // against max_header_bytes; they are dropped.
-    s->field_.clear();
-    s->value_.clear();
+    s->fields_.dropField();
     return 0;
   }
   if (s->request_.headers.size() >= s->limits_.max_headers) return s->fail(431, "too many request header fields");
-  toLowerAscii(s->field_);
-  if (s->field_ == "transfer-encoding" && !equalsIgnoreCase(s->value_, "chunked")) {
+  if (equalsIgnoreCase(name, "transfer-encoding") && !equalsIgnoreCase(value, "chunked")) {
     // The gateway decodes exactly one coding. Any other spelling ("chunked, identity", "gzip,
     // chunked", "chunked " ...) is how request smuggling starts, so it is refused before
     // trimming; llhttp alone accepts several of them.
     return s->fail(400, "unsupported Transfer-Encoding (only 'chunked' is accepted)");
   }
-  while (!s->value_.empty() && (s->value_.back() == ' ' || s->value_.back() == '\t')) s->value_.pop_back();
-  s->request_.headers.add(std::move(s->field_), std::move(s->value_));
-  s->field_.clear();
-  s->value_.clear();
+  s->fields_.finishField(s->request_.headers);
   return 0;
 }
 
@@ -346,8 +341,7 @@ RequestParser::Result RequestParser::feed(const char* data, size_t len) {
 
 void RequestParser::nextMessage() {
   request_.clear();
-  field_.clear();
-  value_.clear();
+  fields_.startSection();
   started_ = false;
   headers_done_ = false;
   header_bytes_ = 0;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "http/header_accumulator.h"
 #include "http/request.h"
 
 namespace aigw::http {
@@ -94,9 +95,7 @@ class RequestParser {
   ParserLimits limits_;
   llhttp_t parser_;
   Request request_;
-  std::string field_;
-  std::string value_;
-  bool in_value_ = false;
+  HeaderAccumulator fields_;  // unbounded: the line scanner counts the block (max_header_bytes)
   bool started_ = false;
   bool headers_done_ = false;
   size_t header_bytes_ = 0;  // header and trailer block of the current request (the scanner's)

@@ -17,25 +17,6 @@ size_t utf8Boundary(const std::string& s, size_t pos) {
   return pos;
 }
 
-int64_t textTokens(std::string_view text) { return static_cast<int64_t>((text.size() + 3) / 4); }
-
-int64_t contentTokens(const nlohmann::json& content) {
-  if (content.is_string()) return textTokens(content.get_ref<const std::string&>());
-  int64_t n = 0;
-  if (content.is_array()) {
-    for (const auto& part : content) {
-      if (part.is_object()) {
-        auto text = part.find("text");
-        if (text != part.end() && text->is_string()) n += textTokens(text->get_ref<const std::string&>());
-        else n += 85;  // an image or audio part, priced like a low-detail image
-      } else {
-        n += contentTokens(part);
-      }
-    }
-  }
-  return n;
-}
-
 uint64_t fnv1a(std::string_view s, uint64_t seed) {
   uint64_t h = 1469598103934665603ull ^ seed;
   for (unsigned char c : s) {
@@ -110,34 +91,6 @@ std::vector<std::string> completionPieces(const std::string* fixed_text, int64_t
     start = std::max(start, end);
   }
   return pieces;
-}
-
-int64_t estimatePromptTokens(Endpoint endpoint, const nlohmann::json& body) {
-  int64_t n = 0;
-  if (endpoint == Endpoint::ChatCompletions) {
-    auto messages = body.find("messages");
-    if (messages != body.end() && messages->is_array()) {
-      for (const auto& m : *messages) {
-        n += 4;
-        if (!m.is_object()) continue;
-        auto content = m.find("content");
-        if (content != m.end()) n += contentTokens(*content);
-      }
-    }
-    return n + 3;
-  }
-  const char* key = endpoint == Endpoint::Completions ? "prompt" : "input";
-  auto it = body.find(key);
-  if (it == body.end()) return 0;
-  if (it->is_string()) return textTokens(it->get_ref<const std::string&>());
-  if (it->is_array()) {
-    for (const auto& item : *it) {
-      if (item.is_string()) n += textTokens(item.get_ref<const std::string&>());
-      else if (item.is_number()) n += 1;
-      else if (item.is_array()) n += static_cast<int64_t>(item.size());
-    }
-  }
-  return n;
 }
 
 std::string completionBody(const Completion& c) {

@@ -9,15 +9,13 @@
 #include <string_view>
 #include <vector>
 
-#include "providers/provider.h"
+#include "core/call.h"
 
 namespace aigw::mock {
 
 // Splits the completion text into `chunks` pieces (on UTF-8 boundaries, empty pieces dropped).
 // Without a fixed text, the pieces are words of a stock sentence, one per chunk.
 std::vector<std::string> completionPieces(const std::string* fixed_text, int64_t chunks);
-// A deterministic token estimate of the request's input (about four bytes a token).
-int64_t estimatePromptTokens(Endpoint endpoint, const nlohmann::json& body);
 
 struct Completion {
   Endpoint endpoint = Endpoint::ChatCompletions;

@@ -7,6 +7,7 @@
 #include "http/response.h"
 #include "http/sse.h"
 #include "providers/mock_bodies.h"
+#include "providers/usage.h"
 
 namespace aigw {
 namespace {
@@ -71,7 +72,7 @@ void MockCall::begin(const CallRequest& call) {
   completion_.endpoint = req.endpoint;
   completion_.model = std::string(req.upstream_model);
   completion_.created = static_cast<int64_t>(wallSeconds());
-  completion_.prompt_tokens = mock::estimatePromptTokens(req.endpoint, req.body);
+  completion_.prompt_tokens = estimatePromptTokens(req.endpoint, req.body);
   stream_ = req.stream && req.endpoint != Endpoint::Embeddings;
 
   if (req.endpoint == Endpoint::Embeddings) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/call.h"
 #include "core/event_loop.h"
 #include "http/headers.h"
 #include "core/lazy_json.h"
@@ -24,19 +25,6 @@ class PoolRegistry;
 }
 
 namespace aigw {
-
-// Passthrough: any other /v1/* path, relayed as is to an OpenAI-compatible provider.
-enum class Endpoint { ChatCompletions, Completions, Embeddings, Passthrough };
-const char* endpointName(Endpoint e);
-
-enum class CallErrorKind { Connect, Timeout, Reset, Protocol, Overflow, Internal };
-
-// Token counts of one answer; -1: not reported.
-struct CallUsage {
-  int64_t prompt_tokens = -1;
-  int64_t completion_tokens = -1;
-  int64_t cached_tokens = -1;  // prompt tokens read from the provider's prompt cache (part of prompt_tokens)
-};
 
 class CallObserver {
  public:

@@ -1,7 +1,5 @@
 #include "providers/usage.h"
 
-#include <nlohmann/json.hpp>
-
 namespace aigw {
 namespace {
 
@@ -21,6 +19,25 @@ size_t objectEnd(std::string_view s, size_t start) {
     else if (c == '}' && --depth == 0) return i + 1;
   }
   return std::string_view::npos;
+}
+
+int64_t textTokens(std::string_view text) { return static_cast<int64_t>((text.size() + 3) / 4); }
+
+int64_t contentTokens(const nlohmann::json& content) {
+  if (content.is_string()) return textTokens(content.get_ref<const std::string&>());
+  int64_t n = 0;
+  if (content.is_array()) {
+    for (const auto& part : content) {
+      if (part.is_object()) {
+        auto text = part.find("text");
+        if (text != part.end() && text->is_string()) n += textTokens(text->get_ref<const std::string&>());
+        else n += 85;  // an image or audio part, priced like a low-detail image
+      } else {
+        n += contentTokens(part);
+      }
+    }
+  }
+  return n;
 }
 
 }  // namespace
@@ -68,6 +85,34 @@ bool extractUsage(std::string_view json, CallUsage* usage) {
     key = json.rfind("\"usage\"", key - 1);
   }
   return false;
+}
+
+int64_t estimatePromptTokens(Endpoint endpoint, const nlohmann::json& body) {
+  int64_t n = 0;
+  if (endpoint == Endpoint::ChatCompletions) {
+    auto messages = body.find("messages");
+    if (messages != body.end() && messages->is_array()) {
+      for (const auto& m : *messages) {
+        n += 4;
+        if (!m.is_object()) continue;
+        auto content = m.find("content");
+        if (content != m.end()) n += contentTokens(*content);
+      }
+    }
+    return n + 3;
+  }
+  const char* key = endpoint == Endpoint::Completions ? "prompt" : "input";
+  auto it = body.find(key);
+  if (it == body.end()) return 0;
+  if (it->is_string()) return textTokens(it->get_ref<const std::string&>());
+  if (it->is_array()) {
+    for (const auto& item : *it) {
+      if (item.is_string()) n += textTokens(item.get_ref<const std::string&>());
+      else if (item.is_number()) n += 1;
+      else if (item.is_array()) n += static_cast<int64_t>(item.size());
+    }
+  }
+  return n;
 }
 
 }  // namespace aigw

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "router/glob.h"
+#include "core/glob.h"
 #include "router/route_table.h"
 
 namespace aigw::router {

@@ -8,7 +8,7 @@
 
 #include "core/json_field.h"
 #include "providers/provider.h"
-#include "router/glob.h"
+#include "core/glob.h"
 
 namespace aigw::router {
 namespace {

@@ -5,21 +5,12 @@
 #include <cstring>
 
 #include "core/secret_forms.h"
-#include "upstream/header_policy.h"
+#include "http/credential_headers.h"
 
 namespace aigw::upstream {
 namespace {
 
 constexpr std::string_view kMaskWord = "[REDACTED]";
-
-// Header names whose configured values are credentials, beyond the client-credential list.
-bool credentialName(std::string_view name) {
-  if (isClientCredential(name)) return true;
-  for (std::string_view word : {"key", "token", "secret", "auth", "password"}) {
-    if (name.find(word) != std::string_view::npos) return true;
-  }
-  return false;
-}
 
 bool lowerStartsWith(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -47,7 +38,7 @@ CredentialScrubber::CredentialScrubber(std::string_view api_key, const http::Hea
   for (const auto& h : configured) {
     std::string name = h.name;
     http::toLowerAscii(name);
-    if (!credentialName(name)) continue;
+    if (!http::looksLikeCredential(name)) continue;
     add(h.value);
     for (std::string_view scheme : {"bearer ", "basic ", "token "}) {
       if (lowerStartsWith(h.value, scheme)) add(h.value.substr(scheme.size()));

@@ -1,6 +1,6 @@
 #include "upstream/header_policy.h"
 
-#include "core/json_text.h"
+#include "http/credential_headers.h"
 
 namespace aigw::upstream {
 namespace {
@@ -22,7 +22,7 @@ bool startsWith(std::string_view s, std::string_view prefix) { return s.substr(0
 bool dropFromRequest(std::string_view n) {
   return isHopByHop(n) || n == "host" || n == "content-length" || n == "expect" ||
          // Client credentials: the provider's key replaces them.
-         isClientCredential(n) || n == "openai-organization" || n == "openai-project" ||
+         http::isClientCredential(n) || n == "openai-organization" || n == "openai-project" ||
          // We relay bodies byte for byte and inspect them: no compression upstream.
          n == "accept-encoding" ||
          // Addressing is ours to decide.
@@ -39,24 +39,6 @@ bool dropFromResponse(std::string_view n) {
 }
 
 }  // namespace
-
-bool isClientCredential(std::string_view n) {
-  return n == "authorization" || n == "proxy-authorization" || n == "x-api-key" || n == "api-key" || n == "cookie";
-}
-
-void appendHeadersJsonWithoutCredentials(std::string& out, const http::HeaderList& headers) {
-  out += '{';
-  bool first = true;
-  for (const auto& h : headers) {
-    if (isClientCredential(h.name)) continue;
-    if (!first) out += ',';
-    first = false;
-    appendJsonString(out, h.name);
-    out += ':';
-    appendJsonString(out, h.value);
-  }
-  out += '}';
-}
 
 void copyForwardableRequestHeaders(const http::HeaderList& client, http::HeaderList* out) {
   for (const auto& h : client) {

@@ -10,11 +10,6 @@
 
 namespace aigw::upstream {
 
-// A client credential (authorization, api keys, cookies): never forwarded, never shown to hooks.
-bool isClientCredential(std::string_view name);
-// Appends `headers` without client credentials as a JSON object ({"name":"value",...}): what
-// Python hooks are shown of a request.
-void appendHeadersJsonWithoutCredentials(std::string& out, const http::HeaderList& headers);
 // Copies the client headers that may reach a provider into `out`.
 void copyForwardableRequestHeaders(const http::HeaderList& client, http::HeaderList* out);
 // Sets the provider's configured headers over `out` (replacing client values), except those

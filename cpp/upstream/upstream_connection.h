@@ -10,12 +10,12 @@
 #include <memory>
 #include <string>
 
+#include "core/call.h"
 #include "core/event_loop.h"
 #include "core/timer.h"
-#include "providers/provider.h"
+#include "http/response_parser.h"
 #include "upstream/dns_cache.h"
 #include "upstream/origin.h"
-#include "upstream/response_parser.h"
 
 namespace aigw::net {
 class TlsClientContext;
@@ -24,7 +24,7 @@ class TlsSession;
 
 namespace aigw::upstream {
 
-class UpstreamConnection final : private ResponseParser::Listener {
+class UpstreamConnection final : private http::ResponseParser::Listener {
  public:
   // The pool: told about connect results and about the connection going away.
   class Owner {
@@ -97,7 +97,7 @@ class UpstreamConnection final : private ResponseParser::Listener {
   void flushTls();
   std::string describe() const;
 
-  // ResponseParser::Listener
+  // http::ResponseParser::Listener
   void onHead(int status, http::HeaderList& headers, int64_t content_length) override;
   void onBody(std::string_view data) override;
   void onComplete(bool keep_alive) override;
@@ -118,7 +118,7 @@ class UpstreamConnection final : private ResponseParser::Listener {
   std::string last_connect_error_;
   std::unique_ptr<net::TlsSession> tls_;
   std::string pending_plain_;   // request bytes written before the TLS handshake finished
-  ResponseParser parser_;
+  http::ResponseParser parser_;
   uint64_t served_ = 0;
   bool reusable_ = false;
   bool reading_ = false;

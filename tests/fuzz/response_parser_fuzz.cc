@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "fuzz_check.h"
-#include "upstream/response_parser.h"
+#include "http/response_parser.h"
 
 namespace {
 
-using aigw::upstream::ResponseParser;
+using aigw::http::ResponseParser;
 
 struct Outcome {
   int heads = 0;

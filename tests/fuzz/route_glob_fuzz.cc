@@ -20,12 +20,12 @@
 #include "../cpp/config_fixture.h"
 #include "fuzz_check.h"
 #include "providers/provider.h"
-#include "router/glob.h"
+#include "core/glob.h"
 #include "router/route_table.h"
 
 namespace {
 
-using aigw::router::globMatch;
+using aigw::globMatch;
 using aigw::router::Route;
 using aigw::router::RouteTable;
 

@@ -1,5 +1,6 @@
 // extractUsage: token counts picked out of response bodies and stream events. Each case reads
-// one or more JSON texts, in order, into one CallUsage.
+// one or more JSON texts, in order, into one CallUsage. estimatePromptTokens: the rough input
+// estimate the mock and the limits guardrail use.
 #include "providers/usage.h"
 
 #include <gtest/gtest.h>
@@ -123,6 +124,22 @@ TEST(ExtractUsage, TruncatedJsonGivesNothing) {
     EXPECT_EQ(u.prompt_tokens, -1) << len;
     EXPECT_EQ(u.completion_tokens, -1) << len;
   }
+}
+
+TEST(EstimatePromptTokens, ChatCountsFourBytesATokenPlusFourPerMessageAndThree) {
+  // "Hello" = 2 tokens, "12345678" = 2; 4 per message, 3 per request.
+  const auto body = nlohmann::json::parse(R"({"messages":[{"role":"system","content":"Hello"},
+      {"role":"user","content":[{"type":"text","text":"12345678"},{"type":"image_url"}]}, "odd"]})");
+  EXPECT_EQ(estimatePromptTokens(Endpoint::ChatCompletions, body), (4 + 2) + (4 + 2 + 85) + 4 + 3);
+  EXPECT_EQ(estimatePromptTokens(Endpoint::ChatCompletions, nlohmann::json::object()), 3);
+}
+
+TEST(EstimatePromptTokens, CompletionsAndEmbeddingsCountTheirInput) {
+  EXPECT_EQ(estimatePromptTokens(Endpoint::Completions, nlohmann::json::parse(R"({"prompt":"abcde"})")), 2);
+  EXPECT_EQ(estimatePromptTokens(Endpoint::Embeddings,
+                                 nlohmann::json::parse(R"({"input":["abcd","",7,[1,2,3]]})")),
+            1 + 0 + 1 + 3);
+  EXPECT_EQ(estimatePromptTokens(Endpoint::Embeddings, nlohmann::json::parse(R"({"prompt":"x"})")), 0);
 }
 
 }  // namespace

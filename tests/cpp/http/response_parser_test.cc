@@ -1,13 +1,13 @@
 // ResponseParser: an upstream's HTTP/1.1 response, parsed as reads arrive. Every case runs
 // twice, fed whole and fed one byte at a time, and must give the same result.
-#include "upstream/response_parser.h"
+#include "http/response_parser.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace aigw::upstream {
+namespace aigw::http {
 namespace {
 
 struct Recorder : ResponseParser::Listener {
@@ -425,4 +425,4 @@ TEST(ResponseParser, StartedOnlyOnceResponseBytesArrive) {
 }
 
 }  // namespace
-}  // namespace aigw::upstream
+}  // namespace aigw::http

@@ -1,10 +1,10 @@
 // globMatch: '*' matches any run (also none), everything else literally and case-sensitively;
 // the captured part is reported only for one-'*' patterns.
-#include "router/glob.h"
+#include "core/glob.h"
 
 #include <gtest/gtest.h>
 
-namespace aigw::router {
+namespace aigw {
 namespace {
 
 TEST(Glob, LiteralPatternsMatchExactly) {
@@ -48,4 +48,4 @@ TEST(Glob, SeveralStarsMatchButCaptureNothing) {
 }
 
 }  // namespace
-}  // namespace aigw::router
+}  // namespace aigw

@@ -12,21 +12,24 @@
 #include <string>
 #include <string_view>
 
+#include "http/header_accumulator.h"
 #include "http/headers.h"
 
-namespace aigw::upstream {
+namespace aigw::http {
 
 class ResponseParser {
  public:
   class Listener {
    public:
     virtual ~Listener() = default;
-    virtual void onHead(int status, http::HeaderList& headers, int64_t content_length) = 0;
+    virtual void onHead(int status, HeaderList& headers, int64_t content_length) = 0;
     virtual void onBody(std::string_view data) = 0;
     virtual void onComplete(bool keep_alive) = 0;
   };
 
   explicit ResponseParser(size_t max_header_bytes = 64 * 1024);
+  ResponseParser(const ResponseParser&) = delete;  // llhttp's callbacks point at this object
+  ResponseParser& operator=(const ResponseParser&) = delete;
   // Expects a new response (for the next request on the connection). A response to HEAD has
   // no body whatever its headers say, and only the caller knows the request was a HEAD.
   void reset(Listener* listener, bool head_request = false);
@@ -51,11 +54,8 @@ class ResponseParser {
 
   llhttp_t parser_;
   Listener* listener_ = nullptr;
-  size_t max_header_bytes_;
-  size_t header_bytes_ = 0;
-  http::HeaderList headers_;
-  std::string field_;
-  std::string value_;
+  HeaderAccumulator fields_;  // counts the head's names and values against max_header_bytes
+  HeaderList headers_;
   bool head_request_ = false;
   bool informational_ = false;
   bool started_ = false;
@@ -64,4 +64,4 @@ class ResponseParser {
   std::string error_;
 };
 
-}  // namespace aigw::upstream
+}  // namespace aigw::http

@@ -1,11 +1,11 @@
-#include "upstream/response_parser.h"
+#include "http/response_parser.h"
 
-namespace aigw::upstream {
+namespace aigw::http {
 namespace {
 ResponseParser* self(llhttp_t* p) { return static_cast<ResponseParser*>(p->data); }
 }  // namespace
 
-ResponseParser::ResponseParser(size_t max_header_bytes) : max_header_bytes_(max_header_bytes) {
+ResponseParser::ResponseParser(size_t max_header_bytes) : fields_(max_header_bytes) {
   llhttp_init(&parser_, HTTP_RESPONSE, settings());
   parser_.data = this;
 }
@@ -15,10 +15,8 @@ void ResponseParser::reset(Listener* listener, bool head_request) {
   head_request_ = head_request;
   llhttp_init(&parser_, HTTP_RESPONSE, settings());
   parser_.data = this;
-  header_bytes_ = 0;
+  fields_.startSection();
   headers_.clear();
-  field_.clear();
-  value_.clear();
   informational_ = false;
   started_ = false;
   complete_ = false;
@@ -30,39 +28,26 @@ int ResponseParser::onMessageBegin(llhttp_t* p) {
   auto* s = self(p);
   s->started_ = true;
   s->headers_.clear();
-  s->header_bytes_ = 0;
+  s->fields_.startSection();
   return 0;
 }
 
 int ResponseParser::onHeaderField(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
-  s->header_bytes_ += len;
-  if (s->header_bytes_ > s->max_header_bytes_) {
-    s->error_ = "response headers too large";
-    return HPE_USER;
-  }
-  s->field_.append(at, len);
-  return 0;
+  if (s->fields_.addNamePiece(at, len)) return 0;
+  s->error_ = "response headers too large";
+  return HPE_USER;
 }
 
 int ResponseParser::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
   auto* s = self(p);
-  s->header_bytes_ += len;
-  if (s->header_bytes_ > s->max_header_bytes_) {
-    s->error_ = "response headers too large";
-    return HPE_USER;
-  }
-  s->value_.append(at, len);
-  return 0;
+  if (s->fields_.addValuePiece(at, len)) return 0;
+  s->error_ = "response headers too large";
+  return HPE_USER;
 }
 
 int ResponseParser::onHeaderValueComplete(llhttp_t* p) {
-  auto* s = self(p);
-  http::toLowerAscii(s->field_);
-  while (!s->value_.empty() && (s->value_.back() == ' ' || s->value_.back() == '\t')) s->value_.pop_back();
-  s->headers_.add(std::move(s->field_), std::move(s->value_));
-  s->field_.clear();
-  s->value_.clear();
+  self(p)->fields_.finishField(self(p)->headers_);
   return 0;
 }
 
@@ -160,4 +145,4 @@ const llhttp_settings_t* ResponseParser::settings() {
   return &s;
 }
 
-}  // namespace aigw::upstream
+}  // namespace aigw::http

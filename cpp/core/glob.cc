@@ -1,6 +1,6 @@
-#include "router/glob.h"
+#include "core/glob.h"
 
-namespace aigw::router {
+namespace aigw {
 
 bool globMatch(std::string_view pattern, std::string_view text, std::string_view* captured) {
   const size_t star = pattern.find('*');
@@ -37,4 +37,4 @@ bool globMatch(std::string_view pattern, std::string_view text, std::string_view
   return p == pattern.size();
 }
 
-}  // namespace aigw::router
+}  // namespace aigw

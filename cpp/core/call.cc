@@ -1,0 +1,15 @@
+#include "core/call.h"
+
+namespace aigw {
+
+const char* endpointName(Endpoint e) {
+  switch (e) {
+    case Endpoint::ChatCompletions: return "chat.completions";
+    case Endpoint::Completions: return "completions";
+    case Endpoint::Embeddings: return "embeddings";
+    case Endpoint::Passthrough: return "passthrough";
+  }
+  return "unknown";
+}
+
+}  // namespace aigw
