@@ -6,9 +6,9 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "core/glob.h"
 #include "core/json_field.h"
 #include "providers/provider.h"
-#include "core/glob.h"
 
 namespace aigw::router {
 namespace {
