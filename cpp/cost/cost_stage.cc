@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "cost/cost_hook.h"
 #include "hooks/hook_wait.h"
+#include "http/sse.h"
 
 namespace aigw::cost {
 namespace {
@@ -14,11 +15,6 @@ const Price* priceOf(const PriceTable& prices, std::string_view model, std::stri
   const Price* price = prices.find(model);
   if (price == nullptr && model != requested) price = prices.find(requested);
   return price;
-}
-
-bool isEventStream(const http::HeaderList& headers) {
-  const std::string* type = headers.find("content-type");
-  return type != nullptr && type->find("text/event-stream") != std::string::npos;
 }
 
 }  // namespace
@@ -34,15 +30,20 @@ void CostStage::respond(int status, const http::HeaderList& headers, std::string
   // request ends (usage an attempt reported still counts).
   if (!record_.relayed || record_.blocked) return next_.respond(status, headers, body);
   status_ = status;
-  held_ = std::make_unique<Held>(Held{status, headers, std::string(body)});
-  if (price()) return;  // hookDone() lets it out
-  std::unique_ptr<Held> held = std::move(held_);
-  next_.respond(held->status, held->headers, held->body);
+  if (price()) {
+    // The hook prices it: the answer waits (a copy: the writer above lends it only for this call).
+    held_ = std::make_unique<Held>(Held{status, headers, std::string(body)});
+    return;  // hookDone() lets it out
+  }
+  if (!told()) return next_.respond(status, headers, body);
+  http::HeaderList with_cost = headers;
+  addCostHeader(with_cost);
+  next_.respond(status, with_cost, body);
 }
 
 void CostStage::writeHead(int status, const http::HeaderList& headers, int64_t content_length) {
   status_ = status;
-  event_stream_ = isEventStream(headers);
+  event_stream_ = http::isEventStream(headers);
   next_.writeHead(status, headers, content_length);
 }
 
@@ -202,15 +203,25 @@ void CostStage::book(double usd) {
                          usage, usd >= 0 ? usd : -1);
 }
 
-void CostStage::tell() {
+bool CostStage::told() const {
   // Serving as a mock upstream the gateway plays the provider: no gateway metadata.
-  if (!record_.cost_usd || settings_.mock_mode) return;
+  return record_.cost_usd && !settings_.mock_mode;
+}
+
+void CostStage::addCostHeader(http::HeaderList& headers) const {
   char amount[64];
   const size_t n = formatUsd(*record_.cost_usd, amount, sizeof(amount));
+  headers.add("x-aigw-cost-usd", std::string(amount, n));
+}
+
+void CostStage::tell() {
+  if (!told()) return;
   if (held_) {
-    held_->headers.add("x-aigw-cost-usd", std::string(amount, n));
+    addCostHeader(held_->headers);
   } else if (event_stream_ && next_.headSent()) {
     // The head is long gone: SDKs skip SSE comments, and a client that wants the cost reads it.
+    char amount[64];
+    const size_t n = formatUsd(*record_.cost_usd, amount, sizeof(amount));
     std::string comment = ": aigw_cost_usd ";
     comment.append(amount, n);
     comment += "\n\n";

@@ -65,7 +65,10 @@ class CostStage final : public ResponseStage {
   // counted at the table's cost.
   void settleNow();
   void book(double usd);
+  // Tells the client the cost: a header on a whole answer waiting here, a comment in a stream.
   void tell();
+  bool told() const;  // there is a cost to tell
+  void addCostHeader(http::HeaderList& headers) const;
   // With a cost hook: a stream's closing "data: [DONE]" (at the end of `data`) is kept back
   // until the cost is known, so clients that stop reading there (the OpenAI SDKs) wait for it.
   void holdStreamEnd(std::string_view& data);

@@ -37,8 +37,7 @@ void AttemptLoop::onRequestBody(std::string_view data) {
     return;
   }
   // No call can take it yet (a slot wait, a backoff): hold a bounded amount.
-  req_.pending.bytes.append(data);
-  if (req_.pending.bytes.size() > 256 * 1024) out_->pauseRequestBody();
+  if (req_.pending.hold(data)) out_->pauseRequestBody();
 }
 
 void AttemptLoop::onRequestEnd() {
@@ -140,8 +139,7 @@ void AttemptLoop::onCallHead(int status, http::HeaderList headers, int64_t conte
     last->status = status;
     if (status < 400) target->state->recordTtfb((monotonicNs() - last->start_ns) / 1000);
   }
-  const std::string* type = headers.find("content-type");
-  event_stream_ = type != nullptr && type->find("text/event-stream") != std::string::npos;
+  event_stream_ = http::isEventStream(headers);
   out_->onEvent(AnswerEvent::Restart);  // a new attempt answers: the stages drop the last one's
   const bool has_body = status >= 200 && status != 204 && status != 304 && req_.http.method != "HEAD";
   if (status >= 400 && target != nullptr) {
@@ -262,9 +260,7 @@ void AttemptLoop::dropAnswer() {
 
 void AttemptLoop::cutAnswer(std::string_view type, std::string_view message, std::string_view code) {
   finished_ = true;
-  req_.record.partial = true;
-  req_.record.error_type.assign(type);
-  req_.record.error_message.assign(message.substr(0, 2000));
+  req_.record.notePartial(type, message);
   if (event_stream_) {
     // Bytes already reached the client: end the stream with an error event and a clean end.
     std::string event;

@@ -28,6 +28,12 @@ struct ServerSettings;
 struct PendingBody {
   std::string bytes;
   bool ended = false;
+
+  // Holds `data`; true when the client should stop sending for now (past a bounded amount).
+  bool hold(std::string_view data) {
+    bytes.append(data);
+    return bytes.size() > 256 * 1024;
+  }
 };
 
 // What the loop needs of its request: all of it owned by the exchange, which outlives the loop.

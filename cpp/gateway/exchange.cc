@@ -13,6 +13,7 @@
 #include "guardrails/request_guardrails.h"
 #include "guardrails/stream_guard_stage.h"
 #include "http/response.h"
+#include "pipeline/error_answer.h"
 
 namespace aigw {
 
@@ -88,8 +89,7 @@ void Exchange::onRequestBody(std::string_view data) {
     return;
   }
   // The pipeline has not reached the provider yet: hold a bounded amount.
-  pending_.bytes.append(data);
-  if (pending_.bytes.size() > 256 * 1024) recorder_.pauseRequestBody();
+  if (pending_.hold(data)) recorder_.pauseRequestBody();
 }
 
 void Exchange::onRequestEnd() {
@@ -114,18 +114,10 @@ void Exchange::sendError(int status, std::string_view message, std::string_view 
                          std::string_view param, const http::HeaderList* extra) {
   if (done_) return;
   done_ = true;
-  if (type.empty()) type = http::errorTypeForStatus(status);
-  // Echoed values are cut where they are put in; this bounds what the words around them add.
-  std::string capped;
-  if (message.size() > kErrorMessageMaxBytes) message = capped = echoed(message, kErrorMessageMaxBytes);
-  rec_.noteError(type, message);  // the record needs no parse of the body we make here
-  http::HeaderList h;
-  h.add("x-aigw-request-id", id_);
-  h.add("content-type", "application/json");
-  if (extra != nullptr) {
-    for (const auto& x : *extra) h.add(x.name, x.value);
-  }
-  recorder_.respond(status, h, http::openAiErrorBody(message, type, code, param));
+  // The record needs no parse of the body we make here.
+  rec_.noteError(type.empty() ? std::string_view(http::errorTypeForStatus(status)) : type,
+                 message.substr(0, kErrorMessageMaxBytes));
+  respondError(recorder_, id_, status, message, type, code, param, extra);
 }
 
 void Exchange::dispatch() {

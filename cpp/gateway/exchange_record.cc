@@ -16,8 +16,6 @@
 namespace aigw {
 namespace {
 
-constexpr size_t kMaxErrorMessage = 2000;
-
 // The type and message of an OpenAI-shaped (or Anthropic-shaped) error body.
 void errorFromBody(std::string_view body, RecordState* state) {
   if (body.empty() || body.size() > (1u << 20)) return;
@@ -36,12 +34,6 @@ void errorFromBody(std::string_view body, RecordState* state) {
 }
 
 }  // namespace
-
-void RecordState::noteError(std::string_view type, std::string_view message) {
-  if (!error_message.empty() || !error_type.empty()) return;
-  error_type = type;
-  error_message = message.substr(0, kMaxErrorMessage);
-}
 
 void RecordingWriter::firstByte() {
   if (state_.first_byte_ns == 0) state_.first_byte_ns = monotonicNs();

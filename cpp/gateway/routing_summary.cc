@@ -1,5 +1,7 @@
 #include "gateway/routing_summary.h"
 
+#include "http/sse.h"
+
 namespace aigw {
 
 void RoutingSummaryStage::respond(int status, const http::HeaderList& headers, std::string_view body) {
@@ -12,8 +14,7 @@ void RoutingSummaryStage::respond(int status, const http::HeaderList& headers, s
 
 void RoutingSummaryStage::writeHead(int status, const http::HeaderList& headers, int64_t content_length) {
   next_.writeHead(status, headers, content_length);
-  const std::string* type = headers.find("content-type");
-  if (type != nullptr && type->find("text/event-stream") != std::string::npos) {
+  if (http::isEventStream(headers)) {
     next_.writeBody(": aigw_routing " + attempts_.summaryJson() + "\n\n");
   }
 }

@@ -3,6 +3,7 @@
 #include "guardrails/block_answer.h"
 #include "guardrails/exchange_stages.h"
 #include "guardrails/request_guardrails.h"
+#include "http/sse.h"
 
 namespace aigw::guardrails {
 
@@ -13,9 +14,7 @@ OutputGuardStage::OutputGuardStage(ResponseStage& next, RequestContext& request,
 OutputGuardStage::~OutputGuardStage() = default;
 
 void OutputGuardStage::respond(int status, const http::HeaderList& headers, std::string_view body) {
-  const std::string* type = headers.find("content-type");
-  const bool event_stream = type != nullptr && type->find("text/event-stream") != std::string::npos;
-  if (!record_.relayed || record_.blocked || status >= 300 || event_stream || !req_.checksAnswer()) {
+  if (!record_.relayed || record_.blocked || status >= 300 || http::isEventStream(headers) || !req_.checksAnswer()) {
     return next_.respond(status, headers, body);
   }
   held_ = std::make_unique<Held>(Held{status, headers});

@@ -3,6 +3,7 @@
 #include "guardrails/block_answer.h"
 #include "guardrails/exchange_stages.h"
 #include "guardrails/request_guardrails.h"
+#include "http/sse.h"
 
 namespace aigw::guardrails {
 
@@ -13,8 +14,7 @@ StreamGuardStage::StreamGuardStage(ResponseStage& next, RequestContext& request,
 StreamGuardStage::~StreamGuardStage() { dropGuard(); }
 
 void StreamGuardStage::writeHead(int status, const http::HeaderList& headers, int64_t content_length) {
-  const std::string* type = headers.find("content-type");
-  if (status < 400 && type != nullptr && type->find("text/event-stream") != std::string::npos) {
+  if (status < 400 && http::isEventStream(headers)) {
     guarding_ = true;
     head_ = std::make_unique<Head>(Head{status, headers, content_length});
     return;

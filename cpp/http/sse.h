@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "http/headers.h"
+
 namespace aigw::http {
 
 // Appends one event: an optional "event: <name>" line, one "data: " line per line of `data`
@@ -11,6 +13,12 @@ namespace aigw::http {
 void appendSseEvent(std::string& out, std::string_view data, std::string_view event = {});
 
 inline constexpr std::string_view kSseDone = "data: [DONE]\n\n";
+
+// The body these headers announce is an event stream (content-type text/event-stream).
+inline bool isEventStream(const HeaderList& headers) {
+  const std::string* type = headers.find("content-type");
+  return type != nullptr && type->find("text/event-stream") != std::string::npos;
+}
 
 }  // namespace aigw::http
 

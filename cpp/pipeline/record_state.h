@@ -32,8 +32,20 @@ struct RecordState {
   bool blocked = false;       // a guardrail replaced the answer after the upstream produced it
   bool relayed = false;       // the answer going out is the upstream's (priced), not one the gateway made
 
+  static constexpr size_t kMaxErrorMessage = 2000;
+
   // Notes why the request failed (the message capped), unless a stage already did.
-  void noteError(std::string_view type, std::string_view message);
+  void noteError(std::string_view type, std::string_view message) {
+    if (!error_message.empty() || !error_type.empty()) return;
+    error_type = type;
+    error_message = message.substr(0, kMaxErrorMessage);
+  }
+  // A response that had started was cut (an error event after bytes went out): this is why.
+  void notePartial(std::string_view type, std::string_view message) {
+    partial = true;
+    error_type = type;
+    error_message = message.substr(0, kMaxErrorMessage);
+  }
 };
 
 }  // namespace aigw

@@ -65,8 +65,7 @@ class OpenAiCall final : public ProviderCall, private upstream::UpstreamCall::Li
       return;
     }
     status_ = status;
-    const std::string* type = headers.find("content-type");
-    sse_ = type != nullptr && type->find("text/event-stream") != std::string::npos;
+    sse_ = http::isEventStream(headers);
     if (sse_) decoder_ = std::make_unique<http::SseDecoder>(&OpenAiCall::onEvent, this);
     if (sse_ && !scrubber_.empty()) scrub_events_ = std::make_unique<upstream::SseCredentialScrubber>(scrubber_);
     http::HeaderList out;
