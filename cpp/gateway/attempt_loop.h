@@ -1,8 +1,7 @@
 // The terminal stage: answers one API request through its route's attempts (pick a target,
 // call it, classify the failure, retry, fall back or give up, inside one deadline), or straight
-// from its provider when it has no route. It is the provider call's observer, holds an answer
-// back while a failure could still be retried, and writes the answer it settles on into the
-// response stages. See docs/routing.md for the semantics.
+// from its provider when it has no route. Its AnswerRelay observes the call and writes the
+// answer the loop settles on into the response stages. See docs/routing.md for the semantics.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +10,8 @@
 #include <vector>
 
 #include "core/timer.h"
+#include "gateway/answer_relay.h"
 #include "gateway/route_attempts.h"
-#include "log/request_record.h"
 #include "pipeline/answer_source.h"
 #include "pipeline/api_call.h"
 #include "pipeline/record_state.h"
@@ -49,7 +48,7 @@ struct AttemptRequest {
   PendingBody& pending;
 };
 
-class AttemptLoop final : public CallObserver, public AnswerSource {
+class AttemptLoop final : public AnswerSource, private AttemptOutcomes {
  public:
   explicit AttemptLoop(const AttemptRequest& req);
   ~AttemptLoop() override;
@@ -58,31 +57,10 @@ class AttemptLoop final : public CallObserver, public AnswerSource {
   void start(ResponseStage& out);
   // The client went away: the call in flight is cancelled, the slot and budget released.
   void clientGone();
-  void onWritable() { resumeAnswer(); }
   void onRequestBody(std::string_view data);
   void onRequestEnd();
-
-  // Answers that are not event streams are held until complete (up to this size), so a
-  // failure before the end is still a clean error response (or a retry), and the answer goes
-  // out in one write. An event stream's head is held until its first event.
-  static constexpr size_t kMaxHeldBody = 8 << 20;
-  // The attempts as the log and the routing summary write them; an attempt still running gets
-  // `unfinished` as its error (null: none).
-  std::vector<log::AttemptRecord> attemptRecords(uint64_t now, const char* unfinished) const {
-    return routes_.records(now, unfinished);
-  }
-  // {"route": ..., "attempts": [...]}: what x-aigw-routing-summary asks for.
-  std::string summaryJson() const;
-  bool wantsSummary() const { return summary_; }
-
-  // CallObserver
-  void onCallHead(int status, http::HeaderList headers, int64_t content_length) override;
-  void onCallBody(std::string_view data) override;
-  void onCallEnd(const CallUsage& usage) override;
-  void onCallError(CallErrorKind kind, std::string message) override;
-  void onCallUsage(const CallUsage& usage) override;
-  bool callBlocked() const override;
-  void pauseRequestBody(bool pause) override;
+  // The route, its attempts and their books (for the record and the routing summary).
+  const RouteAttempts& routes() const { return routes_; }
 
   // AnswerSource
   void stopAnswer() override;
@@ -95,53 +73,30 @@ class AttemptLoop final : public CallObserver, public AnswerSource {
   }
 
  private:
-  struct HeldResponse {
-    int status;
-    http::HeaderList headers;
-    int64_t content_length;
-    std::string body;
-  };
+  // AttemptOutcomes (attempt_loop.cc): what the relay saw of the attempt in progress.
+  void attemptAnswered(int status) override;
+  void attemptFailed(std::unique_ptr<HeldResponse> answer, const CallUsage& usage) override;
+  void attemptEnded(int status) override;
+  void attemptErrored(CallErrorKind kind, const std::string& message, bool head_sent) override;
 
   // The call (attempt_loop.cc).
   void startCall(const Provider& provider, const router::Target* target);
   void releaseCall();
-  // x-aigw-* (and, on an error answer of a route that retried, x-should-retry: false).
-  void addRoutingHeaders(http::HeaderList& headers, int status) const;
-  void commitHeld();
-  void respondHeld(std::unique_ptr<HeldResponse> held);
-  void relayBody(std::string_view data);
-  // Drops what is held of the answer in progress, here and in the stages.
-  void dropAnswer();
-  // The answer was cut after its head went out: an error event ends an event stream, anything
-  // else is reset.
-  void cutAnswer(std::string_view type, std::string_view message, std::string_view code);
 
   // The routing (attempt_routing.cc): timers, and acting on what routes_ decides.
-  bool summaryAsked() const;
-  void beginRouting();
   void nextAttempt();
   void onSlotGranted();
-  void launch();
   void follow(const RouteAttempts::Step& step);
   void giveUp();
   void waitThen(uint64_t ms);
   void onDeadline();
   void finishRouting();
-  void sendRoutingError(int status, std::string_view message, std::string_view type, std::string_view code,
-                        int64_t retry_after_s = -1);
 
   AttemptRequest req_;
   ResponseStage* out_ = nullptr;
   ProviderCallPtr call_;
-  bool finished_ = false;          // nothing more comes from the loop (it wrote its end, or was stopped)
-  bool event_stream_ = false;      // the answer being relayed is text/event-stream
-  int status_ = 0;
-  std::unique_ptr<HeldResponse> held_;
-  bool sse_head_held_ = false;     // held_ is an event stream's head, waiting for its first event
-
   RouteAttempts routes_;                      // the route, its attempts and their books
-  const bool summary_;
-  bool failing_ = false;                      // the attempt answered >= 400: held for a decision
+  AnswerRelay relay_;                         // the call's observer: holds and writes the answer
   std::unique_ptr<HeldResponse> failure_;     // the last failed attempt's answer, relayed on giving up
   CallUsage failure_usage_;                   // and the usage it reported (counted if it is relayed)
   CallErrorKind last_error_kind_ = CallErrorKind::Internal;

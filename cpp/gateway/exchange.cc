@@ -79,7 +79,7 @@ void Exchange::onClientGone() {
 }
 
 void Exchange::onWritable() {
-  if (attempts_) attempts_->onWritable();
+  if (attempts_) attempts_->resumeAnswer();
 }
 
 void Exchange::onRequestBody(std::string_view data) {
@@ -139,7 +139,9 @@ ResponseStage& Exchange::buildStages() {
     gate_ = gate.get();
     add(std::move(gate));
   }
-  if (attempts_->wantsSummary()) add(std::make_unique<RoutingSummaryStage>(*top, *attempts_, rec_));
+  if (routingSummaryAsked(api_, request_, config().server())) {
+    add(std::make_unique<RoutingSummaryStage>(*top, *attempts_, attempts_->routes(), rec_));
+  }
   if (guardrails_ && guardrails_->checksAnswer()) {
     add(std::make_unique<guardrails::OutputGuardStage>(*top, *this, *guardrails_, rec_, *attempts_));
   }

@@ -140,7 +140,7 @@ void Exchange::writeRecord(bool client_gone) {
   r.prompt_tokens = rec_.usage.prompt_tokens;
   r.completion_tokens = rec_.usage.completion_tokens;
   r.cost_usd = rec_.cost_usd;
-  if (attempts_) r.attempts = attempts_->attemptRecords(now, client_gone ? "cancelled: the client went away" : "unfinished");
+  if (attempts_) r.attempts = attempts_->routes().records(now, client_gone ? "cancelled: the client went away" : "unfinished");
   if (guardrails_) {
     r.guardrails.reserve(guardrails_->results().size());
     for (const guardrails::GuardrailResult& g : guardrails_->results()) {

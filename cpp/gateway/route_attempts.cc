@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/clock.h"
+#include "core/echo.h"
 #include "core/glob.h"
 
 namespace aigw {
@@ -250,6 +251,27 @@ std::vector<log::AttemptRecord> RouteAttempts::records(uint64_t now, const char*
     if (a.end_ns == 0 && one.error.empty() && unfinished != nullptr) one.error = unfinished;
   }
   return out;
+}
+
+void RouteAttempts::addAnswerHeaders(http::HeaderList& headers, int status, const std::string& request_id) const {
+  headers.add("x-aigw-request-id", request_id);
+  if (route_ != nullptr) {
+    // A route that retries has spent what retrying could do; an SDK that retried the answer
+    // again would multiply the attempts (3 SDK tries x 3 of ours reached an upstream 9 times).
+    // The official SDKs obey x-should-retry before their own status rules.
+    const bool sdk_would_retry = status == 408 || status == 409 || status == 429 || status >= 500;
+    if (sdk_would_retry && route_->retry.attempts > 1 && !route_->retry.client_retries) {
+      headers.set("x-should-retry", "false");
+    }
+    if (!attempts_.empty()) {
+      headers.add("x-aigw-provider", attempts_.back().target->provider->name());
+      headers.add("x-aigw-model", echoedHeaderValue(attempts_.back().model));
+    }
+    headers.add("x-aigw-attempts", std::to_string(attempts_.size()));
+  } else if (api_.provider != nullptr) {
+    headers.add("x-aigw-provider", api_.provider->name());
+    if (!api_.model.empty()) headers.add("x-aigw-model", echoedHeaderValue(api_.model));
+  }
 }
 
 }  // namespace aigw

@@ -77,6 +77,8 @@ class RouteAttempts {
   // The attempts as the log and the routing summary write them; an attempt still running gets
   // `unfinished` as its error (null: none).
   std::vector<log::AttemptRecord> records(uint64_t now, const char* unfinished) const;
+  // x-aigw-* on an answer (and, on an error answer of a route that retried, x-should-retry: false).
+  void addAnswerHeaders(http::HeaderList& headers, int status, const std::string& request_id) const;
 
  private:
   router::PickInput pickInput(uint64_t now);

@@ -6,16 +6,23 @@
 
 #include <string>
 
-#include "gateway/attempt_loop.h"
+#include "gateway/route_attempts.h"
+#include "pipeline/answer_source.h"
 #include "pipeline/record_state.h"
 #include "pipeline/response_stage.h"
 
 namespace aigw {
 
+struct ServerSettings;
+
+// Whether this request's answer carries the summary (routed requests only).
+bool routingSummaryAsked(const ApiCall& api, const http::Request& http, const ServerSettings& server);
+
 class RoutingSummaryStage final : public ResponseStage {
  public:
-  RoutingSummaryStage(ResponseStage& next, const AttemptLoop& attempts, const RecordState& record)
-      : ResponseStage(next), attempts_(attempts), record_(record) {}
+  RoutingSummaryStage(ResponseStage& next, const AnswerSource& source, const RouteAttempts& routes,
+                      const RecordState& record)
+      : ResponseStage(next), source_(source), routes_(routes), record_(record) {}
 
   void respond(int status, const http::HeaderList& headers, std::string_view body) override;
   void writeHead(int status, const http::HeaderList& headers, int64_t content_length) override;
@@ -24,7 +31,11 @@ class RoutingSummaryStage final : public ResponseStage {
   static std::string withSummary(std::string body, const std::string& summary);
 
  private:
-  const AttemptLoop& attempts_;
+  // {"route": ..., "attempts": [...]}
+  std::string summaryJson() const;
+
+  const AnswerSource& source_;
+  const RouteAttempts& routes_;
   const RecordState& record_;
 };
 
