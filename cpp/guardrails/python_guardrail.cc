@@ -93,11 +93,12 @@ CheckResult PythonGuardrail::verdictFor(bool ok, const std::string& result) cons
   if (verdict == "allow") return r;
   if (verdict == "block") {
     r.verdict = Verdict::Block;
-    BlockResponse b;
+    // What the verdict leaves out is the guardrail's configured block (its `block:`).
+    BlockResponse b = settings().block;
     auto status = v.find("status");
     if (status != v.end() && status->is_number_integer()) b.status = status->get<int>();
-    if (b.status < 400 || b.status > 599) b.status = 400;
-    b.message = stringOr(v, "message", "");
+    if (b.status < 400 || b.status > 599) b.status = settings().block.status;
+    b.message = stringOr(v, "message", "");  // empty: the configured message, or one naming the guardrail
     b.type = stringOr(v, "type", b.type);
     b.code = stringOr(v, "code", b.code);
     r.block = std::move(b);

@@ -147,8 +147,8 @@ def core_entry(g: Guardrail, spec: Any = None) -> dict[str, Any]:
         "request_selectable": False if everywhere else spec.request_selectable,
         "passthrough": everywhere or spec.passthrough,
         "everywhere": everywhere,
-        # What a block answers when the verdict says nothing (the verdict's own wins).
-        "block": default_block(),
+        # What a block answers where the verdict says nothing (the verdict's own wins).
+        "block": default_block() if everywhere else spec.block.model_dump(),
         "timeout_ms": timeout_ms(g.timeout),
         "window": g.window,
     }
@@ -403,13 +403,13 @@ def _verdict_doc(stage: str, view: Any, v: Verdict) -> dict[str, Any]:
     if v.action == "allow":
         return {"verdict": "allow"}
     if v.action == "block":
-        return {
-            "verdict": "block",
-            "status": v.status,
-            "message": v.message,
-            "type": v.type,
-            "code": v.code,
-        }
+        # Fields left out are the guardrail's configured block (the core fills them in).
+        doc: dict[str, Any] = {"verdict": "block", "message": v.message}
+        for field in ("status", "type", "code"):
+            value = getattr(v, field)
+            if value is not None:
+                doc[field] = value
+        return doc
     if stage == "during":
         # The request is already upstream: there is nothing left to change.
         raise ValueError(f"at the during stage a check can only allow or block, not {v.action}")

@@ -17,9 +17,11 @@ class Verdict:
 
     action: Literal["allow", "block", "rewrite", "redact"]
     message: str = ""
-    status: int = 400
-    type: str = "invalid_request_error"
-    code: str = "content_blocked"
+    # block: None takes the guardrail's configured ``block`` (400, invalid_request_error,
+    # content_blocked unless the config says otherwise)
+    status: int | None = None
+    type: str | None = None
+    code: str | None = None
     body: dict[str, Any] | None = None  # rewrite: fields to set, or the whole new body
     replace: bool = False  # rewrite: `body` is the whole new body
     redactions: tuple[tuple[str, str], ...] = ()  # redact: (text, replacement) pairs
@@ -39,14 +41,16 @@ _ALLOW = Verdict("allow")
 def block(
     message: str = "",
     *,
-    status: int = 400,
-    type: str = "invalid_request_error",  # noqa: A002 - OpenAI's field name
-    code: str = "content_blocked",
+    status: int | None = None,
+    type: str | None = None,  # noqa: A002 - OpenAI's field name
+    code: str | None = None,
 ) -> Verdict:
     """Refuse the request (or the answer): the client gets an OpenAI-shaped error with this
-    status, message, type and code. The default message names the guardrail ("the request was
-    blocked by guardrail 'name'"; "the response ..." at the output stage)."""
-    if not 400 <= status <= 599:
+    status, message, type and code. What is left out comes from the guardrail's ``block``
+    config (by default 400, ``invalid_request_error``, ``content_blocked``, and a message naming
+    the guardrail: "the request was blocked by guardrail 'name'"; "the response ..." at the
+    output stage)."""
+    if status is not None and not 400 <= status <= 599:
         raise ValueError(f"a block status must be 4xx or 5xx, not {status}")
     return Verdict("block", message=message, status=status, type=type, code=code)
 

@@ -37,6 +37,11 @@ def no_bar(request: aigw.Request) -> aigw.Verdict:
     return aigw.block("no bar") if "bar" in request.text else aigw.allow()
 
 
+def no_baz(request: aigw.Request) -> aigw.Verdict:
+    """A block that says nothing: its guardrail's config answers for it."""
+    return aigw.block() if "baz" in request.text else aigw.allow()
+
+
 class KeysInStreams(aigw.Guardrail):
     """Redacts secret-looking keys in streamed answers (a stream-stage guardrail)."""
 

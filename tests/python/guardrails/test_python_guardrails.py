@@ -515,3 +515,39 @@ def test_python_guardrails_selected_per_request_by_header(
     assert info.value.code == "guardrail_not_selectable"
     assert gw.stats()["guardrails"]["nofoo"]["runs"] == 2
     assert gw.stats()["guardrails"]["nobar"]["runs"] == 0
+
+
+def test_a_python_guardrails_block_config_fills_what_its_verdict_leaves_out(
+    make_gateway: Callable[..., aigw.Gateway],
+) -> None:
+    config = mock_config()
+    entry = {"kind": "python", "default": True}
+    config["guardrails"] = [
+        {  # aigw.block("no bar"): a message only
+            **entry, "name": "nobar", "hook": "guardrail_hooks:no_bar",
+            "block": {"status": 451, "type": "policy_error", "code": "no_bar_here"},
+        },
+        {  # aigw.block(): nothing at all
+            **entry, "name": "nobaz", "hook": "guardrail_hooks:no_baz",
+            "block": {"status": 409, "message": "configured message"},
+        },
+        {  # aigw.block("...", status=422, code="no_forbidden")
+            **entry, "name": "noforbidden", "hook": "guardrail_hooks:NoForbidden",
+            "block": {"status": 451, "message": "configured", "code": "configured"},
+        },
+    ]  # fmt: skip
+    gw = make_gateway(config)
+
+    def error(text: str) -> tuple[int, dict[str, Any], str]:
+        r = chat(gw, text)
+        return r.status_code, r.json()["error"], r.headers["x-aigw-guardrail"]
+
+    assert error("bar") == (
+        451, {"message": "no bar", "type": "policy_error", "code": "no_bar_here", "param": None}, "nobar"
+    )  # fmt: skip
+    assert error("baz") == (
+        409, {"message": "configured message", "type": "invalid_request_error", "code": "content_blocked",
+              "param": None}, "nobaz",
+    )  # fmt: skip
+    status, body, _ = error("forbidden")  # the verdict's own fields win
+    assert (status, body["message"], body["code"]) == (422, "forbidden words are not allowed", "no_forbidden")
