@@ -24,13 +24,15 @@ WriteQueue::Result WriteQueue::write(std::string&& data) {
     if (n > 0) {
       data.erase(0, static_cast<size_t>(n));
     } else if (n != UV_EAGAIN) {
+      error_ = n;
       return Result::kFailed;
     }
   }
   auto* w = new WriteRequest{{}, std::move(data), this};
   uv_buf_t b = uv_buf_init(w->data.data(), static_cast<unsigned int>(w->data.size()));
-  if (uv_write(&w->req, s, &b, 1, &WriteQueue::onWrite) != 0) {
+  if (int rc = uv_write(&w->req, s, &b, 1, &WriteQueue::onWrite); rc != 0) {
     delete w;
+    error_ = rc;
     return Result::kFailed;
   }
   handed_total_ += b.len;

@@ -30,6 +30,8 @@ class WriteQueue {
   // Takes `data` (not empty). Only an empty queue tries the socket first, so bytes stay in order.
   Result write(std::string&& data);
 
+  // The libuv error of the last kFailed (0 before any): what an owner's error message names.
+  int error() const { return error_; }
   // Bytes in libuv's queue.
   size_t queued() const { return uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(tcp_)); }
   // Bytes queued in libuv or not yet acknowledged by the peer (in the kernel's send queue).
@@ -44,6 +46,7 @@ class WriteQueue {
   Written written_;
   void* owner_;
   uint64_t handed_total_ = 0;  // bytes ever given to the socket or to libuv's write queue
+  int error_ = 0;
 };
 
 }  // namespace aigw::net

@@ -15,6 +15,8 @@ struct Origin {
 
   // "https://api.openai.com:443" — identifies a connection pool.
   std::string key() const;
+  // "api.openai.com:443": how connect, TLS and read errors name the origin.
+  std::string hostPort() const { return host + ":" + std::to_string(port); }
 };
 
 // Accepts http:// and https:// URLs (scheme in any case) without credentials, query or

@@ -1,5 +1,5 @@
-// One keep-alive connection to an upstream: DNS, TCP connect, optional TLS, one request at a
-// time, the response parsed and handed to the current exchange. Owned by itself (freed in its
+// One keep-alive connection to an upstream: dialled (UpstreamDial), TLS when https, one request
+// at a time (ResponseRelay), its bytes through an UpstreamStream. Owned by itself (freed in its
 // uv close callback); the pool and the current call hold plain pointers and are told when it
 // goes away.
 #pragma once
@@ -13,18 +13,19 @@
 #include "core/call.h"
 #include "core/event_loop.h"
 #include "core/timer.h"
-#include "http/response_parser.h"
 #include "upstream/dns_cache.h"
 #include "upstream/origin.h"
+#include "upstream/response_relay.h"
+#include "upstream/upstream_dial.h"
+#include "upstream/upstream_stream.h"
 
 namespace aigw::net {
 class TlsClientContext;
-class TlsSession;
 }  // namespace aigw::net
 
 namespace aigw::upstream {
 
-class UpstreamConnection final : private http::ResponseParser::Listener {
+class UpstreamConnection final : private UpstreamDial::Listener {
  public:
   // The pool: told about connect results and about the connection going away.
   class Owner {
@@ -36,17 +37,7 @@ class UpstreamConnection final : private http::ResponseParser::Listener {
     virtual void onClosed(UpstreamConnection* conn) = 0;
   };
   // The request currently using the connection.
-  class Exchange {
-   public:
-    virtual ~Exchange() = default;
-    virtual void onResponseHead(int status, http::HeaderList& headers, int64_t content_length) = 0;
-    virtual void onResponseBody(std::string_view data) = 0;
-    virtual void onResponseComplete() = 0;
-    // The connection failed; it is closing. `response_started`: some response bytes arrived.
-    virtual void onResponseError(CallErrorKind kind, const std::string& error, bool response_started) = 0;
-    // The request bytes queued for the socket fell below the low watermark.
-    virtual void onRequestDrained() {}
-  };
+  using Exchange = UpstreamExchange;
 
   struct Settings {
     const Origin* origin;
@@ -63,9 +54,9 @@ class UpstreamConnection final : private http::ResponseParser::Listener {
   // More request bytes (a streamed body) for the exchange in progress.
   void sendMore(std::string_view data);
   // Request bytes not yet handed to the kernel.
-  size_t writeQueueSize() const;
+  size_t writeQueueSize() const { return closing_ ? 0 : stream_.queued(); }
   // The exchange no longer wants events (it was cancelled or the response ended).
-  void detach() { exchange_ = nullptr; }
+  void detach() { relay_.detach(); }
   void pauseReading();
   void resumeReading();
   // Idle in the pool: watch for the peer closing it.
@@ -74,53 +65,37 @@ class UpstreamConnection final : private http::ResponseParser::Listener {
   // The owner is going away first: no more Owner calls (the close callback still frees us).
   void disown() { owner_ = nullptr; }
 
-  bool reusable() const { return reusable_ && !closing_; }
+  bool reusable() const { return relay_.reusable() && !closing_; }
   bool closing() const { return closing_; }
-  uint64_t requestsServed() const { return served_; }
+  uint64_t requestsServed() const { return relay_.served(); }
 
  private:
   ~UpstreamConnection();
-  static void onConnect(uv_connect_t* req, int status);
   static void onAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
-  static void onWrite(uv_write_t* req, int status);
+  static void onWritten(void* self, int status);  // a queued write finished
   static void onClose(uv_handle_t* h);
 
-  void connectNext();
+  // UpstreamDial::Listener (connectFailed also ends a TLS handshake that failed or timed out)
+  void dialed() override;
+  void connectFailed(CallErrorKind kind, std::string error) override;
+  void connected();  // TCP up and, for https, the handshake done
   void onTimer();
-  void onTcpConnected();
-  void handshakeProgress();
-  void connectFailed(CallErrorKind kind, std::string error);
-  void handlePlain(const char* data, size_t len);
+  void onReadEnd(ssize_t status);  // EOF or a read error
+  // The connection broke: a Connect failure (its TLS handshake) goes to the owner as a failed
+  // connect, anything else to the exchange in progress, if any.
   void fail(CallErrorKind kind, std::string error);
-  void writeRaw(std::string&& data);
-  void flushTls();
-  std::string describe() const;
 
-  // http::ResponseParser::Listener
-  void onHead(int status, http::HeaderList& headers, int64_t content_length) override;
-  void onBody(std::string_view data) override;
-  void onComplete(bool keep_alive) override;
+  enum class State { Dialing, Handshaking, Open, Idle };
 
-  enum class State { Resolving, Connecting, Handshaking, Ready, Active, Idle };
-
-  EventLoop& loop_;
-  DnsCache& dns_;
   Settings settings_;
   Owner* owner_;
-  Exchange* exchange_ = nullptr;
-  State state_ = State::Resolving;
+  State state_ = State::Dialing;
   uv_tcp_t* tcp_ = nullptr;
-  Timer timer_;
-  std::unique_ptr<DnsCache::Lookup> lookup_;
-  AddressList addresses_;
-  size_t next_address_ = 0;
-  std::string last_connect_error_;
-  std::unique_ptr<net::TlsSession> tls_;
-  std::string pending_plain_;   // request bytes written before the TLS handshake finished
-  http::ResponseParser parser_;
-  uint64_t served_ = 0;
-  bool reusable_ = false;
+  Timer timer_;  // the connect timeout, then an idle connection's keep-alive
+  UpstreamDial dial_;
+  UpstreamStream stream_;
+  ResponseRelay relay_;
   bool reading_ = false;
   bool paused_ = false;
   bool closing_ = false;
