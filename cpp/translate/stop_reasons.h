@@ -1,0 +1,17 @@
+// Why an answer ended, in both vocabularies: Anthropic's stop_reason and OpenAI's finish_reason,
+// for whole answers and streams alike.
+#pragma once
+
+#include <string_view>
+
+namespace aigw::translate {
+
+// end_turn, stop_sequence, pause_turn -> stop; max_tokens, model_context_window_exceeded ->
+// length; tool_use -> tool_calls; refusal -> content_filter; anything newer -> stop.
+std::string_view finishReasonForStopReason(std::string_view stop_reason);
+
+// stop -> end_turn (OpenAI does not say whether a stop sequence matched); length -> max_tokens;
+// tool_calls, function_call -> tool_use; content_filter -> refusal; anything else -> end_turn.
+std::string_view stopReasonForFinishReason(std::string_view finish_reason);
+
+}  // namespace aigw::translate
