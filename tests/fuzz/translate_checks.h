@@ -1,0 +1,46 @@
+// What the two translation fuzz targets check of any output: SSE text whose events carry JSON,
+// and JSON text that parses. Shared so both directions hold their outputs to one reading.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_check.h"
+#include "http/sse.h"
+
+namespace aigw::fuzz {
+
+struct OutEvent {
+  std::string event;
+  nlohmann::json data;  // null for "[DONE]"
+};
+
+// Every event of `sse` (a translator's output), each data a JSON object or "[DONE]".
+inline std::vector<OutEvent> outputEvents(std::string_view sse) {
+  std::vector<OutEvent> events;
+  http::SseDecoder decoder(
+      [](void* ctx, const http::SseDecoder::Event& e) {
+        auto* out = static_cast<std::vector<OutEvent>*>(ctx);
+        if (e.data == "[DONE]") {
+          out->push_back({std::string(e.event), nullptr});
+          return;
+        }
+        nlohmann::json doc = nlohmann::json::parse(e.data, nullptr, false);
+        FUZZ_CHECK(doc.is_object(), "an output event's data is no JSON object: %.200s", std::string(e.data).c_str());
+        out->push_back({std::string(e.event), std::move(doc)});
+      },
+      &events);
+  FUZZ_CHECK(decoder.feed(sse), "the output overflowed the SSE decoder");
+  FUZZ_CHECK(sse.empty() || sse.substr(sse.size() - 2) == "\n\n", "the output ends inside an event");
+  return events;
+}
+
+inline nlohmann::json parsedOutput(std::string_view text) {
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  FUZZ_CHECK(doc.is_object(), "a translated body is no JSON object: %.200s", std::string(text).c_str());
+  return doc;
+}
+
+}  // namespace aigw::fuzz
