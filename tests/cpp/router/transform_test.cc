@@ -123,7 +123,9 @@ TEST(Transform, ConfigErrors) {
 
 TEST(Transform, EveryFieldIsRequired) {
   // set, rename and drop, as Python emits them (tests/cpp/fixtures/full.yaml).
-  for (const json& op : testing::fixture("full")["routes"][0]["plan"]["children"][0]["transforms"]) {
+  // The document is held: a range-for over a part of a temporary would outlive it.
+  const json full = testing::fixture("full");
+  for (const json& op : full["routes"][0]["plan"]["children"][0]["transforms"]) {
     testing::expectEveryFieldRequiredBy(op, [](const json& doc) { Transform::fromJson(doc); });
   }
 }
