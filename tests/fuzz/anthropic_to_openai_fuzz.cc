@@ -6,7 +6,6 @@
 //  - an answer is translated into a chat.completion with one choice, or refused;
 //  - the stream output is SSE whose data are JSON chunks (or one error chunk) sharing one id,
 //    and nothing follows "[DONE]" or an error chunk.
-#include <algorithm>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -42,9 +41,7 @@ void checkRequest(const json& body) {
     json out;
     const Translation t = AnthropicRequestDecoder(options).decode(body, out);
     if (!t.ok) {
-      FUZZ_CHECK(!t.error.message.empty(), "a refusal without a message");
-      FUZZ_CHECK(!drop_all || std::find(kEveryDrop.begin(), kEveryDrop.end(), t.error.drop_name) == kEveryDrop.end(),
-                 "refused '%s' although drop_params names it", t.error.drop_name.c_str());
+      aigw::fuzz::checkRefusal(t, drop_all, kEveryDrop);
       continue;
     }
     FUZZ_CHECK(out.is_object() && out["messages"].is_array(), "a translated request without messages");

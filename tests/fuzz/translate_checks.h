@@ -1,14 +1,16 @@
-// What the two translation fuzz targets check of any output: SSE text whose events carry JSON,
-// and JSON text that parses. Shared so both directions hold their outputs to one reading.
+// What the two translation fuzz targets check: SSE text whose events carry JSON, JSON text that
+// parses, and refusals that name a field drop_params could not drop. Shared so both directions hold their outputs to one reading.
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "fuzz_check.h"
 #include "http/sse.h"
+#include "translate/translation.h"
 
 namespace aigw::fuzz {
 
@@ -35,6 +37,14 @@ inline std::vector<OutEvent> outputEvents(std::string_view sse) {
   FUZZ_CHECK(decoder.feed(sse), "the output overflowed the SSE decoder");
   FUZZ_CHECK(sse.empty() || sse.substr(sse.size() - 2) == "\n\n", "the output ends inside an event");
   return events;
+}
+
+// A translator's request refusal: it says why, and (with every drop name given) names no field
+// that drop_params would have dropped.
+inline void checkRefusal(const translate::Translation& t, bool drop_all, const std::vector<std::string>& every_drop) {
+  FUZZ_CHECK(!t.error.message.empty(), "a refusal without a message");
+  FUZZ_CHECK(!drop_all || std::find(every_drop.begin(), every_drop.end(), t.error.drop_name) == every_drop.end(),
+             "refused '%s' although drop_params names it", t.error.drop_name.c_str());
 }
 
 inline nlohmann::json parsedOutput(std::string_view text) {
