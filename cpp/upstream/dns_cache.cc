@@ -9,6 +9,16 @@
 
 namespace aigw::upstream {
 
+std::string addressText(const sockaddr_storage& a) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (a.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a)->sin_addr, buf, sizeof(buf));
+  } else if (a.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr, buf, sizeof(buf));
+  }
+  return buf;
+}
+
 struct DnsCache::Waiter final : DnsCache::Lookup {
   Entry* entry = nullptr;
   Callback cb;

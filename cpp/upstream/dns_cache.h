@@ -14,6 +14,9 @@
 
 namespace aigw::upstream {
 
+// An address as text ("127.0.0.1", "::1"; "?" for another family), for errors and logs.
+std::string addressText(const sockaddr_storage& a);
+
 using AddressList = std::vector<sockaddr_storage>;
 
 class DnsCache {

@@ -10,16 +10,6 @@ void freeTcp(uv_handle_t* h) {
   delete reinterpret_cast<uv_tcp_t*>(h);
 }
 
-std::string addressText(const sockaddr_storage& a) {
-  char buf[INET6_ADDRSTRLEN] = "?";
-  if (a.ss_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a)->sin_addr, buf, sizeof(buf));
-  } else if (a.ss_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr, buf, sizeof(buf));
-  }
-  return buf;
-}
-
 }  // namespace
 
 void UpstreamDial::start() {

@@ -32,15 +32,7 @@ class DnsCacheTest : public ::testing::Test {
   bool runUntil(const std::function<bool()>& pred, uint64_t timeout_ms = 10000) {
     return testing::runUntil(loop_, pred, timeout_ms);
   }
-  static std::string text(const sockaddr_storage& a) {
-    char buf[INET6_ADDRSTRLEN] = "?";
-    if (a.ss_family == AF_INET) {
-      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a)->sin_addr, buf, sizeof(buf));
-    } else if (a.ss_family == AF_INET6) {
-      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr, buf, sizeof(buf));
-    }
-    return buf;
-  }
+  static std::string text(const sockaddr_storage& a) { return addressText(a); }
   static int port(const sockaddr_storage& a) {
     return a.ss_family == AF_INET ? ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port)
                                   : ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
