@@ -55,9 +55,13 @@ class AnswerRelay final : public CallObserver {
   // Nothing more comes from the relay: it wrote its end, or the answer was stopped.
   bool finished() const { return finished_; }
   int status() const { return status_; }
-  void finish() { finished_ = true; }
   // Drops what is held of the answer in progress, here and in the stages (`restart`).
   void drop(bool restart);
+  // Nothing more is written: what is held is dropped and the call's events are ignored.
+  void stop() {
+    drop(false);
+    finished_ = true;
+  }
 
   // What the loop settles on.
   void respond(std::unique_ptr<HeldResponse> answer);

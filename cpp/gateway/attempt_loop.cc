@@ -33,7 +33,7 @@ void AttemptLoop::start(ResponseStage& out) {
 }
 
 void AttemptLoop::clientGone() {
-  relay_.finish();
+  relay_.stop();
   releaseCall();
   finishRouting();
 }
@@ -192,8 +192,7 @@ void AttemptLoop::stopAnswer() {
   // The provider did answer: its attempt counts as one.
   releaseCall();
   routes_.end(router::Outcome::Success, relay_.status(), {});
-  relay_.drop(false);
-  relay_.finish();
+  relay_.stop();
   req_.record.blocked = true;
 }
 
@@ -203,8 +202,7 @@ bool AttemptLoop::abandonAnswer(std::string_view why) {
   out_->onEvent(AnswerEvent::Restart);
   routes_.end(router::Outcome::Neutral, 0, in_flight ? why : std::string_view());
   if (wait_timer_) wait_timer_->stop();
-  relay_.drop(false);
-  relay_.finish();
+  relay_.stop();
   failure_.reset();
   return in_flight;
 }

@@ -164,13 +164,13 @@ INSTANTIATE_TEST_SUITE_P(
              false}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
-TEST(AnswerRelay, FinishedItIgnoresTheCallAndReportsItselfBlocked) {
+TEST(AnswerRelay, StoppedItIgnoresTheCallAndReportsItselfBlocked) {
   Harness h;
   EXPECT_FALSE(h.relay.callBlocked());
   h.wire.blocked = true;
   EXPECT_TRUE(h.relay.callBlocked());  // nothing held: the client's backpressure is the call's
   h.wire.blocked = false;
-  h.relay.finish();
+  h.relay.stop();
   EXPECT_TRUE(h.relay.callBlocked());
   h.relay.onCallHead(200, {}, 1);
   h.relay.onCallBody("x");
