@@ -2,15 +2,10 @@
 
 #include <utility>
 
+#include "net/read_buffer.h"
+
 namespace aigw::http {
 namespace {
-
-thread_local char t_read_buffer[64 * 1024];
-
-void onAlloc(uv_handle_t*, size_t, uv_buf_t* buf) {
-  buf->base = t_read_buffer;
-  buf->len = sizeof(t_read_buffer);
-}
 
 uv_stream_t* asStream(uv_tcp_t* tcp) {
   return reinterpret_cast<uv_stream_t*>(tcp);
@@ -36,14 +31,14 @@ ClientStream::~ClientStream() {
 bool ClientStream::start(std::shared_ptr<const net::TlsServerContext> tls) {
   uv_tcp_nodelay(tcp_, 1);
   if (tls != nullptr && !tls_.start(std::move(tls))) return false;
-  if (uv_read_start(asStream(tcp_), &onAlloc, &ClientStream::onRead) != 0) return false;
+  if (uv_read_start(asStream(tcp_), &net::threadReadBuffer, &ClientStream::onRead) != 0) return false;
   reading_ = true;
   return true;
 }
 
 void ClientStream::startReading() {
   if (reading_ || closing_ || peer_eof_) return;
-  if (uv_read_start(asStream(tcp_), &onAlloc, &ClientStream::onRead) == 0) reading_ = true;
+  if (uv_read_start(asStream(tcp_), &net::threadReadBuffer, &ClientStream::onRead) == 0) reading_ = true;
 }
 
 void ClientStream::stopReading() {
@@ -205,7 +200,7 @@ void ClientStream::beginLinger() {
     owner_.onStreamEvent(Event::kFinished);
     return;
   }
-  if (!reading_ && uv_read_start(asStream(tcp_), &onAlloc, &ClientStream::onRead) == 0) reading_ = true;
+  if (!reading_ && uv_read_start(asStream(tcp_), &net::threadReadBuffer, &ClientStream::onRead) == 0) reading_ = true;
   deadline_.arm(ConnectionDeadline::kLinger, limits_.linger_ms);
 }
 

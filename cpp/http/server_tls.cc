@@ -4,13 +4,6 @@
 #include "net/tls_session.h"
 
 namespace aigw::http {
-namespace {
-
-// What one read decrypts to; reused so a TLS read allocates nothing once warm. Safe to share
-// on the thread: reads do not nest, and the HTTP layer copies what it keeps.
-thread_local std::string t_plaintext;
-
-}  // namespace
 
 ServerTls::ServerTls(ServerCounters& counters) : counters_(counters) {}
 
@@ -28,12 +21,10 @@ bool ServerTls::start(std::shared_ptr<const net::TlsServerContext> ctx) {
 ServerTls::Read ServerTls::open(const char* data, size_t len, std::string_view* plain, std::string* wire) {
   bytes_seen_ = true;
   const bool was_done = session_->handshakeDone();
-  t_plaintext.clear();
-  const net::TlsSession::Result r = session_->feedEncrypted(data, len, &t_plaintext);
+  const net::TlsSession::Result r = session_->feedEncrypted(data, len, plain);
   session_->takeEncrypted(wire);
   if (r != net::TlsSession::Result::Ok) return failed();
   if (!was_done && session_->handshakeDone()) counters_.tls_handshakes.fetch_add(1, std::memory_order_relaxed);
-  *plain = t_plaintext;
   return Read::kOk;
 }
 

@@ -133,6 +133,14 @@ TlsSession::Result TlsSession::feedEncrypted(const char* data, size_t len, std::
   return advance(plaintext);
 }
 
+TlsSession::Result TlsSession::feedEncrypted(const char* data, size_t len, std::string_view* plaintext) {
+  thread_local std::string t_plaintext;
+  t_plaintext.clear();
+  const Result r = feedEncrypted(data, len, &t_plaintext);
+  *plaintext = t_plaintext;
+  return r;
+}
+
 TlsSession::Result TlsSession::writePlain(std::string_view data) {
   if (failed_) return Result::Error;
   if (shutdown_requested_) return fail("TLS: write after shutdown" + where());

@@ -42,6 +42,9 @@ class TlsSession {
   // Bytes from the socket, split anywhere. Advances the handshake, flushes writes buffered until
   // it completed, and appends any decrypted application data to `plaintext`.
   Result feedEncrypted(const char* data, size_t len, std::string* plaintext);
+  // The same, decrypting into this thread's reused buffer: `plaintext` is valid until the next
+  // call on the thread (reads do not nest), so a read allocates nothing once warm.
+  Result feedEncrypted(const char* data, size_t len, std::string_view* plaintext);
   // Application data; buffered until the handshake completes, then encrypted into records.
   Result writePlain(std::string_view data);
   // Appends every pending encrypted byte to `out`.

@@ -1,9 +1,10 @@
 #include "upstream/upstream_connection.h"
 
+#include "net/read_buffer.h"
+
 namespace aigw::upstream {
 namespace {
 
-thread_local char t_read_buffer[64 * 1024];
 constexpr size_t kWriteLowWatermark = 256 * 1024;  // streamed request bodies resume below this
 
 uv_stream_t* stream(uv_tcp_t* t) {
@@ -33,7 +34,7 @@ void UpstreamConnection::connect() {
 
 void UpstreamConnection::dialed() {
   uv_tcp_nodelay(tcp_, 1);
-  if (uv_read_start(stream(tcp_), &UpstreamConnection::onAlloc, &UpstreamConnection::onRead) != 0) {
+  if (uv_read_start(stream(tcp_), &net::threadReadBuffer, &UpstreamConnection::onRead) != 0) {
     connectFailed(CallErrorKind::Connect, "cannot read from " + settings_.origin->hostPort());
     return;
   }
@@ -107,13 +108,8 @@ void UpstreamConnection::pauseReading() {
 void UpstreamConnection::resumeReading() {
   paused_ = false;
   if (!reading_ && !closing_) {
-    if (uv_read_start(stream(tcp_), &UpstreamConnection::onAlloc, &UpstreamConnection::onRead) == 0) reading_ = true;
+    if (uv_read_start(stream(tcp_), &net::threadReadBuffer, &UpstreamConnection::onRead) == 0) reading_ = true;
   }
-}
-
-void UpstreamConnection::onAlloc(uv_handle_t*, size_t, uv_buf_t* buf) {
-  buf->base = t_read_buffer;
-  buf->len = sizeof(t_read_buffer);
 }
 
 void UpstreamConnection::onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {

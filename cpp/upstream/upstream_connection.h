@@ -71,7 +71,6 @@ class UpstreamConnection final : private UpstreamDial::Listener {
 
  private:
   ~UpstreamConnection();
-  static void onAlloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void onRead(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void onWritten(void* self, int status);  // a queued write finished
   static void onClose(uv_handle_t* h);

@@ -3,13 +3,6 @@
 #include "net/tls_session.h"
 
 namespace aigw::upstream {
-namespace {
-
-// Decrypted bytes live only until the read that produced them is handled, and reads do not
-// nest: one buffer per loop thread, as for the bytes read from the socket.
-thread_local std::string t_plain;
-
-}  // namespace
 
 UpstreamStream::UpstreamStream(const Origin& origin, net::WriteQueue::Written written, void* owner)
     : origin_(origin), written_(written), owner_(owner) {}
@@ -45,8 +38,7 @@ bool UpstreamStream::read(const char* data, size_t len, std::string_view* plain)
     return true;
   }
   const bool handshaking = !tls_->handshakeDone();
-  t_plain.clear();
-  const auto r = tls_->feedEncrypted(data, len, &t_plain);
+  const auto r = tls_->feedEncrypted(data, len, plain);
   // Even a failed read may have produced bytes to send (the alert telling the server why).
   if (!flush()) return false;
   if (r != net::TlsSession::Result::Ok) {
@@ -55,7 +47,6 @@ bool UpstreamStream::read(const char* data, size_t len, std::string_view* plain)
     }
     return failed(CallErrorKind::Protocol, "TLS error from " + origin_.hostPort() + ": " + tls_->error());
   }
-  *plain = t_plain;
   return true;
 }
 
