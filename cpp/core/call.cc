@@ -8,6 +8,7 @@ const char* endpointName(Endpoint e) {
     case Endpoint::Completions: return "completions";
     case Endpoint::Embeddings: return "embeddings";
     case Endpoint::Passthrough: return "passthrough";
+    case Endpoint::CountTokens: return "messages.count_tokens";
   }
   return "unknown";
 }

@@ -7,8 +7,15 @@
 namespace aigw {
 
 // Passthrough: any other /v1/* path, relayed as is to an OpenAI-compatible provider.
-enum class Endpoint { ChatCompletions, Completions, Embeddings, Passthrough };
+// CountTokens: Anthropic's /v1/messages/count_tokens (a chat body; the answer is {"input_tokens"}).
+enum class Endpoint { ChatCompletions, Completions, Embeddings, Passthrough, CountTokens };
 const char* endpointName(Endpoint e);
+
+// The API a body is written in. Inside the gateway a request and its answer are OpenAI-shaped
+// (guardrails, transforms and the cost read them so); a client speaking another API is decoded
+// on the way in and encoded on the way out, and a provider speaking another API translates at
+// its end. A same-API attempt carries the client's own bytes both ways (docs/providers.md).
+enum class ApiShape : uint8_t { OpenAi, Anthropic };
 
 enum class CallErrorKind { Connect, Timeout, Reset, Protocol, Overflow, Internal };
 

@@ -17,6 +17,11 @@ class LazyJson {
     text_ = text;
     doc_.reset();
   }
+  // Text and the document it says, already parsed (a body decoded from another API).
+  void reset(std::string_view text, nlohmann::json doc) {
+    text_ = text;
+    doc_ = std::move(doc);
+  }
   // The document, or a discarded value when the text is not JSON.
   const nlohmann::json& get() const {
     if (!doc_) doc_ = nlohmann::json::parse(text_, nullptr, false);

@@ -17,7 +17,7 @@ void AnswerRelay::onCallHead(int status, http::HeaderList headers, int64_t conte
   if (status >= 400 && routed) {
     // A failed attempt: held whole, to be retried, routed elsewhere or relayed.
     failing_ = true;
-    held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
+    held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}, shape_});
     return;
   }
   routes_.addAnswerHeaders(headers, status, id_);
@@ -25,12 +25,12 @@ void AnswerRelay::onCallHead(int status, http::HeaderList headers, int64_t conte
   // first event needs the head to go out.)
   if (event_stream_ && has_body && routed && !server_.mock_mode) {
     // Nothing reaches the client before the first event: until then a failure can still retry.
-    held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
+    held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}, shape_});
     sse_head_held_ = true;
     return;
   }
   if (!event_stream_ && has_body && content_length <= static_cast<int64_t>(kMaxHeldBody)) {
-    held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}});
+    held_ = std::make_unique<HeldResponse>(HeldResponse{status, std::move(headers), content_length, {}, shape_});
     if (content_length > 0) held_->body.reserve(static_cast<size_t>(content_length));
     return;
   }
@@ -124,6 +124,7 @@ void AnswerRelay::drop(bool restart) {
 void AnswerRelay::respond(std::unique_ptr<HeldResponse> answer) {
   finished_ = true;
   status_ = answer->status;
+  shape_ = answer->shape;
   record_.relayed = true;
   out_->respond(answer->status, answer->headers, answer->body);
 }
@@ -133,6 +134,7 @@ void AnswerRelay::sendError(int status, std::string_view message, std::string_vi
   if (record_.ended) return;
   finished_ = true;
   status_ = status;
+  shape_ = ApiShape::OpenAi;  // the gateway's own answers are OpenAI-shaped
   record_.relayed = false;
   record_.noteError(type, message);  // the record needs no parse of the body we make here
   http::HeaderList h;
@@ -144,6 +146,7 @@ void AnswerRelay::sendError(int status, std::string_view message, std::string_vi
 
 void AnswerRelay::cut(std::string_view type, std::string_view message, std::string_view code) {
   finished_ = true;
+  shape_ = ApiShape::OpenAi;  // the error event is the gateway's, whatever the stream was
   record_.notePartial(type, message);
   if (event_stream_) {
     // Bytes already reached the client: end the stream with an error event and a clean end.

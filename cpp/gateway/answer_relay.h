@@ -23,6 +23,7 @@ struct HeldResponse {
   http::HeaderList headers;
   int64_t content_length;
   std::string body;
+  ApiShape shape = ApiShape::OpenAi;  // the API it is written in
 };
 
 // How the attempt in progress ends, as the relay sees it; the AttemptLoop decides what follows.
@@ -55,6 +56,10 @@ class AnswerRelay final : public CallObserver {
   // Nothing more comes from the relay: it wrote its end, or the answer was stopped.
   bool finished() const { return finished_; }
   int status() const { return status_; }
+  // The API of what the relay writes now: the attempt's (set before its call starts), or
+  // OpenAI's for the gateway's own errors.
+  ApiShape shape() const { return shape_; }
+  void setShape(ApiShape shape) { shape_ = shape; }
   // Drops what is held of the answer in progress, here and in the stages (`restart`).
   void drop(bool restart);
   // Nothing more is written: what is held is dropped and the call's events are ignored.
@@ -94,6 +99,7 @@ class AnswerRelay final : public CallObserver {
   bool finished_ = false;
   bool event_stream_ = false;  // the answer being relayed is text/event-stream
   int status_ = 0;
+  ApiShape shape_ = ApiShape::OpenAi;
   std::unique_ptr<HeldResponse> held_;
   bool sse_head_held_ = false;  // held_ is an event stream's head, waiting for its first event
   bool failing_ = false;        // held_ is a failed attempt's answer, held for a decision

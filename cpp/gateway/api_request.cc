@@ -5,6 +5,7 @@
 #include "core/echo.h"
 #include "gateway/api_body.h"
 #include "gateway/config.h"
+#include "gateway/messages_request.h"
 
 namespace aigw {
 namespace {
@@ -19,6 +20,9 @@ constexpr EndpointPath kEndpoints[] = {
     {"/v1/completions", Endpoint::Completions},          {"/completions", Endpoint::Completions},
     {"/v1/embeddings", Endpoint::Embeddings},            {"/embeddings", Endpoint::Embeddings},
 };
+
+constexpr std::string_view kMessagesPath = "/v1/messages";
+constexpr std::string_view kCountTokensPath = "/v1/messages/count_tokens";
 
 const char* jsonTypeName(nlohmann::json::value_t type) {
   switch (type) {
@@ -193,6 +197,7 @@ bool shouldStreamRequestBody(const http::Request& head) {
   for (const auto& e : kEndpoints) {
     if (e.path == path) return false;
   }
+  if (path == kMessagesPath || path == kCountTokensPath) return false;
   const std::string* length = head.headers.find("content-length");
   const bool has_body = head.headers.find("transfer-encoding") != nullptr || (length != nullptr && *length != "0");
   if (!has_body) return false;
@@ -211,6 +216,7 @@ FilterStatus ApiRequestFilter::onRequest(RequestContext& ex) const {
     }
   }
   if (match == nullptr) {
+    if (path == kMessagesPath || path == kCountTokensPath) return acceptMessages(ex, config_, path == kCountTokensPath);
     if (path.substr(0, 4) == "/v1/") return routePassthrough(ex, config_);
     ex.sendError(404, "Invalid URL (" + req.method + " " + echoed(path) + ")", "invalid_request_error",
                  "unknown_url");

@@ -4,6 +4,8 @@
 
 #include "core/clock.h"
 #include "gateway/config.h"
+#include "http/response.h"
+#include "providers/local_answer.h"
 
 namespace aigw {
 
@@ -69,9 +71,25 @@ void AttemptLoop::startCall(const Provider& provider, const router::Target* targ
   const bool transformed = target != nullptr && !routes_.attemptBody().empty();
   // A routed attempt goes to the upstream model launch() recorded for it.
   const std::string_view model = target != nullptr ? std::string_view(routes_.last()->model) : std::string_view(api.model);
+  // Same API both ends (an Anthropic client, an Anthropic provider): the client's own bytes go,
+  // and its answer comes back untranslated, unless a stage rewrote the request (native_body is
+  // then gone) or a transform applies (transforms speak OpenAI's field names).
+  const bool native = api.client != ApiShape::OpenAi && !api.native_body.empty() && !transformed &&
+                      provider.nativeShape() == api.client;
+  relay_.setShape(native ? api.client : ApiShape::OpenAi);
+  if (!native && !api.refusal.empty()) {
+    // The OpenAI-shaped reading of the request lost a field: this attempt refuses rather than
+    // send less than the client asked for.
+    req_.record.usage = CallUsage{};
+    answerNow(relay_, 400,
+              http::openAiErrorBody(api.refusal, "invalid_request_error", "unsupported_parameter", api.refusal_field));
+    return;
+  }
+  std::string_view text = transformed ? std::string_view(routes_.attemptBody()) : std::string_view(req_.http.body);
+  if (native) text = api.native_body;
   CallRequest call{api.endpoint,
                    req_.http,
-                   transformed ? std::string_view(routes_.attemptBody()) : std::string_view(req_.http.body),
+                   text,
                    transformed ? routes_.attemptJson() : api.body,
                    api.json_object,
                    api.model,
@@ -80,6 +98,8 @@ void AttemptLoop::startCall(const Provider& provider, const router::Target* targ
                    req_.id,
                    api.path_suffix,
                    req_.http.body_streamed};
+  call.shape = native ? api.client : ApiShape::OpenAi;
+  if (const router::Route* route = currentRoute(); route != nullptr) call.drop_params = &route->drop_params;
   if (target != nullptr) {
     call.connect_timeout_ms = target->timeouts.connect_ms;
     call.first_byte_timeout_ms = target->timeouts.first_byte_ms;

@@ -68,6 +68,7 @@ class AttemptLoop final : public AnswerSource, private AttemptOutcomes {
   void resumeAnswer() override;
   void answerComplete() override;
   void answeredBy(std::string_view* model, const Provider** provider) const override;
+  ApiShape answerShape() const override { return relay_.shape(); }
   const router::Route* currentRoute() const override {
     return routes_.route() != nullptr ? routes_.route() : req_.api.route;
   }

@@ -6,19 +6,19 @@
 #include "core/clock.h"
 #include "core/json_text.h"
 #include "guardrails/guardrail_set.h"
+#include "providers/anthropic_provider.h"
 #include "providers/mock_provider.h"
 #include "providers/openai_provider.h"
 
 namespace aigw {
 namespace {
 
-ProviderPtr openAiProvider(const std::string& name, const nlohmann::json& p) {
-  OpenAiOptions o;
+// The fields every HTTP upstream kind has.
+void readUpstream(const std::string& name, const nlohmann::json& p, UpstreamOptions& o) {
   std::string url_error;
   if (!upstream::parseBaseUrl(field<std::string>(p, "base_url"), &o.origin, &url_error)) {
     throw std::runtime_error("provider '" + name + "': " + url_error);
   }
-  o.api_key = field<std::string>(p, "api_key");
   for (const auto& [k, v] : fieldValue(p, "headers").items()) {
     std::string key = k;
     http::toLowerAscii(key);
@@ -32,10 +32,34 @@ ProviderPtr openAiProvider(const std::string& name, const nlohmann::json& p) {
   o.pool.max_pending = field<size_t>(p, "max_pending");
   o.timeouts.first_byte_ms = field<uint64_t>(p, "first_byte_timeout_ms");
   o.timeouts.idle_ms = field<uint64_t>(p, "idle_timeout_ms");
-  std::string provider_error;
-  ProviderPtr provider = OpenAiProvider::create(name, std::move(o), &provider_error);
-  if (!provider) throw std::runtime_error(provider_error);
+}
+
+template <typename P>
+ProviderPtr created(std::unique_ptr<P> provider, const std::string& error) {
+  if (!provider) throw std::runtime_error(error);
   return provider;
+}
+
+ProviderPtr openAiProvider(const std::string& name, const nlohmann::json& p, bool azure) {
+  OpenAiOptions o;
+  readUpstream(name, p, o);
+  o.api_key = field<std::string>(p, "api_key");
+  if (azure) {
+    o.api_version = field<std::string>(p, "api_version");
+    o.azure_bearer = field<std::string>(p, "auth") == "bearer";
+  }
+  std::string error;
+  return created(OpenAiProvider::create(name, std::move(o), &error), error);
+}
+
+ProviderPtr anthropicProvider(const std::string& name, const nlohmann::json& p) {
+  AnthropicOptions o;
+  readUpstream(name, p, o);
+  o.api_key = field<std::string>(p, "api_key");
+  o.version = field<std::string>(p, "anthropic_version");
+  o.default_max_tokens = field<int64_t>(p, "default_max_tokens");
+  std::string error;
+  return created(AnthropicProvider::create(name, std::move(o), &error), error);
 }
 
 }  // namespace
@@ -92,8 +116,10 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
       ProviderPtr provider;
       if (kind == "mock") {
         provider = std::make_unique<MockProvider>(name, MockKnobs::fromJson(p));
-      } else if (kind == "openai") {
-        provider = openAiProvider(name, p);
+      } else if (kind == "openai" || kind == "azure") {
+        provider = openAiProvider(name, p, kind == "azure");
+      } else if (kind == "anthropic") {
+        provider = anthropicProvider(name, p);
       } else {
         throw std::runtime_error("provider '" + name + "': unsupported kind '" + kind + "'");
       }

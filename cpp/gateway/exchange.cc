@@ -73,7 +73,7 @@ void Exchange::onClientGone() {
   if (guardrails_) guardrails_->cutShort();  // checks in flight are booked as cancelled
   // The stages hear it top down (the cost settles, then the record is written), then the
   // attempts end (an attempt still running is recorded as cancelled by the client).
-  ResponseStage& top = stages_.empty() ? static_cast<ResponseStage&>(recorder_) : *stages_.back();
+  ResponseStage& top = stages_.empty() ? bottom() : *stages_.back();
   top.onEvent(AnswerEvent::ClientGone);
   if (attempts_) attempts_->clientGone();
 }
@@ -107,7 +107,7 @@ void Exchange::sendJson(int status, std::string_view body) {
   http::HeaderList h;
   h.add("x-aigw-request-id", id_);
   h.add("content-type", "application/json");
-  recorder_.respond(status, h, body);
+  bottom().respond(status, h, body);
 }
 
 void Exchange::sendError(int status, std::string_view message, std::string_view type, std::string_view code,
@@ -117,17 +117,26 @@ void Exchange::sendError(int status, std::string_view message, std::string_view 
   // The record needs no parse of the body we make here.
   rec_.noteError(type.empty() ? std::string_view(http::errorTypeForStatus(status)) : type,
                  message.substr(0, kErrorMessageMaxBytes));
-  respondError(recorder_, id_, status, message, type, code, param, extra);
+  respondError(bottom(), id_, status, message, type, code, param, extra);
+}
+
+ResponseStage& Exchange::bottom() {
+  if (api_.client == ApiShape::OpenAi) return recorder_;
+  if (!client_stage_) client_stage_ = std::make_unique<AnthropicAnswerStage>(recorder_);
+  return *client_stage_;
 }
 
 void Exchange::dispatch() {
+  // A stage that reads the answer reads OpenAI's shape: no attempt may answer in another.
+  if (guardrails_ && (guardrails_->checksAnswer() || guardrails_->streaming())) api_.native_body.clear();
   attempts_ = std::make_unique<AttemptLoop>(AttemptRequest{request_, api_, id_, start_ns_, worker_.loop(),
                                                            worker_.callContext(), config().server(), rec_, pending_});
   attempts_->start(buildStages());
 }
 
 ResponseStage& Exchange::buildStages() {
-  ResponseStage* top = &recorder_;
+  ResponseStage* top = &bottom();
+  if (client_stage_) client_stage_->attach(*attempts_, api_.endpoint);
   auto add = [&](std::unique_ptr<ResponseStage> stage) {
     top = stage.get();
     stages_.push_back(std::move(stage));
@@ -164,7 +173,7 @@ void Exchange::duringDecided(bool blocked) {
   during_.reset();
   if (!blocked || done_) return;
   done_ = true;
-  guardrails::respondBlock(recorder_, guardrails_->blocked(), id_);
+  guardrails::respondBlock(bottom(), guardrails_->blocked(), id_);
 }
 
 }  // namespace aigw

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "client_api/anthropic_answer_stage.h"
 #include "gateway/attempt_loop.h"
 #include "gateway/exchange_record.h"
 #include "http/exchange_api.h"
@@ -65,6 +66,9 @@ class Exchange final : public http::RequestHandler, public RequestContext {
  private:
   // Builds the response stages this request needs over the record stage, top last.
   ResponseStage& buildStages();
+  // Where the gateway's answers go in: the record stage, or for a client of another API than
+  // OpenAI the stage that speaks it (made when first needed).
+  ResponseStage& bottom();
 
   Worker& worker_;
   http::Request request_;
@@ -80,6 +84,7 @@ class Exchange final : public http::RequestHandler, public RequestContext {
   std::unique_ptr<guardrails::RequestGuardrails> guardrails_;
   std::unique_ptr<guardrails::DuringChecks> during_;  // during checks started, not yet handed to their gate
   std::unique_ptr<AttemptLoop> attempts_;             // the terminal stage, once dispatched
+  std::unique_ptr<AnthropicAnswerStage> client_stage_;  // over recorder_, for Anthropic clients
   std::vector<std::unique_ptr<ResponseStage>> stages_;  // over recorder_, bottom first
   guardrails::DuringGate* gate_ = nullptr;              // one of stages_, while during checks run
 };

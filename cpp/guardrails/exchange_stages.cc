@@ -88,6 +88,7 @@ class InputStage final : public ExchangeStage {
       http::Request& request = ex_.request();
       request.body = dumpJson(doc_);
       ex_.api().body.retarget(request.body);
+      ex_.api().native_body.clear();  // the client's own bytes no longer say what is sent
     }
     return FilterStatus::Continue;
   }

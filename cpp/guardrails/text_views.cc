@@ -25,7 +25,8 @@ json* member(json& obj, const char* key) {
 
 void requestTexts(Endpoint endpoint, json& doc, TextRefs& out) {
   switch (endpoint) {
-    case Endpoint::ChatCompletions: {
+    case Endpoint::ChatCompletions:
+    case Endpoint::CountTokens: {
       json* messages = member(doc, "messages");
       if (messages == nullptr || !messages->is_array()) return;
       for (json& m : *messages) {

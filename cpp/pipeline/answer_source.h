@@ -24,6 +24,9 @@ class AnswerSource {
   virtual void answerComplete() = 0;
   // Who answered: the last attempt's model and provider, else the request's.
   virtual void answeredBy(std::string_view* model, const Provider** provider) const = 0;
+  // The API the answer being written is in: OpenAI's, or the client's own for a same-API
+  // attempt (which only happens when no stage reads the answer).
+  virtual ApiShape answerShape() const = 0;
   // The route the request is on now (fallbacks change it); null for an unrouted request.
   virtual const router::Route* currentRoute() const = 0;
 

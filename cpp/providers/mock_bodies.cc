@@ -1,5 +1,6 @@
 #include "providers/mock_bodies.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -93,6 +94,76 @@ std::vector<std::string> completionPieces(const std::string* fixed_text, int64_t
   return pieces;
 }
 
+namespace {
+
+void appendToolCall(std::string& out, const Completion& c, int choice, bool streamed) {
+  out.append("{");
+  if (streamed) out.append("\"index\":0,");
+  out.append("\"id\":");
+  appendJsonString(out, "call_" + c.id.substr(c.id.find('-') + 1) + "_" + std::to_string(choice));
+  out.append(",\"type\":\"function\",\"function\":{\"name\":");
+  appendJsonString(out, c.tool_name);
+  out.append(",\"arguments\":");
+  appendJsonString(out, c.tool_arguments);
+  out.append("}}");
+}
+
+nlohmann::json placeholder(const nlohmann::json& schema) {
+  const auto type = schema.is_object() ? schema.find("type") : schema.end();
+  const std::string t = type != schema.end() && type->is_string() ? type->get<std::string>() : "string";
+  if (t == "number" || t == "integer") return 1;
+  if (t == "boolean") return true;
+  if (t == "array") return nlohmann::json::array();
+  if (t == "object") return nlohmann::json::object();
+  if (schema.is_object()) {
+    auto values = schema.find("enum");
+    if (values != schema.end() && values->is_array() && !values->empty()) return (*values)[0];
+  }
+  return "mock";
+}
+
+}  // namespace
+
+bool pickToolCall(const nlohmann::json& body, std::string* name, std::string* arguments) {
+  const auto tools = body.find("tools");
+  if (tools == body.end() || !tools->is_array() || tools->empty()) return false;
+  const auto choice = body.find("tool_choice");
+  if (choice != body.end() && *choice == "none") return false;
+  const auto messages = body.find("messages");
+  if (messages == body.end() || !messages->is_array() || messages->empty()) return false;
+  const nlohmann::json& last = messages->back();
+  if (!last.is_object() || last.value("role", "") != "user") return false;
+  std::string wanted;
+  if (choice != body.end() && choice->is_object()) {
+    const auto fn = choice->find("function");
+    if (fn != choice->end() && fn->is_object()) wanted = fn->value("name", "");
+  }
+  for (const auto& tool : *tools) {
+    if (!tool.is_object()) continue;
+    const auto fn = tool.find("function");
+    if (fn == tool.end() || !fn->is_object() || !fn->contains("name") || !(*fn)["name"].is_string()) continue;
+    const std::string tool_name = (*fn)["name"].get<std::string>();
+    if (!wanted.empty() && tool_name != wanted) continue;
+    nlohmann::json args = nlohmann::json::object();
+    const auto params = fn->find("parameters");
+    if (params != fn->end() && params->is_object()) {
+      const auto props = params->find("properties");
+      const auto required = params->find("required");
+      if (props != params->end() && props->is_object()) {
+        for (auto it = props->begin(); it != props->end(); ++it) {
+          const bool needed = required == params->end() || !required->is_array() ||
+                              std::find(required->begin(), required->end(), it.key()) != required->end();
+          if (needed) args[it.key()] = placeholder(it.value());
+        }
+      }
+    }
+    *name = tool_name;
+    *arguments = args.dump();
+    return true;
+  }
+  return false;
+}
+
 std::string completionBody(const Completion& c) {
   std::string out;
   size_t text_size = 0;
@@ -108,7 +179,11 @@ std::string completionBody(const Completion& c) {
     if (i > 0) out.push_back(',');
     out.append("{\"index\":");
     appendJsonNumber(out, static_cast<int64_t>(i));
-    if (chat) {
+    if (chat && !c.tool_name.empty()) {
+      out.append(",\"message\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[");
+      appendToolCall(out, c, i, false);
+      out.append("],\"refusal\":null,\"annotations\":[]}");
+    } else if (chat) {
       out.append(",\"message\":{\"role\":\"assistant\",\"content\":");
       appendJsonString(out, text);
       out.append(",\"refusal\":null,\"annotations\":[]}");
@@ -136,7 +211,11 @@ std::string completionChunk(const Completion& c, int choice, std::string_view co
   appendJsonNumber(out, static_cast<int64_t>(choice));
   if (chat) {
     out.append(",\"delta\":{");
-    if (role_delta) {
+    if (role_delta && !c.tool_name.empty()) {
+      out.append("\"role\":\"assistant\",\"content\":null,\"tool_calls\":[");
+      appendToolCall(out, c, choice, true);
+      out.append("]");
+    } else if (role_delta) {
       out.append("\"role\":\"assistant\",\"content\":\"\",\"refusal\":null");
     } else if (!finish) {
       out.append("\"content\":");

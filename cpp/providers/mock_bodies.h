@@ -26,8 +26,21 @@ struct Completion {
   std::vector<std::string> pieces;
   const char* finish_reason = "stop";
   int64_t prompt_tokens = 0;
-  int64_t completion_tokens() const { return static_cast<int64_t>(pieces.size()) * choices; }
+  // A tool call instead of text (chat only): the function and its JSON arguments.
+  std::string tool_name;
+  std::string tool_arguments;
+  int64_t completion_tokens() const {
+    const int64_t tool = tool_name.empty() ? 0 : 1 + static_cast<int64_t>(tool_arguments.size()) / 4;
+    return (static_cast<int64_t>(pieces.size()) + tool) * choices;
+  }
 };
+
+// The tool call the mock makes for a chat request, if any: when the request offers tools,
+// tool_choice is not "none" and the last message is the user's (not a tool result), it calls
+// the named tool, else the first, with arguments filled from the schema's required properties
+// (string "mock", number 1, boolean true, array [], object {}). Deterministic, so an agent loop
+// against the mock runs one tool round and then gets text.
+bool pickToolCall(const nlohmann::json& body, std::string* name, std::string* arguments);
 
 std::string completionBody(const Completion& c);
 // One stream event's JSON (without SSE framing). `role_delta` marks the opening chunk of a

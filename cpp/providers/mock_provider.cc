@@ -6,6 +6,7 @@
 #include "core/timer.h"
 #include "http/response.h"
 #include "http/sse.h"
+#include "providers/local_answer.h"
 #include "providers/mock_bodies.h"
 #include "providers/usage.h"
 
@@ -93,6 +94,11 @@ void MockCall::begin(const CallRequest& call) {
       completion_.choices = static_cast<int>(n->get<int64_t>());
     }
     completion_.pieces = mock::completionPieces(knobs_.response ? &*knobs_.response : nullptr, knobs_.chunks);
+    if (req.endpoint == Endpoint::ChatCompletions &&
+        mock::pickToolCall(req.body, &completion_.tool_name, &completion_.tool_arguments)) {
+      completion_.pieces.clear();  // the answer is the call
+      completion_.finish_reason = "tool_calls";
+    }
     for (const char* key : {"max_completion_tokens", "max_tokens"}) {
       auto it = req.body.find(key);
       if (it == req.body.end() || it->is_null()) continue;
@@ -295,23 +301,16 @@ void MockCall::streamNext() {
 
 ProviderCallPtr MockProvider::start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const {
   if (request.endpoint == Endpoint::Passthrough) {
-    std::string body = http::openAiErrorBody("Invalid URL (" + request.http.method + " " +
-                                                 std::string(request.http.path()) + "): the mock provider does not serve it",
-                                             "invalid_request_error", "unknown_url");
-    observer.onCallHead(404, jsonHeaders(), static_cast<int64_t>(body.size()));
-    observer.onCallBody(body);
-    observer.onCallEnd(CallUsage{});
-    return nullptr;
+    return answerNow(observer, 404,
+                     http::openAiErrorBody("Invalid URL (" + request.http.method + " " +
+                                               std::string(request.http.path()) + "): the mock provider does not serve it",
+                                           "invalid_request_error", "unknown_url"));
   }
+  if (request.endpoint == Endpoint::CountTokens) return answerTokenEstimate(request, observer);
   MockKnobs knobs = defaults_;
   std::string error;
   if (!knobs.applyHeaders(request.http.headers, &error)) {
-    http::HeaderList h = jsonHeaders();
-    std::string body = http::openAiErrorBody(error, "invalid_request_error", "invalid_mock_knob");
-    observer.onCallHead(400, std::move(h), static_cast<int64_t>(body.size()));
-    observer.onCallBody(body);
-    observer.onCallEnd(CallUsage{});
-    return nullptr;
+    return answerNow(observer, 400, http::openAiErrorBody(error, "invalid_request_error", "invalid_mock_knob"));
   }
   auto call = std::make_unique<MockCall>(ctx, observer, std::move(knobs));
   call->begin(request);

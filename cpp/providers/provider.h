@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/call.h"
 #include "core/event_loop.h"
@@ -70,6 +71,11 @@ struct CallRequest {
   uint64_t connect_timeout_ms = 0;  // waiting for a connection (DNS, TCP, TLS, pool queue)
   uint64_t first_byte_timeout_ms = 0;
   uint64_t idle_timeout_ms = 0;
+  // The API json_text is written in: OpenAI's, unless the attempt is same-API (the client's
+  // bytes for a provider that speaks the client's API; the answer then goes back untranslated).
+  ApiShape shape = ApiShape::OpenAi;
+  // The route's drop_params: request fields a translating provider drops instead of refusing.
+  const std::vector<std::string>* drop_params = nullptr;
 };
 
 // Per-worker services a call may use.
@@ -85,6 +91,9 @@ class Provider {
   virtual ~Provider() = default;
   const std::string& name() const { return name_; }
   virtual const char* kind() const = 0;
+  // The API this provider speaks natively: an attempt from a client speaking it may carry the
+  // client's own bytes (CallRequest::shape).
+  virtual ApiShape nativeShape() const { return ApiShape::OpenAi; }
   // Thread-safe: called from any worker; everything per call lives in the returned object.
   virtual ProviderCallPtr start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const = 0;
   // Extra fields for /health.

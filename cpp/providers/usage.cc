@@ -89,7 +89,7 @@ bool extractUsage(std::string_view json, CallUsage* usage) {
 
 int64_t estimatePromptTokens(Endpoint endpoint, const nlohmann::json& body) {
   int64_t n = 0;
-  if (endpoint == Endpoint::ChatCompletions) {
+  if (endpoint == Endpoint::ChatCompletions || endpoint == Endpoint::CountTokens) {
     auto messages = body.find("messages");
     if (messages != body.end() && messages->is_array()) {
       for (const auto& m : *messages) {

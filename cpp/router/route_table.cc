@@ -229,6 +229,7 @@ std::unique_ptr<RouteTable> RouteTable::fromJson(const nlohmann::json& routes,
       route->plan = builder.node(fieldValue(j, "plan"), "plan");
       route->retry = retryPolicy(fieldValue(j, "retry"));
       route->timeout_ms = field<uint64_t>(j, "timeout_ms");
+      route->drop_params = field<std::vector<std::string>>(j, "drop_params");
       if (const json& g = fieldValue(j, "guardrails"); !g.is_null()) {
         route->guardrails = g.get<std::vector<std::string>>();
         route->guardrails_given = true;

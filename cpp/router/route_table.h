@@ -12,7 +12,8 @@
 //    "timeout_ms": 600000,                      overall deadline (0: none)
 //    "fallbacks": {"context_window_exceeded": "route", "content_policy_violation": "route",
 //                  "unavailable": "route"},     each optional
-//    "guardrails": ["name", ...] | null}        null or absent: the guardrails marked default
+//    "guardrails": ["name", ...] | null,       null or absent: the guardrails marked default
+//    "drop_params": ["seed", "messages.name", ...]}  fields translation drops instead of refusing
 //   NODE = {"type": "target", "provider": "openai", "model": "gpt-4o" | "*"-pattern | null,
 //           "weight": 1, "when": [COND...] | null, "transforms": [TRANSFORM...],
 //           "connect_timeout_ms": 0, "first_byte_timeout_ms": 0, "idle_timeout_ms": 0,  (0: provider's)
@@ -129,6 +130,8 @@ struct Route {
   const Route* fallback_context_window = nullptr;
   const Route* fallback_content_policy = nullptr;
   const Route* fallback_unavailable = nullptr;
+  // Request fields a translating provider drops instead of refusing (docs/providers.md).
+  std::vector<std::string> drop_params;
   // Guardrails selected by name (GuardrailSet compiles them); not given: the default ones.
   std::vector<std::string> guardrails;
   bool guardrails_given = false;

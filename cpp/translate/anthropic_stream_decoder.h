@@ -25,6 +25,11 @@ class AnthropicStreamDecoder {
   // the stream. Returns false once the stream has ended (later events are ignored).
   bool onEvent(std::string_view event, std::string_view data, std::string& out);
 
+  // The upstream's stream ended: an error chunk unless message_stop (or an error) ended it.
+  void finish(std::string& out) {
+    if (!ended()) fail("api_error", "the upstream stream ended before message_stop", out);
+  }
+
   // message_stop was translated (the answer is whole) or an error ended the stream.
   bool ended() const { return state_ == State::Ended || state_ == State::Failed; }
   bool failed() const { return state_ == State::Failed; }

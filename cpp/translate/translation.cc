@@ -5,7 +5,8 @@
 namespace aigw::translate {
 
 bool FieldPolicy::drop(std::string_view drop_name, std::string_view path, std::string_view why) {
-  if (std::find(drop_params_.begin(), drop_params_.end(), drop_name) != drop_params_.end()) {
+  if (std::find(drop_params_.begin(), drop_params_.end(), drop_name) != drop_params_.end() ||
+      std::find(drop_params_.begin(), drop_params_.end(), kDropEverything) != drop_params_.end()) {
     if (std::find(outcome_.dropped.begin(), outcome_.dropped.end(), drop_name) == outcome_.dropped.end()) {
       outcome_.dropped.emplace_back(drop_name);
     }

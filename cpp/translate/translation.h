@@ -14,6 +14,11 @@ namespace aigw::translate {
 // the Python schema should default to.
 inline constexpr int64_t kDefaultAnthropicMaxTokens = 4096;
 
+// A drop_params entry that drops every field the target cannot express (values of the wrong
+// type are still refused). Explicit in config, and how the gateway reads an Anthropic request
+// for its own stages when the client's bytes go to an Anthropic provider untranslated.
+inline constexpr std::string_view kDropEverything = "*";
+
 struct RequestOptions {
   // Names of fields to drop instead of refusing (docs/providers.md lists them): a top-level
   // field by its name ("seed"), a nested one by its path without indices

@@ -29,6 +29,8 @@ from aigw._config.log_defaults import MemoryOnlyLog
 from aigw._config.problems import convert_error, is_under, type_name
 from aigw._config.providers import (
     PROVIDER_KINDS,
+    AnthropicProviderConfig,
+    AzureProviderConfig,
     MockProviderConfig,
     OpenAIProviderConfig,
     ProviderConfig,
@@ -59,6 +61,8 @@ from aigw.cost import CostConfig, PriceConfig, PriceKey, merged_prices
 
 __all__ = [
     "PROVIDER_KINDS",
+    "AnthropicProviderConfig",
+    "AzureProviderConfig",
     "BreakerConfig",
     "Config",
     "ConfigError",

@@ -1,5 +1,5 @@
-"""The ``providers:`` section of the config: the built-in mock and OpenAI-compatible upstreams,
-one model per ``kind``."""
+"""The ``providers:`` section of the config: the built-in mock, OpenAI-compatible upstreams,
+Anthropic and Azure OpenAI, one model per ``kind``."""
 
 from __future__ import annotations
 
@@ -74,10 +74,9 @@ RESERVED_UPSTREAM_HEADERS = {
 }
 
 
-class OpenAIProviderConfig(StrictModel):
-    """Any OpenAI-compatible upstream: OpenAI, vLLM, Ollama, Groq, Mistral, DeepSeek ..."""
+class HttpProviderConfig(StrictModel):
+    """What every provider that calls an HTTP upstream has: where, how, and its credentials."""
 
-    kind: Literal["openai"]
     base_url: NonEmptyStr
     api_key: SecretStr | None = None
     headers: dict[str, str] = Field(default_factory=dict)
@@ -148,14 +147,56 @@ class OpenAIProviderConfig(StrictModel):
         }
 
 
+class OpenAIProviderConfig(HttpProviderConfig):
+    """Any OpenAI-compatible upstream: OpenAI, vLLM, Ollama, Groq, Mistral, DeepSeek ..."""
+
+    kind: Literal["openai"]
+
+
+class AnthropicProviderConfig(HttpProviderConfig):
+    """The Anthropic Messages API (x-api-key, anthropic-version)."""
+
+    kind: Literal["anthropic"]
+    base_url: NonEmptyStr = "https://api.anthropic.com"
+    anthropic_version: Annotated[
+        str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    ] = "2023-06-01"
+    # Anthropic requires max_tokens; an OpenAI request that sets none gets this many.
+    default_max_tokens: Annotated[Int, Field(ge=1, le=10_000_000)] = 4096
+
+    def to_core_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_core_dict(),
+            "anthropic_version": self.anthropic_version,
+            "default_max_tokens": self.default_max_tokens,
+        }
+
+
+class AzureProviderConfig(HttpProviderConfig):
+    """Azure OpenAI: ``{base_url}/openai/deployments/{model}/...?api-version=``; the route's
+    model is the deployment name. The key goes in ``api-key`` (``auth: bearer``: an Entra ID
+    token in ``Authorization``)."""
+
+    kind: Literal["azure"]
+    api_version: Annotated[
+        str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    ] = "2024-10-21"
+    auth: Literal["api-key", "bearer"] = "api-key"
+
+    def to_core_dict(self) -> dict[str, Any]:
+        return {**super().to_core_dict(), "api_version": self.api_version, "auth": self.auth}
+
+
 # Every provider model, by its `kind`. A new provider kind is one more class here
 # (with `kind: Literal["..."]` and `to_core_dict`) and one more member of the union.
 PROVIDER_KINDS: dict[str, type[StrictModel]] = {
     "mock": MockProviderConfig,
     "openai": OpenAIProviderConfig,
+    "anthropic": AnthropicProviderConfig,
+    "azure": AzureProviderConfig,
 }
 
 ProviderConfig = Annotated[
-    Union[MockProviderConfig, OpenAIProviderConfig],  # noqa: UP007
+    Union[MockProviderConfig, OpenAIProviderConfig, AnthropicProviderConfig, AzureProviderConfig],  # noqa: UP007
     Field(discriminator="kind"),
 ]

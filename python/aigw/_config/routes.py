@@ -363,12 +363,18 @@ class RouteConfig(TargetDefaults):
     fallbacks: FallbacksConfig = Field(default_factory=FallbacksConfig)
     # Guardrails by name (see docs/guardrails.md); None: those marked `default: true`.
     guardrails: list[NonEmptyStr] | None = None
+    # Request fields a translating provider drops instead of refusing with a 400: top-level
+    # names ("seed"), nested paths without indices ("messages.name"), or "*" for every field
+    # the target cannot express (docs/providers.md).
+    drop_params: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list
+    )
 
-    @field_validator("aliases", "transforms", "retry", "fallbacks", mode="before")
+    @field_validator("aliases", "transforms", "retry", "fallbacks", "drop_params", mode="before")
     @classmethod
     def _none_is_default(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
-            return [] if info.field_name in ("aliases", "transforms") else {}
+            return [] if info.field_name in ("aliases", "transforms", "drop_params") else {}
         return value
 
     def leaves(self) -> int:
@@ -402,6 +408,7 @@ class RouteConfig(TargetDefaults):
             "fallbacks": self.fallbacks.to_core_dict(),
             # null: the guardrails marked `default: true` (an empty list: none)
             "guardrails": None if self.guardrails is None else list(self.guardrails),
+            "drop_params": list(self.drop_params),
         }
 
 

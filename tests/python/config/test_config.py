@@ -116,6 +116,7 @@ EXPECTED_DEFAULT_CORE: dict[str, Any] = {
             "timeout_ms": 600000,
             "fallbacks": NO_FALLBACKS,
             "guardrails": None,
+            "drop_params": [],
         }
         for name in ("mock-gpt", "mock-embedding", "*")
     ],
@@ -579,7 +580,7 @@ def test_mock_provider_optional_knobs_accept_values() -> None:
 
 def test_unknown_provider_kind() -> None:
     problems = problems_of(minimal(providers={"mock": {"kind": "bogus"}}))
-    assert problems == ["providers.mock.kind: unknown provider kind 'bogus' (known: mock, openai)"]
+    assert problems == ["providers.mock.kind: unknown provider kind 'bogus' (known: mock, openai, anthropic, azure)"]
 
 
 def test_missing_provider_kind_and_bad_provider_shapes() -> None:
@@ -926,6 +927,7 @@ def test_shorthand_route_core() -> None:
         "timeout_ms": 0,
         "fallbacks": NO_FALLBACKS,
         "guardrails": None,
+        "drop_params": [],
     }
 
 

@@ -59,3 +59,9 @@ def test_python_guardrails_example_runs() -> None:
     assert "blocked: private_key" in result.stdout
     assert "streamed: Your key is [KEY], keep it safe." in result.stdout
     assert "sk-" not in result.stdout
+
+
+def test_both_sdks_example_falls_back_and_answers_each_sdk() -> None:
+    result = run_example("both_sdks.py")
+    assert "anthropic sdk: Hello from the backup provider. (end_turn" in result.stdout
+    assert "openai sdk: Hello from the backup provider. (stop)" in result.stdout
