@@ -16,4 +16,19 @@ std::string_view stopReasonForFinishReason(std::string_view r) {
   return "end_turn";
 }
 
+std::string_view finishReasonForGeminiFinishReason(std::string_view r, bool tool_calls) {
+  if (r == "MAX_TOKENS") return "length";
+  if (r == "SAFETY" || r == "RECITATION" || r == "BLOCKLIST" || r == "PROHIBITED_CONTENT" || r == "SPII" ||
+      r.substr(0, 6) == "IMAGE_") {
+    return "content_filter";
+  }
+  return tool_calls ? "tool_calls" : "stop";
+}
+
+std::string_view geminiFinishReasonForFinishReason(std::string_view r) {
+  if (r == "length") return "MAX_TOKENS";
+  if (r == "content_filter") return "SAFETY";
+  return "STOP";
+}
+
 }  // namespace aigw::translate

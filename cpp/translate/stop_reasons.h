@@ -1,5 +1,5 @@
-// Why an answer ended, in both vocabularies: Anthropic's stop_reason and OpenAI's finish_reason,
-// for whole answers and streams alike.
+// Why an answer ended, in each vocabulary: Anthropic's stop_reason, Gemini's finishReason and
+// OpenAI's finish_reason, for whole answers and streams alike.
 #pragma once
 
 #include <string_view>
@@ -13,5 +13,15 @@ std::string_view finishReasonForStopReason(std::string_view stop_reason);
 // stop -> end_turn (OpenAI does not say whether a stop sequence matched); length -> max_tokens;
 // tool_calls, function_call -> tool_use; content_filter -> refusal; anything else -> end_turn.
 std::string_view stopReasonForFinishReason(std::string_view finish_reason);
+
+// Gemini finishReason -> finish_reason: MAX_TOKENS -> length; SAFETY, RECITATION, BLOCKLIST,
+// PROHIBITED_CONTENT, SPII and the IMAGE_ ones -> content_filter; STOP, OTHER, LANGUAGE, the
+// function-call failures and anything newer -> stop. `tool_calls`: the candidate called
+// functions, which makes a plain STOP tool_calls (Gemini has no reason of its own for it).
+std::string_view finishReasonForGeminiFinishReason(std::string_view finish_reason, bool tool_calls);
+
+// finish_reason -> Gemini finishReason: length -> MAX_TOKENS; content_filter -> SAFETY; anything
+// else (stop, tool_calls) -> STOP.
+std::string_view geminiFinishReasonForFinishReason(std::string_view finish_reason);
 
 }  // namespace aigw::translate

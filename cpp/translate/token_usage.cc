@@ -26,6 +26,7 @@ void TokenUsage::readOpenAi(const nlohmann::json& usage) {
   readCount(usage, "prompt_tokens", prompt);
   readCount(usage, "completion_tokens", output);
   readCount(member(usage, "prompt_tokens_details"), "cached_tokens", cache_read);
+  readCount(member(usage, "completion_tokens_details"), "reasoning_tokens", reasoning);
   // Our own translation wrote these beside OpenAI's numbers; an Anthropic upstream behind
   // another aigw keeps its cache writes that way.
   readCount(usage, "cache_read_input_tokens", cache_read);
@@ -44,7 +45,13 @@ void TokenUsage::appendOpenAi(std::string& out) const {
   appendJsonNumber(out, prompt + output);
   out += ",\"prompt_tokens_details\":{\"cached_tokens\":";
   appendJsonNumber(out, cache_read);
-  out += "},\"cache_read_input_tokens\":";
+  out += '}';
+  if (reasoning > 0) {
+    out += ",\"completion_tokens_details\":{\"reasoning_tokens\":";
+    appendJsonNumber(out, reasoning);
+    out += '}';
+  }
+  out += ",\"cache_read_input_tokens\":";
   appendJsonNumber(out, cache_read);
   out += ",\"cache_creation_input_tokens\":";
   appendJsonNumber(out, cache_creation);

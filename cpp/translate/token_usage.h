@@ -13,6 +13,7 @@ struct TokenUsage {
   int64_t output = 0;
   int64_t cache_read = 0;      // Anthropic cache_read_input_tokens = OpenAI cached_tokens
   int64_t cache_creation = 0;  // Anthropic cache_creation_input_tokens (OpenAI has none)
+  int64_t reasoning = 0;  // OpenAI reasoning_tokens, Gemini thoughtsTokenCount: a part of output
 
   // Anthropic usage (message, message_start or message_delta): sets the counts it has.
   void readAnthropic(const nlohmann::json& usage);
@@ -21,7 +22,8 @@ struct TokenUsage {
 
   // {"prompt_tokens": input + cache read + cache creation, "completion_tokens", "total_tokens",
   //  "prompt_tokens_details":{"cached_tokens"}, and the raw cache_read_input_tokens and
-  //  cache_creation_input_tokens}: what OpenAI clients and aigw's cost stage read, plus Anthropic's numbers.
+  //  cache_creation_input_tokens}: what OpenAI clients and aigw's cost stage read, plus Anthropic's numbers;
+  //  "completion_tokens_details":{"reasoning_tokens"} too when there were any.
   void appendOpenAi(std::string& out) const;
   // {"input_tokens","output_tokens","cache_read_input_tokens","cache_creation_input_tokens"}
   void appendAnthropic(std::string& out) const;
