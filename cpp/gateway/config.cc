@@ -7,6 +7,7 @@
 #include "core/json_text.h"
 #include "guardrails/guardrail_set.h"
 #include "providers/anthropic_provider.h"
+#include "providers/gemini_provider.h"
 #include "providers/mock_provider.h"
 #include "providers/openai_provider.h"
 
@@ -50,6 +51,14 @@ ProviderPtr openAiProvider(const std::string& name, const nlohmann::json& p, boo
   }
   std::string error;
   return created(OpenAiProvider::create(name, std::move(o), &error), error);
+}
+
+ProviderPtr geminiProvider(const std::string& name, const nlohmann::json& p) {
+  GeminiOptions o;
+  readUpstream(name, p, o);
+  o.api_key = field<std::string>(p, "api_key");
+  std::string error;
+  return created(GeminiProvider::create(name, std::move(o), &error), error);
 }
 
 ProviderPtr anthropicProvider(const std::string& name, const nlohmann::json& p) {
@@ -120,6 +129,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
         provider = openAiProvider(name, p, kind == "azure");
       } else if (kind == "anthropic") {
         provider = anthropicProvider(name, p);
+      } else if (kind == "gemini") {
+        provider = geminiProvider(name, p);
       } else {
         throw std::runtime_error("provider '" + name + "': unsupported kind '" + kind + "'");
       }

@@ -1,5 +1,5 @@
 """The ``providers:`` section of the config: the built-in mock, OpenAI-compatible upstreams,
-Anthropic and Azure OpenAI, one model per ``kind``."""
+Anthropic, Azure OpenAI and Gemini, one model per ``kind``."""
 
 from __future__ import annotations
 
@@ -187,6 +187,14 @@ class AzureProviderConfig(HttpProviderConfig):
         return {**super().to_core_dict(), "api_version": self.api_version, "auth": self.auth}
 
 
+class GeminiProviderConfig(HttpProviderConfig):
+    """Google AI Studio's Gemini API: generateContent, streamGenerateContent and
+    batchEmbedContents under ``{base_url}/models/{model}:...``, the key in ``x-goog-api-key``."""
+
+    kind: Literal["gemini"]
+    base_url: NonEmptyStr = "https://generativelanguage.googleapis.com/v1beta"
+
+
 # Every provider model, by its `kind`. A new provider kind is one more class here
 # (with `kind: Literal["..."]` and `to_core_dict`) and one more member of the union.
 PROVIDER_KINDS: dict[str, type[StrictModel]] = {
@@ -194,9 +202,16 @@ PROVIDER_KINDS: dict[str, type[StrictModel]] = {
     "openai": OpenAIProviderConfig,
     "anthropic": AnthropicProviderConfig,
     "azure": AzureProviderConfig,
+    "gemini": GeminiProviderConfig,
 }
 
 ProviderConfig = Annotated[
-    Union[MockProviderConfig, OpenAIProviderConfig, AnthropicProviderConfig, AzureProviderConfig],  # noqa: UP007
+    Union[  # noqa: UP007
+        MockProviderConfig,
+        OpenAIProviderConfig,
+        AnthropicProviderConfig,
+        AzureProviderConfig,
+        GeminiProviderConfig,
+    ],
     Field(discriminator="kind"),
 ]

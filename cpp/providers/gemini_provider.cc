@@ -1,0 +1,110 @@
+#include "providers/gemini_provider.h"
+
+#include "core/clock.h"
+#include "http/response.h"
+#include "providers/gemini_answer_decoder.h"
+#include "providers/local_answer.h"
+#include "providers/translated_call.h"
+#include "translate/gemini_embeddings.h"
+#include "translate/gemini_request_encoder.h"
+
+namespace aigw {
+namespace {
+
+// Model names go into the path: anything but Gemini's name characters is escaped, so a model
+// can never change the path ("gemini-2.5-flash", "tunedModels/x" keeps its slash).
+void appendModel(std::string& out, std::string_view model) {
+  static const char* kHex = "0123456789ABCDEF";
+  if (model.substr(0, 7) == "models/") model.remove_prefix(7);
+  for (unsigned char c : model) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+}
+
+bool includeUsage(const nlohmann::json& openai) {
+  auto options = openai.find("stream_options");
+  if (options == openai.end() || !options->is_object()) return false;
+  auto include = options->find("include_usage");
+  return include != options->end() && include->is_boolean() && include->get<bool>();
+}
+
+}  // namespace
+
+std::unique_ptr<GeminiProvider> GeminiProvider::create(std::string name, GeminiOptions options, std::string* error) {
+  auto endpoint = UpstreamEndpoint::create(name, options, options.api_key, error);
+  if (!endpoint) return nullptr;
+  return std::unique_ptr<GeminiProvider>(new GeminiProvider(std::move(name), std::move(options), std::move(endpoint)));
+}
+
+GeminiProvider::GeminiProvider(std::string name, GeminiOptions options, std::unique_ptr<UpstreamEndpoint> endpoint)
+    : Provider(std::move(name)), options_(std::move(options)), endpoint_(std::move(endpoint)) {
+  if (!options_.api_key.empty()) auth_.add("x-goog-api-key", options_.api_key);
+}
+
+bool GeminiProvider::buildRequest(const CallRequest& req, std::string* out, int* error_status) const {
+  const std::string_view model = req.upstream_model.empty() ? req.model : req.upstream_model;
+  translate::RequestOptions options;
+  if (req.drop_params != nullptr) options.drop_params = *req.drop_params;
+  nlohmann::json body;
+  translate::Translation t;
+  std::string path = "/models/";
+  appendModel(path, model);
+  if (req.endpoint == Endpoint::ChatCompletions) {
+    t = translate::GeminiRequestEncoder(std::move(options)).encode(req.body.get(), body);
+    path += req.stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
+  } else if (req.endpoint == Endpoint::Embeddings) {
+    std::string full = "models/";
+    appendModel(full, model);
+    t = translate::GeminiEmbeddingsEncoder(std::move(options)).encode(req.body.get(), full, body);
+    path += ":batchEmbedContents";
+  } else {
+    *error_status = 400;
+    *out = http::openAiErrorBody(std::string("provider '") + name() + "' (kind gemini) has no " +
+                                     endpointName(req.endpoint) + " endpoint",
+                                 "invalid_request_error", "unsupported_endpoint", {});
+    return false;
+  }
+  if (!t.ok) {
+    *error_status = 400;
+    *out = http::openAiErrorBody(t.error.message, "invalid_request_error", "unsupported_parameter", t.error.field);
+    return false;
+  }
+  const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  UpstreamRequest up;
+  up.path = path;
+  up.client = &req.http.headers;
+  up.auth = &auth_;
+  up.body = text;
+  *out = endpoint_->write(up);
+  return true;
+}
+
+ProviderCallPtr GeminiProvider::start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const {
+  if (request.endpoint == Endpoint::CountTokens) return answerTokenEstimate(request, observer);
+  std::string wire;
+  int error_status = 0;
+  if (!buildRequest(request, &wire, &error_status)) return answerNow(observer, error_status, wire);
+  const nlohmann::json& body = request.body.get();
+  GeminiAnswerDecoder::Options o;
+  o.created = static_cast<int64_t>(wallSeconds());
+  o.model = request.upstream_model.empty() ? request.model : request.upstream_model;
+  o.include_usage = request.stream && includeUsage(body);
+  o.embeddings = request.endpoint == Endpoint::Embeddings;
+  if (o.embeddings) {
+    auto format = body.find("encoding_format");
+    o.base64 = format != body.end() && *format == "base64";
+  }
+  auto call = std::make_unique<TranslatedCall>(ctx, endpoint_->pool(ctx, this), endpoint_->timeouts(request),
+                                               endpoint_->scrubber(), std::make_unique<GeminiAnswerDecoder>(o),
+                                               observer);
+  call->start(std::move(wire));
+  return call;
+}
+
+}  // namespace aigw
