@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "translate/data_url.h"
 #include "translate/json_member.h"
 #include "translate/json_path.h"
 
@@ -21,19 +22,6 @@ bool isAbsent(const json& v) {
 // A value that equals OpenAI's default says nothing Anthropic would need to hear.
 bool isDefaultNumber(const json& v, double def) {
   return v.is_null() || (v.is_number() && v.get<double>() == def);
-}
-
-// "data:image/png;base64,AAAA" -> media type and data; false when not a base64 data URL.
-bool splitDataUrl(std::string_view url, std::string_view& media, std::string_view& data) {
-  if (url.substr(0, 5) != "data:") return false;
-  const size_t comma = url.find(',');
-  if (comma == std::string_view::npos) return false;
-  std::string_view head = url.substr(5, comma - 5);
-  constexpr std::string_view kBase64 = ";base64";
-  if (head.size() < kBase64.size() || head.substr(head.size() - kBase64.size()) != kBase64) return false;
-  media = head.substr(0, head.size() - kBase64.size());
-  data = url.substr(comma + 1);
-  return !media.empty();
 }
 
 class Encoding {
