@@ -3,6 +3,7 @@
 #include "core/json_text.h"
 #include "http/response.h"
 #include "translate/api_errors.h"
+#include "translate/chat_completion.h"
 #include "translate/json_member.h"
 #include "translate/stop_reasons.h"
 
@@ -44,9 +45,9 @@ bool AnthropicStreamDecoder::onEvent(std::string_view event, std::string_view da
     usage_.readAnthropic(member(doc, "usage"));
     const std::string_view stop = memberString(member(doc, "delta"), "stop_reason");
     if (!stop.empty()) {
-      beginChunk(out);
+      appendChatChunkStart(out, head_);
       out += "{}";
-      endChunk(out, finishReasonForStopReason(stop));
+      appendChatChunkEnd(out, finishReasonForStopReason(stop));
     }
   } else if (type == "message_stop") {
     if (include_usage_) {
@@ -73,9 +74,9 @@ void AnthropicStreamDecoder::messageStart(const json& message, std::string& out)
   head_ += ",\"model\":";
   appendJsonString(head_, memberString(message, "model"));
   state_ = State::Streaming;
-  beginChunk(out);
+  appendChatChunkStart(out, head_);
   out += "{\"role\":\"assistant\",\"content\":\"\"}";
-  endChunk(out);
+  appendChatChunkEnd(out);
 }
 
 void AnthropicStreamDecoder::contentBlock(std::string_view type, const json& event, std::string& out) {
@@ -88,7 +89,7 @@ void AnthropicStreamDecoder::contentBlock(std::string_view type, const json& eve
     const std::string_view kind = memberString(block, "type");
     in_tool_block_ = kind == "tool_use";
     if (in_tool_block_) {
-      beginChunk(out);
+      appendChatChunkStart(out, head_);
       out += "{\"tool_calls\":[{\"index\":";
       appendJsonNumber(out, tool_calls_++);
       out += ",\"id\":";
@@ -96,13 +97,13 @@ void AnthropicStreamDecoder::contentBlock(std::string_view type, const json& eve
       out += ",\"type\":\"function\",\"function\":{\"name\":";
       appendJsonString(out, memberString(block, "name"));
       out += ",\"arguments\":\"\"}}]}";
-      endChunk(out);
+      appendChatChunkEnd(out);
     } else if (kind == "text" && !memberString(block, "text").empty()) {
-      beginChunk(out);
+      appendChatChunkStart(out, head_);
       out += "{\"content\":";
       appendJsonString(out, memberString(block, "text"));
       out += '}';
-      endChunk(out);
+      appendChatChunkEnd(out);
     }
     return;
   }
@@ -119,39 +120,21 @@ void AnthropicStreamDecoder::contentBlock(std::string_view type, const json& eve
     text = memberString(delta, "thinking");
   } else if (kind == "input_json_delta" && in_tool_block_) {
     text = memberString(delta, "partial_json");
-    beginChunk(out);
+    appendChatChunkStart(out, head_);
     out += "{\"tool_calls\":[{\"index\":";
     appendJsonNumber(out, tool_calls_ - 1);
     out += ",\"function\":{\"arguments\":";
     appendJsonString(out, text);
     out += "}}]}";
-    endChunk(out);
+    appendChatChunkEnd(out);
     return;
   }
   if (field == nullptr || text.empty()) return;
-  beginChunk(out);
+  appendChatChunkStart(out, head_);
   out += field;
   appendJsonString(out, text);
   out += '}';
-  endChunk(out);
-}
-
-void AnthropicStreamDecoder::beginChunk(std::string& out) const {
-  out += "data: ";
-  out += head_;
-  out += ",\"choices\":[{\"index\":0,\"delta\":";
-}
-
-void AnthropicStreamDecoder::endChunk(std::string& out, std::string_view finish_reason) const {
-  out += ",\"logprobs\":null,\"finish_reason\":";
-  if (finish_reason.empty()) {
-    out += "null";
-  } else {
-    out += '"';
-    out += finish_reason;  // one of our own constants: no escaping needed
-    out += '"';
-  }
-  out += "}]}\n\n";
+  appendChatChunkEnd(out);
 }
 
 // OpenAI streams report a failure as a chunk {"error":{...}}, which the official SDKs raise.

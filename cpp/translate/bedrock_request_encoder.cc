@@ -6,6 +6,7 @@
 #include "translate/data_url.h"
 #include "translate/json_member.h"
 #include "translate/json_path.h"
+#include "translate/openai_message_keys.h"
 
 namespace aigw::translate {
 
@@ -42,7 +43,6 @@ class Encoding {
   void userMessage(const json& m, size_t i);
   void assistantMessage(const json& m, size_t i);
   void toolMessage(const json& m, size_t i);
-  void checkMessageKeys(const json& m, size_t i);
   void addTurn(std::string_view role, json blocks);
   bool contentParts(const json& content, size_t i, json& blocks, bool text_only);
   bool imagePart(const json& part, size_t i, size_t j, json& blocks);
@@ -149,7 +149,7 @@ void Encoding::messages(const json& list) {
     const json& m = list[i];
     const json& role = member(m, "role");
     if (!role.is_string()) return policy_.refuse(jsonPath("messages", i, "role"), "must be a string");
-    checkMessageKeys(m, i);
+    checkOpenAiMessageKeys(policy_, m, i);
     const std::string& r = role.get_ref<const std::string&>();
     if (r == "system" || r == "developer") {
       systemMessage(m, i);  // hoisted: Converse has one system prompt, before the turns
@@ -162,17 +162,6 @@ void Encoding::messages(const json& list) {
     } else {
       policy_.refuse(jsonPath("messages", i, "role"), "unknown role '" + r + "' for a Bedrock upstream");
     }
-  }
-}
-
-void Encoding::checkMessageKeys(const json& m, size_t i) {
-  for (auto it = m.begin(); it != m.end(); ++it) {
-    const std::string& k = it.key();
-    const json& v = it.value();
-    if (k == "role" || k == "content" || k == "tool_calls" || k == "tool_call_id" || v.is_null()) continue;
-    // Echoed back by SDKs from an earlier answer; empty they carry nothing.
-    if ((k == "annotations" || k == "refusal") && v.empty()) continue;
-    if (!policy_.drop("messages." + k, jsonPath("messages", i, k))) return;
   }
 }
 

@@ -22,6 +22,6 @@ Translation decodeBedrockConverse(const nlohmann::json& converse, int64_t create
                                   std::string& openai, TokenUsage* usage = nullptr, std::string_view id = {});
 
 // The chat.completion id for a Bedrock request id (shared with the stream decoder).
-void appendBedrockCompletionId(std::string& out, std::string_view request_id);
+std::string bedrockCompletionId(std::string_view request_id);
 
 }  // namespace aigw::translate

@@ -4,6 +4,7 @@
 #include "http/response.h"
 #include "translate/bedrock_errors.h"
 #include "translate/bedrock_response_decoder.h"
+#include "translate/chat_completion.h"
 #include "translate/json_member.h"
 #include "translate/stop_reasons.h"
 
@@ -25,7 +26,7 @@ BedrockStreamDecoder::BedrockStreamDecoder(int64_t created, std::string_view mod
     : include_usage_(include_usage) {
   head_.reserve(128);
   head_ = "{\"id\":";
-  appendBedrockCompletionId(head_, request_id);
+  appendJsonString(head_, bedrockCompletionId(request_id));
   head_ += ",\"object\":\"chat.completion.chunk\",\"created\":";
   appendJsonNumber(head_, created);
   head_ += ",\"model\":";
@@ -48,9 +49,9 @@ bool BedrockStreamDecoder::onEvent(std::string_view type, std::string_view paylo
   } else if (type == "contentBlockStop") {
     if (blockIndex(event) == tool_block_) tool_block_ = -1;
   } else if (type == "messageStop") {
-    beginChunk(out);
+    appendChatChunkStart(out, head_);
     out += "{}";
-    endChunk(out, finishReasonForBedrockStopReason(memberString(event, "stopReason", "end_turn")));
+    appendChatChunkEnd(out, finishReasonForBedrockStopReason(memberString(event, "stopReason", "end_turn")));
     state_ = State::Stopped;
   } else if (type == "metadata") {
     usage_.readBedrock(member(event, "usage"));
@@ -80,16 +81,16 @@ void BedrockStreamDecoder::finish(std::string& out) {
 
 void BedrockStreamDecoder::start(std::string& out) {
   state_ = State::Streaming;
-  beginChunk(out);
+  appendChatChunkStart(out, head_);
   out += "{\"role\":\"assistant\",\"content\":\"\"}";
-  endChunk(out);
+  appendChatChunkEnd(out);
 }
 
 void BedrockStreamDecoder::blockStart(const json& event, std::string& out) {
   const json& use = member(member(event, "start"), "toolUse");
   if (!use.is_object()) return;
   tool_block_ = blockIndex(event);
-  beginChunk(out);
+  appendChatChunkStart(out, head_);
   out += "{\"tool_calls\":[{\"index\":";
   appendJsonNumber(out, tool_calls_++);
   out += ",\"id\":";
@@ -97,7 +98,7 @@ void BedrockStreamDecoder::blockStart(const json& event, std::string& out) {
   out += ",\"type\":\"function\",\"function\":{\"name\":";
   appendJsonString(out, memberString(use, "name"));
   out += ",\"arguments\":\"\"}}]}";
-  endChunk(out);
+  appendChatChunkEnd(out);
 }
 
 void BedrockStreamDecoder::blockDelta(const json& event, std::string& out) {
@@ -106,13 +107,13 @@ void BedrockStreamDecoder::blockDelta(const json& event, std::string& out) {
   if (use.is_object()) {
     const std::string_view input = memberString(use, "input");
     if (input.empty() || tool_calls_ == 0 || blockIndex(event) != tool_block_) return;
-    beginChunk(out);
+    appendChatChunkStart(out, head_);
     out += "{\"tool_calls\":[{\"index\":";
     appendJsonNumber(out, tool_calls_ - 1);
     out += ",\"function\":{\"arguments\":";
     appendJsonString(out, input);
     out += "}}]}";
-    endChunk(out);
+    appendChatChunkEnd(out);
     return;
   }
   // Reasoning signatures and redacted reasoning, citations and images have no chunk field.
@@ -122,11 +123,11 @@ void BedrockStreamDecoder::blockDelta(const json& event, std::string& out) {
 
 void BedrockStreamDecoder::textChunk(const char* field, std::string_view text, std::string& out) const {
   if (text.empty()) return;
-  beginChunk(out);
+  appendChatChunkStart(out, head_);
   out += field;
   appendJsonString(out, text);
   out += '}';
-  endChunk(out);
+  appendChatChunkEnd(out);
 }
 
 void BedrockStreamDecoder::close(std::string& out) {
@@ -139,24 +140,6 @@ void BedrockStreamDecoder::close(std::string& out) {
   }
   out += kDone;
   state_ = State::Ended;
-}
-
-void BedrockStreamDecoder::beginChunk(std::string& out) const {
-  out += "data: ";
-  out += head_;
-  out += ",\"choices\":[{\"index\":0,\"delta\":";
-}
-
-void BedrockStreamDecoder::endChunk(std::string& out, std::string_view finish_reason) const {
-  out += ",\"logprobs\":null,\"finish_reason\":";
-  if (finish_reason.empty()) {
-    out += "null";
-  } else {
-    out += '"';
-    out += finish_reason;  // one of our own constants: no escaping needed
-    out += '"';
-  }
-  out += "}]}\n\n";
 }
 
 // OpenAI streams report a failure as a chunk {"error":{...}}, which the official SDKs raise.

@@ -44,8 +44,6 @@ class BedrockStreamDecoder {
   void blockDelta(const nlohmann::json& event, std::string& out);
   void close(std::string& out);
   void textChunk(const char* field, std::string_view text, std::string& out) const;
-  void beginChunk(std::string& out) const;
-  void endChunk(std::string& out, std::string_view finish_reason = {}) const;
   void fail(int status, std::string_view code, std::string_view message, std::string& out);
 
   bool include_usage_;
