@@ -89,52 +89,29 @@ void AnthropicStreamDecoder::contentBlock(std::string_view type, const json& eve
     const std::string_view kind = memberString(block, "type");
     in_tool_block_ = kind == "tool_use";
     if (in_tool_block_) {
-      appendChatChunkStart(out, head_);
-      out += "{\"tool_calls\":[{\"index\":";
-      appendJsonNumber(out, tool_calls_++);
-      out += ",\"id\":";
-      appendJsonString(out, memberString(block, "id"));
-      out += ",\"type\":\"function\",\"function\":{\"name\":";
-      appendJsonString(out, memberString(block, "name"));
-      out += ",\"arguments\":\"\"}}]}";
-      appendChatChunkEnd(out);
+      appendToolCallStartChunk(out, head_, tool_calls_++, memberString(block, "id"), memberString(block, "name"));
     } else if (kind == "text" && !memberString(block, "text").empty()) {
-      appendChatChunkStart(out, head_);
-      out += "{\"content\":";
-      appendJsonString(out, memberString(block, "text"));
-      out += '}';
-      appendChatChunkEnd(out);
+      appendTextChunk(out, head_, "content", memberString(block, "text"));
     }
     return;
   }
   const json& delta = member(event, "delta");
   const std::string_view kind = memberString(delta, "type");
   // signature_delta and citations_delta have no place in an OpenAI chunk.
-  const char* field = nullptr;
+  std::string_view field;
   std::string_view text;
   if (kind == "text_delta") {
-    field = "{\"content\":";
+    field = "content";
     text = memberString(delta, "text");
   } else if (kind == "thinking_delta") {
-    field = "{\"reasoning_content\":";
+    field = "reasoning_content";
     text = memberString(delta, "thinking");
   } else if (kind == "input_json_delta" && in_tool_block_) {
-    text = memberString(delta, "partial_json");
-    appendChatChunkStart(out, head_);
-    out += "{\"tool_calls\":[{\"index\":";
-    appendJsonNumber(out, tool_calls_ - 1);
-    out += ",\"function\":{\"arguments\":";
-    appendJsonString(out, text);
-    out += "}}]}";
-    appendChatChunkEnd(out);
+    appendToolCallArgumentsChunk(out, head_, tool_calls_ - 1, memberString(delta, "partial_json"));
     return;
   }
-  if (field == nullptr || text.empty()) return;
-  appendChatChunkStart(out, head_);
-  out += field;
-  appendJsonString(out, text);
-  out += '}';
-  appendChatChunkEnd(out);
+  if (field.empty() || text.empty()) return;
+  appendTextChunk(out, head_, field, text);
 }
 
 // OpenAI streams report a failure as a chunk {"error":{...}}, which the official SDKs raise.

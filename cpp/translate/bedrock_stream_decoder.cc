@@ -90,15 +90,7 @@ void BedrockStreamDecoder::blockStart(const json& event, std::string& out) {
   const json& use = member(member(event, "start"), "toolUse");
   if (!use.is_object()) return;
   tool_block_ = blockIndex(event);
-  appendChatChunkStart(out, head_);
-  out += "{\"tool_calls\":[{\"index\":";
-  appendJsonNumber(out, tool_calls_++);
-  out += ",\"id\":";
-  appendJsonString(out, memberString(use, "toolUseId"));
-  out += ",\"type\":\"function\",\"function\":{\"name\":";
-  appendJsonString(out, memberString(use, "name"));
-  out += ",\"arguments\":\"\"}}]}";
-  appendChatChunkEnd(out);
+  appendToolCallStartChunk(out, head_, tool_calls_++, memberString(use, "toolUseId"), memberString(use, "name"));
 }
 
 void BedrockStreamDecoder::blockDelta(const json& event, std::string& out) {
@@ -107,27 +99,14 @@ void BedrockStreamDecoder::blockDelta(const json& event, std::string& out) {
   if (use.is_object()) {
     const std::string_view input = memberString(use, "input");
     if (input.empty() || tool_calls_ == 0 || blockIndex(event) != tool_block_) return;
-    appendChatChunkStart(out, head_);
-    out += "{\"tool_calls\":[{\"index\":";
-    appendJsonNumber(out, tool_calls_ - 1);
-    out += ",\"function\":{\"arguments\":";
-    appendJsonString(out, input);
-    out += "}}]}";
-    appendChatChunkEnd(out);
+    appendToolCallArgumentsChunk(out, head_, tool_calls_ - 1, input);
     return;
   }
   // Reasoning signatures and redacted reasoning, citations and images have no chunk field.
-  textChunk("{\"content\":", memberString(delta, "text"), out);
-  textChunk("{\"reasoning_content\":", memberString(member(delta, "reasoningContent"), "text"), out);
-}
-
-void BedrockStreamDecoder::textChunk(const char* field, std::string_view text, std::string& out) const {
-  if (text.empty()) return;
-  appendChatChunkStart(out, head_);
-  out += field;
-  appendJsonString(out, text);
-  out += '}';
-  appendChatChunkEnd(out);
+  const std::string_view text = memberString(delta, "text");
+  if (!text.empty()) appendTextChunk(out, head_, "content", text);
+  const std::string_view reasoning = memberString(member(delta, "reasoningContent"), "text");
+  if (!reasoning.empty()) appendTextChunk(out, head_, "reasoning_content", reasoning);
 }
 
 void BedrockStreamDecoder::close(std::string& out) {

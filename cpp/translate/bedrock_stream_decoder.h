@@ -43,7 +43,6 @@ class BedrockStreamDecoder {
   void blockStart(const nlohmann::json& event, std::string& out);
   void blockDelta(const nlohmann::json& event, std::string& out);
   void close(std::string& out);
-  void textChunk(const char* field, std::string_view text, std::string& out) const;
   void fail(int status, std::string_view code, std::string_view message, std::string& out);
 
   bool include_usage_;

@@ -67,4 +67,37 @@ void appendChatChunkEnd(std::string& out, std::string_view finish_reason) {
   out += "}]}\n\n";
 }
 
+void appendToolCallStartChunk(std::string& out, std::string_view head, int64_t index, std::string_view id,
+                              std::string_view name) {
+  appendChatChunkStart(out, head);
+  out += "{\"tool_calls\":[{\"index\":";
+  appendJsonNumber(out, index);
+  out += ",\"id\":";
+  appendJsonString(out, id);
+  out += ",\"type\":\"function\",\"function\":{\"name\":";
+  appendJsonString(out, name);
+  out += ",\"arguments\":\"\"}}]}";
+  appendChatChunkEnd(out);
+}
+
+void appendToolCallArgumentsChunk(std::string& out, std::string_view head, int64_t index, std::string_view arguments) {
+  appendChatChunkStart(out, head);
+  out += "{\"tool_calls\":[{\"index\":";
+  appendJsonNumber(out, index);
+  out += ",\"function\":{\"arguments\":";
+  appendJsonString(out, arguments);
+  out += "}}]}";
+  appendChatChunkEnd(out);
+}
+
+void appendTextChunk(std::string& out, std::string_view head, std::string_view field, std::string_view text) {
+  appendChatChunkStart(out, head);
+  out += "{\"";
+  out += field;
+  out += "\":";
+  appendJsonString(out, text);
+  out += '}';
+  appendChatChunkEnd(out);
+}
+
 }  // namespace aigw::translate

@@ -36,4 +36,11 @@ void appendChatChunkStart(std::string& out, std::string_view head);
 // (empty: null) is one of our own constants, written unescaped.
 void appendChatChunkEnd(std::string& out, std::string_view finish_reason = {});
 
+// Whole chunks of one delta each: a tool call's start (its id, name and empty arguments), a
+// piece of its arguments, and a text field ("content" or "reasoning_content").
+void appendToolCallStartChunk(std::string& out, std::string_view head, int64_t index, std::string_view id,
+                              std::string_view name);
+void appendToolCallArgumentsChunk(std::string& out, std::string_view head, int64_t index, std::string_view arguments);
+void appendTextChunk(std::string& out, std::string_view head, std::string_view field, std::string_view text);
+
 }  // namespace aigw::translate
