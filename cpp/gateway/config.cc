@@ -7,6 +7,7 @@
 #include "core/json_text.h"
 #include "guardrails/guardrail_set.h"
 #include "providers/anthropic_provider.h"
+#include "providers/bedrock_provider.h"
 #include "providers/gemini_provider.h"
 #include "providers/mock_provider.h"
 #include "providers/openai_provider.h"
@@ -59,6 +60,17 @@ ProviderPtr geminiProvider(const std::string& name, const nlohmann::json& p) {
   o.api_key = field<std::string>(p, "api_key");
   std::string error;
   return created(GeminiProvider::create(name, std::move(o), &error), error);
+}
+
+ProviderPtr bedrockProvider(const std::string& name, const nlohmann::json& p) {
+  BedrockOptions o;
+  readUpstream(name, p, o);
+  o.region = field<std::string>(p, "region");
+  o.credentials.access_key_id = field<std::string>(p, "aws_access_key_id");
+  o.credentials.secret_access_key = field<std::string>(p, "aws_secret_access_key");
+  o.credentials.session_token = field<std::string>(p, "aws_session_token");
+  std::string error;
+  return created(BedrockProvider::create(name, std::move(o), &error), error);
 }
 
 ProviderPtr anthropicProvider(const std::string& name, const nlohmann::json& p) {
@@ -131,6 +143,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
         provider = anthropicProvider(name, p);
       } else if (kind == "gemini") {
         provider = geminiProvider(name, p);
+      } else if (kind == "bedrock") {
+        provider = bedrockProvider(name, p);
       } else {
         throw std::runtime_error("provider '" + name + "': unsupported kind '" + kind + "'");
       }

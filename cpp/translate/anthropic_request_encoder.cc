@@ -6,6 +6,7 @@
 #include "translate/data_url.h"
 #include "translate/json_member.h"
 #include "translate/json_path.h"
+#include "translate/openai_message_keys.h"
 
 namespace aigw::translate {
 
@@ -38,7 +39,6 @@ class Encoding {
   void userMessage(const json& m, size_t i, json& turns);
   void assistantMessage(const json& m, size_t i, json& turns);
   void toolMessage(const json& m, size_t i, json& turns);
-  void checkMessageKeys(const json& m, size_t i);
   bool contentParts(const json& content, size_t i, json& blocks);
   bool imagePart(const json& part, size_t i, size_t j, json& blocks);
   bool filePart(const json& part, size_t i, size_t j, json& blocks);
@@ -151,7 +151,7 @@ void Encoding::messages(const json& list, json& out) {
       policy_.refuse(jsonPath("messages", i, "role"), "must be a string");
       return;
     }
-    checkMessageKeys(m, i);
+    checkOpenAiMessageKeys(policy_, m, i);
     const std::string& r = role->get_ref<const std::string&>();
     if (r == "system" || r == "developer") {
       systemMessage(m, i);  // hoisted: Anthropic has one system prompt, before the turns
@@ -164,17 +164,6 @@ void Encoding::messages(const json& list, json& out) {
     } else {
       policy_.refuse(jsonPath("messages", i, "role"), "unknown role '" + r + "' for an Anthropic upstream");
     }
-  }
-}
-
-void Encoding::checkMessageKeys(const json& m, size_t i) {
-  for (auto it = m.begin(); it != m.end(); ++it) {
-    const std::string& k = it.key();
-    const json& v = it.value();
-    if (k == "role" || k == "content" || k == "tool_calls" || k == "tool_call_id" || v.is_null()) continue;
-    // Echoed back by SDKs from an earlier answer; empty they carry nothing.
-    if ((k == "annotations" || k == "refusal") && v.empty()) continue;
-    if (!policy_.drop("messages." + k, jsonPath("messages", i, k))) return;
   }
 }
 

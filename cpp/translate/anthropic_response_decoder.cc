@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "core/json_text.h"
+#include "translate/chat_completion.h"
 #include "translate/json_member.h"
 #include "translate/json_path.h"
 #include "translate/stop_reasons.h"
@@ -20,64 +20,25 @@ Translation decodeAnthropicMessage(const json& anthropic, int64_t created, std::
     return outcome;
   }
   // Joined in order; redacted_thinking (encrypted) and thinking signatures have no OpenAI field.
-  std::string text, reasoning;
-  bool has_text = false;
-  size_t tool_calls = 0;
-  std::string calls;
+  CompletionContent message;
   for (size_t i = 0; i < content.size(); ++i) {
     const json& block = content[i];
     const std::string_view type = memberString(block, "type");
     if (type == "text") {
-      text += memberString(block, "text");
-      has_text = true;
+      message.text += memberString(block, "text");
+      message.has_text = true;
     } else if (type == "thinking") {
-      reasoning += memberString(block, "thinking");
+      message.reasoning += memberString(block, "thinking");
     } else if (type == "tool_use") {
-      calls += tool_calls++ == 0 ? "[" : ",";
-      calls += "{\"id\":";
-      appendJsonString(calls, memberString(block, "id"));
-      calls += ",\"type\":\"function\",\"function\":{\"name\":";
-      appendJsonString(calls, memberString(block, "name"));
-      calls += ",\"arguments\":";
-      const json& input = member(block, "input");
-      appendJsonString(calls, input.is_null() ? "{}" : input.dump(-1, ' ', false, json::error_handler_t::replace));
-      calls += "}}";
+      message.addToolCall(memberString(block, "id"), memberString(block, "name"), member(block, "input"));
     }
   }
   TokenUsage usage;
   usage.readAnthropic(member(anthropic, "usage"));
   if (usage_out != nullptr) *usage_out = usage;
-
-  out.reserve(out.size() + 256 + text.size() + reasoning.size() + calls.size());
-  out += "{\"id\":";
-  appendJsonString(out, memberString(anthropic, "id"));
-  out += ",\"object\":\"chat.completion\",\"created\":";
-  appendJsonNumber(out, created);
-  out += ",\"model\":";
-  appendJsonString(out, memberString(anthropic, "model"));
-  out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
-  if (has_text)
-    appendJsonString(out, text);
-  else
-    out += "null";
-  if (!reasoning.empty()) {
-    out += ",\"reasoning_content\":";
-    appendJsonString(out, reasoning);
-  }
-  if (tool_calls > 0) {
-    out += ",\"tool_calls\":";
-    out += calls;
-    out += ']';
-  }
-  out += "},\"logprobs\":null,\"finish_reason\":";
   const json& stop = member(anthropic, "stop_reason");
-  if (stop.is_string())
-    appendJsonString(out, finishReasonForStopReason(stop.get_ref<const std::string&>()));
-  else
-    out += "null";
-  out += "}],\"usage\":";
-  usage.appendOpenAi(out);
-  out += '}';
+  appendChatCompletion(out, memberString(anthropic, "id"), created, memberString(anthropic, "model"), message,
+                       stop.is_string() ? finishReasonForStopReason(stop.get_ref<const std::string&>()) : "", usage);
   return outcome;
 }
 

@@ -3,6 +3,7 @@
 #include "core/json_text.h"
 #include "http/response.h"
 #include "translate/api_errors.h"
+#include "translate/chat_completion.h"
 #include "translate/json_member.h"
 #include "translate/stop_reasons.h"
 
@@ -44,9 +45,9 @@ bool AnthropicStreamDecoder::onEvent(std::string_view event, std::string_view da
     usage_.readAnthropic(member(doc, "usage"));
     const std::string_view stop = memberString(member(doc, "delta"), "stop_reason");
     if (!stop.empty()) {
-      beginChunk(out);
+      appendChatChunkStart(out, head_);
       out += "{}";
-      endChunk(out, finishReasonForStopReason(stop));
+      appendChatChunkEnd(out, finishReasonForStopReason(stop));
     }
   } else if (type == "message_stop") {
     if (include_usage_) {
@@ -73,9 +74,9 @@ void AnthropicStreamDecoder::messageStart(const json& message, std::string& out)
   head_ += ",\"model\":";
   appendJsonString(head_, memberString(message, "model"));
   state_ = State::Streaming;
-  beginChunk(out);
+  appendChatChunkStart(out, head_);
   out += "{\"role\":\"assistant\",\"content\":\"\"}";
-  endChunk(out);
+  appendChatChunkEnd(out);
 }
 
 void AnthropicStreamDecoder::contentBlock(std::string_view type, const json& event, std::string& out) {
@@ -88,70 +89,29 @@ void AnthropicStreamDecoder::contentBlock(std::string_view type, const json& eve
     const std::string_view kind = memberString(block, "type");
     in_tool_block_ = kind == "tool_use";
     if (in_tool_block_) {
-      beginChunk(out);
-      out += "{\"tool_calls\":[{\"index\":";
-      appendJsonNumber(out, tool_calls_++);
-      out += ",\"id\":";
-      appendJsonString(out, memberString(block, "id"));
-      out += ",\"type\":\"function\",\"function\":{\"name\":";
-      appendJsonString(out, memberString(block, "name"));
-      out += ",\"arguments\":\"\"}}]}";
-      endChunk(out);
+      appendToolCallStartChunk(out, head_, tool_calls_++, memberString(block, "id"), memberString(block, "name"));
     } else if (kind == "text" && !memberString(block, "text").empty()) {
-      beginChunk(out);
-      out += "{\"content\":";
-      appendJsonString(out, memberString(block, "text"));
-      out += '}';
-      endChunk(out);
+      appendTextChunk(out, head_, "content", memberString(block, "text"));
     }
     return;
   }
   const json& delta = member(event, "delta");
   const std::string_view kind = memberString(delta, "type");
   // signature_delta and citations_delta have no place in an OpenAI chunk.
-  const char* field = nullptr;
+  std::string_view field;
   std::string_view text;
   if (kind == "text_delta") {
-    field = "{\"content\":";
+    field = "content";
     text = memberString(delta, "text");
   } else if (kind == "thinking_delta") {
-    field = "{\"reasoning_content\":";
+    field = "reasoning_content";
     text = memberString(delta, "thinking");
   } else if (kind == "input_json_delta" && in_tool_block_) {
-    text = memberString(delta, "partial_json");
-    beginChunk(out);
-    out += "{\"tool_calls\":[{\"index\":";
-    appendJsonNumber(out, tool_calls_ - 1);
-    out += ",\"function\":{\"arguments\":";
-    appendJsonString(out, text);
-    out += "}}]}";
-    endChunk(out);
+    appendToolCallArgumentsChunk(out, head_, tool_calls_ - 1, memberString(delta, "partial_json"));
     return;
   }
-  if (field == nullptr || text.empty()) return;
-  beginChunk(out);
-  out += field;
-  appendJsonString(out, text);
-  out += '}';
-  endChunk(out);
-}
-
-void AnthropicStreamDecoder::beginChunk(std::string& out) const {
-  out += "data: ";
-  out += head_;
-  out += ",\"choices\":[{\"index\":0,\"delta\":";
-}
-
-void AnthropicStreamDecoder::endChunk(std::string& out, std::string_view finish_reason) const {
-  out += ",\"logprobs\":null,\"finish_reason\":";
-  if (finish_reason.empty()) {
-    out += "null";
-  } else {
-    out += '"';
-    out += finish_reason;  // one of our own constants: no escaping needed
-    out += '"';
-  }
-  out += "}]}\n\n";
+  if (field.empty() || text.empty()) return;
+  appendTextChunk(out, head_, field, text);
 }
 
 // OpenAI streams report a failure as a chunk {"error":{...}}, which the official SDKs raise.

@@ -41,8 +41,6 @@ class AnthropicStreamDecoder {
 
   void messageStart(const nlohmann::json& message, std::string& out);
   void contentBlock(std::string_view type, const nlohmann::json& event, std::string& out);
-  void beginChunk(std::string& out) const;
-  void endChunk(std::string& out, std::string_view finish_reason = {}) const;
   void fail(std::string_view type, std::string_view message, std::string& out);
 
   int64_t created_;

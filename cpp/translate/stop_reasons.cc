@@ -31,4 +31,14 @@ std::string_view geminiFinishReasonForFinishReason(std::string_view r) {
   return "STOP";
 }
 
+std::string_view finishReasonForBedrockStopReason(std::string_view r) {
+  if (r == "guardrail_intervened" || r == "content_filtered") return "content_filter";
+  return finishReasonForStopReason(r);
+}
+
+std::string_view bedrockStopReasonForFinishReason(std::string_view r) {
+  if (r == "content_filter") return "content_filtered";
+  return stopReasonForFinishReason(r);
+}
+
 }  // namespace aigw::translate

@@ -24,4 +24,13 @@ std::string_view finishReasonForGeminiFinishReason(std::string_view finish_reaso
 // else (stop, tool_calls) -> STOP.
 std::string_view geminiFinishReasonForFinishReason(std::string_view finish_reason);
 
+// Bedrock Converse's stopReason: guardrail_intervened, content_filtered -> content_filter;
+// malformed_model_output, malformed_tool_use -> stop (the answer is what it is); the rest as
+// Anthropic's (Bedrock took its names from there).
+std::string_view finishReasonForBedrockStopReason(std::string_view stop_reason);
+
+// stop -> end_turn; length -> max_tokens; tool_calls, function_call -> tool_use;
+// content_filter -> content_filtered; anything else -> end_turn.
+std::string_view bedrockStopReasonForFinishReason(std::string_view finish_reason);
+
 }  // namespace aigw::translate

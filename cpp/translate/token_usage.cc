@@ -21,6 +21,13 @@ void TokenUsage::readAnthropic(const nlohmann::json& usage) {
   readCount(usage, "cache_creation_input_tokens", cache_creation);
 }
 
+void TokenUsage::readBedrock(const nlohmann::json& usage) {
+  readCount(usage, "inputTokens", input);
+  readCount(usage, "outputTokens", output);
+  readCount(usage, "cacheReadInputTokens", cache_read);
+  readCount(usage, "cacheWriteInputTokens", cache_creation);
+}
+
 void TokenUsage::readOpenAi(const nlohmann::json& usage) {
   int64_t prompt = input + cache_read + cache_creation;
   readCount(usage, "prompt_tokens", prompt);
@@ -66,6 +73,20 @@ void TokenUsage::appendAnthropic(std::string& out) const {
   out += ",\"cache_read_input_tokens\":";
   appendJsonNumber(out, cache_read);
   out += ",\"cache_creation_input_tokens\":";
+  appendJsonNumber(out, cache_creation);
+  out += '}';
+}
+
+void TokenUsage::appendBedrock(std::string& out) const {
+  out += "{\"inputTokens\":";
+  appendJsonNumber(out, input);
+  out += ",\"outputTokens\":";
+  appendJsonNumber(out, output);
+  out += ",\"totalTokens\":";
+  appendJsonNumber(out, input + output + cache_read + cache_creation);
+  out += ",\"cacheReadInputTokens\":";
+  appendJsonNumber(out, cache_read);
+  out += ",\"cacheWriteInputTokens\":";
   appendJsonNumber(out, cache_creation);
   out += '}';
 }

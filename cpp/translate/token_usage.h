@@ -17,6 +17,9 @@ struct TokenUsage {
 
   // Anthropic usage (message, message_start or message_delta): sets the counts it has.
   void readAnthropic(const nlohmann::json& usage);
+  // Bedrock Converse usage (inputTokens, outputTokens, cacheReadInputTokens,
+  // cacheWriteInputTokens): the same split as Anthropic's, in camelCase.
+  void readBedrock(const nlohmann::json& usage);
   // OpenAI usage: prompt_tokens includes cached_tokens, so input = prompt - cached.
   void readOpenAi(const nlohmann::json& usage);
 
@@ -27,6 +30,8 @@ struct TokenUsage {
   void appendOpenAi(std::string& out) const;
   // {"input_tokens","output_tokens","cache_read_input_tokens","cache_creation_input_tokens"}
   void appendAnthropic(std::string& out) const;
+  // {"inputTokens","outputTokens","totalTokens" (all four counts),"cacheReadInputTokens","cacheWriteInputTokens"}
+  void appendBedrock(std::string& out) const;
 };
 
 }  // namespace aigw::translate

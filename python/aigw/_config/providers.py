@@ -1,5 +1,5 @@
 """The ``providers:`` section of the config: the built-in mock, OpenAI-compatible upstreams,
-Anthropic, Azure OpenAI and Gemini, one model per ``kind``."""
+Anthropic, Azure OpenAI, Gemini and Bedrock, one model per ``kind``."""
 
 from __future__ import annotations
 
@@ -77,6 +77,7 @@ RESERVED_UPSTREAM_HEADERS = {
 class HttpProviderConfig(StrictModel):
     """What every provider that calls an HTTP upstream has: where, how, and its credentials."""
 
+    kind: str  # each kind narrows it to its Literal
     base_url: NonEmptyStr
     api_key: SecretStr | None = None
     headers: dict[str, str] = Field(default_factory=dict)
@@ -91,9 +92,11 @@ class HttpProviderConfig(StrictModel):
 
     @field_validator("base_url")
     @classmethod
-    def _check_base_url(cls, value: str) -> str:
+    def _check_base_url(cls, value: str | None) -> str | None:
         from urllib.parse import urlsplit
 
+        if value is None:  # a kind whose default depends on other keys (bedrock's region)
+            return value
         try:
             parts = urlsplit(value)
             port = parts.port
@@ -130,10 +133,14 @@ class HttpProviderConfig(StrictModel):
             raise ValueError(f"file not found: {value}")
         return value
 
+    def resolved_base_url(self) -> str:
+        assert self.base_url is not None
+        return self.base_url
+
     def to_core_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
-            "base_url": self.base_url,
+            "base_url": self.resolved_base_url(),
             "api_key": self.api_key.get_secret_value() if self.api_key else "",
             "headers": dict(self.headers),
             "verify": self.verify,
@@ -195,6 +202,56 @@ class GeminiProviderConfig(HttpProviderConfig):
     base_url: NonEmptyStr = "https://generativelanguage.googleapis.com/v1beta"
 
 
+class BedrockProviderConfig(HttpProviderConfig):
+    """Amazon Bedrock's Converse / ConverseStream APIs, signed with AWS Signature Version 4.
+    Credentials: the keys here, else the environment's ``AWS_ACCESS_KEY_ID`` /
+    ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` when the config is loaded."""
+
+    kind: Literal["bedrock"]
+    region: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
+    # None: https://bedrock-runtime.{region}.amazonaws.com (resolved_base_url)
+    base_url: NonEmptyStr | None = None  # type: ignore[assignment]
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
+
+    @field_validator("api_key")
+    @classmethod
+    def _no_api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raise ValueError(
+                "bedrock signs with AWS credentials:"
+                " set aws_access_key_id and aws_secret_access_key"
+            )
+        return value
+
+    def resolved_base_url(self) -> str:
+        return self.base_url or f"https://bedrock-runtime.{self.region}.amazonaws.com"
+
+    def credentials(self) -> tuple[str, str, str]:
+        """(access key id, secret, session token): the config's, else the environment's."""
+        import os
+
+        def pick(value: SecretStr | None, env: str) -> str:
+            return value.get_secret_value() if value is not None else os.environ.get(env, "")
+
+        return (
+            pick(self.aws_access_key_id, "AWS_ACCESS_KEY_ID"),
+            pick(self.aws_secret_access_key, "AWS_SECRET_ACCESS_KEY"),
+            pick(self.aws_session_token, "AWS_SESSION_TOKEN"),
+        )
+
+    def to_core_dict(self) -> dict[str, Any]:
+        key_id, secret, token = self.credentials()
+        return {
+            **super().to_core_dict(),
+            "region": self.region,
+            "aws_access_key_id": key_id,
+            "aws_secret_access_key": secret,
+            "aws_session_token": token,
+        }
+
+
 # Every provider model, by its `kind`. A new provider kind is one more class here
 # (with `kind: Literal["..."]` and `to_core_dict`) and one more member of the union.
 PROVIDER_KINDS: dict[str, type[StrictModel]] = {
@@ -203,6 +260,7 @@ PROVIDER_KINDS: dict[str, type[StrictModel]] = {
     "anthropic": AnthropicProviderConfig,
     "azure": AzureProviderConfig,
     "gemini": GeminiProviderConfig,
+    "bedrock": BedrockProviderConfig,
 }
 
 ProviderConfig = Annotated[
@@ -212,6 +270,7 @@ ProviderConfig = Annotated[
         AnthropicProviderConfig,
         AzureProviderConfig,
         GeminiProviderConfig,
+        BedrockProviderConfig,
     ],
     Field(discriminator="kind"),
 ]

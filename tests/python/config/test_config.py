@@ -580,7 +580,8 @@ def test_mock_provider_optional_knobs_accept_values() -> None:
 
 def test_unknown_provider_kind() -> None:
     problems = problems_of(minimal(providers={"mock": {"kind": "bogus"}}))
-    assert problems == ["providers.mock.kind: unknown provider kind 'bogus' (known: mock, openai, anthropic, azure, gemini)"]
+    known = "mock, openai, anthropic, azure, gemini, bedrock"
+    assert problems == [f"providers.mock.kind: unknown provider kind 'bogus' (known: {known})"]
 
 
 def test_missing_provider_kind_and_bad_provider_shapes() -> None:

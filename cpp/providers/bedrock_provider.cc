@@ -1,0 +1,107 @@
+#include "providers/bedrock_provider.h"
+
+#include "core/clock.h"
+#include "http/response.h"
+#include "providers/bedrock_answer_decoder.h"
+#include "providers/local_answer.h"
+#include "providers/translated_call.h"
+#include "translate/bedrock_request_encoder.h"
+
+namespace aigw {
+namespace {
+
+bool includeUsage(const nlohmann::json& openai) {
+  auto options = openai.find("stream_options");
+  if (options == openai.end() || !options->is_object()) return false;
+  auto include = options->find("include_usage");
+  return include != options->end() && include->is_boolean() && include->get<bool>();
+}
+
+}  // namespace
+
+std::unique_ptr<BedrockProvider> BedrockProvider::create(std::string name, BedrockOptions options, std::string* error) {
+  // The secret never goes on the wire, but an upstream could echo the access key id or the
+  // session token: both are masked like an api key.
+  const std::string masked = options.credentials.session_token.empty() ? options.credentials.access_key_id
+                                                                        : options.credentials.session_token;
+  auto endpoint = UpstreamEndpoint::create(name, options, masked, error);
+  if (!endpoint) return nullptr;
+  return std::unique_ptr<BedrockProvider>(new BedrockProvider(std::move(name), std::move(options), std::move(endpoint)));
+}
+
+BedrockProvider::BedrockProvider(std::string name, BedrockOptions options, std::unique_ptr<UpstreamEndpoint> endpoint)
+    : Provider(std::move(name)), options_(std::move(options)), endpoint_(std::move(endpoint)) {}
+
+bool BedrockProvider::buildRequest(const CallRequest& req, int64_t unix_seconds, std::string* out,
+                                   int* error_status) const {
+  if (req.endpoint != Endpoint::ChatCompletions) {
+    *error_status = 400;
+    *out = http::openAiErrorBody(std::string("provider '") + name() + "' (kind bedrock) has no " +
+                                     endpointName(req.endpoint) + " endpoint",
+                                 "invalid_request_error", "unsupported_endpoint", {});
+    return false;
+  }
+  translate::RequestOptions options;
+  if (req.drop_params != nullptr) options.drop_params = *req.drop_params;
+  nlohmann::json body;
+  const translate::Translation t = translate::BedrockRequestEncoder(std::move(options)).encode(req.body.get(), body);
+  if (!t.ok) {
+    *error_status = 400;
+    *out = http::openAiErrorBody(t.error.message, "invalid_request_error", "unsupported_parameter", t.error.field);
+    return false;
+  }
+  const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string_view model = req.upstream_model.empty() ? req.model : req.upstream_model;
+  // The model id (with its ':' and, for ARNs, '/') is one path segment, encoded once on the wire.
+  const std::string path = "/model/" + upstream::awsUriEncode(model, false) + (req.stream ? "/converse-stream" : "/converse");
+  const upstream::Origin& o = options_.origin;
+  const std::string wire_path = o.base_path + path;
+  const upstream::SigV4Header signed_headers[] = {{"content-type", "application/json"}};
+  upstream::SigV4Request signing;
+  signing.method = "POST";
+  signing.path = wire_path;
+  signing.host = o.host_header;
+  signing.body = text;
+  signing.headers = signed_headers;
+  const upstream::SigV4Headers sig =
+      upstream::signSigV4(signing, options_.credentials, options_.region, "bedrock", unix_seconds);
+  http::HeaderList auth;
+  auth.add("authorization", sig.authorization);
+  auth.add("x-amz-date", sig.amz_date);
+  if (!sig.security_token.empty()) auth.add("x-amz-security-token", sig.security_token);
+  if (req.stream) auth.add("accept", "application/vnd.amazon.eventstream");
+  UpstreamRequest up;
+  up.path = path;
+  // Client headers are not forwarded: the signature covers what AWS sees, and a client's
+  // content-type or x-amz-* header must not change it.
+  up.auth = &auth;
+  up.body = text;
+  *out = endpoint_->write(up);
+  return true;
+}
+
+ProviderCallPtr BedrockProvider::start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const {
+  if (request.endpoint == Endpoint::CountTokens) return answerTokenEstimate(request, observer);
+  std::string wire;
+  int error_status = 0;
+  if (!buildRequest(request, static_cast<int64_t>(wallSeconds()), &wire, &error_status)) {
+    return answerNow(observer, error_status, wire);
+  }
+  BedrockAnswerDecoder::Options o;
+  o.created = static_cast<int64_t>(wallSeconds());
+  o.model = request.upstream_model.empty() ? request.model : request.upstream_model;
+  o.include_usage = request.stream && includeUsage(request.body.get());
+  o.id = request.request_id;
+  auto call = std::make_unique<TranslatedCall>(ctx, endpoint_->pool(ctx, this), endpoint_->timeouts(request),
+                                               endpoint_->scrubber(), std::make_unique<BedrockAnswerDecoder>(o),
+                                               observer);
+  call->start(std::move(wire));
+  return call;
+}
+
+void BedrockProvider::describe(nlohmann::json& out) const {
+  endpoint_->describe(out);
+  out["region"] = options_.region;
+}
+
+}  // namespace aigw
