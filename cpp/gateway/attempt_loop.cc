@@ -4,7 +4,6 @@
 
 #include "core/clock.h"
 #include "gateway/config.h"
-#include "http/response.h"
 #include "providers/local_answer.h"
 
 namespace aigw {
@@ -81,8 +80,7 @@ void AttemptLoop::startCall(const Provider& provider, const router::Target* targ
     // The OpenAI-shaped reading of the request lost a field: this attempt refuses rather than
     // send less than the client asked for.
     req_.record.usage = CallUsage{};
-    answerNow(relay_, 400,
-              http::openAiErrorBody(api.refusal, "invalid_request_error", "unsupported_parameter", api.refusal_field));
+    answerNow(relay_, 400, refusalBody(api.refusal, api.refusal_field));
     return;
   }
   std::string_view text = transformed ? std::string_view(routes_.attemptBody()) : std::string_view(req_.http.body);

@@ -5,6 +5,7 @@
 #include "http/response.h"
 #include "providers/anthropic_answer_decoder.h"
 #include "providers/local_answer.h"
+#include "providers/usage.h"
 #include "providers/relay_call.h"
 #include "providers/translated_call.h"
 #include "translate/anthropic_request_encoder.h"
@@ -12,12 +13,6 @@
 namespace aigw {
 namespace {
 
-bool includeUsage(const nlohmann::json& openai) {
-  auto options = openai.find("stream_options");
-  if (options == openai.end() || !options->is_object()) return false;
-  auto include = options->find("include_usage");
-  return include != options->end() && include->is_boolean() && include->get<bool>();
-}
 
 }  // namespace
 
@@ -43,7 +38,7 @@ bool AnthropicProvider::encode(const CallRequest& req, std::string* out) const {
   nlohmann::json body;
   const translate::Translation t = encoder.encode(req.body.get(), body);
   if (!t.ok) {
-    *out = http::openAiErrorBody(t.error.message, "invalid_request_error", "unsupported_parameter", t.error.field);
+    *out = refusalBody(t.error.message, t.error.field);
     return false;
   }
   if (!req.upstream_model.empty()) body["model"] = req.upstream_model;
@@ -82,9 +77,7 @@ bool AnthropicProvider::buildRequest(const CallRequest& req, std::string* out, i
     body = body_storage;
   } else if (req.endpoint != Endpoint::Passthrough) {
     *error_status = 400;
-    *out = http::openAiErrorBody(std::string("provider '") + name() + "' (kind anthropic) has no " +
-                                     endpointName(req.endpoint) + " endpoint",
-                                 "invalid_request_error", "unsupported_endpoint", {});
+    *out = unsupportedEndpointBody(*this, req.endpoint);
     return false;
   } else {
     body = req.json_object ? req.json_text : std::string_view(req.http.body);
@@ -123,7 +116,7 @@ ProviderCallPtr AnthropicProvider::start(CallContext& ctx, const CallRequest& re
     return call;
   }
   auto decoder = std::make_unique<AnthropicAnswerDecoder>(static_cast<int64_t>(wallSeconds()),
-                                                          request.stream && includeUsage(request.body.get()));
+                                                          request.stream && asksForStreamUsage(request.body.get()));
   auto call = std::make_unique<TranslatedCall>(ctx, pool, timeouts, endpoint_->scrubber(), std::move(decoder), observer);
   call->start(std::move(wire));
   return call;

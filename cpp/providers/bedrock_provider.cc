@@ -4,18 +4,13 @@
 #include "http/response.h"
 #include "providers/bedrock_answer_decoder.h"
 #include "providers/local_answer.h"
+#include "providers/usage.h"
 #include "providers/translated_call.h"
 #include "translate/bedrock_request_encoder.h"
 
 namespace aigw {
 namespace {
 
-bool includeUsage(const nlohmann::json& openai) {
-  auto options = openai.find("stream_options");
-  if (options == openai.end() || !options->is_object()) return false;
-  auto include = options->find("include_usage");
-  return include != options->end() && include->is_boolean() && include->get<bool>();
-}
 
 }  // namespace
 
@@ -36,9 +31,7 @@ bool BedrockProvider::buildRequest(const CallRequest& req, int64_t unix_seconds,
                                    int* error_status) const {
   if (req.endpoint != Endpoint::ChatCompletions) {
     *error_status = 400;
-    *out = http::openAiErrorBody(std::string("provider '") + name() + "' (kind bedrock) has no " +
-                                     endpointName(req.endpoint) + " endpoint",
-                                 "invalid_request_error", "unsupported_endpoint", {});
+    *out = unsupportedEndpointBody(*this, req.endpoint);
     return false;
   }
   translate::RequestOptions options;
@@ -47,7 +40,7 @@ bool BedrockProvider::buildRequest(const CallRequest& req, int64_t unix_seconds,
   const translate::Translation t = translate::BedrockRequestEncoder(std::move(options)).encode(req.body.get(), body);
   if (!t.ok) {
     *error_status = 400;
-    *out = http::openAiErrorBody(t.error.message, "invalid_request_error", "unsupported_parameter", t.error.field);
+    *out = refusalBody(t.error.message, t.error.field);
     return false;
   }
   const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -90,7 +83,7 @@ ProviderCallPtr BedrockProvider::start(CallContext& ctx, const CallRequest& requ
   BedrockAnswerDecoder::Options o;
   o.created = static_cast<int64_t>(wallSeconds());
   o.model = request.upstream_model.empty() ? request.model : request.upstream_model;
-  o.include_usage = request.stream && includeUsage(request.body.get());
+  o.include_usage = request.stream && asksForStreamUsage(request.body.get());
   o.id = request.request_id;
   auto call = std::make_unique<TranslatedCall>(ctx, endpoint_->pool(ctx, this), endpoint_->timeouts(request),
                                                endpoint_->scrubber(), std::make_unique<BedrockAnswerDecoder>(o),

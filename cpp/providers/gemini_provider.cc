@@ -4,6 +4,7 @@
 #include "http/response.h"
 #include "providers/gemini_answer_decoder.h"
 #include "providers/local_answer.h"
+#include "providers/usage.h"
 #include "providers/translated_call.h"
 #include "translate/gemini_embeddings.h"
 #include "translate/gemini_request_encoder.h"
@@ -27,12 +28,6 @@ void appendModel(std::string& out, std::string_view model) {
   }
 }
 
-bool includeUsage(const nlohmann::json& openai) {
-  auto options = openai.find("stream_options");
-  if (options == openai.end() || !options->is_object()) return false;
-  auto include = options->find("include_usage");
-  return include != options->end() && include->is_boolean() && include->get<bool>();
-}
 
 }  // namespace
 
@@ -65,14 +60,12 @@ bool GeminiProvider::buildRequest(const CallRequest& req, std::string* out, int*
     path += ":batchEmbedContents";
   } else {
     *error_status = 400;
-    *out = http::openAiErrorBody(std::string("provider '") + name() + "' (kind gemini) has no " +
-                                     endpointName(req.endpoint) + " endpoint",
-                                 "invalid_request_error", "unsupported_endpoint", {});
+    *out = unsupportedEndpointBody(*this, req.endpoint);
     return false;
   }
   if (!t.ok) {
     *error_status = 400;
-    *out = http::openAiErrorBody(t.error.message, "invalid_request_error", "unsupported_parameter", t.error.field);
+    *out = refusalBody(t.error.message, t.error.field);
     return false;
   }
   const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -94,7 +87,7 @@ ProviderCallPtr GeminiProvider::start(CallContext& ctx, const CallRequest& reque
   GeminiAnswerDecoder::Options o;
   o.created = static_cast<int64_t>(wallSeconds());
   o.model = request.upstream_model.empty() ? request.model : request.upstream_model;
-  o.include_usage = request.stream && includeUsage(body);
+  o.include_usage = request.stream && asksForStreamUsage(body);
   o.embeddings = request.endpoint == Endpoint::Embeddings;
   if (o.embeddings) {
     auto format = body.find("encoding_format");

@@ -1,5 +1,6 @@
 #include "providers/local_answer.h"
 
+#include "http/response.h"
 #include "providers/usage.h"
 
 namespace aigw {
@@ -10,6 +11,16 @@ ProviderCallPtr answerNow(CallObserver& observer, int status, std::string_view b
   observer.onCallBody(body);
   observer.onCallEnd(CallUsage{});
   return nullptr;
+}
+
+std::string refusalBody(std::string_view message, std::string_view field) {
+  return http::openAiErrorBody(message, "invalid_request_error", "unsupported_parameter", field);
+}
+
+std::string unsupportedEndpointBody(const Provider& provider, Endpoint endpoint) {
+  return http::openAiErrorBody("provider '" + provider.name() + "' (kind " + provider.kind() + ") has no " +
+                                   endpointName(endpoint) + " endpoint",
+                               "invalid_request_error", "unsupported_endpoint", {});
 }
 
 ProviderCallPtr answerTokenEstimate(const CallRequest& request, CallObserver& observer) {

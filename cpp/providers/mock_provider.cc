@@ -112,10 +112,7 @@ void MockCall::begin(const CallRequest& call) {
       }
       break;
     }
-    if (auto opts = req.body.find("stream_options"); opts != req.body.end() && opts->is_object()) {
-      auto usage = opts->find("include_usage");
-      include_usage_ = usage != opts->end() && usage->is_boolean() && usage->get<bool>();
-    }
+    include_usage_ = asksForStreamUsage(req.body);
   }
 
   int status = knobs_.status;

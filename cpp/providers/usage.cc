@@ -87,6 +87,13 @@ bool extractUsage(std::string_view json, CallUsage* usage) {
   return false;
 }
 
+bool asksForStreamUsage(const nlohmann::json& body) {
+  auto options = body.find("stream_options");
+  if (options == body.end() || !options->is_object()) return false;
+  auto include = options->find("include_usage");
+  return include != options->end() && include->is_boolean() && include->get<bool>();
+}
+
 int64_t estimatePromptTokens(Endpoint endpoint, const nlohmann::json& body) {
   int64_t n = 0;
   if (endpoint == Endpoint::ChatCompletions || endpoint == Endpoint::CountTokens) {

@@ -16,6 +16,9 @@ namespace aigw {
 // tokens included.
 bool extractUsage(std::string_view json, CallUsage* usage);
 
+// The request asks for a stream's last usage chunk (stream_options.include_usage: true).
+bool asksForStreamUsage(const nlohmann::json& body);
+
 // A deterministic token estimate of the request's input (about four bytes a token, plus 4 per
 // chat message and 3 per request): the mock's prompt tokens and the `limits` guardrail's
 // max_input_tokens. Far too rough to bill by.

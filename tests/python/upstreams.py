@@ -753,6 +753,33 @@ def make_certs(d: Path) -> Certs:
 # --------------------------------------------------------------------------- fixtures
 
 
+@contextlib.contextmanager
+def recording_upstream(handler: Handler) -> Iterator[RecordingUpstream]:
+    """A running recording upstream answering with `handler`; stopped after, and its handler
+    must not have failed (a failure there is a test bug, or a request it could not read)."""
+    up = RecordingUpstream(handler).start()
+    try:
+        yield up
+    finally:
+        up.stop()
+    assert not up.errors, f"upstream handler failed: {up.errors!r}"
+
+
+# An OpenAI function tool the fake providers answer calls of (provider tests).
+WEATHER_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+
+
 @pytest.fixture(name="upstream")
 def upstream_fixture() -> Iterator[RecordingUpstream]:
     """A running recording upstream with the default OpenAI handler (swap `.handler` freely)."""

@@ -12,38 +12,21 @@ import openai
 import pytest
 from _util import mock_route
 from fake_anthropic import handler as anthropic_handler
-from upstreams import RecordingUpstream, openai_handler
+from upstreams import WEATHER_TOOL, RecordingUpstream, openai_handler, recording_upstream
 
 import aigw
-
-WEATHER_TOOL: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
 
 
 @pytest.fixture(scope="module")
 def anthropic_up() -> Iterator[RecordingUpstream]:
-    up = RecordingUpstream(anthropic_handler).start()
-    yield up
-    up.stop()
-    assert not up.errors
+    with recording_upstream(anthropic_handler) as up:
+        yield up
 
 
 @pytest.fixture(scope="module")
 def azure_up() -> Iterator[RecordingUpstream]:
-    up = RecordingUpstream(openai_handler).start()
-    yield up
-    up.stop()
-    assert not up.errors
+    with recording_upstream(openai_handler) as up:
+        yield up
 
 
 @pytest.fixture(scope="module")

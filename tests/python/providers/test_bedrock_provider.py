@@ -12,7 +12,7 @@ import openai
 import pytest
 from _util import mock_route
 from fake_bedrock import KEY_ID, REGION, SECRET, TOKEN, make_handler
-from upstreams import RecordingUpstream
+from upstreams import RecordingUpstream, recording_upstream
 
 import aigw
 
@@ -28,10 +28,8 @@ MODEL = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 
 @pytest.fixture(scope="module")
 def bedrock_up() -> Iterator[RecordingUpstream]:
-    up = RecordingUpstream(make_handler(TOKEN)).start()
-    yield up
-    up.stop()
-    assert not up.errors
+    with recording_upstream(make_handler(TOKEN)) as up:
+        yield up
 
 
 @pytest.fixture(scope="module")

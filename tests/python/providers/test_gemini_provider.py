@@ -12,30 +12,15 @@ import openai
 import pytest
 from _util import mock_route
 from fake_gemini import handler as gemini_handler
-from upstreams import RecordingUpstream
+from upstreams import WEATHER_TOOL, RecordingUpstream, recording_upstream
 
 import aigw
-
-WEATHER_TOOL: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "The weather in a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    },
-}
 
 
 @pytest.fixture(scope="module")
 def gemini_up() -> Iterator[RecordingUpstream]:
-    up = RecordingUpstream(gemini_handler).start()
-    yield up
-    up.stop()
-    assert not up.errors
+    with recording_upstream(gemini_handler) as up:
+        yield up
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from _util import STOCK_ANSWER, mock_route
 from fake_anthropic import handler as anthropic_handler
-from upstreams import RecordingUpstream, openai_handler
+from upstreams import RecordingUpstream, openai_handler, recording_upstream
 
 import aigw
 
@@ -32,18 +32,14 @@ TOOLS: list[Any] = [
 
 @pytest.fixture(scope="module")
 def openai_up() -> Iterator[RecordingUpstream]:
-    up = RecordingUpstream(openai_handler).start()
-    yield up
-    up.stop()
-    assert not up.errors
+    with recording_upstream(openai_handler) as up:
+        yield up
 
 
 @pytest.fixture(scope="module")
 def anthropic_up() -> Iterator[RecordingUpstream]:
-    up = RecordingUpstream(anthropic_handler).start()
-    yield up
-    up.stop()
-    assert not up.errors
+    with recording_upstream(anthropic_handler) as up:
+        yield up
 
 
 @pytest.fixture(scope="module")

@@ -12,17 +12,15 @@ import httpx
 import pytest
 from _util import mock_route
 from fake_anthropic import handler as anthropic_handler
-from upstreams import RecordingUpstream
+from upstreams import RecordingUpstream, recording_upstream
 
 import aigw
 
 
 @pytest.fixture(scope="module")
 def anthropic_up() -> Iterator[RecordingUpstream]:
-    up = RecordingUpstream(anthropic_handler).start()
-    yield up
-    up.stop()
-    assert not up.errors
+    with recording_upstream(anthropic_handler) as up:
+        yield up
 
 
 @pytest.fixture(scope="module")
