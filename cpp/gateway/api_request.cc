@@ -5,6 +5,7 @@
 #include "core/echo.h"
 #include "gateway/api_body.h"
 #include "gateway/config.h"
+#include "gateway/gemini_request.h"
 #include "gateway/messages_request.h"
 
 namespace aigw {
@@ -197,7 +198,7 @@ bool shouldStreamRequestBody(const http::Request& head) {
   for (const auto& e : kEndpoints) {
     if (e.path == path) return false;
   }
-  if (path == kMessagesPath || path == kCountTokensPath) return false;
+  if (path == kMessagesPath || path == kCountTokensPath || isGeminiPath(path)) return false;
   const std::string* length = head.headers.find("content-length");
   const bool has_body = head.headers.find("transfer-encoding") != nullptr || (length != nullptr && *length != "0");
   if (!has_body) return false;
@@ -217,6 +218,7 @@ FilterStatus ApiRequestFilter::onRequest(RequestContext& ex) const {
   }
   if (match == nullptr) {
     if (path == kMessagesPath || path == kCountTokensPath) return acceptMessages(ex, config_, path == kCountTokensPath);
+    if (isGeminiPath(path)) return acceptGemini(ex, config_);
     if (path.substr(0, 4) == "/v1/") return routePassthrough(ex, config_);
     ex.sendError(404, "Invalid URL (" + req.method + " " + echoed(path) + ")", "invalid_request_error",
                  "unknown_url");

@@ -122,7 +122,7 @@ void Exchange::sendError(int status, std::string_view message, std::string_view 
 
 ResponseStage& Exchange::bottom() {
   if (api_.client == ApiShape::OpenAi) return recorder_;
-  if (!client_stage_) client_stage_ = std::make_unique<AnthropicAnswerStage>(recorder_);
+  if (!client_stage_) client_stage_ = std::make_unique<ClientAnswerStage>(recorder_, clientEncoder(api_.client));
   return *client_stage_;
 }
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "client_api/anthropic_answer_stage.h"
+#include "client_api/client_answer_stage.h"
 #include "gateway/attempt_loop.h"
 #include "gateway/exchange_record.h"
 #include "http/exchange_api.h"
@@ -84,7 +84,7 @@ class Exchange final : public http::RequestHandler, public RequestContext {
   std::unique_ptr<guardrails::RequestGuardrails> guardrails_;
   std::unique_ptr<guardrails::DuringChecks> during_;  // during checks started, not yet handed to their gate
   std::unique_ptr<AttemptLoop> attempts_;             // the terminal stage, once dispatched
-  std::unique_ptr<AnthropicAnswerStage> client_stage_;  // over recorder_, for Anthropic clients
+  std::unique_ptr<ClientAnswerStage> client_stage_;  // over recorder_, for clients of another API
   std::vector<std::unique_ptr<ResponseStage>> stages_;  // over recorder_, bottom first
   guardrails::DuringGate* gate_ = nullptr;              // one of stages_, while during checks run
 };

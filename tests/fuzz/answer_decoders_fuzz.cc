@@ -1,5 +1,5 @@
 // The provider-side answer decoders (providers/*_answer_decoder: Anthropic SSE, Gemini SSE,
-// Bedrock event-stream frames) and the client-side AnthropicAnswerStage on arbitrary upstream
+// Bedrock event-stream frames) and the client-side ClientAnswerStage (Anthropic) on arbitrary upstream
 // bytes, cut in input-chosen places. Properties:
 //  - nothing crashes, whatever the bytes and wherever they are cut;
 //  - a decoder fed a stream and then finished wrote SSE that ends in exactly one way: the last
@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "client_api/anthropic_answer_stage.h"
+#include "client_api/client_answer_stage.h"
 #include "fuzz_check.h"
 #include "providers/anthropic_answer_decoder.h"
 #include "providers/bedrock_answer_decoder.h"
@@ -91,7 +91,7 @@ class Wire final : public aigw::http::ResponseWriter {
 void checkAnthropicStage(std::string_view data, const std::vector<size_t>& cuts, bool stream) {
   Wire wire;
   aigw::ResponseStage bottom(wire);
-  aigw::AnthropicAnswerStage stage(bottom);
+  aigw::ClientAnswerStage stage(bottom, aigw::clientEncoder(aigw::ApiShape::Anthropic));
   aigw::http::HeaderList head;
   head.add("content-type", stream ? "text/event-stream" : "application/json");
   stage.writeHead(200, head, -1);

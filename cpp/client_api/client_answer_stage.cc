@@ -1,9 +1,9 @@
-#include "client_api/anthropic_answer_stage.h"
+#include "client_api/client_answer_stage.h"
 
 #include <nlohmann/json.hpp>
 
-#include "translate/anthropic_response_encoder.h"
-#include "translate/api_errors.h"
+#include "client_api/anthropic_client_encoder.h"
+#include "client_api/gemini_client_encoder.h"
 
 namespace aigw {
 namespace {
@@ -16,7 +16,20 @@ http::HeaderList jsonHead(const http::HeaderList& headers) {
 
 }  // namespace
 
-void AnthropicAnswerStage::respond(int status, const http::HeaderList& headers, std::string_view body) {
+std::unique_ptr<ClientEncoder> clientEncoder(ApiShape client) {
+  switch (client) {
+    case ApiShape::OpenAi: return nullptr;
+    case ApiShape::Anthropic: return std::make_unique<AnthropicClientEncoder>();
+    case ApiShape::Gemini: return std::make_unique<GeminiClientEncoder>();
+  }
+  return nullptr;
+}
+
+void ClientAnswerStage::badGateway(const http::HeaderList& headers, std::string_view message) {
+  next_.respond(502, jsonHead(headers), encoder_->errorBody(502, message));
+}
+
+void ClientAnswerStage::respond(int status, const http::HeaderList& headers, std::string_view body) {
   mode_ = Mode::Idle;
   if (native()) {
     next_.respond(status, headers, body);
@@ -25,13 +38,13 @@ void AnthropicAnswerStage::respond(int status, const http::HeaderList& headers, 
   respondTranslated(status, headers, body);
 }
 
-void AnthropicAnswerStage::respondTranslated(int status, const http::HeaderList& headers, std::string_view body) {
+void ClientAnswerStage::respondTranslated(int status, const http::HeaderList& headers, std::string_view body) {
   if (status >= 400) {
-    const translate::ApiError error = translate::anthropicErrorFromOpenAi(status, body);
+    const translate::ApiError error = encoder_->error(status, body);
     next_.respond(error.status, jsonHead(headers), error.body);
     return;
   }
-  // Token counts are Anthropic's shape whoever answered them.
+  // Token counts (Anthropic's count_tokens) are the client's shape whoever answered them.
   if (endpoint_ == Endpoint::CountTokens) {
     next_.respond(status, headers, body);
     return;
@@ -40,16 +53,15 @@ void AnthropicAnswerStage::respondTranslated(int status, const http::HeaderList&
   std::string out;
   const translate::Translation t =
       doc.is_discarded() ? translate::Translation{false, {{}, {}, "the answer is no JSON"}, {}}
-                         : translate::encodeAnthropicMessage(doc, out);
+                         : encoder_->answer(doc, out);
   if (!t.ok) {
-    next_.respond(502, jsonHead(headers),
-                  translate::anthropicErrorBody("api_error", "the upstream's answer could not be translated: " + t.error.message));
+    badGateway(headers, "the upstream's answer could not be translated: " + t.error.message);
     return;
   }
   next_.respond(status, jsonHead(headers), out);
 }
 
-void AnthropicAnswerStage::writeHead(int status, const http::HeaderList& headers, int64_t content_length) {
+void ClientAnswerStage::writeHead(int status, const http::HeaderList& headers, int64_t content_length) {
   if (native()) {
     mode_ = Mode::Native;
     next_.writeHead(status, headers, content_length);
@@ -65,20 +77,26 @@ void AnthropicAnswerStage::writeHead(int status, const http::HeaderList& headers
   }
   mode_ = Mode::Stream;
   beginStream();
-  next_.writeHead(status, headers, -1);
+  if (encoder_->streamType() == "text/event-stream") {
+    next_.writeHead(status, headers, -1);
+    return;
+  }
+  http::HeaderList head = headers;
+  head.set("content-type", std::string(encoder_->streamType()));
+  next_.writeHead(status, head, -1);
 }
 
-void AnthropicAnswerStage::beginStream() {
-  encoder_ = std::make_unique<translate::AnthropicStreamEncoder>();
-  sse_ = std::make_unique<http::SseDecoder>(&AnthropicAnswerStage::onSseEvent, this);
+void ClientAnswerStage::beginStream() {
+  encoder_->beginStream();
+  sse_ = std::make_unique<http::SseDecoder>(&ClientAnswerStage::onSseEvent, this);
 }
 
-void AnthropicAnswerStage::onSseEvent(void* self, const http::SseDecoder::Event& event) {
-  auto* stage = static_cast<AnthropicAnswerStage*>(self);
-  stage->encoder_->onEvent(event.data, stage->out_);
+void ClientAnswerStage::onSseEvent(void* self, const http::SseDecoder::Event& event) {
+  auto* stage = static_cast<ClientAnswerStage*>(self);
+  if (!stage->encoder_->streamEnded()) stage->encoder_->streamEvent(event.data, stage->out_);
 }
 
-void AnthropicAnswerStage::writeBody(std::string_view data) {
+void ClientAnswerStage::writeBody(std::string_view data) {
   switch (mode_) {
     case Mode::Idle: next_.writeBody(data); return;
     case Mode::Dropped: return;
@@ -95,8 +113,7 @@ void AnthropicAnswerStage::writeBody(std::string_view data) {
       if (body_.size() + data.size() > kMaxWholeAnswer) {
         mode_ = Mode::Dropped;
         body_.clear();
-        next_.respond(502, jsonHead(headers_),
-                      translate::anthropicErrorBody("api_error", "the answer is larger than the gateway translates"));
+        badGateway(headers_, "the answer is larger than the gateway translates");
         return;
       }
       body_.append(data);
@@ -104,11 +121,11 @@ void AnthropicAnswerStage::writeBody(std::string_view data) {
     case Mode::Stream: break;
   }
   out_.clear();
-  if (!encoder_->ended()) sse_->feed(data);
+  if (!encoder_->streamEnded()) sse_->feed(data);
   if (!out_.empty()) next_.writeBody(out_);
 }
 
-void AnthropicAnswerStage::endResponse() {
+void ClientAnswerStage::endResponse() {
   switch (mode_) {
     case Mode::Whole: {
       mode_ = Mode::Idle;
@@ -119,7 +136,7 @@ void AnthropicAnswerStage::endResponse() {
     }
     case Mode::Stream:
       out_.clear();
-      if (!encoder_->ended()) encoder_->finish(out_);
+      encoder_->endStream(out_);
       if (!out_.empty()) next_.writeBody(out_);
       break;
     case Mode::Dropped: mode_ = Mode::Idle; return;
@@ -129,11 +146,10 @@ void AnthropicAnswerStage::endResponse() {
   next_.endResponse();
 }
 
-void AnthropicAnswerStage::onEvent(AnswerEvent e) {
+void ClientAnswerStage::onEvent(AnswerEvent e) {
   if (e == AnswerEvent::Restart) {
     mode_ = Mode::Idle;
     body_.clear();
-    encoder_.reset();
     sse_.reset();
   }
   ResponseStage::onEvent(e);

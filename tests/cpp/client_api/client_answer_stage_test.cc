@@ -1,7 +1,7 @@
-// AnthropicAnswerStage: what an Anthropic client receives for each kind of OpenAI-shaped write
+// ClientAnswerStage with the Anthropic encoder: what an Anthropic client receives for each kind of OpenAI-shaped write
 // (whole answers, errors, streams, the gateway's own errors), and that same-API answers pass
 // untouched.
-#include "client_api/anthropic_answer_stage.h"
+#include "client_api/client_answer_stage.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -53,7 +53,7 @@ class Source final : public AnswerSource {
 
 class AnthropicAnswerStageTest : public ::testing::Test {
  protected:
-  AnthropicAnswerStageTest() : bottom_(wire_), stage_(bottom_) { stage_.attach(source_, Endpoint::ChatCompletions); }
+  AnthropicAnswerStageTest() : bottom_(wire_), stage_(bottom_, clientEncoder(ApiShape::Anthropic)) { stage_.attach(source_, Endpoint::ChatCompletions); }
   http::HeaderList jsonHead() {
     http::HeaderList h;
     h.add("content-type", "application/json");
@@ -67,7 +67,7 @@ class AnthropicAnswerStageTest : public ::testing::Test {
   Wire wire_;
   ResponseStage bottom_;
   Source source_;
-  AnthropicAnswerStage stage_;
+  ClientAnswerStage stage_;
 };
 
 const char* kCompletion =

@@ -1,27 +1,28 @@
-// The bottom response stage of a request that came in on the Anthropic Messages API: what the
-// stages above wrote in OpenAI's shape (answers, streams, errors, the gateway's own errors)
-// goes to the client in Anthropic's, as it passes. A same-API attempt's answer, already in
-// Anthropic's shape, passes untouched.
+// The bottom response stage of a request that came in on another API than OpenAI's (Anthropic
+// Messages, Gemini): what the stages above wrote in OpenAI's shape (answers, streams, errors, the
+// gateway's own errors) goes to the client in its API's shape as it passes, through the API's
+// ClientEncoder. A same-API attempt's answer, already in the client's shape, passes untouched.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "client_api/client_encoder.h"
 #include "core/call.h"
 #include "http/sse.h"
 #include "pipeline/answer_source.h"
 #include "pipeline/response_stage.h"
-#include "translate/anthropic_stream_encoder.h"
 
 namespace aigw {
 
-class AnthropicAnswerStage final : public ResponseStage {
+class ClientAnswerStage final : public ResponseStage {
  public:
   // A whole answer larger than this is answered as a bad gateway instead of being held.
   static constexpr size_t kMaxWholeAnswer = 32 << 20;
 
-  explicit AnthropicAnswerStage(ResponseStage& next) : ResponseStage(next) {}
+  ClientAnswerStage(ResponseStage& next, std::unique_ptr<ClientEncoder> encoder)
+      : ResponseStage(next), encoder_(std::move(encoder)) {}
 
   // Who writes the answer, once the request is dispatched (before: only the gateway's own
   // errors, OpenAI-shaped). count_tokens answers are Anthropic-shaped from every provider.
@@ -42,20 +43,21 @@ class AnthropicAnswerStage final : public ResponseStage {
   enum class Mode { Idle, Native, Whole, Stream, Dropped };
 
   bool native() const { return source_ != nullptr && source_->answerShape() != ApiShape::OpenAi; }
-  // An OpenAI-shaped whole answer (or error), in Anthropic's shape.
+  // An OpenAI-shaped whole answer (or error), in the client's shape.
   void respondTranslated(int status, const http::HeaderList& headers, std::string_view body);
+  void badGateway(const http::HeaderList& headers, std::string_view message);
   void beginStream();
   static void onSseEvent(void* self, const http::SseDecoder::Event& event);
 
+  std::unique_ptr<ClientEncoder> encoder_;
   const AnswerSource* source_ = nullptr;
   Endpoint endpoint_ = Endpoint::ChatCompletions;
   Mode mode_ = Mode::Idle;
   int status_ = 0;
-  http::HeaderList headers_;                                // Whole: the head, until the end
-  std::string body_;                                        // Whole: the body, until the end
-  std::unique_ptr<translate::AnthropicStreamEncoder> encoder_;  // Stream
-  std::unique_ptr<http::SseDecoder> sse_;                   // Stream
-  std::string out_;                                         // Stream: the events for one write
+  http::HeaderList headers_;               // Whole: the head, until the end
+  std::string body_;                       // Whole: the body, until the end
+  std::unique_ptr<http::SseDecoder> sse_;  // Stream
+  std::string out_;                        // Stream: the client's bytes for one write
 };
 
 }  // namespace aigw
