@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .loadgen import open_loop_args
 from .plan import Context
 from .procs import BenchError, cpu_ns, http_post
 from .results import clean, error_summary, pct
@@ -163,18 +164,7 @@ def _cpu_run(
     it is on CPU too) and the loadgen target."""
     pid = ctx.stack.gateway_pid()
     args = [
-        "--rate",
-        f"{rate:.1f}",
-        "--connections",
-        str(FIG10_CONNECTIONS),
-        "--duration",
-        f"{seconds}s",
-        "--warmup",
-        f"{ctx.plan.warmup_s}s",
-        "--timeout",
-        "5s",
-        "--drain",
-        "5s",
+        *open_loop_args(rate, FIG10_CONNECTIONS, seconds, ctx.plan.warmup_s, 5.0),
         *extra,
         "--body",
         body,
