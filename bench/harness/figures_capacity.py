@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .loadgen import open_loop_args
 from .plan import P99_BUDGET_US, Context
 from .procs import cpu_seconds, health, rss_kb
 from .results import clean, error_summary, pct
@@ -75,20 +76,7 @@ def _closed(ctx: Context, c: Contender, seconds: float) -> tuple[dict[str, Any],
 
 
 def _open(ctx: Context, c: Contender, rate: float, seconds: float) -> tuple[dict[str, Any], float]:
-    args = [
-        "--rate",
-        f"{rate:.1f}",
-        "--connections",
-        str(OPEN_CONNECTIONS),
-        "--duration",
-        f"{seconds}s",
-        "--warmup",
-        f"{ctx.plan.warmup_s}s",
-        "--timeout",
-        "2s",
-        "--drain",
-        "2s",
-    ]
+    args = open_loop_args(rate, OPEN_CONNECTIONS, seconds, ctx.plan.warmup_s, 2.0)
     return _measure(ctx, c, args)
 
 

@@ -54,6 +54,27 @@ def ensure_loadgen(root: Path, log: Callable[[str], None]) -> Path:
     return binary
 
 
+def open_loop_args(
+    rate: float, connections: int, seconds: float, warmup_s: float, timeout_s: float
+) -> list[str]:
+    """Open loop at `rate` requests/s over `connections`, measured for `seconds` after a warm-up;
+    answers are waited for as long as the per-request timeout after the window."""
+    return [
+        "--rate",
+        f"{rate:.1f}",
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{seconds}s",
+        "--warmup",
+        f"{warmup_s}s",
+        "--timeout",
+        f"{timeout_s:g}s",
+        "--drain",
+        f"{timeout_s:g}s",
+    ]
+
+
 class Loadgen:
     def __init__(self, binary: Path, prefix: list[str]) -> None:
         self.binary = binary

@@ -19,7 +19,13 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import figures_capacity, figures_hooks, figures_latency, figures_start
+from . import (
+    figures_capacity,
+    figures_hooks,
+    figures_latency,
+    figures_start,
+    figures_translation,
+)
 from .loadgen import Loadgen, ensure_loadgen
 from .nginx import ensure_nginx, nginx_version
 from .plan import FULL, QUICK, Context
@@ -37,10 +43,11 @@ FIGURES: dict[str, tuple[str, Callable[[Context], list[Row]]]] = {
     "5": ("SSE: first event, gaps, whole streams", figures_latency.figure5),
     "6": ("Python hook cost", figures_hooks.figure6),
     "7": ("cold start", figures_start.figure7),
+    "10": ("translation: CPU and added latency", figures_translation.figure10),
 }
 # Cold start first (a quiet machine), figure 3 before 2 (2 runs at fractions of 3's maximum),
 # figure 4 last among the loaded ones (it restarts the gateway).
-ORDER = ["7", "1", "3", "2", "5", "4", "6"]
+ORDER = ["7", "1", "3", "2", "5", "10", "4", "6"]
 
 
 def log(message: str) -> None:
@@ -52,9 +59,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="short runs (< 3 minutes): the CI smoke"
     )
-    parser.add_argument(
-        "--figures", default=",".join(sorted(FIGURES)), help="comma-separated, e.g. 1,3"
-    )
+    parser.add_argument("--figures", default=",".join(FIGURES), help="comma-separated, e.g. 1,3")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     parser.add_argument("--json", metavar="FILE", help="also write every measurement to FILE")
     parser.add_argument("--keep-temp", action="store_true", help="keep configs and logs of the run")
@@ -62,7 +67,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.figures = [f.strip() for f in args.figures.split(",") if f.strip()]
     unknown = [f for f in args.figures if f not in FIGURES]
     if unknown:
-        parser.error(f"unknown figure(s) {', '.join(unknown)} (known: 1-7)")
+        parser.error(f"unknown figure(s) {', '.join(unknown)} (known: {', '.join(FIGURES)})")
     return args
 
 
@@ -159,7 +164,7 @@ def main(argv: list[str]) -> int:
             except BenchError as err:
                 setup_problem = f"could not start the stack: {err}"
         if setup_problem:
-            rows = [not_measured(f, setup_problem) for f in sorted(FIGURES) if f in args.figures]
+            rows = [not_measured(f, setup_problem) for f in FIGURES if f in args.figures]
         else:
             assert loadgen_bin is not None
             ctx = Context(plan, stack, Loadgen(loadgen_bin, pin.prefix("load")), pin)
@@ -185,7 +190,7 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             log(f"configs and logs kept in {tmp}")
-    rows.sort(key=lambda r: r.fig)  # stable: keeps each figure's own row order
+    rows.sort(key=lambda r: int(r.fig))  # stable: keeps each figure's own row order
     ngx = nginx_version(nginx_bin) if nginx_bin else "not available"
     aigw_version = version_of([str(ROOT / ".venv" / "bin" / "aigw"), "--version"])
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -30,6 +30,9 @@ class Plan:
     fig5_runs: int
     fig7_import_runs: int
     fig7_serve_runs: int
+    fig10_requests: int  # per target, one at a time (both routes and the mock direct, A/B)
+    fig10_streams: int  # per route, one at a time
+    fig10_cpu_s: float  # each fixed-rate CPU run
 
 
 FULL = Plan(
@@ -50,6 +53,9 @@ FULL = Plan(
     fig5_runs=3,
     fig7_import_runs=9,
     fig7_serve_runs=5,
+    fig10_requests=5000,
+    fig10_streams=500,
+    fig10_cpu_s=5.0,
 )
 
 QUICK = Plan(
@@ -70,6 +76,9 @@ QUICK = Plan(
     fig5_runs=1,
     fig7_import_runs=3,
     fig7_serve_runs=3,
+    fig10_requests=800,
+    fig10_streams=100,
+    fig10_cpu_s=1.0,
 )
 
 P99_BUDGET_US = 5000.0  # figure 3: the highest rate whose p99 stays under this, with no errors

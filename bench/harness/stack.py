@@ -12,6 +12,11 @@ from .procs import BenchError, ManagedProcess, Pinning, children, free_port, htt
 
 CHAT_PATH = "/v1/chat/completions"
 STATIC_MODEL = "bench-static"  # the gateway routes this model to the nginx static upstream
+# Figure 10: two routes to the same `aigw mock`, one whose provider speaks OpenAI (the request and
+# its answer are relayed) and one whose provider speaks Anthropic (both are translated).
+UNTRANSLATED_MODEL = "bench-openai"
+TRANSLATED_MODEL = "bench-anthropic"
+MESSAGES_PATH = "/v1/messages"  # the mock's Anthropic endpoint, for its own share of figure 10
 
 # ~1 KB of completion text makes the mock's chat.completion body ~1.4 KB, like a short real
 # answer. Plain words only: nginx serves the same bytes from a config string.
@@ -114,9 +119,18 @@ class Stack:
                 "kind": "openai",
                 "base_url": f"http://127.0.0.1:{self.ports['mock']}/v1",
                 **pool,
-            }
+            },
+            "mock-anthropic": {
+                "kind": "anthropic",
+                "base_url": f"http://127.0.0.1:{self.ports['mock']}",
+                **pool,
+            },
         }
-        routes: list[dict[str, str]] = [{"name": "*", "provider": "mock"}]
+        routes: list[dict[str, str]] = [
+            {"name": "*", "provider": "mock"},
+            {"name": UNTRANSLATED_MODEL, "provider": "mock"},
+            {"name": TRANSLATED_MODEL, "provider": "mock-anthropic"},
+        ]
         if "static" in self.ports:
             providers["static"] = {
                 "kind": "openai",

@@ -105,10 +105,10 @@ bool loadBody(const std::string& arg, std::string* body, std::string* error) {
   return true;
 }
 
-void buildRequest(const Options& options, Target* target) {
-  const std::string method = !options.method.empty() ? options.method : options.body.empty() ? "GET" : "POST";
+void buildRequest(const Options& options, const std::string& body, Target* target) {
+  const std::string method = !options.method.empty() ? options.method : body.empty() ? "GET" : "POST";
   std::string r;
-  r.reserve(256 + options.body.size());
+  r.reserve(256 + body.size());
   r += method + " " + target->path + " HTTP/1.1\r\n";
   r += "Host: " + target->host + ":" + std::to_string(target->port) + "\r\n";
   bool has_type = false;
@@ -118,13 +118,13 @@ void buildRequest(const Options& options, Target* target) {
     if (strncasecmp(h.c_str(), "content-type:", 13) == 0) has_type = true;
     if (strncasecmp(h.c_str(), "accept:", 7) == 0) has_accept = true;
   }
-  if (!options.body.empty() && !has_type) r += "Content-Type: application/json\r\n";
+  if (!body.empty() && !has_type) r += "Content-Type: application/json\r\n";
   if (options.sse && !has_accept) r += "Accept: text/event-stream\r\n";
-  if (!options.body.empty() || method == "POST" || method == "PUT") {
-    r += "Content-Length: " + std::to_string(options.body.size()) + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }
   r += "\r\n";
-  r += options.body;
+  r += body;
   target->request_bytes = std::move(r);
 }
 
@@ -151,6 +151,8 @@ load:
 request:
   --method M            default POST with a body, GET without
   --body JSON|FILE|@FILE
+                        once for every URL, or once per URL in URL order (A/B of two
+                        requests, e.g. two models routed differently)
   --header 'Name: value'  (repeatable)
   --sse                 the answer is an SSE stream: time to first data event, gaps between
                         events, lost/merged events
@@ -167,7 +169,7 @@ bool parseOptions(int argc, char** argv, Options* o, std::string* error, bool* h
   bool have_concurrency = false;
   bool have_requests = false;
   std::vector<std::string> urls;
-  std::string body_arg;
+  std::vector<std::string> body_args;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char** out) {
@@ -238,7 +240,7 @@ bool parseOptions(int argc, char** argv, Options* o, std::string* error, bool* h
       o->method = v;
     } else if (arg == "--body") {
       if (!value(&v)) return false;
-      body_arg = v;
+      body_args.emplace_back(v);
     } else if (arg == "--header" || arg == "-H") {
       if (!value(&v)) return false;
       if (std::strchr(v, ':') == nullptr) {
@@ -275,11 +277,20 @@ bool parseOptions(int argc, char** argv, Options* o, std::string* error, bool* h
     return false;
   }
   if (o->drain_s < 0) o->drain_s = o->timeout_s;
-  if (!body_arg.empty() && !loadBody(body_arg, &o->body, error)) return false;
-  for (const std::string& url : urls) {
+  if (body_args.size() > 1 && body_args.size() != urls.size()) {
+    *error = "--body: give one for every URL or one per URL (" + std::to_string(body_args.size()) + " bodies, " +
+             std::to_string(urls.size()) + " URLs)";
+    return false;
+  }
+  for (const std::string& arg : body_args) {
+    o->bodies.emplace_back();
+    if (!loadBody(arg, &o->bodies.back(), error)) return false;
+  }
+  for (size_t i = 0; i < urls.size(); ++i) {
     Target t;
-    if (!parseUrl(url, &t, error)) return false;
-    buildRequest(*o, &t);
+    if (!parseUrl(urls[i], &t, error)) return false;
+    const std::string none;
+    buildRequest(*o, o->bodies.empty() ? none : o->bodies[o->bodies.size() == 1 ? 0 : i], &t);
     o->targets.push_back(std::move(t));
   }
   return true;

@@ -38,7 +38,8 @@ struct Options {
   double timeout_s = 10;     // per request, from the moment it is written
   double drain_s = -1;       // after the window: wait this long for answers (default: timeout)
   std::string method;        // default: POST with a body, else GET
-  std::string body;
+  // One for every URL, or one per URL in URL order.
+  std::vector<std::string> bodies;
   std::vector<std::string> headers;
   bool sse = false;
   int sse_events = 0;        // expected data events per stream (0: don't check the count)
