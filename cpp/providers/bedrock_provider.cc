@@ -34,6 +34,11 @@ bool BedrockProvider::buildRequest(const CallRequest& req, int64_t unix_seconds,
     *out = unsupportedEndpointBody(*this, req.endpoint);
     return false;
   }
+  if (!pathSafeModel(req.upstream_model.empty() ? req.model : req.upstream_model)) {
+    *error_status = 400;
+    *out = refusalBody("the model name cannot be used in the provider's URL", "model");
+    return false;
+  }
   translate::RequestOptions options;
   if (req.drop_params != nullptr) options.drop_params = *req.drop_params;
   nlohmann::json body;

@@ -43,6 +43,11 @@ GeminiProvider::GeminiProvider(std::string name, GeminiOptions options, std::uni
 }
 
 bool GeminiProvider::buildRequest(const CallRequest& req, std::string* out, int* error_status) const {
+  if (!pathSafeModel(req.upstream_model.empty() ? req.model : req.upstream_model)) {
+    *error_status = 400;
+    *out = refusalBody("the model name cannot be used in the provider's URL", "model");
+    return false;
+  }
   const std::string_view model = req.upstream_model.empty() ? req.model : req.upstream_model;
   translate::RequestOptions options;
   if (req.drop_params != nullptr) options.drop_params = *req.drop_params;

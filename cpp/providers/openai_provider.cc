@@ -90,6 +90,10 @@ std::string OpenAiProvider::buildRequest(const CallRequest& req) const {
 ProviderCallPtr OpenAiProvider::start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const {
   // OpenAI has no token-counting endpoint: Anthropic clients asking get the gateway's estimate.
   if (request.endpoint == Endpoint::CountTokens) return answerTokenEstimate(request, observer);
+  if (!options_.api_version.empty() && request.endpoint != Endpoint::Passthrough &&
+      !pathSafeModel(request.upstream_model.empty() ? request.model : request.upstream_model)) {
+    return answerNow(observer, 400, refusalBody("the model name cannot be used in the provider's URL", "model"));
+  }
   auto call = std::make_unique<RelayCall>(ctx, endpoint_->pool(ctx, this), endpoint_->timeouts(request),
                                           endpoint_->scrubber(), &extractUsage, observer);
   call->start(buildRequest(request), request.body_streamed,

@@ -7,6 +7,30 @@
 
 namespace aigw {
 
+bool pathSafeModel(std::string_view model) {
+  if (model.empty()) return false;
+  size_t start = 0;
+  while (start <= model.size()) {
+    size_t end = model.find('/', start);
+    if (end == std::string_view::npos) end = model.size();
+    std::string_view seg = model.substr(start, end - start);
+    // "%2e" / "%2E" are dots to servers that decode before resolving.
+    std::string dots;
+    for (size_t i = 0; i < seg.size(); ++i) {
+      if (seg[i] == '%' && i + 2 < seg.size() && seg[i + 1] == '2' &&
+          (seg[i + 2] == 'e' || seg[i + 2] == 'E')) {
+        dots.push_back('.');
+        i += 2;
+      } else {
+        dots.push_back(seg[i]);
+      }
+    }
+    if (dots == "." || dots == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 std::unique_ptr<UpstreamEndpoint> UpstreamEndpoint::create(const std::string& provider, UpstreamOptions options,
                                                            std::string_view api_key, std::string* error) {
   std::shared_ptr<net::TlsClientContext> tls;

@@ -44,6 +44,12 @@ struct UpstreamRequest {
   const std::string* streamed_length = nullptr;
 };
 
+// Whether a model name may go into an upstream URL's path (Azure deployments, Gemini and
+// Bedrock models): not empty, and no '/'-separated segment is "." or ".." (encoded or not), which
+// an upstream or a proxy before it could resolve into another path. The client names the model,
+// so this is the rule that keeps the client from choosing the upstream URL.
+bool pathSafeModel(std::string_view model);
+
 class UpstreamEndpoint {
  public:
   // Null (with `error`) when the TLS context cannot be made. `api_key` and the configured
