@@ -6,28 +6,19 @@
 #include "providers/local_answer.h"
 #include "providers/usage.h"
 #include "providers/translated_call.h"
+#include "upstream/aws_sigv4.h"
 #include "translate/gemini_embeddings.h"
 #include "translate/gemini_request_encoder.h"
 
 namespace aigw {
 namespace {
 
-// Model names go into the path: anything but Gemini's name characters is escaped, so a model
-// can never change the path ("gemini-2.5-flash", "tunedModels/x" keeps its slash).
+// Model names go into the path: anything but RFC 3986's unreserved characters and '/' is
+// escaped ("tunedModels/x" keeps its slash; pathSafeModel already refused dot segments).
 void appendModel(std::string& out, std::string_view model) {
-  static const char* kHex = "0123456789ABCDEF";
   if (model.substr(0, 7) == "models/") model.remove_prefix(7);
-  for (unsigned char c : model) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
+  out += upstream::awsUriEncode(model, true);
 }
-
 
 }  // namespace
 

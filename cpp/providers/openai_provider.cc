@@ -4,6 +4,7 @@
 #include "providers/local_answer.h"
 #include "providers/relay_call.h"
 #include "providers/usage.h"
+#include "upstream/aws_sigv4.h"
 
 namespace aigw {
 namespace {
@@ -17,21 +18,6 @@ const char* endpointSuffix(Endpoint e) {
     case Endpoint::CountTokens: return "";
   }
   return "";
-}
-
-// Azure deployment names are letters, digits, '-', '_' and '.': anything else is escaped so a
-// model name can never change the path.
-void appendPathSegment(std::string& out, std::string_view segment) {
-  static const char* kHex = "0123456789ABCDEF";
-  for (unsigned char c : segment) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
 }
 
 }  // namespace
@@ -56,10 +42,12 @@ std::string OpenAiProvider::path(const CallRequest& req) const {
   if (req.endpoint == Endpoint::Passthrough) return std::string(req.path_suffix);
   if (options_.api_version.empty()) return endpointSuffix(req.endpoint);
   std::string out = "/openai/deployments/";
-  appendPathSegment(out, req.upstream_model.empty() ? req.model : req.upstream_model);
+  // RFC 3986's unreserved characters pass, everything else is escaped ('/' too): a deployment
+  // name can never change the path.
+  out += upstream::awsUriEncode(req.upstream_model.empty() ? req.model : req.upstream_model, false);
   out.append(endpointSuffix(req.endpoint));
   out.append("?api-version=");
-  appendPathSegment(out, options_.api_version);
+  out += upstream::awsUriEncode(options_.api_version, false);
   return out;
 }
 
