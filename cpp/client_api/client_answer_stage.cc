@@ -4,6 +4,7 @@
 
 #include "client_api/anthropic_client_encoder.h"
 #include "client_api/gemini_client_encoder.h"
+#include "core/json_parse.h"
 
 namespace aigw {
 namespace {
@@ -49,7 +50,7 @@ void ClientAnswerStage::respondTranslated(int status, const http::HeaderList& he
     next_.respond(status, headers, body);
     return;
   }
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   std::string out;
   const translate::Translation t =
       doc.is_discarded() ? translate::Translation{false, {{}, {}, "the answer is no JSON"}, {}}

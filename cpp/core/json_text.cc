@@ -3,43 +3,11 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/json_bytes.h"
+
 namespace aigw {
 
-namespace {
-
-// Length of the well-formed UTF-8 sequence starting at text[i] (a byte >= 0x80), or 0 with
-// *bad set to the length of its maximal ill-formed subpart (RFC 3629, Unicode 3.9 D93b).
-size_t utf8Sequence(std::string_view text, size_t i, size_t* bad) {
-  const auto at = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char c = at(i);
-  size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    if (c == 0xe0) lo = 0xa0;  // no overlong forms
-    if (c == 0xed) hi = 0x9f;  // no surrogates
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;  // nothing above U+10FFFF
-  } else {
-    *bad = 1;
-    return 0;
-  }
-  for (size_t k = 1; k < len; ++k) {
-    const size_t j = i + k;
-    const unsigned char min = k == 1 ? lo : 0x80, max = k == 1 ? hi : 0xbf;
-    if (j >= text.size() || at(j) < min || at(j) > max) {
-      *bad = k;
-      return 0;
-    }
-  }
-  return len;
-}
-
-}  // namespace
+using json_bytes::utf8Sequence;
 
 // Output is always valid JSON: ill-formed UTF-8 (which can arrive in header values, upstream
 // bodies or config text) is replaced by U+FFFD rather than copied into the document.
@@ -47,7 +15,10 @@ void appendJsonString(std::string& out, std::string_view text) {
   static const char kHex[] = "0123456789abcdef";
   out.push_back('"');
   size_t run_start = 0;
+  const char* const end = text.data() + text.size();
   for (size_t i = 0; i < text.size(); ++i) {
+    i += json_bytes::plainRun(text.data() + i, end);  // copied with the run, below
+    if (i == text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);
     const char* esc = nullptr;
     switch (c) {

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string_view>
 
+#include "core/json_parse.h"
+
 namespace aigw {
 
 // A JSON body parsed on first use only.
@@ -24,7 +26,7 @@ class LazyJson {
   }
   // The document, or a discarded value when the text is not JSON.
   const nlohmann::json& get() const {
-    if (!doc_) doc_ = nlohmann::json::parse(text_, nullptr, false);
+    if (!doc_) doc_ = parseJson(text_);
     return *doc_;
   }
   // For a stage that rewrites the body (guardrail redaction): edit the document in place, then

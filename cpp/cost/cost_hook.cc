@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "http/credential_headers.h"
 
@@ -64,7 +65,7 @@ std::string costHookSnapshot(const CostHookInput& in) {
 }
 
 double costHookResult(std::string_view result, double fallback) {
-  const nlohmann::json doc = nlohmann::json::parse(result, nullptr, false);
+  const nlohmann::json doc = parseJson(result);
   if (!doc.is_object()) return fallback;
   auto it = doc.find("cost_usd");
   if (it == doc.end()) return fallback;

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/echo.h"
+#include "core/json_parse.h"
 #include "gateway/config.h"
 #include "gateway/exchange.h"
 #include "gateway/worker.h"
@@ -19,7 +20,7 @@ namespace {
 // The type and message of an OpenAI-shaped (or Anthropic-shaped) error body.
 void errorFromBody(std::string_view body, RecordState* state) {
   if (body.empty() || body.size() > (1u << 20)) return;
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   if (!doc.is_object()) return;
   auto it = doc.find("error");
   if (it == doc.end()) return;

@@ -1,6 +1,7 @@
 #include "gateway/gemini_request.h"
 
 #include "core/echo.h"
+#include "core/json_parse.h"
 #include "gateway/api_body.h"
 #include "gateway/config.h"
 #include "translate/gemini_request_decoder.h"
@@ -51,7 +52,7 @@ FilterStatus acceptGemini(RequestContext& ex, const GatewayConfig& config) {
   options.drop_params = api.route->drop_params;
   nlohmann::json openai;
   const translate::Translation t = translate::GeminiRequestDecoder(std::move(options))
-                                       .decode(nlohmann::json::parse(req.body, nullptr, false), api.model, stream, openai);
+                                       .decode(parseJson(req.body), api.model, stream, openai);
   if (!t.ok) return fail(ex, 400, t.error.message);
   api.stream = stream;
   api.json_object = true;

@@ -1,6 +1,7 @@
 #include "gateway/messages_request.h"
 
 #include "core/echo.h"
+#include "core/json_parse.h"
 #include "gateway/api_body.h"
 #include "gateway/config.h"
 #include "translate/anthropic_request_decoder.h"
@@ -54,7 +55,7 @@ FilterStatus acceptMessages(RequestContext& ex, const GatewayConfig& config, boo
     ex.sendError(404, "model: " + echoed(api.model), "not_found_error");
     return FilterStatus::StopIteration;
   }
-  const nlohmann::json doc = nlohmann::json::parse(req.body, nullptr, false);
+  const nlohmann::json doc = parseJson(req.body);
   if (!count_tokens) {
     auto max_tokens = doc.find("max_tokens");
     if (max_tokens == doc.end() || max_tokens->is_null()) return fieldProblem(ex, "max_tokens", "Field required");

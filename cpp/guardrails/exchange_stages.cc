@@ -1,5 +1,6 @@
 #include "guardrails/exchange_stages.h"
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "guardrails/request_guardrails.h"
 #include "guardrails/stage_run.h"
@@ -173,7 +174,7 @@ FilterStatus runInputStage(RequestContext& ex, RequestGuardrails& req, const std
 
 DeferredDeletablePtr runOutputStage(RequestContext& ex, RequestGuardrails& req, std::string body,
                                     AnswerChecked checked) {
-  nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  nlohmann::json doc = parseJson(body);
   if (doc.is_discarded()) {
     // An answer that is not JSON cannot be checked: each guardrail's on_error decides.
     for (const Guardrail* g : req.selection().output) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "http/request.h"
 
@@ -91,7 +92,7 @@ CheckResult ModerationGuardrail::verdictFor(int status, std::string_view body) {
     r.reason = "the moderation endpoint answered " + std::to_string(status);
     return r;
   }
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   auto results = doc.is_object() ? doc.find("results") : doc.end();
   if (!doc.is_object() || results == doc.end() || !results->is_array()) {
     r.error = true;

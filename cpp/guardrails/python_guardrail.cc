@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "hooks/hook_queue.h"
 #include "hooks/hook_wait.h"
@@ -77,7 +78,7 @@ CheckResult PythonGuardrail::failure(std::string reason, bool timeout) const {
 CheckResult PythonGuardrail::verdictFor(bool ok, const std::string& result) const {
   if (!ok) return failure("the hook layer failed: " + result, false);
   if (result == kAllow) return CheckResult{};
-  nlohmann::json v = nlohmann::json::parse(result, nullptr, false);
+  nlohmann::json v = parseJson(result);
   if (!v.is_object()) return failure("unreadable verdict", false);
   const std::string verdict = stringOr(v, "verdict", "");
   CheckResult r;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/json_parse.h"
 #include "guardrails/request_guardrails.h"
 #include "guardrails/text_views.h"
 
@@ -206,7 +207,7 @@ void StreamGuard::endWindow(const StageOutcome& outcome) {
 bool StreamGuard::stepChunk(std::string_view data, std::string_view event) {
   if (!cur_.parsed) {
     cur_.parsed = true;
-    cur_.doc = json::parse(data, nullptr, false);
+    cur_.doc = parseJson(data);
     auto choices = cur_.doc.is_object() ? cur_.doc.find("choices") : cur_.doc.end();
     cur_.is_chunk = cur_.doc.is_object() && choices != cur_.doc.end() && choices->is_array();
     if (cur_.is_chunk) {

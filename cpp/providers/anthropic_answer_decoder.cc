@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "translate/anthropic_response_decoder.h"
 
 namespace aigw {
@@ -21,7 +22,7 @@ void AnthropicAnswerDecoder::feed(std::string_view data, std::string& out) {
 }
 
 bool AnthropicAnswerDecoder::decode(std::string_view body, std::string& out, std::string* why) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   if (doc.is_discarded()) {
     *why = "the body is no JSON";
     return false;
@@ -37,7 +38,7 @@ translate::ApiError AnthropicAnswerDecoder::error(int status, const http::Header
 }
 
 bool extractAnthropicUsage(std::string_view json, CallUsage* usage) {
-  const nlohmann::json doc = nlohmann::json::parse(json, nullptr, false);
+  const nlohmann::json doc = parseJson(json);
   if (!doc.is_object()) return false;
   const nlohmann::json* u = nullptr;
   if (auto it = doc.find("usage"); it != doc.end() && it->is_object()) {

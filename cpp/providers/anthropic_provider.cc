@@ -1,13 +1,14 @@
 #include "providers/anthropic_provider.h"
 
 #include "core/clock.h"
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "http/response.h"
 #include "providers/anthropic_answer_decoder.h"
 #include "providers/local_answer.h"
-#include "providers/usage.h"
 #include "providers/relay_call.h"
 #include "providers/translated_call.h"
+#include "providers/usage.h"
 #include "translate/anthropic_request_encoder.h"
 
 namespace aigw {
@@ -63,7 +64,7 @@ bool AnthropicProvider::buildRequest(const CallRequest& req, std::string* out, i
     body = req.json_text;
     if (!req.upstream_model.empty() && req.upstream_model != req.model &&
         !replaceTopLevelString(req.json_text, "model", req.upstream_model, &body_storage)) {
-      nlohmann::json copy = nlohmann::json::parse(req.json_text, nullptr, false);
+      nlohmann::json copy = parseJson(req.json_text);
       copy["model"] = req.upstream_model;
       body_storage = copy.dump();
     }

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "translate/bedrock_errors.h"
 #include "translate/bedrock_response_decoder.h"
@@ -52,7 +53,7 @@ void BedrockAnswerDecoder::finish(std::string& out) {
 }
 
 bool BedrockAnswerDecoder::decode(std::string_view body, std::string& out, std::string* why) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   if (doc.is_discarded()) {
     *why = "the body is no JSON";
     return false;

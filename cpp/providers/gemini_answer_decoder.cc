@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "translate/gemini_embeddings.h"
 #include "translate/gemini_errors.h"
 #include "translate/gemini_response_decoder.h"
@@ -23,7 +24,7 @@ void GeminiAnswerDecoder::feed(std::string_view data, std::string& out) {
 }
 
 bool GeminiAnswerDecoder::decode(std::string_view body, std::string& out, std::string* why) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   if (doc.is_discarded()) {
     *why = "the body is no JSON";
     return false;

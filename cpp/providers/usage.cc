@@ -1,5 +1,7 @@
 #include "providers/usage.h"
 
+#include "core/json_parse.h"
+
 namespace aigw {
 namespace {
 
@@ -54,7 +56,7 @@ bool extractUsage(std::string_view json, CallUsage* usage) {
       if (pos < json.size() && json[pos] == '{') {
         size_t end = objectEnd(json, pos);
         if (end == std::string_view::npos) return false;
-        auto obj = nlohmann::json::parse(json.substr(pos, end - pos), nullptr, false);
+        auto obj = parseJson(json.substr(pos, end - pos));
         if (!obj.is_object()) return false;
         auto get = [&](const char* a, const char* b) -> int64_t {
           for (const char* k : {a, b}) {

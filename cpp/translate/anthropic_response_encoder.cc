@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "translate/json_member.h"
 #include "translate/json_path.h"
@@ -65,7 +66,7 @@ Translation encodeAnthropicMessage(const json& openai, std::string& out, TokenUs
   for (size_t i = 0; calls.is_array() && i < calls.size(); ++i) {
     const json& fn = member(calls[i], "function");
     const std::string_view args = memberString(fn, "arguments");
-    json input = args.empty() ? json::object() : json::parse(args, nullptr, false);
+    json input = args.empty() ? json::object() : parseJson(args);
     if (!input.is_object()) {
       policy.refuse(jsonPath("choices[0].message.tool_calls", i, "function", "arguments"),
                     "the upstream's tool arguments are no JSON object");

@@ -1,5 +1,6 @@
 #include "translate/anthropic_stream_decoder.h"
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "http/response.h"
 #include "translate/api_errors.h"
@@ -18,7 +19,7 @@ constexpr std::string_view kDone = "data: [DONE]\n\n";
 bool AnthropicStreamDecoder::onEvent(std::string_view event, std::string_view data, std::string& out) {
   if (ended()) return false;
   if (event == "ping") return true;
-  const json doc = json::parse(data, nullptr, false);
+  const json doc = parseJson(data);
   if (!doc.is_object()) {
     fail("api_error", "the upstream sent an event that is no JSON object", out);
     return false;

@@ -1,5 +1,6 @@
 #include "translate/anthropic_stream_encoder.h"
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "translate/api_errors.h"
 #include "translate/json_member.h"
@@ -18,7 +19,7 @@ bool AnthropicStreamEncoder::onEvent(std::string_view data, std::string& out) {
       close(out);
     return false;
   }
-  const json chunk = json::parse(data, nullptr, false);
+  const json chunk = parseJson(data);
   if (!chunk.is_object()) {
     fail("api_error", "the upstream sent an event that is no JSON object", out);
     return false;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "http/response.h"
 #include "translate/json_member.h"
@@ -64,7 +65,7 @@ std::string anthropicErrorBody(std::string_view type, std::string_view message) 
 }
 
 ApiError anthropicErrorFromOpenAi(int status, std::string_view body) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   ApiError out;
   out.status = status == 503 ? 529 : status;
   out.body = anthropicErrorBody(anthropicErrorTypeForStatus(out.status), messageOf(body, member(doc, "error")));
@@ -72,7 +73,7 @@ ApiError anthropicErrorFromOpenAi(int status, std::string_view body) {
 }
 
 ApiError openAiErrorFromAnthropic(int status, std::string_view body) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   const nlohmann::json& error = member(doc, "error");
   ApiError out;
   out.status = status == 529 ? 503 : status;

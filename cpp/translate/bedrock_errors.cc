@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/json_parse.h"
 #include "http/response.h"
 #include "translate/json_member.h"
 
@@ -52,7 +53,7 @@ int statusForBedrockException(std::string_view name, int status) {
 }
 
 ApiError openAiErrorFromBedrock(int status, std::string_view body, std::string_view error_type_header) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   std::string_view name = bedrockExceptionName(error_type_header);
   if (name.empty()) name = bedrockExceptionName(memberString(doc, "__type"));
   std::string code(name);

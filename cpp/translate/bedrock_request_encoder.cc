@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_parse.h"
 #include "translate/data_url.h"
 #include "translate/json_member.h"
 #include "translate/json_path.h"
@@ -205,7 +206,7 @@ void Encoding::assistantMessage(const json& m, size_t i) {
     const json& args = member(fn, "arguments");
     json input = json::object();
     if (args.is_string() && !args.get_ref<const std::string&>().empty()) {
-      input = json::parse(args.get_ref<const std::string&>(), nullptr, false);
+      input = parseJson(args.get_ref<const std::string&>());
     }
     if (!input.is_object()) {
       return policy_.refuse(jsonPath("messages", i, "tool_calls", j, "function", "arguments"),

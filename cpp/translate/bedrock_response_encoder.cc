@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "translate/json_member.h"
 #include "translate/json_path.h"
@@ -58,7 +59,7 @@ Translation encodeBedrockConverse(const json& openai, std::string& out, TokenUsa
   for (size_t i = 0; calls.is_array() && i < calls.size(); ++i) {
     const json& fn = member(calls[i], "function");
     const std::string_view args = memberString(fn, "arguments");
-    const json input = args.empty() ? json::object() : json::parse(args, nullptr, false);
+    const json input = args.empty() ? json::object() : parseJson(args);
     if (!input.is_object()) {
       policy.refuse(jsonPath("choices[0].message.tool_calls", i, "function", "arguments"),
                     "the upstream's tool arguments are no JSON object");

@@ -1,5 +1,6 @@
 #include "translate/bedrock_stream_decoder.h"
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "http/response.h"
 #include "translate/bedrock_errors.h"
@@ -35,7 +36,7 @@ BedrockStreamDecoder::BedrockStreamDecoder(int64_t created, std::string_view mod
 
 bool BedrockStreamDecoder::onEvent(std::string_view type, std::string_view payload, std::string& out) {
   if (ended()) return false;
-  const json event = json::parse(payload, nullptr, false);
+  const json event = parseJson(payload);
   if (!event.is_object()) {
     fail(502, "", "the upstream sent an event that is no JSON object", out);
     return false;
@@ -63,7 +64,7 @@ bool BedrockStreamDecoder::onEvent(std::string_view type, std::string_view paylo
 
 void BedrockStreamDecoder::onException(std::string_view type, std::string_view payload, std::string& out) {
   if (ended()) return;
-  const json doc = json::parse(payload, nullptr, false);
+  const json doc = parseJson(payload);
   std::string_view message = memberString(doc, "message", memberString(doc, "Message"));
   if (message.empty()) message = doc.is_discarded() ? payload.substr(0, 1024) : std::string_view("upstream error");
   std::string code(bedrockExceptionName(type));

@@ -1,5 +1,6 @@
 #include "translate/bedrock_stream_encoder.h"
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "http/aws_event_stream.h"
 #include "translate/json_member.h"
@@ -15,7 +16,7 @@ bool BedrockStreamEncoder::onEvent(std::string_view data, std::string& out) {
     finish(out);
     return false;
   }
-  const json chunk = json::parse(data, nullptr, false);
+  const json chunk = parseJson(data);
   if (!chunk.is_object()) {
     fail("internalServerException", "the upstream sent an event that is no JSON object", out);
     return false;

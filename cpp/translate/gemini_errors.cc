@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "http/response.h"
 #include "translate/json_member.h"
@@ -63,7 +64,7 @@ std::string geminiErrorBody(int status, std::string_view message) {
 }
 
 ApiError openAiErrorFromGemini(int status, std::string_view body) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   const nlohmann::json& error = errorOf(doc);
   ApiError out;
   out.status = status;
@@ -73,7 +74,7 @@ ApiError openAiErrorFromGemini(int status, std::string_view body) {
 }
 
 ApiError geminiErrorFromOpenAi(int status, std::string_view body) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   ApiError out;
   out.status = status;
   out.body = geminiErrorBody(status, messageOf(body, member(doc, "error")));

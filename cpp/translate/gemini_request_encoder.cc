@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/json_parse.h"
 #include "translate/data_url.h"
 #include "translate/json_member.h"
 #include "translate/json_path.h"
@@ -251,7 +252,7 @@ void Encoding::assistantMessage(const json& m, size_t i, json& turns) {
     const json& args = member(fn, "arguments");
     json parsed = json::object();
     if (args.is_string() && !args.get_ref<const std::string&>().empty()) {
-      parsed = json::parse(args.get_ref<const std::string&>(), nullptr, false);
+      parsed = parseJson(args.get_ref<const std::string&>());
     }
     if (!parsed.is_object()) {
       return policy_.refuse(jsonPath("messages", i, "tool_calls", j, "function", "arguments"),
@@ -300,7 +301,7 @@ void Encoding::toolMessage(const json& m, size_t i, json& turns) {
   }
   // A result that is a JSON object is Gemini's response object as it is; anything else is
   // wrapped, as Gemini wants an object.
-  json response = json::parse(text, nullptr, false);
+  json response = parseJson(text);
   if (!response.is_object()) response = {{"content", std::move(text)}};
   json part = {{"functionResponse", {{"name", name}, {"response", std::move(response)}}}};
   // Gemini wants every result of one model turn's calls in the next user turn.

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "translate/gemini_usage.h"
 #include "translate/json_member.h"
@@ -74,7 +75,7 @@ std::string_view geminiResponseId(std::string_view id) {
 
 bool appendGeminiFunctionCall(std::string& out, std::string_view name, std::string_view arguments,
                               std::string_view thought_signature) {
-  const json args = arguments.empty() ? json::object() : json::parse(arguments, nullptr, false);
+  const json args = arguments.empty() ? json::object() : parseJson(arguments);
   if (!args.is_object()) return false;
   out += "{\"functionCall\":{\"name\":";
   appendJsonString(out, name);

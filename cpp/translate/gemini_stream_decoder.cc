@@ -1,5 +1,6 @@
 #include "translate/gemini_stream_decoder.h"
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "http/response.h"
 #include "translate/gemini_response_decoder.h"
@@ -17,7 +18,7 @@ constexpr std::string_view kDone = "data: [DONE]\n\n";
 
 bool GeminiStreamDecoder::onEvent(std::string_view data, std::string& out) {
   if (ended()) return false;
-  const json doc = json::parse(data, nullptr, false);
+  const json doc = parseJson(data);
   if (!doc.is_object()) {
     fail(502, "upstream_error", "the upstream sent an event that is no JSON object", out);
     return false;

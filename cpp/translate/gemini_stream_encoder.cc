@@ -1,5 +1,6 @@
 #include "translate/gemini_stream_encoder.h"
 
+#include "core/json_parse.h"
 #include "core/json_text.h"
 #include "translate/gemini_errors.h"
 #include "translate/gemini_response_encoder.h"
@@ -21,7 +22,7 @@ bool GeminiStreamEncoder::onEvent(std::string_view data, std::string& out) {
     end(out);
     return false;
   }
-  const json chunk = json::parse(data, nullptr, false);
+  const json chunk = parseJson(data);
   if (!chunk.is_object()) {
     fail(502, "the upstream sent an event that is no JSON object", out);
     return false;
