@@ -147,7 +147,12 @@ void ClientAnswerStage::endResponse() {
 }
 
 void ClientAnswerStage::onEvent(AnswerEvent e) {
-  if (e == AnswerEvent::Restart) {
+  if (e == AnswerEvent::Restart && (mode_ == Mode::Stream || mode_ == Mode::Native)) {
+    // The client has the stream's head, so no retry follows: the gateway ends the stream with
+    // its own error event (a cut), which goes out in the client's shape like the events before
+    // it. Only an event half-fed from the dropped attempt is forgotten.
+    if (sse_) sse_ = std::make_unique<http::SseDecoder>(&ClientAnswerStage::onSseEvent, this);
+  } else if (e == AnswerEvent::Restart) {
     mode_ = Mode::Idle;
     body_.clear();
     sse_.reset();
