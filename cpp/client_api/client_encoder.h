@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/call.h"
+#include "http/headers.h"
 #include "translate/api_errors.h"
 #include "translate/translation.h"
 
@@ -22,6 +23,8 @@ class ClientEncoder {
   virtual translate::ApiError error(int status, std::string_view openai_body) const = 0;
   // The gateway's own error (a bad gateway, an answer too large): in the client's shape.
   virtual std::string errorBody(int status, std::string_view message) const = 0;
+  // Header fields an error answer carries besides its body (Bedrock names its exception in one).
+  virtual void addErrorHeaders(int /*status*/, http::HeaderList& /*headers*/) const {}
   // A whole chat.completion, appended to `out` in the client's shape.
   virtual translate::Translation answer(const nlohmann::json& openai, std::string& out) const = 0;
   // Streams: the content type of the client's stream, then each OpenAI event's data, then the end.
