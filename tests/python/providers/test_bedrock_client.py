@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import botocore.session
+import httpx
 import openai
 import pytest
 from _util import STOCK_ANSWER, mock_route
@@ -65,7 +66,11 @@ def user(text: str) -> list[dict[str, Any]]:
 
 
 def stream_events(client: Any, **request: Any) -> list[dict[str, Any]]:
-    return list(client.converse_stream(**request)["stream"])
+    stream = client.converse_stream(**request)["stream"]
+    try:
+        return list(stream)
+    finally:
+        stream.close()  # a stream that raised is not read to its end: release its connection
 
 
 def streamed_text(events: list[dict[str, Any]]) -> str:
@@ -221,11 +226,12 @@ def test_a_stream_cut_after_it_began_ends_with_an_exception_frame(
             "before-sign.bedrock-runtime.ConverseStream",
             lambda request, **_: request.headers.add_header("x-mock-reset-after", "3"),
         )
-        response = c.converse_stream(modelId="cut", messages=user("hi"))
+        stream = c.converse_stream(modelId="cut", messages=user("hi"))["stream"]
         got: list[dict[str, Any]] = []
         with pytest.raises(EventStreamError) as e:
-            for event in response["stream"]:
+            for event in stream:
                 got.append(event)
+        stream.close()
     assert kinds(got)[0] == "messageStart"
     assert e.value.response["Error"]["Code"] == "modelStreamErrorException"
 
@@ -367,3 +373,24 @@ def test_a_bedrock_provider_against_the_mock(aigw_mock: aigw.Gateway) -> None:
         )
         call = tool.choices[0].message.tool_calls[0]
         assert (call.function.name, call.function.arguments) == ("get_weather", '{"city":"mock"}')
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "exception"),
+    [
+        ("POST", "/model/m/invoke", b"{}", 404, "ResourceNotFoundException"),
+        ("GET", "/model/m/converse", b"", 405, "ValidationException"),
+        ("POST", "/model/%2e%2e/converse", b'{"messages":[]}', 400, "ValidationException"),
+        ("POST", "/model/a%zz/converse", b'{"messages":[]}', 400, "ValidationException"),
+        ("POST", "/model/m/converse", b"{bad", 400, "ValidationException"),
+        ("POST", "/model/m/converse", b'{"messages":[],"messages":[]}', 400, "ValidationException"),
+        ("POST", "/model/m/converse", b'{"messages":{}}', 400, "ValidationException"),
+    ],
+)
+def test_bad_requests_get_bedrock_errors(
+    aigw_mock: aigw.Gateway, method: str, path: str, body: bytes, status: int, exception: str
+) -> None:
+    r = httpx.request(method, aigw_mock.url + path, content=body)
+    assert r.status_code == status, r.text
+    assert r.headers["x-amzn-errortype"] == exception
+    assert set(r.json()) == {"message"} and r.json()["message"]
