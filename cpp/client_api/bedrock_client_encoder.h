@@ -3,30 +3,18 @@
 // (x-amzn-errortype), from OpenAI's shape (translate/bedrock_*).
 #pragma once
 
-#include <optional>
-
 #include "client_api/client_encoder.h"
 #include "translate/bedrock_stream_encoder.h"
 
 namespace aigw {
 
-class BedrockClientEncoder final : public ClientEncoder {
+class BedrockClientEncoder final : public StreamingClientEncoder<translate::BedrockStreamEncoder> {
  public:
   translate::ApiError error(int status, std::string_view openai_body) const override;
   std::string errorBody(int status, std::string_view message) const override;
   void addErrorHeaders(int status, http::HeaderList& headers) const override;
   translate::Translation answer(const nlohmann::json& openai, std::string& out) const override;
   std::string_view streamType() const override { return "application/vnd.amazon.eventstream"; }
-  void beginStream() override { stream_.emplace(); }
-  // An error event, after the stream's head went out with 200, becomes an exception frame.
-  void streamEvent(std::string_view data, std::string& out) override { stream_->onEvent(data, out); }
-  void endStream(std::string& out) override {
-    if (!stream_->ended()) stream_->finish(out);
-  }
-  bool streamEnded() const override { return stream_->ended(); }
-
- private:
-  std::optional<translate::BedrockStreamEncoder> stream_;
 };
 
 }  // namespace aigw

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,22 @@ class ClientEncoder {
   virtual void streamEvent(std::string_view openai_data, std::string& out) = 0;
   virtual void endStream(std::string& out) = 0;  // what closes the stream, unless it ended
   virtual bool streamEnded() const = 0;
+};
+
+// The stream half every encoder shares: one of translate's stream encoders per stream
+// (onEvent, finish, ended), begun anew for each attempt.
+template <typename StreamEncoder>
+class StreamingClientEncoder : public ClientEncoder {
+ public:
+  void beginStream() override { stream_.emplace(); }
+  void streamEvent(std::string_view data, std::string& out) override { stream_->onEvent(data, out); }
+  void endStream(std::string& out) override {
+    if (!stream_->ended()) stream_->finish(out);
+  }
+  bool streamEnded() const override { return stream_->ended(); }
+
+ private:
+  std::optional<StreamEncoder> stream_;
 };
 
 // The encoder for a client API (null for OpenAI's, which needs none).

@@ -7,6 +7,7 @@
 #include "gateway/api_body.h"
 #include "gateway/builtin_routes.h"
 #include "gateway/config.h"
+#include "gateway/decoded_request.h"
 #include "providers/upstream_endpoint.h"
 #include "translate/bedrock_request_decoder.h"
 
@@ -76,10 +77,7 @@ FilterStatus acceptBedrock(RequestContext& ex, const GatewayConfig& config) {
   const translate::Translation t = translate::BedrockRequestDecoder(std::move(options))
                                        .decode(nlohmann::json::parse(req.body, nullptr, false), api.model, stream, openai);
   if (!t.ok) return fail(ex, 400, t.error.message);
-  api.stream = stream;
-  api.json_object = true;
-  req.body = openai.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  api.body.reset(req.body, std::move(openai));
+  useDecodedRequest(req, api, std::move(openai), stream);
   return FilterStatus::Continue;
 }
 

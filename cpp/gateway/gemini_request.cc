@@ -3,6 +3,7 @@
 #include "core/echo.h"
 #include "gateway/api_body.h"
 #include "gateway/config.h"
+#include "gateway/decoded_request.h"
 #include "translate/gemini_request_decoder.h"
 
 namespace aigw {
@@ -53,10 +54,7 @@ FilterStatus acceptGemini(RequestContext& ex, const GatewayConfig& config) {
   const translate::Translation t = translate::GeminiRequestDecoder(std::move(options))
                                        .decode(nlohmann::json::parse(req.body, nullptr, false), api.model, stream, openai);
   if (!t.ok) return fail(ex, 400, t.error.message);
-  api.stream = stream;
-  api.json_object = true;
-  req.body = openai.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  api.body.reset(req.body, std::move(openai));
+  useDecodedRequest(req, api, std::move(openai), stream);
   return FilterStatus::Continue;
 }
 

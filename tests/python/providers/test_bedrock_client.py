@@ -295,24 +295,27 @@ def test_an_openai_upstream_gets_openai_bodies(openai_up: RecordingUpstream) -> 
 # -------------------------------------------------------------------- a Bedrock upstream
 
 
+def bedrock_route(base_url: str) -> dict[str, Any]:
+    """A gateway config whose route "br" goes to a kind: bedrock provider at `base_url`."""
+    provider = {
+        "kind": "bedrock",
+        "region": REGION,
+        "base_url": base_url,
+        "aws_access_key_id": KEY_ID,
+        "aws_secret_access_key": SECRET,
+    }
+    return {
+        "server": {"workers": 1},
+        "providers": {"aws": provider},
+        "routes": [{**mock_route("br", "aws"), "model": MODEL_ID}],
+    }
+
+
 def test_a_bedrock_upstream_is_reached_through_the_translation() -> None:
     """Translated both ways (Converse -> OpenAI -> Converse): the upstream gets the client's
     request, signed with the gateway's own credentials."""
     with recording_upstream(make_handler()) as up:
-        config = {
-            "server": {"workers": 1},
-            "providers": {
-                "aws": {
-                    "kind": "bedrock",
-                    "region": REGION,
-                    "base_url": up.origin,
-                    "aws_access_key_id": KEY_ID,
-                    "aws_secret_access_key": SECRET,
-                }
-            },
-            "routes": [{**mock_route("br", "aws"), "model": MODEL_ID}],
-        }
-        with aigw.Gateway(config) as gw, bedrock(gw) as c:
+        with aigw.Gateway(bedrock_route(up.origin)) as gw, bedrock(gw) as c:
             request = {
                 "system": [{"text": "Be brief."}],
                 "messages": user("Say hello"),
@@ -340,21 +343,8 @@ def test_a_bedrock_upstream_is_reached_through_the_translation() -> None:
 def test_a_bedrock_provider_against_the_mock(aigw_mock: aigw.Gateway) -> None:
     """kind: bedrock pointed at `aigw mock`: the mock reads the signed Converse request and
     answers Converse JSON and event-stream frames, which the provider decodes for OpenAI."""
-    config = {
-        "server": {"workers": 1},
-        "providers": {
-            "aws": {
-                "kind": "bedrock",
-                "region": REGION,
-                "base_url": aigw_mock.url,
-                "aws_access_key_id": KEY_ID,
-                "aws_secret_access_key": SECRET,
-            }
-        },
-        "routes": [{**mock_route("br", "aws"), "model": MODEL_ID}],
-    }
     with (
-        aigw.Gateway(config) as gw,
+        aigw.Gateway(bedrock_route(aigw_mock.url)) as gw,
         openai.OpenAI(base_url=gw.url + "/v1", api_key="k", max_retries=0) as c,
     ):
         out = c.chat.completions.create(model="br", messages=[{"role": "user", "content": "hi"}])
