@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client_api/anthropic_client_encoder.h"
+#include "client_api/bedrock_client_encoder.h"
 #include "client_api/gemini_client_encoder.h"
 #include "core/json_parse.h"
 
@@ -22,12 +23,15 @@ std::unique_ptr<ClientEncoder> clientEncoder(ApiShape client) {
     case ApiShape::OpenAi: return nullptr;
     case ApiShape::Anthropic: return std::make_unique<AnthropicClientEncoder>();
     case ApiShape::Gemini: return std::make_unique<GeminiClientEncoder>();
+    case ApiShape::Bedrock: return std::make_unique<BedrockClientEncoder>();
   }
   return nullptr;
 }
 
 void ClientAnswerStage::badGateway(const http::HeaderList& headers, std::string_view message) {
-  next_.respond(502, jsonHead(headers), encoder_->errorBody(502, message));
+  http::HeaderList head = jsonHead(headers);
+  encoder_->addErrorHeaders(502, head);
+  next_.respond(502, head, encoder_->errorBody(502, message));
 }
 
 void ClientAnswerStage::respond(int status, const http::HeaderList& headers, std::string_view body) {
@@ -42,7 +46,9 @@ void ClientAnswerStage::respond(int status, const http::HeaderList& headers, std
 void ClientAnswerStage::respondTranslated(int status, const http::HeaderList& headers, std::string_view body) {
   if (status >= 400) {
     const translate::ApiError error = encoder_->error(status, body);
-    next_.respond(error.status, jsonHead(headers), error.body);
+    http::HeaderList head = jsonHead(headers);
+    encoder_->addErrorHeaders(error.status, head);
+    next_.respond(error.status, head, error.body);
     return;
   }
   // Token counts (Anthropic's count_tokens) are the client's shape whoever answered them.
@@ -148,7 +154,12 @@ void ClientAnswerStage::endResponse() {
 }
 
 void ClientAnswerStage::onEvent(AnswerEvent e) {
-  if (e == AnswerEvent::Restart) {
+  if (e == AnswerEvent::Restart && (mode_ == Mode::Stream || mode_ == Mode::Native)) {
+    // The client has the stream's head, so no retry follows: the gateway ends the stream with
+    // its own error event (a cut), which goes out in the client's shape like the events before
+    // it. Only an event half-fed from the dropped attempt is forgotten.
+    if (sse_) sse_ = std::make_unique<http::SseDecoder>(&ClientAnswerStage::onSseEvent, this);
+  } else if (e == AnswerEvent::Restart) {
     mode_ = Mode::Idle;
     body_.clear();
     sse_.reset();

@@ -15,7 +15,7 @@ const char* endpointName(Endpoint e);
 // (guardrails, transforms and the cost read them so); a client speaking another API is decoded
 // on the way in and encoded on the way out, and a provider speaking another API translates at
 // its end. A same-API attempt carries the client's own bytes both ways (docs/providers.md).
-enum class ApiShape : uint8_t { OpenAi, Anthropic, Gemini };
+enum class ApiShape : uint8_t { OpenAi, Anthropic, Gemini, Bedrock };
 
 enum class CallErrorKind { Connect, Timeout, Reset, Protocol, Overflow, Internal };
 

@@ -4,6 +4,7 @@
 
 #include "core/echo.h"
 #include "gateway/api_body.h"
+#include "gateway/bedrock_request.h"
 #include "gateway/config.h"
 #include "gateway/gemini_request.h"
 #include "gateway/messages_request.h"
@@ -219,6 +220,7 @@ FilterStatus ApiRequestFilter::onRequest(RequestContext& ex) const {
   if (match == nullptr) {
     if (path == kMessagesPath || path == kCountTokensPath) return acceptMessages(ex, config_, path == kCountTokensPath);
     if (isGeminiPath(path)) return acceptGemini(ex, config_);
+    if (isBedrockPath(path)) return acceptBedrock(ex, config_);
     if (path.substr(0, 4) == "/v1/") return routePassthrough(ex, config_);
     ex.sendError(404, "Invalid URL (" + req.method + " " + echoed(path) + ")", "invalid_request_error",
                  "unknown_url");

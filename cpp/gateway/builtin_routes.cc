@@ -15,26 +15,6 @@ int hexValue(char c) {
   return -1;
 }
 
-// A path segment arrives percent-encoded: the openai SDK sends models.retrieve("openai/gpt-4o")
-// as /v1/models/openai%2Fgpt-4o. Returns false on a malformed escape.
-bool percentDecode(std::string_view in, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = hexValue(in[i + 1]);
-    const int lo = hexValue(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
-
 FilterStatus methodNotAllowed(RequestContext& ex) {
   http::HeaderList allow;
   allow.add("allow", "GET, HEAD");
@@ -67,6 +47,24 @@ FilterStatus usage(RequestContext& ex, Worker& worker) {
 }
 
 }  // namespace
+
+bool percentDecode(std::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    const int hi = hexValue(in[i + 1]);
+    const int lo = hexValue(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
 
 FilterStatus BuiltinRoutesFilter::onRequest(RequestContext& ex) const {
   const std::string_view path = ex.request().path();

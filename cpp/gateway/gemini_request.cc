@@ -4,6 +4,7 @@
 #include "core/json_parse.h"
 #include "gateway/api_body.h"
 #include "gateway/config.h"
+#include "gateway/decoded_request.h"
 #include "translate/gemini_request_decoder.h"
 
 namespace aigw {
@@ -54,10 +55,7 @@ FilterStatus acceptGemini(RequestContext& ex, const GatewayConfig& config) {
   const translate::Translation t = translate::GeminiRequestDecoder(std::move(options))
                                        .decode(parseJson(req.body), api.model, stream, openai);
   if (!t.ok) return fail(ex, 400, t.error.message);
-  api.stream = stream;
-  api.json_object = true;
-  req.body = openai.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  api.body.reset(req.body, std::move(openai));
+  useDecodedRequest(req, api, std::move(openai), stream);
   return FilterStatus::Continue;
 }
 

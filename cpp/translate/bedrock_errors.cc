@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/json_parse.h"
+#include "core/json_text.h"
 #include "http/response.h"
 #include "translate/json_member.h"
 
@@ -64,6 +65,34 @@ ApiError openAiErrorFromBedrock(int status, std::string_view body, std::string_v
   out.status = statusForBedrockException(name, status);
   out.body = http::openAiErrorBody(message, http::errorTypeForStatus(out.status), code);
   return out;
+}
+
+std::string_view bedrockExceptionForStatus(int status) {
+  switch (status) {
+    case 401: return "UnrecognizedClientException";
+    case 403: return "AccessDeniedException";
+    case 404: return "ResourceNotFoundException";
+    case 408:
+    case 504: return "ModelTimeoutException";
+    case 429: return "ThrottlingException";
+    case 502: return "ModelErrorException";
+    case 503: return "ServiceUnavailableException";
+    default: return status >= 500 ? "InternalServerException" : "ValidationException";
+  }
+}
+
+std::string bedrockErrorBody(std::string_view message) {
+  std::string out = "{\"message\":";
+  appendJsonString(out, message);
+  out += '}';
+  return out;
+}
+
+ApiError bedrockErrorFromOpenAi(int status, std::string_view body) {
+  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  std::string_view message = memberString(member(doc, "error"), "message");
+  if (message.empty()) message = body.substr(0, kMaxRawMessage);
+  return ApiError{status, bedrockErrorBody(message)};
 }
 
 }  // namespace aigw::translate

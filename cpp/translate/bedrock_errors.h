@@ -1,5 +1,6 @@
 // Bedrock's errors in OpenAI's shape: a whole error answer (status, body, x-amzn-errortype)
-// and the exceptions a ConverseStream sends as event-stream messages.
+// and the exceptions a ConverseStream sends as event-stream messages; and the reverse, for
+// clients of the gateway's own Converse API.
 #pragma once
 
 #include <string_view>
@@ -23,5 +24,18 @@ int statusForBedrockException(std::string_view name, int status);
 // An OpenAI error answer for a Bedrock error answer: the message kept ("message" or "Message",
 // else the raw body, capped), the status as above, the exception name as the code.
 ApiError openAiErrorFromBedrock(int status, std::string_view body, std::string_view error_type_header);
+
+// The exception a Bedrock client is told of (x-amzn-errortype) for a status: 401
+// UnrecognizedClientException, 403 AccessDeniedException, 404 ResourceNotFoundException, 408 and
+// 504 ModelTimeoutException, 429 ThrottlingException, 502 ModelErrorException, 503
+// ServiceUnavailableException, other 5xx InternalServerException, other 4xx ValidationException.
+std::string_view bedrockExceptionForStatus(int status);
+
+// {"message":...}: Bedrock's error body (the exception's name travels in x-amzn-errortype).
+std::string bedrockErrorBody(std::string_view message);
+
+// An OpenAI error answer for a Bedrock client: the status kept, the message kept (the raw body,
+// bounded, when it is no OpenAI error).
+ApiError bedrockErrorFromOpenAi(int status, std::string_view body);
 
 }  // namespace aigw::translate

@@ -8,48 +8,15 @@
 
 #include <string>
 
+#include "client_api/answer_stage_doubles.h"
+
 namespace aigw {
 namespace {
 
 using nlohmann::json;
 
-class Wire final : public http::ResponseWriter {
- public:
-  void respond(int s, const http::HeaderList& h, std::string_view b) override {
-    status = s;
-    type = h.find("content-type") ? *h.find("content-type") : "";
-    body = b;
-    ended = true;
-  }
-  void writeHead(int s, const http::HeaderList& h, int64_t) override {
-    status = s;
-    type = h.find("content-type") ? *h.find("content-type") : "";
-  }
-  void writeBody(std::string_view d) override { body += d; }
-  void endResponse() override { ended = true; }
-  void resetConnection() override {}
-  bool writeBlocked() const override { return false; }
-  bool headSent() const override { return status != 0; }
-  void pauseRequestBody() override {}
-  void resumeRequestBody() override {}
-
-  int status = 0;
-  std::string type;
-  std::string body;
-  bool ended = false;
-};
-
-class Source final : public AnswerSource {
- public:
-  void stopAnswer() override {}
-  bool abandonAnswer(std::string_view) override { return false; }
-  void resumeAnswer() override {}
-  void answerComplete() override {}
-  void answeredBy(std::string_view*, const Provider**) const override {}
-  ApiShape answerShape() const override { return shape; }
-  const router::Route* currentRoute() const override { return nullptr; }
-  ApiShape shape = ApiShape::OpenAi;
-};
+using testing_doubles::Source;
+using testing_doubles::Wire;
 
 class AnthropicAnswerStageTest : public ::testing::Test {
  protected:
@@ -172,6 +139,17 @@ TEST_F(AnthropicAnswerStageTest, TheGatewaysErrorEventEndingASameApiStreamIsTran
   stage_.writeBody(R"(data: {"error":{"message":"deadline","type":"timeout_error"}})" "\n\n");
   stage_.endResponse();
   EXPECT_EQ(wire_.body.find("event: ping"), 0u);
+  EXPECT_NE(wire_.body.find("event: error"), std::string::npos);
+  EXPECT_EQ(wire_.body.find("\"error\":{\"message\""), std::string::npos);  // no OpenAI-shaped event left
+}
+
+// How the relay cuts a stream whose upstream failed: a Restart, then its OpenAI-shaped error event.
+TEST_F(AnthropicAnswerStageTest, TheGatewaysCutAfterARestartIsAnErrorEvent) {
+  stage_.writeHead(200, sseHead(), -1);
+  stage_.writeBody(R"(data: {"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]})" "\n\n");
+  stage_.onEvent(AnswerEvent::Restart);
+  stage_.writeBody(R"(data: {"error":{"message":"failed mid-stream","type":"upstream_error"}})" "\n\n");
+  stage_.endResponse();
   EXPECT_NE(wire_.body.find("event: error"), std::string::npos);
   EXPECT_EQ(wire_.body.find("\"error\":{\"message\""), std::string::npos);  // no OpenAI-shaped event left
 }
