@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/echo.h"
+#include "core/json_parse.h"
 #include "gateway/api_body.h"
 #include "gateway/builtin_routes.h"
 #include "gateway/config.h"
@@ -75,7 +76,7 @@ FilterStatus acceptBedrock(RequestContext& ex, const GatewayConfig& config) {
   options.drop_params = api.route->drop_params;
   nlohmann::json openai;
   const translate::Translation t = translate::BedrockRequestDecoder(std::move(options))
-                                       .decode(nlohmann::json::parse(req.body, nullptr, false), api.model, stream, openai);
+                                       .decode(parseJson(req.body), api.model, stream, openai);
   if (!t.ok) return fail(ex, 400, t.error.message);
   useDecodedRequest(req, api, std::move(openai), stream);
   return FilterStatus::Continue;

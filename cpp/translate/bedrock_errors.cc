@@ -89,7 +89,7 @@ std::string bedrockErrorBody(std::string_view message) {
 }
 
 ApiError bedrockErrorFromOpenAi(int status, std::string_view body) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = parseJson(body);
   std::string_view message = memberString(member(doc, "error"), "message");
   if (message.empty()) message = body.substr(0, kMaxRawMessage);
   return ApiError{status, bedrockErrorBody(message)};
