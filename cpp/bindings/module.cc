@@ -128,6 +128,22 @@ class Server {
     server_->hooks().close();
   }
   void setLogConsumed(uint64_t bytes) { server_->setLogConsumed(bytes); }
+
+  // A refresher's new credentials for the named provider of the live config. The messages never
+  // quote `credentials_json` (a JSON parser's error would: it shows what it last read).
+  void setProviderCredentials(const std::string& provider, const std::string& credentials_json) {
+    const aigw::Provider* target = nullptr;
+    for (const auto& p : server_->config().providers()) {
+      if (p->name() == provider) target = p.get();
+    }
+    if (target == nullptr) throw py::value_error("no provider named '" + provider + "' in the gateway's config");
+    nlohmann::json pushed = nlohmann::json::parse(credentials_json, nullptr, false);
+    if (pushed.is_discarded() || !pushed.is_object()) {
+      throw py::value_error("the credentials for provider '" + provider + "' are not a JSON object");
+    }
+    std::string error;
+    if (!target->acceptCredentials(pushed, &error)) throw py::value_error(error);
+  }
   py::bytes takeLogLines() {
     std::string lines;
     {
@@ -199,5 +215,8 @@ PYBIND11_MODULE(_core, m) {
       .def("set_log_consumed", &Server::setLogConsumed, py::arg("bytes"),
            "The log thread: journal bytes of this run that every sink has consumed.")
       .def("take_log_lines", &Server::takeLogLines,
-           "The log thread: record lines handed off in memory since the last call.");
+           "The log thread: record lines handed off in memory since the last call.")
+      .def("set_provider_credentials", &Server::setProviderCredentials, py::arg("provider"),
+           py::arg("credentials_json"),
+           "New credentials (a JSON object of the provider's kind) for the next attempts of the named provider.");
 }

@@ -69,6 +69,7 @@ ProviderPtr bedrockProvider(const std::string& name, const nlohmann::json& p) {
   o.credentials.access_key_id = field<std::string>(p, "aws_access_key_id");
   o.credentials.secret_access_key = field<std::string>(p, "aws_secret_access_key");
   o.credentials.session_token = field<std::string>(p, "aws_session_token");
+  o.credentials_hook = field<bool>(p, "credentials_hook");
   std::string error;
   return created(BedrockProvider::create(name, std::move(o), &error), error);
 }

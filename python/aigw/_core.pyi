@@ -54,3 +54,6 @@ class Server:
         """The log thread: journal bytes of this run that every sink has consumed."""
     def take_log_lines(self) -> bytes:
         """The log thread: record lines handed off in memory since the last call."""
+    def set_provider_credentials(self, provider: str, credentials_json: str) -> None:
+        """New credentials (a JSON object of the provider's kind) for the next attempts of the
+        named provider."""

@@ -3,14 +3,16 @@ Anthropic, Azure OpenAI, Gemini and Bedrock, one model per ``kind``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from aigw._config.types import (
     HEADER_NAME_RE,
     Float,
+    ImportPath,
     Int,
     NonEmptyStr,
     NonNegInt,
@@ -205,7 +207,9 @@ class GeminiProviderConfig(HttpProviderConfig):
 class BedrockProviderConfig(HttpProviderConfig):
     """Amazon Bedrock's Converse / ConverseStream APIs, signed with AWS Signature Version 4.
     Credentials: the keys here, else the environment's ``AWS_ACCESS_KEY_ID`` /
-    ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` when the config is loaded."""
+    ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` when the config is loaded, or, with
+    ``credentials_hook``, whatever the hook returns, renewed before it expires
+    (``aigw.credentials``; ``"aigw.credentials:botocore_credentials"`` is botocore's chain)."""
 
     kind: Literal["bedrock"]
     region: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
@@ -214,6 +218,16 @@ class BedrockProviderConfig(HttpProviderConfig):
     aws_access_key_id: SecretStr | None = None
     aws_secret_access_key: SecretStr | None = None
     aws_session_token: SecretStr | None = None
+    # A function returning aigw.credentials.AwsCredentials, or its "module:function" path.
+    credentials_hook: ImportPath | Callable[[], Any] | None = None
+
+    @model_validator(mode="after")
+    def _hook_or_keys(self) -> BedrockProviderConfig:
+        if self.credentials_hook is not None and (
+            self.aws_access_key_id or self.aws_secret_access_key or self.aws_session_token
+        ):
+            raise ValueError("set either credentials_hook or the aws_* keys, not both")
+        return self
 
     @field_validator("api_key")
     @classmethod
@@ -242,13 +256,16 @@ class BedrockProviderConfig(HttpProviderConfig):
         )
 
     def to_core_dict(self) -> dict[str, Any]:
-        key_id, secret, token = self.credentials()
+        hooked = self.credentials_hook is not None
+        # Hooked: the Gateway pushes the hook's credentials before it serves.
+        key_id, secret, token = ("", "", "") if hooked else self.credentials()
         return {
             **super().to_core_dict(),
             "region": self.region,
             "aws_access_key_id": key_id,
             "aws_secret_access_key": secret,
             "aws_session_token": token,
+            "credentials_hook": hooked,
         }
 
 
