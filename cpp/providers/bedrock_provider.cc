@@ -115,12 +115,8 @@ bool BedrockProvider::buildRequest(const CallRequest& req, const upstream::AwsCr
 ProviderCallPtr BedrockProvider::start(CallContext& ctx, const CallRequest& request, CallObserver& observer) const {
   if (request.endpoint == Endpoint::CountTokens) return answerTokenEstimate(request, observer);
   const int64_t now = static_cast<int64_t>(wallSeconds());
-  const auto credentials = credentials_.current();
-  if (std::string why = unusableCredentials(name(), credentials != nullptr, credentials ? credentials->expires_at : 0, now);
-      !why.empty()) {
-    observer.onCallError(CallErrorKind::Connect, std::move(why));  // retried, or the next target
-    return nullptr;
-  }
+  const auto credentials = credentials_.forAttempt(name(), now, observer);
+  if (!credentials) return nullptr;  // failed: none yet, or expired
   std::string wire;
   int error_status = 0;
   if (!buildRequest(request, credentials->value, now, &wire, &error_status)) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <utility>
 
+#include "providers/provider.h"
 #include "upstream/credential_scrubber.h"
 
 namespace aigw {
@@ -45,6 +46,16 @@ class CredentialSlot {
   Ptr current() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return value_;
+  }
+  // The credentials for an attempt at `now`, or null after failing the call on `observer` with
+  // why there are none (never pushed, or expired): as a connection failure, so the attempt is
+  // retried or the route's next target tried.
+  Ptr forAttempt(std::string_view provider, int64_t now, CallObserver& observer) const {
+    Ptr c = current();
+    std::string why = unusableCredentials(provider, c != nullptr, c ? c->expires_at : 0, now);
+    if (why.empty()) return c;
+    observer.onCallError(CallErrorKind::Connect, std::move(why));
+    return nullptr;
   }
   void replace(Ptr value) {
     Ptr old;
