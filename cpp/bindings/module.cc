@@ -16,6 +16,7 @@
 #include "hooks/hook_runner.h"
 #include "hooks/hook_scheduler.h"
 #include "net/tls_server_context.h"
+#include "upstream/rs256.h"
 
 namespace py = pybind11;
 
@@ -172,6 +173,20 @@ std::pair<std::string, std::string> tlsCheck(const std::string& tls_json) {
   return {error.field, error.message};
 }
 
+// The RS256 signature of a JWT's signing input (Vertex's service account grant). Errors never
+// quote the key.
+py::bytes signRs256(const std::string& private_key_pem, const py::bytes& data) {
+  const std::string input = data;
+  std::string signature, error;
+  bool ok;
+  {
+    py::gil_scoped_release release;
+    ok = aigw::upstream::signRs256(private_key_pem, input, &signature, &error);
+  }
+  if (!ok) throw py::value_error(error);
+  return py::bytes(signature);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -187,6 +202,8 @@ PYBIND11_MODULE(_core, m) {
         return errors;
       },
       py::arg("patterns"), "RE2's syntax error for each pattern (\"\" when it compiles).");
+  m.def("sign_rs256", &signRs256, py::arg("private_key_pem"), py::arg("data"),
+        "RS256 (RSASSA-PKCS1-v1_5, SHA-256) signature of data with a PEM private key.");
   m.def("tls_check", &tlsCheck, py::arg("tls_json"),
         "Builds the server TLS context of a core `server.tls` object: (field, problem), or (\"\", \"\").");
   py::class_<Server>(m, "Server")

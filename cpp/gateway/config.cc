@@ -11,6 +11,7 @@
 #include "providers/gemini_provider.h"
 #include "providers/mock_provider.h"
 #include "providers/openai_provider.h"
+#include "providers/vertex_provider.h"
 
 namespace aigw {
 namespace {
@@ -84,6 +85,18 @@ ProviderPtr anthropicProvider(const std::string& name, const nlohmann::json& p) 
   return created(AnthropicProvider::create(name, std::move(o), &error), error);
 }
 
+ProviderPtr vertexProvider(const std::string& name, const nlohmann::json& p) {
+  VertexOptions o;
+  readUpstream(name, p, o);
+  o.project = field<std::string>(p, "project");
+  o.region = field<std::string>(p, "region");
+  o.anthropic_models = field<std::vector<std::string>>(p, "anthropic_models");
+  o.anthropic_version = field<std::string>(p, "anthropic_version");
+  o.default_max_tokens = field<int64_t>(p, "default_max_tokens");
+  std::string error;
+  return created(VertexProvider::create(name, std::move(o), &error), error);
+}
+
 }  // namespace
 
 std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view text, std::string* error) {
@@ -146,6 +159,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
         provider = geminiProvider(name, p);
       } else if (kind == "bedrock") {
         provider = bedrockProvider(name, p);
+      } else if (kind == "vertex") {
+        provider = vertexProvider(name, p);
       } else {
         throw std::runtime_error("provider '" + name + "': unsupported kind '" + kind + "'");
       }

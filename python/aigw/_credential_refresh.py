@@ -197,4 +197,27 @@ def credential_refreshers(providers: Mapping[str, Any]) -> list[CredentialRefres
         if p.kind == "bedrock" and p.credentials_hook is not None:
             hook = hooked(p.credentials_hook, what=f"providers.{name}.credentials_hook")
             out.append(CredentialRefresher(name, hook, aws_payload))
+        elif p.kind == "vertex":
+            out.append(CredentialRefresher(name, vertex_token_hook(name, p), token_payload))
     return out
+
+
+def vertex_token_hook(name: str, p: Any) -> Callable[[], Any]:
+    """A vertex provider's token source: its token_hook, else its service account's grant."""
+    import os
+
+    from aigw.credentials import ServiceAccount
+
+    if p.token_hook is not None:
+        return hooked(p.token_hook, what=f"providers.{name}.token_hook")
+    where = f"providers.{name}.service_account"
+    try:
+        if p.service_account is not None:
+            return ServiceAccount.from_file(p.service_account)
+        text = os.environ.get(p.service_account_env)
+        if text is None:
+            raise ValueError(f"the environment variable {p.service_account_env} is not set")
+        where += "_env"
+        return ServiceAccount.from_json(text, where=f"${p.service_account_env}")
+    except (OSError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from None

@@ -54,7 +54,10 @@ def _stop_dropped(
 
 
 def _refreshers_of(providers: Mapping[str, Any]) -> list[CredentialRefresher]:
-    if not any(getattr(p, "credentials_hook", None) is not None for p in providers.values()):
+    if not any(
+        p.kind == "vertex" or getattr(p, "credentials_hook", None) is not None
+        for p in providers.values()
+    ):
         return []  # the common case imports nothing more
     from aigw._credential_refresh import credential_refreshers
 

@@ -1,5 +1,5 @@
 """The ``providers:`` section of the config: the built-in mock, OpenAI-compatible upstreams,
-Anthropic, Azure OpenAI, Gemini and Bedrock, one model per ``kind``."""
+Anthropic, Azure OpenAI, Gemini, Bedrock and Vertex AI, one model per ``kind``."""
 
 from __future__ import annotations
 
@@ -269,6 +269,74 @@ class BedrockProviderConfig(HttpProviderConfig):
         }
 
 
+class VertexProviderConfig(HttpProviderConfig):
+    """Google Cloud's Vertex AI: Gemini models (publisher google) and Claude models (publisher
+    anthropic: the models ``anthropic_models`` matches) under
+    ``{base_url}/v1/projects/{project}/locations/{region}/publishers/...``, with an OAuth2 token
+    (``Authorization: Bearer``) from a service account's JSON key (``service_account``: its
+    file; ``service_account_env``: the variable holding it) or from ``token_hook``, renewed
+    before it expires."""
+
+    kind: Literal["vertex"]
+    project: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-z0-9.:-]+$")]
+    region: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
+    # None: https://{region}-aiplatform.googleapis.com (global: without the region)
+    base_url: NonEmptyStr | None = None  # type: ignore[assignment]
+    anthropic_models: list[NonEmptyStr] = Field(default_factory=lambda: ["claude-*"])
+    anthropic_version: Annotated[
+        str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    ] = "vertex-2023-10-16"
+    default_max_tokens: Annotated[Int, Field(ge=1, le=10_000_000)] = 4096
+    service_account: str | None = None
+    service_account_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+    # A function returning aigw.credentials.AccessToken (or a str), or its "module:function".
+    token_hook: ImportPath | Callable[[], Any] | None = None
+
+    @field_validator("api_key")
+    @classmethod
+    def _no_api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raise ValueError(
+                "vertex authenticates with OAuth2 tokens: set service_account,"
+                " service_account_env or token_hook"
+            )
+        return value
+
+    @field_validator("service_account")
+    @classmethod
+    def _check_service_account(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"file not found: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_token_source(self) -> VertexProviderConfig:
+        sources = [self.service_account, self.service_account_env, self.token_hook]
+        if sum(s is not None for s in sources) != 1:
+            raise ValueError(
+                "set exactly one of service_account, service_account_env and token_hook"
+            )
+        return self
+
+    def resolved_base_url(self) -> str:
+        if self.base_url:
+            return self.base_url
+        if self.region == "global":
+            return "https://aiplatform.googleapis.com"
+        return f"https://{self.region}-aiplatform.googleapis.com"
+
+    def to_core_dict(self) -> dict[str, Any]:
+        # No credentials: the Gateway pushes tokens before it serves.
+        return {
+            **super().to_core_dict(),
+            "project": self.project,
+            "region": self.region,
+            "anthropic_models": list(self.anthropic_models),
+            "anthropic_version": self.anthropic_version,
+            "default_max_tokens": self.default_max_tokens,
+        }
+
+
 # Every provider model, by its `kind`. A new provider kind is one more class here
 # (with `kind: Literal["..."]` and `to_core_dict`) and one more member of the union.
 PROVIDER_KINDS: dict[str, type[StrictModel]] = {
@@ -278,6 +346,7 @@ PROVIDER_KINDS: dict[str, type[StrictModel]] = {
     "azure": AzureProviderConfig,
     "gemini": GeminiProviderConfig,
     "bedrock": BedrockProviderConfig,
+    "vertex": VertexProviderConfig,
 }
 
 ProviderConfig = Annotated[
@@ -288,6 +357,7 @@ ProviderConfig = Annotated[
         AzureProviderConfig,
         GeminiProviderConfig,
         BedrockProviderConfig,
+        VertexProviderConfig,
     ],
     Field(discriminator="kind"),
 ]
