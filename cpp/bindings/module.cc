@@ -16,6 +16,7 @@
 #include "hooks/hook_runner.h"
 #include "hooks/hook_scheduler.h"
 #include "net/tls_server_context.h"
+#include "upstream/rs256.h"
 
 namespace py = pybind11;
 
@@ -128,6 +129,22 @@ class Server {
     server_->hooks().close();
   }
   void setLogConsumed(uint64_t bytes) { server_->setLogConsumed(bytes); }
+
+  // A refresher's new credentials for the named provider of the live config. The messages never
+  // quote `credentials_json` (a JSON parser's error would: it shows what it last read).
+  void setProviderCredentials(const std::string& provider, const std::string& credentials_json) {
+    const aigw::Provider* target = nullptr;
+    for (const auto& p : server_->config().providers()) {
+      if (p->name() == provider) target = p.get();
+    }
+    if (target == nullptr) throw py::value_error("no provider named '" + provider + "' in the gateway's config");
+    nlohmann::json pushed = nlohmann::json::parse(credentials_json, nullptr, false);
+    if (pushed.is_discarded() || !pushed.is_object()) {
+      throw py::value_error("the credentials for provider '" + provider + "' are not a JSON object");
+    }
+    std::string error;
+    if (!target->acceptCredentials(pushed, &error)) throw py::value_error(error);
+  }
   py::bytes takeLogLines() {
     std::string lines;
     {
@@ -156,6 +173,20 @@ std::pair<std::string, std::string> tlsCheck(const std::string& tls_json) {
   return {error.field, error.message};
 }
 
+// The RS256 signature of a JWT's signing input (Vertex's service account grant). Errors never
+// quote the key.
+py::bytes signRs256(const std::string& private_key_pem, const py::bytes& data) {
+  const std::string input = data;
+  std::string signature, error;
+  bool ok;
+  {
+    py::gil_scoped_release release;
+    ok = aigw::upstream::signRs256(private_key_pem, input, &signature, &error);
+  }
+  if (!ok) throw py::value_error(error);
+  return py::bytes(signature);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -171,6 +202,8 @@ PYBIND11_MODULE(_core, m) {
         return errors;
       },
       py::arg("patterns"), "RE2's syntax error for each pattern (\"\" when it compiles).");
+  m.def("sign_rs256", &signRs256, py::arg("private_key_pem"), py::arg("data"),
+        "RS256 (RSASSA-PKCS1-v1_5, SHA-256) signature of data with a PEM private key.");
   m.def("tls_check", &tlsCheck, py::arg("tls_json"),
         "Builds the server TLS context of a core `server.tls` object: (field, problem), or (\"\", \"\").");
   py::class_<Server>(m, "Server")
@@ -199,5 +232,8 @@ PYBIND11_MODULE(_core, m) {
       .def("set_log_consumed", &Server::setLogConsumed, py::arg("bytes"),
            "The log thread: journal bytes of this run that every sink has consumed.")
       .def("take_log_lines", &Server::takeLogLines,
-           "The log thread: record lines handed off in memory since the last call.");
+           "The log thread: record lines handed off in memory since the last call.")
+      .def("set_provider_credentials", &Server::setProviderCredentials, py::arg("provider"),
+           py::arg("credentials_json"),
+           "New credentials (a JSON object of the provider's kind) for the next attempts of the named provider.");
 }

@@ -11,6 +11,7 @@
 #include "providers/gemini_provider.h"
 #include "providers/mock_provider.h"
 #include "providers/openai_provider.h"
+#include "providers/vertex_provider.h"
 
 namespace aigw {
 namespace {
@@ -69,6 +70,7 @@ ProviderPtr bedrockProvider(const std::string& name, const nlohmann::json& p) {
   o.credentials.access_key_id = field<std::string>(p, "aws_access_key_id");
   o.credentials.secret_access_key = field<std::string>(p, "aws_secret_access_key");
   o.credentials.session_token = field<std::string>(p, "aws_session_token");
+  o.credentials_hook = field<bool>(p, "credentials_hook");
   std::string error;
   return created(BedrockProvider::create(name, std::move(o), &error), error);
 }
@@ -81,6 +83,18 @@ ProviderPtr anthropicProvider(const std::string& name, const nlohmann::json& p) 
   o.default_max_tokens = field<int64_t>(p, "default_max_tokens");
   std::string error;
   return created(AnthropicProvider::create(name, std::move(o), &error), error);
+}
+
+ProviderPtr vertexProvider(const std::string& name, const nlohmann::json& p) {
+  VertexOptions o;
+  readUpstream(name, p, o);
+  o.project = field<std::string>(p, "project");
+  o.region = field<std::string>(p, "region");
+  o.anthropic_models = field<std::vector<std::string>>(p, "anthropic_models");
+  o.anthropic_version = field<std::string>(p, "anthropic_version");
+  o.default_max_tokens = field<int64_t>(p, "default_max_tokens");
+  std::string error;
+  return created(VertexProvider::create(name, std::move(o), &error), error);
 }
 
 }  // namespace
@@ -145,6 +159,8 @@ std::shared_ptr<const GatewayConfig> GatewayConfig::fromJson(std::string_view te
         provider = geminiProvider(name, p);
       } else if (kind == "bedrock") {
         provider = bedrockProvider(name, p);
+      } else if (kind == "vertex") {
+        provider = vertexProvider(name, p);
       } else {
         throw std::runtime_error("provider '" + name + "': unsupported kind '" + kind + "'");
       }

@@ -12,10 +12,20 @@
 #include "translate/anthropic_request_encoder.h"
 
 namespace aigw {
-namespace {
 
-
-}  // namespace
+bool encodeAnthropicChat(const CallRequest& req, int64_t default_max_tokens, nlohmann::json* body,
+                         std::string* error) {
+  translate::RequestOptions options;
+  if (req.drop_params != nullptr) options.drop_params = *req.drop_params;
+  options.default_max_tokens = default_max_tokens;
+  const translate::AnthropicRequestEncoder encoder(std::move(options));
+  const translate::Translation t = encoder.encode(req.body.get(), *body);
+  if (!t.ok) {
+    *error = refusalBody(t.error.message, t.error.field);
+    return false;
+  }
+  return true;
+}
 
 std::unique_ptr<AnthropicProvider> AnthropicProvider::create(std::string name, AnthropicOptions options,
                                                              std::string* error) {
@@ -32,16 +42,8 @@ AnthropicProvider::AnthropicProvider(std::string name, AnthropicOptions options,
 }
 
 bool AnthropicProvider::encode(const CallRequest& req, std::string* out) const {
-  translate::RequestOptions options;
-  if (req.drop_params != nullptr) options.drop_params = *req.drop_params;
-  options.default_max_tokens = options_.default_max_tokens;
-  const translate::AnthropicRequestEncoder encoder(std::move(options));
   nlohmann::json body;
-  const translate::Translation t = encoder.encode(req.body.get(), body);
-  if (!t.ok) {
-    *out = refusalBody(t.error.message, t.error.field);
-    return false;
-  }
+  if (!encodeAnthropicChat(req, options_.default_max_tokens, &body, out)) return false;
   if (!req.upstream_model.empty()) body["model"] = req.upstream_model;
   if (req.endpoint == Endpoint::CountTokens) {
     // count_tokens takes the request without what shapes the answer.

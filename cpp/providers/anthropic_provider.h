@@ -13,6 +13,11 @@
 
 namespace aigw {
 
+// The Messages body of an OpenAI chat request (shared with kind vertex's anthropic publisher),
+// `model` included, or false with the OpenAI error body (400) in `error`.
+bool encodeAnthropicChat(const CallRequest& request, int64_t default_max_tokens, nlohmann::json* body,
+                         std::string* error);
+
 struct AnthropicOptions : UpstreamOptions {
   std::string api_key;                 // sent as x-api-key; never logged
   std::string version = "2023-06-01";  // anthropic-version, unless the client sent its own

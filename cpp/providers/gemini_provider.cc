@@ -2,7 +2,6 @@
 
 #include "core/clock.h"
 #include "http/response.h"
-#include "providers/gemini_answer_decoder.h"
 #include "providers/local_answer.h"
 #include "providers/usage.h"
 #include "providers/translated_call.h"
@@ -22,6 +21,33 @@ void appendModel(std::string& out, std::string_view model) {
 
 }  // namespace
 
+bool encodeGeminiChat(const CallRequest& req, std::string* out) {
+  translate::RequestOptions options;
+  if (req.drop_params != nullptr) options.drop_params = *req.drop_params;
+  nlohmann::json body;
+  const translate::Translation t = translate::GeminiRequestEncoder(std::move(options)).encode(req.body.get(), body);
+  if (!t.ok) {
+    *out = refusalBody(t.error.message, t.error.field);
+    return false;
+  }
+  *out = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return true;
+}
+
+GeminiAnswerDecoder::Options geminiAnswerOptions(const CallRequest& request) {
+  const nlohmann::json& body = request.body.get();
+  GeminiAnswerDecoder::Options o;
+  o.created = static_cast<int64_t>(wallSeconds());
+  o.model = request.upstream_model.empty() ? request.model : request.upstream_model;
+  o.include_usage = request.stream && asksForStreamUsage(body);
+  o.embeddings = request.endpoint == Endpoint::Embeddings;
+  if (o.embeddings) {
+    auto format = body.find("encoding_format");
+    o.base64 = format != body.end() && *format == "base64";
+  }
+  return o;
+}
+
 std::unique_ptr<GeminiProvider> GeminiProvider::create(std::string name, GeminiOptions options, std::string* error) {
   auto endpoint = UpstreamEndpoint::create(name, options, options.api_key, error);
   if (!endpoint) return nullptr;
@@ -40,31 +66,36 @@ bool GeminiProvider::buildRequest(const CallRequest& req, std::string* out, int*
     return false;
   }
   const std::string_view model = req.upstream_model.empty() ? req.model : req.upstream_model;
-  translate::RequestOptions options;
-  if (req.drop_params != nullptr) options.drop_params = *req.drop_params;
-  nlohmann::json body;
-  translate::Translation t;
+  std::string text;
   std::string path = "/models/";
   appendModel(path, model);
   if (req.endpoint == Endpoint::ChatCompletions) {
-    t = translate::GeminiRequestEncoder(std::move(options)).encode(req.body.get(), body);
+    if (!encodeGeminiChat(req, &text)) {
+      *error_status = 400;
+      *out = std::move(text);
+      return false;
+    }
     path += req.stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
   } else if (req.endpoint == Endpoint::Embeddings) {
+    translate::RequestOptions options;
+    if (req.drop_params != nullptr) options.drop_params = *req.drop_params;
+    nlohmann::json body;
     std::string full = "models/";
     appendModel(full, model);
-    t = translate::GeminiEmbeddingsEncoder(std::move(options)).encode(req.body.get(), full, body);
+    const translate::Translation t =
+        translate::GeminiEmbeddingsEncoder(std::move(options)).encode(req.body.get(), full, body);
+    if (!t.ok) {
+      *error_status = 400;
+      *out = refusalBody(t.error.message, t.error.field);
+      return false;
+    }
+    text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     path += ":batchEmbedContents";
   } else {
     *error_status = 400;
     *out = unsupportedEndpointBody(*this, req.endpoint);
     return false;
   }
-  if (!t.ok) {
-    *error_status = 400;
-    *out = refusalBody(t.error.message, t.error.field);
-    return false;
-  }
-  const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   UpstreamRequest up;
   up.path = path;
   up.client = &req.http.headers;
@@ -79,18 +110,9 @@ ProviderCallPtr GeminiProvider::start(CallContext& ctx, const CallRequest& reque
   std::string wire;
   int error_status = 0;
   if (!buildRequest(request, &wire, &error_status)) return answerNow(observer, error_status, wire);
-  const nlohmann::json& body = request.body.get();
-  GeminiAnswerDecoder::Options o;
-  o.created = static_cast<int64_t>(wallSeconds());
-  o.model = request.upstream_model.empty() ? request.model : request.upstream_model;
-  o.include_usage = request.stream && asksForStreamUsage(body);
-  o.embeddings = request.endpoint == Endpoint::Embeddings;
-  if (o.embeddings) {
-    auto format = body.find("encoding_format");
-    o.base64 = format != body.end() && *format == "base64";
-  }
   auto call = std::make_unique<TranslatedCall>(ctx, endpoint_->pool(ctx, this), endpoint_->timeouts(request),
-                                               endpoint_->scrubber(), std::make_unique<GeminiAnswerDecoder>(o),
+                                               endpoint_->scrubber(),
+                                               std::make_unique<GeminiAnswerDecoder>(geminiAnswerOptions(request)),
                                                observer);
   call->start(std::move(wire));
   return call;

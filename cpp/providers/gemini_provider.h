@@ -6,10 +6,18 @@
 #include <memory>
 #include <string>
 
+#include "providers/gemini_answer_decoder.h"
 #include "providers/provider.h"
 #include "providers/upstream_endpoint.h"
 
 namespace aigw {
+
+// What kind gemini shares with kind vertex (publisher google), which speaks the same bodies:
+// the generateContent body of an OpenAI chat request, or false with the OpenAI error body (400)
+// in `out` when the request asks for what Gemini cannot express;
+bool encodeGeminiChat(const CallRequest& request, std::string* out);
+// and the options of the attempt's answer decoder.
+GeminiAnswerDecoder::Options geminiAnswerOptions(const CallRequest& request);
 
 struct GeminiOptions : UpstreamOptions {
   std::string api_key;  // sent as x-goog-api-key; never logged

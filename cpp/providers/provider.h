@@ -100,6 +100,14 @@ class Provider {
   virtual void describe(nlohmann::json& out) const {}
   // Something about this provider's config the operator must hear at start (empty: nothing).
   virtual std::string startupWarning() const { return {}; }
+  // Thread-safe: new credentials from outside the data plane (a refresher), as JSON; the next
+  // attempts use them. False with `error` when this provider takes none or `pushed` is not
+  // what its kind takes. Const like the rest of a compiled config: credentials are not config,
+  // they live in a synchronized slot of their own (providers/credential_slot.h).
+  virtual bool acceptCredentials(const nlohmann::json& pushed, std::string* error) const {
+    *error = "provider '" + name_ + "' (kind " + kind() + ") takes no credentials from a hook";
+    return false;
+  }
 
  protected:
   explicit Provider(std::string name) : name_(std::move(name)) {}

@@ -27,6 +27,9 @@ class TranslatedCall final : public ProviderCall, private upstream::UpstreamCall
         decoder_(std::move(decoder)) {}
 
   void start(std::string request) { call_.start(std::move(request)); }
+  // Keeps what the scrubber belongs to alive while the call runs (credentials pushed at run
+  // time, providers/credential_slot.h, may be replaced meanwhile).
+  void hold(std::shared_ptr<const void> owner) { held_ = std::move(owner); }
   void resume() override { call_.resume(); }
 
  private:
@@ -39,6 +42,7 @@ class TranslatedCall final : public ProviderCall, private upstream::UpstreamCall
   void answerWhole(int status, std::string_view body);
   void fail(CallErrorKind kind, const std::string& error);
 
+  std::shared_ptr<const void> held_;  // first: destroyed after everything that uses it
   CallObserver& observer_;
   upstream::UpstreamCall call_;
   const upstream::CredentialScrubber& scrubber_;

@@ -10,6 +10,9 @@ def default_workers() -> int:
 def re2_errors(patterns: list[str]) -> list[str]:
     """RE2's syntax error for each pattern ("" when it compiles)."""
 
+def sign_rs256(private_key_pem: str, data: bytes) -> bytes:
+    """RS256 (RSASSA-PKCS1-v1_5, SHA-256) signature of data with a PEM private key."""
+
 def tls_check(tls_json: str) -> tuple[str, str]:
     """Builds the server TLS context of a core `server.tls` object: (field, problem), or
     ("", "") when it builds."""
@@ -54,3 +57,6 @@ class Server:
         """The log thread: journal bytes of this run that every sink has consumed."""
     def take_log_lines(self) -> bytes:
         """The log thread: record lines handed off in memory since the last call."""
+    def set_provider_credentials(self, provider: str, credentials_json: str) -> None:
+        """New credentials (a JSON object of the provider's kind) for the next attempts of the
+        named provider."""

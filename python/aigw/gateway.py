@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from aigw._core import Server
+    from aigw._credential_refresh import CredentialRefresher
     from aigw._hooks import HookRunner
     from aigw.config import Config
     from aigw.cost import CostHook
@@ -38,11 +39,29 @@ def _stop_all() -> None:  # pragma: no cover - runs at interpreter exit
         gw.stop(drain_timeout=0)
 
 
-def _stop_dropped(server: Server, log: RequestLog, hooks: HookRunner | None) -> None:
+def _stop_dropped(
+    server: Server,
+    log: RequestLog,
+    hooks: HookRunner | None,
+    refreshers: Sequence[CredentialRefresher],
+) -> None:
     server.stop(0.0)
     if hooks is not None:
         hooks.stop()
+    for r in refreshers:
+        r.stop()
     log.stop()
+
+
+def _refreshers_of(providers: Mapping[str, Any]) -> list[CredentialRefresher]:
+    if not any(
+        p.kind == "vertex" or getattr(p, "credentials_hook", None) is not None
+        for p in providers.values()
+    ):
+        return []  # the common case imports nothing more
+    from aigw._credential_refresh import credential_refreshers
+
+    return credential_refreshers(providers)
 
 
 class Gateway:
@@ -119,6 +138,11 @@ class Gateway:
             from aigw._cost_hook import load_cost_hook
 
             self._cost_hook = load_cost_hook(cost.hook)
+        # Providers whose credentials come from a hook (loaded now so a bad path fails here).
+        self._refresher_hooks = (
+            [] if self._config is None else _refreshers_of(self._config.providers)
+        )
+        self._refreshers: list[CredentialRefresher] = []
         self._lock = threading.Lock()
         self._server: Server | None = None
         self._port: int | None = None
@@ -178,8 +202,13 @@ class Gateway:
                 core["hooks"] = {"cost": True, "cost_timeout_ms": backstop_ms(settings)}
             log = RequestLog(None if cfg is None else cfg.log, [*self._log_sinks, self._events])
             core["log"] = log.prepare()
+            refreshers = self._refresher_hooks
             try:
+                for r in refreshers:
+                    r.fetch()  # before serving: a provider is never without credentials
                 server = _core.Server(json.dumps(core))
+                for r in refreshers:
+                    r.start(server.set_provider_credentials)
                 if python_guardrails or cost_runner is not None:
                     from aigw._hooks import HookRunner
 
@@ -188,14 +217,19 @@ class Gateway:
             except BaseException:
                 if hooks is not None:
                     hooks.stop()
+                for r in refreshers:
+                    r.stop()
                 log.abandon()
                 raise
             log.start(server)
             self._log = log
             self._server = server
             self._hooks = hooks
+            self._refreshers = list(refreshers)
             # Dropped without stop(): stop the workers, then drain the log (records first).
-            self._finalizer = weakref.finalize(self, _stop_dropped, server, log, hooks)
+            self._finalizer = weakref.finalize(
+                self, _stop_dropped, server, log, hooks, self._refreshers
+            )
             _running.add(self)
             return self
 
@@ -212,6 +246,9 @@ class Gateway:
             if self._hooks is not None:
                 self._hooks.stop()  # after the drain: parked requests still get their verdicts
                 self._hooks = None
+            for r in self._refreshers:  # after the drain too: a long stream may outlive a token
+                r.stop()
+            self._refreshers = []
             # The workers are joined: every record is in a journal. Drain them into the sinks.
             log, self._log = self._log, None
             if self._finalizer is not None:

@@ -1,16 +1,18 @@
 """The ``providers:`` section of the config: the built-in mock, OpenAI-compatible upstreams,
-Anthropic, Azure OpenAI, Gemini and Bedrock, one model per ``kind``."""
+Anthropic, Azure OpenAI, Gemini, Bedrock and Vertex AI, one model per ``kind``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from aigw._config.types import (
     HEADER_NAME_RE,
     Float,
+    ImportPath,
     Int,
     NonEmptyStr,
     NonNegInt,
@@ -205,7 +207,9 @@ class GeminiProviderConfig(HttpProviderConfig):
 class BedrockProviderConfig(HttpProviderConfig):
     """Amazon Bedrock's Converse / ConverseStream APIs, signed with AWS Signature Version 4.
     Credentials: the keys here, else the environment's ``AWS_ACCESS_KEY_ID`` /
-    ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` when the config is loaded."""
+    ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` when the config is loaded, or, with
+    ``credentials_hook``, whatever the hook returns, renewed before it expires
+    (``aigw.credentials``; ``"aigw.credentials:botocore_credentials"`` is botocore's chain)."""
 
     kind: Literal["bedrock"]
     region: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
@@ -214,6 +218,16 @@ class BedrockProviderConfig(HttpProviderConfig):
     aws_access_key_id: SecretStr | None = None
     aws_secret_access_key: SecretStr | None = None
     aws_session_token: SecretStr | None = None
+    # A function returning aigw.credentials.AwsCredentials, or its "module:function" path.
+    credentials_hook: ImportPath | Callable[[], Any] | None = None
+
+    @model_validator(mode="after")
+    def _hook_or_keys(self) -> BedrockProviderConfig:
+        if self.credentials_hook is not None and (
+            self.aws_access_key_id or self.aws_secret_access_key or self.aws_session_token
+        ):
+            raise ValueError("set either credentials_hook or the aws_* keys, not both")
+        return self
 
     @field_validator("api_key")
     @classmethod
@@ -242,13 +256,84 @@ class BedrockProviderConfig(HttpProviderConfig):
         )
 
     def to_core_dict(self) -> dict[str, Any]:
-        key_id, secret, token = self.credentials()
+        hooked = self.credentials_hook is not None
+        # Hooked: the Gateway pushes the hook's credentials before it serves.
+        key_id, secret, token = ("", "", "") if hooked else self.credentials()
         return {
             **super().to_core_dict(),
             "region": self.region,
             "aws_access_key_id": key_id,
             "aws_secret_access_key": secret,
             "aws_session_token": token,
+            "credentials_hook": hooked,
+        }
+
+
+class VertexProviderConfig(HttpProviderConfig):
+    """Google Cloud's Vertex AI: Gemini models (publisher google) and Claude models (publisher
+    anthropic: the models ``anthropic_models`` matches) under
+    ``{base_url}/v1/projects/{project}/locations/{region}/publishers/...``, with an OAuth2 token
+    (``Authorization: Bearer``) from a service account's JSON key (``service_account``: its
+    file; ``service_account_env``: the variable holding it) or from ``token_hook``, renewed
+    before it expires."""
+
+    kind: Literal["vertex"]
+    project: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-z0-9.:-]+$")]
+    region: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
+    # None: https://{region}-aiplatform.googleapis.com (global: without the region)
+    base_url: NonEmptyStr | None = None  # type: ignore[assignment]
+    anthropic_models: list[NonEmptyStr] = Field(default_factory=lambda: ["claude-*"])
+    anthropic_version: Annotated[
+        str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    ] = "vertex-2023-10-16"
+    default_max_tokens: Annotated[Int, Field(ge=1, le=10_000_000)] = 4096
+    service_account: str | None = None
+    service_account_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+    # A function returning aigw.credentials.AccessToken (or a str), or its "module:function".
+    token_hook: ImportPath | Callable[[], Any] | None = None
+
+    @field_validator("api_key")
+    @classmethod
+    def _no_api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            raise ValueError(
+                "vertex authenticates with OAuth2 tokens: set service_account,"
+                " service_account_env or token_hook"
+            )
+        return value
+
+    @field_validator("service_account")
+    @classmethod
+    def _check_service_account(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"file not found: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_token_source(self) -> VertexProviderConfig:
+        sources = [self.service_account, self.service_account_env, self.token_hook]
+        if sum(s is not None for s in sources) != 1:
+            raise ValueError(
+                "set exactly one of service_account, service_account_env and token_hook"
+            )
+        return self
+
+    def resolved_base_url(self) -> str:
+        if self.base_url:
+            return self.base_url
+        if self.region == "global":
+            return "https://aiplatform.googleapis.com"
+        return f"https://{self.region}-aiplatform.googleapis.com"
+
+    def to_core_dict(self) -> dict[str, Any]:
+        # No credentials: the Gateway pushes tokens before it serves.
+        return {
+            **super().to_core_dict(),
+            "project": self.project,
+            "region": self.region,
+            "anthropic_models": list(self.anthropic_models),
+            "anthropic_version": self.anthropic_version,
+            "default_max_tokens": self.default_max_tokens,
         }
 
 
@@ -261,6 +346,7 @@ PROVIDER_KINDS: dict[str, type[StrictModel]] = {
     "azure": AzureProviderConfig,
     "gemini": GeminiProviderConfig,
     "bedrock": BedrockProviderConfig,
+    "vertex": VertexProviderConfig,
 }
 
 ProviderConfig = Annotated[
@@ -271,6 +357,7 @@ ProviderConfig = Annotated[
         AzureProviderConfig,
         GeminiProviderConfig,
         BedrockProviderConfig,
+        VertexProviderConfig,
     ],
     Field(discriminator="kind"),
 ]

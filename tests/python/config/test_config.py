@@ -580,7 +580,7 @@ def test_mock_provider_optional_knobs_accept_values() -> None:
 
 def test_unknown_provider_kind() -> None:
     problems = problems_of(minimal(providers={"mock": {"kind": "bogus"}}))
-    known = "mock, openai, anthropic, azure, gemini, bedrock"
+    known = "mock, openai, anthropic, azure, gemini, bedrock, vertex"
     assert problems == [f"providers.mock.kind: unknown provider kind 'bogus' (known: {known})"]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -31,7 +32,9 @@ ERRORS = {
 }
 
 
-def signature_problem(req: Recorded, token: str | None) -> str | None:
+def signature_problem(
+    req: Recorded, token: str | None, key_id: str = KEY_ID, secret: str = SECRET
+) -> str | None:
     """None when the request's SigV4 signature is the one botocore computes for it."""
     auth = req.header("authorization") or ""
     if not auth.startswith("AWS4-HMAC-SHA256 "):
@@ -50,14 +53,14 @@ def signature_problem(req: Recorded, token: str | None) -> str | None:
         headers=headers,
     )
     request.context["timestamp"] = headers["x-amz-date"]
-    signer = SigV4Auth(Credentials(KEY_ID, SECRET, token), "bedrock", REGION)
+    signer = SigV4Auth(Credentials(key_id, secret, token), "bedrock", REGION)
     expected = signer.signature(
         signer.string_to_sign(request, signer.canonical_request(request)), request
     )
     if fields["Signature"] != expected:
         return f"signature {fields['Signature']} != botocore's {expected}"
     if not fields["Credential"].startswith(
-        f"{KEY_ID}/{headers['x-amz-date'][:8]}/{REGION}/bedrock/aws4_request"
+        f"{key_id}/{headers['x-amz-date'][:8]}/{REGION}/bedrock/aws4_request"
     ):
         return f"credential scope {fields['Credential']}"
     return None
@@ -118,9 +121,14 @@ async def stream(reply: Reply, tool: bool, throttle: bool) -> None:
     await reply.raw(b"0\r\n\r\n")
 
 
-def make_handler(token: str | None = None) -> Any:
+def make_handler(
+    token: str | None = None, keys: Callable[[], tuple[str, str, str | None]] | None = None
+) -> Any:
+    """``keys``: the (key id, secret, token) accepted now, for rotation tests."""
+
     async def handler(req: Recorded, reply: Reply) -> None:
-        problem = signature_problem(req, token)
+        key_id, secret, session = (KEY_ID, SECRET, token) if keys is None else keys()
+        problem = signature_problem(req, session, key_id, secret)
         if problem is not None:
             await reply.json(
                 {"message": problem}, 403, [("x-amzn-errortype", "InvalidSignatureException")]
