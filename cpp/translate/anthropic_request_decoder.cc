@@ -5,6 +5,7 @@
 
 #include "translate/json_member.h"
 #include "translate/json_path.h"
+#include "translate/openai_messages.h"
 
 namespace aigw::translate {
 
@@ -39,11 +40,6 @@ class Decoding {
   FieldPolicy policy_;
 };
 
-// Text parts alone, one of them: the plain string form every OpenAI-compatible server reads.
-json collapse(json parts) {
-  if (parts.size() == 1 && parts[0]["type"] == "text") return std::move(parts[0]["text"]);
-  return parts;
-}
 
 void Decoding::run(const json& in, json& out) {
   if (!in.is_object()) return policy_.refuse("", "the request body must be a JSON object");
@@ -106,7 +102,7 @@ void Decoding::system(const json& v, json& messages) {
     }
     parts.push_back({{"type", "text"}, {"text", member(v[j], "text")}});
   }
-  messages.push_back({{"role", "system"}, {"content", collapse(std::move(parts))}});
+  messages.push_back({{"role", "system"}, {"content", collapseTextParts(std::move(parts))}});
 }
 
 void Decoding::message(const json& m, size_t i, json& messages) {
@@ -140,7 +136,7 @@ void Decoding::userBlocks(const json& blocks, size_t i, json& messages) {
     else
       contentBlock(blocks[j], i, j, parts);
   }
-  if (!parts.empty()) messages.push_back({{"role", "user"}, {"content", collapse(std::move(parts))}});
+  if (!parts.empty()) messages.push_back({{"role", "user"}, {"content", collapseTextParts(std::move(parts))}});
 }
 
 void Decoding::assistantBlocks(const json& blocks, size_t i, json& messages) {
@@ -167,7 +163,7 @@ void Decoding::assistantBlocks(const json& blocks, size_t i, json& messages) {
       contentBlock(b, i, j, parts);
     }
   }
-  json msg = {{"role", "assistant"}, {"content", parts.empty() ? json() : collapse(std::move(parts))}};
+  json msg = {{"role", "assistant"}, {"content", parts.empty() ? json() : collapseTextParts(std::move(parts))}};
   if (!calls.empty()) msg["tool_calls"] = std::move(calls);
   messages.push_back(std::move(msg));
 }
@@ -231,18 +227,11 @@ void Decoding::toolResult(const json& b, size_t i, size_t j, json& messages) {
       }
       parts.push_back({{"type", "text"}, {"text", member(content[k], "text")}});
     }
-    text = collapse(std::move(parts));
+    text = collapseTextParts(std::move(parts));
   } else {
     return policy_.refuse(jsonPath("messages", i, "content", j, "content"), "must be a string or an array of blocks");
   }
-  // OpenAI has no error flag on a tool result; the model still has to know the call failed.
-  if (member(b, "is_error") == true) {
-    if (text.is_string())
-      text = "Error: " + text.get<std::string>();
-    else
-      text.insert(text.begin(), json{{"type", "text"}, {"text", "Error:"}});
-  }
-  messages.push_back({{"role", "tool"}, {"tool_call_id", id}, {"content", std::move(text)}});
+  appendToolMessage(messages, id, std::move(text), member(b, "is_error") == true);
 }
 
 void Decoding::tools(const json& list, json& out) {

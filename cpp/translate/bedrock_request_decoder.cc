@@ -4,6 +4,7 @@
 
 #include "translate/json_member.h"
 #include "translate/json_path.h"
+#include "translate/openai_messages.h"
 
 namespace aigw::translate {
 
@@ -25,11 +26,6 @@ std::string_view blockKind(const json& block) {
 
 bool knownImageFormat(std::string_view f) { return f == "png" || f == "jpeg" || f == "gif" || f == "webp"; }
 
-// One text part is a plain string, as OpenAI clients write it.
-json collapse(json parts) {
-  if (parts.size() == 1 && parts[0]["type"] == "text") return std::move(parts[0]["text"]);
-  return parts;
-}
 
 class Decoding {
  public:
@@ -93,7 +89,7 @@ void Decoding::system(const json& blocks, json& messages) {
       return;  // guardContent ...
     }
   }
-  if (!parts.empty()) messages.push_back({{"role", "system"}, {"content", collapse(std::move(parts))}});
+  if (!parts.empty()) messages.push_back({{"role", "system"}, {"content", collapseTextParts(std::move(parts))}});
 }
 
 void Decoding::message(const json& m, size_t i, json& messages) {
@@ -130,7 +126,7 @@ void Decoding::userBlocks(const json& blocks, size_t i, json& messages) {
       return;  // video, guardContent, reasoningContent in a user turn ...
     }
   }
-  if (!parts.empty()) messages.push_back({{"role", "user"}, {"content", collapse(std::move(parts))}});
+  if (!parts.empty()) messages.push_back({{"role", "user"}, {"content", collapseTextParts(std::move(parts))}});
 }
 
 void Decoding::assistantBlocks(const json& blocks, size_t i, json& messages) {
@@ -211,15 +207,8 @@ void Decoding::toolResult(const json& result, const std::string& path, json& mes
       return;
     }
   }
-  json text = parts.empty() ? json("") : collapse(std::move(parts));
-  // OpenAI has no error status on a tool result; the model still has to know the call failed.
-  if (memberString(result, "status") == "error") {
-    if (text.is_string())
-      text = "Error: " + text.get<std::string>();
-    else
-      text.insert(text.begin(), json{{"type", "text"}, {"text", "Error:"}});
-  }
-  messages.push_back({{"role", "tool"}, {"tool_call_id", id}, {"content", std::move(text)}});
+  json text = parts.empty() ? json("") : collapseTextParts(std::move(parts));
+  appendToolMessage(messages, id, std::move(text), memberString(result, "status") == "error");
 }
 
 void Decoding::inference(const json& config, json& out) {
