@@ -88,6 +88,8 @@ void TranslatedCall::onUpstreamComplete() {
 
 void TranslatedCall::answerWhole(int status, std::string_view body) {
   std::string out;
+  // The OpenAI answer is about as long as the upstream's: one allocation instead of a doubling series.
+  out.reserve(body.size() + 256);
   if (status < 400) {
     std::string why;
     if (!decoder_->decode(body, out, &why)) {
