@@ -195,11 +195,13 @@ FilterStatus routePassthrough(RequestContext& ex, const GatewayConfig& config) {
 
 bool shouldStreamRequestBody(const http::Request& head) {
   const std::string_view path = head.path();
+  // Only pass-through paths stream: every client API the gateway reads (OpenAI's endpoints, the
+  // Messages API; Gemini's /v1beta and Bedrock's /model/ paths are outside /v1/) is held whole.
   if (path.substr(0, 4) != "/v1/" || path.substr(0, 10) == "/v1/models") return false;
   for (const auto& e : kEndpoints) {
     if (e.path == path) return false;
   }
-  if (path == kMessagesPath || path == kCountTokensPath || isGeminiPath(path)) return false;
+  if (path == kMessagesPath || path == kCountTokensPath) return false;
   const std::string* length = head.headers.find("content-length");
   const bool has_body = head.headers.find("transfer-encoding") != nullptr || (length != nullptr && *length != "0");
   if (!has_body) return false;

@@ -40,7 +40,6 @@ class Decoding {
   FieldPolicy policy_;
 };
 
-
 void Decoding::run(const json& in, json& out) {
   if (!in.is_object()) return policy_.refuse("", "the request body must be a JSON object");
   out = json::object();

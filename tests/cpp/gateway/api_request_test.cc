@@ -38,6 +38,33 @@ json errorOf(const testing::ParsedResponse& r) {
   return e;
 }
 
+TEST(ApiRequest, OnlyPassThroughBodiesThatAreNoJsonStream) {
+  // Every client API the gateway reads is held whole, whatever content-type the client sent;
+  // a pass-through upload that is no JSON streams.
+  const struct {
+    const char* target;
+    const char* content_type;
+    bool streams;
+  } cases[] = {
+      {"/v1/chat/completions", "text/plain", false},
+      {"/v1/messages", "text/plain", false},
+      {"/v1/messages/count_tokens", "text/plain", false},
+      {"/v1beta/models/gemini-2.0-flash:generateContent", "text/plain", false},
+      {"/model/anthropic.claude-3-haiku/converse", "text/plain", false},
+      {"/v1/models", "text/plain", false},
+      {"/v1/files", "multipart/form-data; boundary=x", true},
+      {"/v1/files", "application/json", false},
+  };
+  for (const auto& c : cases) {
+    http::Request head;
+    head.method = "POST";
+    head.target = c.target;
+    head.headers.add("content-length", "10");
+    head.headers.add("content-type", c.content_type);
+    EXPECT_EQ(shouldStreamRequestBody(head), c.streams) << c.target;
+  }
+}
+
 TEST(ApiRequest, UnknownModelIs404ModelNotFoundWithoutCatchAll) {
   TestGateway gw(mockConfig("", /*wildcard=*/false));
   auto r = postJson(gw, "/v1/chat/completions", R"({"model":"gpt-nope","messages":[{"role":"user","content":"x"}]})");
